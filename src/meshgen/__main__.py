@@ -1,0 +1,5 @@
+"""`python -m meshgen` entry point."""
+
+from meshgen.cli import main
+
+raise SystemExit(main())

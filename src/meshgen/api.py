@@ -1,0 +1,154 @@
+"""The library facade the CLI and tests use: discover, load, render, validate, write.
+
+Everything up to `write_tree` is pure and in memory, so `check`, `validate`,
+`render --check` and the tests all share one path.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from meshgen.diagnostics import Diagnostic, Severity
+from meshgen.errors import UsageError
+from meshgen.loader import LoadResult, diagnostic, display_path, load_config, read_text
+from meshgen.output import Plan, confined_output_dir, plan
+from meshgen.render import RenderedFile, RenderError, RenderInputs, render_tree
+from meshgen.source import Span
+
+CONFIG_CANDIDATES = ("meshgen.yaml", "infrastructure/meshgen.yaml")
+
+
+def discover_config(explicit: Path | None = None, *, cwd: Path | None = None) -> Path:
+    """`--config`, else ./meshgen.yaml, else ./infrastructure/meshgen.yaml."""
+    if explicit is not None:
+        return explicit
+    base = cwd or Path.cwd()
+    for candidate in CONFIG_CANDIDATES:
+        if (base / candidate).is_file():
+            return base / candidate
+    raise UsageError(
+        "no config found: pass --config FILE, or run where meshgen.yaml or "
+        "infrastructure/meshgen.yaml exists (`meshgen init` writes one)"
+    )
+
+
+@dataclass
+class Project:
+    """A loaded config and, when it is valid, its rendered tree and diagnostics."""
+
+    config_path: Path
+    loaded: LoadResult
+    output_dir: Path | None = None
+    inputs: RenderInputs | None = None
+    files: list[RenderedFile] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def unreadable(self) -> bool:
+        return self.loaded.unreadable
+
+    @property
+    def rendered(self) -> bool:
+        return self.inputs is not None
+
+    @property
+    def shown_output_dir(self) -> str:
+        return display_path(self.output_dir) if self.output_dir else ""
+
+
+def load_project(config_path: Path) -> Project:
+    """Load, read referenced files, and render in memory. Never writes."""
+    loaded = load_config(config_path)
+    project = Project(config_path=config_path, loaded=loaded)
+    project.diagnostics.extend(loaded.diagnostics)
+    config = loaded.config
+    if config is None:
+        return project
+    config_dir = config_path.parent
+    try:
+        project.output_dir = confined_output_dir(config_dir, config.output)
+    except UsageError as exc:
+        project.diagnostics.append(
+            diagnostic("C005", str(exc), loaded.source.lookup(("output",)))
+        )
+        return project
+    dashboard_files: dict[str, str] = {}
+    grafana = config.monitoring.grafana
+    for index, dash in enumerate(grafana.dashboards if grafana else ()):
+        if dash.file is None:
+            continue
+        at = loaded.source.lookup(("monitoring", "grafana", "dashboards", index, "file"))
+        text, problem = read_text(config_dir / dash.file, at.file)
+        if problem is not None or text is None:
+            project.diagnostics.append(
+                Diagnostic(
+                    "C009",
+                    "referenced-file-unreadable",
+                    Severity.ERROR,
+                    f"dashboard {dash.name!r}: cannot read {dash.file}: {problem.message if problem else ''}",
+                    at,
+                )
+            )
+            continue
+        dashboard_files[dash.name] = text
+    project.inputs = RenderInputs(
+        config=config,
+        config_name=Path(os.path.relpath(config_path.resolve(), project.output_dir)).as_posix(),
+        config_dir_from_output=Path(
+            os.path.relpath(config_dir.resolve(), project.output_dir)
+        ).as_posix(),
+        dashboard_files=dashboard_files,
+    )
+    try:
+        project.files = render_tree(project.inputs)
+    except RenderError as exc:
+        project.diagnostics.append(
+            Diagnostic(
+                "X002",
+                "render-failed",
+                Severity.ERROR,
+                f"meshgen produced an invalid {exc.path}; please report this: {exc}",
+                loaded.source.lookup(exc.origin),
+            )
+        )
+        project.inputs = None
+    return project
+
+
+def output_plan(project: Project) -> Plan:
+    assert project.output_dir is not None
+    return plan(project.files, project.output_dir)
+
+
+def config_span(project: Project, *path: str | int) -> Span:
+    return project.loaded.source.lookup(path)
+
+
+def validate_project(
+    project: Project,
+    *,
+    select: tuple[str, ...] = (),
+    ignore: tuple[str, ...] = (),
+    disk: bool = False,
+    debug: bool = False,
+) -> list[Diagnostic]:
+    """Loader diagnostics plus every selected check; `disk` adds the drift checks."""
+    from meshgen.checks import ALL_CHECKS
+    from meshgen.checks.build import from_project
+    from meshgen.checks.engine import apply_settings, run_checks, select_checks
+    from meshgen.diagnostics import sort_diagnostics
+
+    diagnostics = list(project.diagnostics)
+    config = project.loaded.config
+    if config is None:
+        return sort_diagnostics(diagnostics)
+    ctx = from_project(project)
+    if disk and project.rendered and project.output_dir is not None:
+        ctx.plan = output_plan(project)
+        ctx.kinds.add("disk")
+    chosen = select_checks(ALL_CHECKS, select=select, ignore=ignore)
+    diagnostics.extend(run_checks(chosen, ctx, debug=debug))
+    settings = {s.code.upper(): s.severity for s in config.checks}
+    return sort_diagnostics(apply_settings(diagnostics, settings))

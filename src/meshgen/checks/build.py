@@ -1,0 +1,122 @@
+"""Build a `CheckContext` from a loaded project (config + rendered tree)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from meshgen.checks.context import CheckContext, DashboardDoc, TelemetryDoc, ValuesDoc
+from meshgen.render import naming
+from meshgen.render.telemetry import resource_namespace
+from meshgen.source import KeyPath, Span
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from meshgen.api import Project
+
+
+def from_project(project: Project) -> CheckContext:
+    config = project.loaded.config
+    ctx = CheckContext(
+        config=config,
+        source=project.loaded.source,
+        files=project.files,
+        output_dir=project.shown_output_dir,
+    )
+    if config is None:
+        return ctx
+    ctx.kinds.update({"config", "telemetry", "values"})
+    if project.rendered:
+        ctx.kinds.add("rendered")
+    ctx.root_namespace = config.istio.namespace
+    ctx.istio_version = config.istio.version
+    ctx.extension_providers = tuple(p.name for p in config.istio.extension_providers)
+    for index, resource in enumerate(config.telemetry.resources):
+        base: KeyPath = ("telemetry", "resources", index)
+        ctx.telemetries.append(
+            TelemetryDoc(
+                name=resource.name,
+                namespace=resource_namespace(config, resource),
+                spec=resource,
+                locate=lambda path, base=base: ctx.at((*base, *path)),
+            )
+        )
+    _add_dashboards(ctx, project)
+    if ctx.dashboards:
+        ctx.kinds.add("dashboards")
+    _add_values(ctx)
+    return ctx
+
+
+def _add_dashboards(ctx: CheckContext, project: Project) -> None:
+    config = ctx.config
+    assert config is not None
+    grafana = config.monitoring.grafana
+    if grafana is None:
+        return
+    files = project.inputs.dashboard_files if project.inputs else {}
+    for index, dash in enumerate(grafana.dashboards):
+        declared = ctx.at(("monitoring", "grafana", "dashboards", index))
+        if dash.gnet_id is not None:
+            ctx.dashboards.append(
+                DashboardDoc(dash.name, declared.file, None, declared=declared, gnet_id=dash.gnet_id)
+            )
+            continue
+        text = files.get(dash.name)
+        if text is None or dash.file is None:
+            continue
+        shown = str((project.config_path.parent / dash.file).as_posix())
+        ctx.dashboards.append(
+            DashboardDoc(dash.name, shown, _json_object(text), text, declared=declared)
+        )
+    rendered = ctx.rendered(naming.GRAFANA_VALUES)
+    if rendered is None:
+        return
+    boards = rendered.data.get("dashboards", {}) if isinstance(rendered.data, dict) else {}
+    from meshgen.render.grafana import SERVICE_DASHBOARD_FOLDER
+
+    for name, entry in (boards.get(SERVICE_DASHBOARD_FOLDER) or {}).items():
+        text = entry.get("json", "")
+        span = ctx.rendered_span(naming.GRAFANA_VALUES, ("dashboards", SERVICE_DASHBOARD_FOLDER, name))
+        ctx.dashboards.append(
+            DashboardDoc(name, span.file, _json_object(text), text, declared=span)
+        )
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _add_values(ctx: CheckContext) -> None:
+    """Rendered chart values; a key the user passed through points at the config line."""
+    config = ctx.config
+    assert config is not None
+    sources: list[tuple[str, str, KeyPath]] = [
+        ("istiod", naming.ISTIO_VALUES, ("istio", "values")),
+        ("base", naming.ISTIO_BASE_VALUES, ("istio", "baseValues")),
+        ("grafana", naming.GRAFANA_VALUES, ("monitoring", "grafana", "values")),
+        ("prometheus", naming.PROMETHEUS_VALUES, ("monitoring", "prometheus", "values")),
+    ]
+    for chart, path, user_prefix in sources:
+        rendered = ctx.rendered(path)
+        if rendered is None or not isinstance(rendered.data, dict):
+            continue
+        ctx.values.append(
+            ValuesDoc(chart, rendered.data, _values_locator(ctx, path, user_prefix))
+        )
+
+
+def _values_locator(ctx: CheckContext, path: str, user_prefix: KeyPath) -> Any:
+    def locate(keys: KeyPath) -> Span:
+        if ctx.source.has((*user_prefix, *keys)):
+            return ctx.source.lookup((*user_prefix, *keys), key=True)
+        if keys[:1] == ("meshConfig",) and ctx.source.has(("istio", "meshConfig", *keys[1:])):
+            return ctx.source.lookup(("istio", "meshConfig", *keys[1:]), key=True)
+        return ctx.rendered_span(path, keys)
+
+    return locate

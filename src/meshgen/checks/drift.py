@@ -1,0 +1,56 @@
+"""D1xx: the committed tree against what meshgen renders now."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from meshgen.checks.context import CheckContext
+from meshgen.checks.framework import Finding, check
+from meshgen.diagnostics import Severity
+from meshgen.loader import display_path
+from meshgen.source import Span
+
+
+def _shown(ctx: CheckContext, rel: str) -> str:
+    return f"{ctx.output_dir}/{rel}" if ctx.output_dir else rel
+
+
+@check("D101", "stale-rendered-file", Severity.ERROR, needs=("config", "disk"))
+def stale_rendered_file(ctx: CheckContext) -> Iterator[Finding]:
+    """A rendered file on disk differs from what the config renders now, or is missing.
+
+    Why: helmfile deploys the files on disk; a stale tree deploys an older config.
+
+    Example: `meshgen.yaml` changed but `meshgen render` was not run.
+
+    Fix: run `meshgen render` and commit the result (`meshgen render --check` shows the diff).
+    """
+    plan = ctx.plan
+    for rendered in plan.create:
+        yield Finding(f"{rendered.path} is missing; run `meshgen render`",
+                      span=Span(_shown(ctx, rendered.path)), related=(rendered.origin,))
+    for rendered in plan.update:
+        yield Finding(f"{rendered.path} is stale; run `meshgen render`",
+                      span=Span(_shown(ctx, rendered.path)), related=(rendered.origin,))
+    for path in plan.remove:
+        rel = display_path(path)
+        yield Finding(f"{rel} is no longer generated; run `meshgen render` to remove it",
+                      span=Span(rel))
+
+
+@check("D102", "hand-edited-rendered-file", Severity.ERROR, needs=("config", "disk"))
+def hand_edited_rendered_file(ctx: CheckContext) -> Iterator[Finding]:
+    """A generated file was edited by hand (its checksum no longer matches), or a file
+    meshgen must write was not written by meshgen.
+
+    Why: the next `meshgen render` would overwrite the edit; the change belongs in the config.
+
+    Example: editing `values/istio-values.yaml` directly.
+
+    Fix: move the change into `meshgen.yaml` (e.g. `istio.values`), then `meshgen render --force`.
+    """
+    for path, reason in ctx.plan.conflicts:
+        yield Finding(f"{display_path(path)} {reason}", span=Span(display_path(path)))
+
+
+CHECKS = (stale_rendered_file, hand_edited_rendered_file)

@@ -1,0 +1,82 @@
+"""Run the registered checks: select, isolate crashes, stamp code/severity, resolve spans."""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Iterable, Sequence
+
+from meshgen.checks.context import CheckContext
+from meshgen.checks.framework import Check, Finding
+from meshgen.diagnostics import Diagnostic, Severity, sort_diagnostics
+from meshgen.source import Span
+
+
+def _matches(code: str, patterns: Iterable[str]) -> bool:
+    """`T` matches every T code, `T1` every T1xx, `T101` itself."""
+    return any(code.startswith(p.strip().upper()) for p in patterns if p.strip())
+
+
+def select_checks(
+    checks: Sequence[Check], *, select: Sequence[str] = (), ignore: Sequence[str] = ()
+) -> list[Check]:
+    chosen = [c for c in checks if not select or _matches(c.code, select)]
+    return [c for c in chosen if not _matches(c.code, ignore)]
+
+
+def run_checks(
+    checks: Sequence[Check],
+    ctx: CheckContext,
+    *,
+    debug: bool = False,
+) -> list[Diagnostic]:
+    """Run each applicable check in isolation; a crash becomes an X001 diagnostic."""
+    out: list[Diagnostic] = []
+    for chk in checks:
+        if not chk.needs <= ctx.kinds:
+            continue
+        try:
+            findings = list(chk.function(ctx))
+        except Exception as exc:  # a bug in one check must not hide the others' findings
+            detail = "".join(traceback.format_exception_only(exc)).strip()
+            if debug:
+                detail += "\n" + traceback.format_exc()
+            out.append(
+                Diagnostic(
+                    "X001",
+                    "check-crashed",
+                    Severity.ERROR,
+                    f"check {chk.code} ({chk.name}) crashed: {detail}; please report this",
+                    ctx.at(()) if ctx.source.file else Span("meshgen"),
+                )
+            )
+            continue
+        out.extend(stamp(chk, finding, ctx) for finding in findings)
+    return sort_diagnostics(out)
+
+
+def stamp(chk: Check, finding: Finding, ctx: CheckContext) -> Diagnostic:
+    span = finding.span or (ctx.at(finding.at) if finding.at is not None else ctx.at(()))
+    related = tuple(r if isinstance(r, Span) else ctx.at(r) for r in finding.related)
+    return Diagnostic(
+        code=chk.code,
+        name=chk.name,
+        severity=chk.severity,
+        message=finding.message,
+        span=span,
+        related=tuple(r for r in related if r != span),
+        aliases=chk.aliases,
+        hint=finding.hint,
+    )
+
+
+def apply_settings(
+    diagnostics: Sequence[Diagnostic], settings: dict[str, str]
+) -> list[Diagnostic]:
+    """Re-grade or drop diagnostics by code, as the config's `checks:` section says."""
+    out = []
+    for d in diagnostics:
+        grade = settings.get(d.code)
+        if grade == "ignore":
+            continue
+        out.append(d.with_severity(Severity.parse(grade)) if grade else d)
+    return out

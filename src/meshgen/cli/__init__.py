@@ -1,0 +1,47 @@
+"""The `meshgen` command line: a Click group; each command lives in its own module.
+
+Commands parse flags, call `meshgen.api`, print through a reporter and return an exit
+code: 0 clean, 1 findings or stale output, 2 usage error or unreadable input, 3 internal
+error (traceback only with --debug). Heavy modules are imported inside the commands.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+import click
+
+from meshgen import __version__
+from meshgen.cli import common
+from meshgen.cli.render_cmds import init_cmd, render_cmd, schema_cmd
+from meshgen.cli.validate_cmds import check_cmd, checks_cmd, explain_cmd, validate_cmd
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="meshgen")
+@click.option("--debug", is_flag=True, envvar="MESHGEN_DEBUG", help="Show tracebacks of internal errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Render and validate the Helmfile tree of an Istio mesh watched by Prometheus and Grafana.
+
+    \b
+    Typical use:
+      meshgen init                 # write a starter meshgen.yaml
+      meshgen render               # write deployment/helmfile/ next to it
+      meshgen check                # what the pre-commit hook runs
+      meshgen validate --format sarif > meshgen.sarif
+    """
+    ctx.obj = common.Options(debug=debug)
+
+
+for command in (init_cmd, render_cmd, schema_cmd, validate_cmd, check_cmd, checks_cmd, explain_cmd):
+    cli.add_command(command)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit code; no traceback escapes unless --debug."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args or os.environ.get("MESHGEN_DEBUG") not in (None, "", "0")
+    return common.run(cli, args, debug=debug)

@@ -1,0 +1,114 @@
+"""`meshgen init`, `meshgen render` and `meshgen schema`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from meshgen.cli import common
+
+
+@click.command("init")
+@click.argument("path", type=click.Path(path_type=Path), default=Path("meshgen.yaml"))
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init_cmd(path: Path, force: bool) -> int:
+    """Write a commented starter config (and its JSON Schema beside it).
+
+    The starter validates as is; edit it, then run `meshgen render`.
+
+    \b
+    Example:
+      meshgen init infrastructure/meshgen.yaml
+    """
+    from meshgen.errors import UsageError
+    from meshgen.resources import templates_dir
+    from meshgen.schema import config_schema
+
+    schema_path = path.parent / "meshgen.schema.json"
+    for target in (path, schema_path):
+        if target.exists() and not force:
+            raise UsageError(f"{target} exists; pass --force to overwrite it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text((templates_dir() / "init" / "meshgen.yaml").read_text(encoding="utf-8"),
+                    encoding="utf-8")
+    schema_path.write_text(json.dumps(config_schema(), indent=2) + "\n", encoding="utf-8")
+    click.echo(f"wrote {path} and {schema_path}; next: meshgen render -c {path}")
+    return common.EXIT_OK
+
+
+@click.command("render")
+@common.config_option
+@click.option("--check", "check_only", is_flag=True,
+              help="Write nothing; exit 1 with a unified diff when the tree on disk is stale.")
+@click.option("--force", is_flag=True,
+              help="Overwrite files edited by hand or not written by meshgen, and render despite errors.")
+@click.pass_obj
+def render_cmd(opts: common.Options, config: Path | None, check_only: bool, force: bool) -> int:
+    """Render the Helmfile tree into the config's output folder.
+
+    Validates first and writes nothing when an error is found. Writes atomically, only
+    files that changed, and removes files it generated earlier that are no longer produced.
+
+    \b
+    Examples:
+      meshgen render
+      meshgen render -c infrastructure/meshgen.yaml --check
+    """
+    from meshgen import api, output, report
+    from meshgen.diagnostics import has_errors
+
+    config_path = api.discover_config(config)
+    project = api.load_project(config_path)
+    diagnostics = api.validate_project(project, debug=opts.debug)
+    blocking = has_errors(diagnostics)
+    if diagnostics:
+        click.echo(report.format_text(diagnostics), nl=False, err=not check_only)
+    if project.unreadable or not project.rendered or project.output_dir is None:
+        return common.exit_code_for(diagnostics, unreadable=project.unreadable) or common.EXIT_FINDINGS
+    shown = project.shown_output_dir
+    if check_only:
+        text = output.diff(project.files, project.output_dir, shown_dir=shown)
+        if text:
+            common.out(text)
+            common.echo_err(f"{shown} is stale: run `meshgen render`")
+            return common.EXIT_FINDINGS
+        return common.EXIT_FINDINGS if blocking else common.EXIT_OK
+    if blocking and not force:
+        common.echo_err("meshgen: nothing written: fix the errors above (or pass --force)")
+        return common.EXIT_FINDINGS
+    with output.config_lock(config_path):
+        plan = output.plan(project.files, project.output_dir)
+        if plan.conflicts and not force:
+            for path, reason in plan.conflicts:
+                common.echo_err(f"meshgen: refusing to overwrite {path}: it {reason}")
+            common.echo_err("meshgen: nothing written (pass --force to overwrite)")
+            return common.EXIT_FINDINGS
+        if plan.changed:
+            output.write(plan, project.output_dir)
+    click.echo(
+        f"{shown}: {len(plan.create)} created, {len(plan.update)} updated, "
+        f"{len(plan.remove)} removed, {len(plan.unchanged)} unchanged"
+    )
+    return common.EXIT_FINDINGS if blocking else common.EXIT_OK
+
+
+@click.command("schema")
+@click.option("-o", "--output", "output_path", type=click.Path(path_type=Path), default=None,
+              help="Write to this file instead of stdout.")
+def schema_cmd(output_path: Path | None) -> int:
+    """Print the JSON Schema of meshgen.yaml (for editors and CI).
+
+    \b
+    Example:
+      meshgen schema -o schemas/meshgen.schema.json
+    """
+    from meshgen.schema import config_schema
+
+    text = json.dumps(config_schema(), indent=2) + "\n"
+    if output_path is None:
+        common.out(text)
+    else:
+        output_path.write_text(text, encoding="utf-8")
+    return common.EXIT_OK

@@ -1,0 +1,25 @@
+"""Typed models of `meshgen.yaml` (pydantic v2, frozen, unknown keys refused). No I/O here."""
+
+from meshgen.models.config import CheckSetting, MeshConfig
+from meshgen.models.mesh import Istio
+from meshgen.models.monitoring import Dashboard, Grafana, Monitoring, Prometheus
+from meshgen.models.namespaces import Namespace, RevisionInjection
+from meshgen.models.services import Service, TrafficTest
+from meshgen.models.telemetry import Telemetry, TelemetryResource, TelemetrySpec
+
+__all__ = [
+    "CheckSetting",
+    "Dashboard",
+    "Grafana",
+    "Istio",
+    "MeshConfig",
+    "Monitoring",
+    "Namespace",
+    "Prometheus",
+    "RevisionInjection",
+    "Service",
+    "Telemetry",
+    "TelemetryResource",
+    "TelemetrySpec",
+    "TrafficTest",
+]

@@ -1,0 +1,40 @@
+"""Render a `MeshConfig` into the Helmfile tree, in memory.
+
+`render_tree` is pure: it returns `RenderedFile`s (text plus parsed data) and writes nothing.
+Each renderer module owns one family of output files.
+"""
+
+from __future__ import annotations
+
+from meshgen.render import (
+    grafana,
+    helmfile,
+    istio,
+    namespaces,
+    prometheus,
+    services,
+    telemetry,
+    traffic,
+)
+from meshgen.render.context import RenderError, RenderInputs
+from meshgen.render.files import RenderedFile
+
+__all__ = ["RenderError", "RenderInputs", "RenderedFile", "render_tree"]
+
+
+def render_tree(inputs: RenderInputs) -> list[RenderedFile]:
+    """Every file of the output tree, sorted by path."""
+    from meshgen.render import dashboards
+
+    generated = dashboards.service_dashboards(inputs.config)
+    files = [
+        *helmfile.render(inputs),
+        *istio.render(inputs),
+        *prometheus.render(inputs),
+        *grafana.render(inputs, generated),
+        *namespaces.render(inputs),
+        *telemetry.render(inputs),
+        *services.render(inputs),
+        *traffic.render(inputs),
+    ]
+    return sorted(files, key=lambda f: f.path)

@@ -1,0 +1,114 @@
+"""`values/grafana-values.yaml`: datasource, dashboard providers and dashboards (reference 2.3).
+
+Provider name == `dashboards` key, provider path == /var/lib/grafana/dashboards/<name>,
+providers under the `dashboardproviders.yaml` key, grafana.com dashboards pinned and bound to
+the datasource through the list form of `datasource` (DS_PROMETHEUS).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from meshgen.models import Grafana, MeshConfig
+from meshgen.render import naming
+from meshgen.render.context import RenderInputs, build_file, deep_merge
+from meshgen.render.files import RenderedFile
+from meshgen.render.prometheus import escape_tpl, service_url
+
+SERVICE_DASHBOARD_FOLDER = "services"
+
+
+def provider(name: str, folder: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "orgId": 1,
+        "folder": folder,
+        "type": "file",
+        "disableDeletion": False,
+        "editable": True,
+        "options": {"path": naming.dashboard_provider_path(name)},
+    }
+
+
+def datasource(config: MeshConfig, grafana: Grafana) -> dict[str, Any]:
+    prometheus = config.monitoring.prometheus
+    url = service_url(config) or "http://prometheus-server.monitoring.svc.cluster.local:80"
+    return {
+        "name": grafana.datasource.name,
+        "type": "prometheus",
+        "uid": grafana.datasource.uid,
+        # The chart passes datasources through `tpl`; braces must stay literal.
+        "url": escape_tpl(url),
+        "access": "proxy",
+        "isDefault": True,
+        "jsonData": {"timeInterval": prometheus.scrape_interval if prometheus else "15s"},
+    }
+
+
+def dashboards(
+    grafana: Grafana,
+    files: Mapping[str, str],
+    generated: Mapping[str, str],
+) -> dict[str, dict[str, Any]]:
+    """`dashboards.<provider>.<name>` entries; a provider per folder."""
+    by_provider: dict[str, dict[str, Any]] = {}
+    for dash in grafana.dashboards:
+        entries = by_provider.setdefault(dash.folder, {})
+        if dash.gnet_id is not None:
+            entry: dict[str, Any] = {"gnetId": dash.gnet_id}
+            if dash.revision is not None:
+                entry["revision"] = dash.revision
+            entry["datasource"] = [{"name": "DS_PROMETHEUS", "value": grafana.datasource.name}]
+            entries[dash.name] = entry
+        else:
+            entries[dash.name] = {"json": files.get(dash.name, "{}")}
+    if generated:
+        entries = by_provider.setdefault(SERVICE_DASHBOARD_FOLDER, {})
+        for name, text in sorted(generated.items()):
+            entries[name] = {"json": text}
+    return by_provider
+
+
+def grafana_values(
+    config: MeshConfig,
+    grafana: Grafana,
+    files: Mapping[str, str],
+    generated: Mapping[str, str],
+) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if grafana.admin_secret is not None:
+        values["admin"] = {
+            "existingSecret": grafana.admin_secret.name,
+            "userKey": grafana.admin_secret.user_key,
+            "passwordKey": grafana.admin_secret.password_key,
+        }
+    values["podLabels"] = {"sidecar.istio.io/inject": "false"}
+    values["datasources"] = {
+        "datasources.yaml": {"apiVersion": 1, "datasources": [datasource(config, grafana)]}
+    }
+    boards = dashboards(grafana, files, generated)
+    if boards:
+        values["dashboardProviders"] = {
+            "dashboardproviders.yaml": {
+                "apiVersion": 1,
+                "providers": [provider(name, name) for name in boards],
+            }
+        }
+        values["dashboards"] = boards
+    return deep_merge(values, grafana.values)
+
+
+def render(inputs: RenderInputs, generated: Mapping[str, str]) -> list[RenderedFile]:
+    grafana = inputs.config.monitoring.grafana
+    if grafana is None:
+        return []
+    return [
+        build_file(
+            inputs,
+            naming.GRAFANA_VALUES,
+            "values/grafana-values.yaml.j2",
+            [grafana_values(inputs.config, grafana, inputs.dashboard_files, generated)],
+            origin=("monitoring", "grafana"),
+        )
+    ]

@@ -1,0 +1,164 @@
+"""`helmfile.yaml`: repositories and releases, ordered by `needs`, labelled by tier.
+
+Plain YAML, never `.gotmpl`: helmfile must not evaluate any string from the config.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from meshgen.models import MeshConfig
+from meshgen.render import naming
+from meshgen.render.context import RenderInputs, build_file, is_local_chart
+from meshgen.render.files import RenderedFile
+
+ISTIO_REPO = "istio"
+PROMETHEUS_REPO = "prometheus-community"
+GRAFANA_REPO = "grafana-community"
+
+
+def release_id(namespace: str, name: str) -> str:
+    """helmfile's `needs` form: always `namespace/name` (reference 1.2)."""
+    return f"{namespace}/{name}"
+
+
+def _labels(tier: str, component: str) -> dict[str, str]:
+    return {"tier": tier, "component": component}
+
+
+def repositories(config: MeshConfig) -> list[dict[str, Any]]:
+    repos = [{"name": ISTIO_REPO, "url": config.istio.repository}]
+    if config.monitoring.prometheus:
+        repos.append({"name": PROMETHEUS_REPO, "url": config.monitoring.prometheus.repository})
+    if config.monitoring.grafana:
+        repos.append({"name": GRAFANA_REPO, "url": config.monitoring.grafana.repository})
+    for svc in config.services:
+        if svc.repository and all(r["name"] != svc.repository.name for r in repos):
+            repos.append({"name": svc.repository.name, "url": svc.repository.url})
+    return repos
+
+
+def releases(inputs: RenderInputs) -> list[dict[str, Any]]:
+    config = inputs.config
+    istio_ns = config.istio.namespace
+    managed = {ns.name for ns in config.namespaces}
+    base_id = release_id(istio_ns, naming.ISTIO_BASE_RELEASE)
+    istiod_id = release_id(istio_ns, naming.ISTIOD_RELEASE)
+    namespaces_id = release_id(istio_ns, naming.NAMESPACES_RELEASE)
+    telemetry_id = release_id(istio_ns, naming.TELEMETRY_RELEASE)
+
+    def placed(namespace: str, needs: list[str]) -> dict[str, Any]:
+        # A namespace meshgen manages is created, labelled, by the namespaces release;
+        # helm's --create-namespace would race it and leave the labels off.
+        if namespace in managed:
+            return {"createNamespace": False, "needs": [*needs, namespaces_id]}
+        return {"needs": needs} if needs else {}
+
+    out: list[dict[str, Any]] = [
+        {
+            "name": naming.ISTIO_BASE_RELEASE,
+            "namespace": istio_ns,
+            "chart": f"{ISTIO_REPO}/base",
+            "version": config.istio.version,
+            "wait": True,
+            "labels": _labels("mesh", "istio-base"),
+            "values": [naming.ISTIO_BASE_VALUES],
+        },
+        {
+            "name": naming.ISTIOD_RELEASE,
+            "namespace": istio_ns,
+            "chart": f"{ISTIO_REPO}/istiod",
+            "version": config.istio.version,
+            "wait": True,
+            "needs": [base_id],
+            "labels": _labels("mesh", "istiod"),
+            "values": [naming.ISTIO_VALUES],
+        },
+    ]
+    mon_ns = config.monitoring.namespace
+    prometheus = config.monitoring.prometheus
+    if prometheus:
+        out.append(
+            {
+                "name": prometheus.release,
+                "namespace": mon_ns,
+                "chart": f"{PROMETHEUS_REPO}/prometheus",
+                "version": prometheus.chart_version,
+                **placed(mon_ns, []),
+                "labels": _labels("monitoring", "prometheus"),
+                "values": [naming.PROMETHEUS_VALUES],
+            }
+        )
+    grafana = config.monitoring.grafana
+    if grafana:
+        needs = [release_id(mon_ns, prometheus.release)] if prometheus else []
+        out.append(
+            {
+                "name": grafana.release,
+                "namespace": mon_ns,
+                "chart": f"{GRAFANA_REPO}/grafana",
+                "version": grafana.chart_version,
+                **placed(mon_ns, needs),
+                "labels": _labels("monitoring", "grafana"),
+                "values": [naming.GRAFANA_VALUES],
+            }
+        )
+    if config.telemetry.resources:
+        out.append(
+            {
+                "name": naming.TELEMETRY_RELEASE,
+                "namespace": istio_ns,
+                "chart": f"./{naming.TELEMETRY_DIR}",
+                "needs": [istiod_id, *([namespaces_id] if config.namespaces else [])],
+                # Telemetry's CRD comes from istio-base: helm-diff cannot validate it on a
+                # fresh cluster (reference helmfile 1.2).
+                "disableValidationOnInstall": True,
+                "labels": _labels("mesh", "telemetry"),
+            }
+        )
+    if config.namespaces:
+        out.append(
+            {
+                "name": naming.NAMESPACES_RELEASE,
+                "namespace": istio_ns,
+                "chart": f"./{naming.NAMESPACES_DIR}",
+                "needs": [base_id],
+                "labels": _labels("mesh", "namespaces"),
+            }
+        )
+    for svc in config.services:
+        chart = inputs.chart_path(svc.chart) if is_local_chart(svc.chart) else svc.chart
+        needs = [istiod_id, *([telemetry_id] if config.telemetry.resources else [])]
+        release: dict[str, Any] = {"name": svc.name, "namespace": svc.namespace, "chart": chart}
+        if svc.version:
+            release["version"] = svc.version
+        release.update(placed(svc.namespace, needs))
+        release["wait"] = True
+        release["labels"] = _labels("app", svc.name)
+        release["values"] = [naming.service_values(svc.name)]
+        out.append(release)
+    return out
+
+
+def helmfile_state(inputs: RenderInputs) -> dict[str, Any]:
+    return {
+        "repositories": repositories(inputs.config),
+        "helmDefaults": {"timeout": 600},
+        "releases": releases(inputs),
+    }
+
+
+def render(inputs: RenderInputs) -> list[RenderedFile]:
+    state = helmfile_state(inputs)
+    return [
+        build_file(
+            inputs,
+            naming.HELMFILE,
+            "helmfile.yaml.j2",
+            [state],
+            origin=(),
+            repositories=state["repositories"],
+            helm_defaults=state["helmDefaults"],
+            releases=state["releases"],
+        )
+    ]

@@ -1,0 +1,101 @@
+"""`values/prometheus-values.yaml`: the prometheus-community chart, scraping Istio."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+from meshgen import yamlio
+from meshgen.models import MeshConfig, Prometheus
+from meshgen.render import naming
+from meshgen.render.context import RenderInputs, build_file, deep_merge
+from meshgen.render.files import RenderedFile
+
+
+def escape_tpl(text: str) -> str:
+    """Escape Go-template braces in a value the chart passes through `tpl`."""
+    return text.replace("{{", '{{ "{{" }}').replace("}}", '{{ "}}" }}') if "{{" in text else text
+
+
+def istio_scrape_jobs(config: MeshConfig, prometheus: Prometheus) -> list[dict[str, Any]]:
+    """Extra jobs: istiod's monitoring port and, when asked, Envoy's 15090 (istio.io integration)."""
+    jobs: list[dict[str, Any]] = []
+    if prometheus.istio_scraping.istiod:
+        jobs.append(
+            {
+                "job_name": "istiod",
+                "kubernetes_sd_configs": [
+                    {"role": "endpoints", "namespaces": {"names": [config.istio.namespace]}}
+                ],
+                "relabel_configs": [
+                    {
+                        "source_labels": [
+                            "__meta_kubernetes_service_name",
+                            "__meta_kubernetes_endpoint_port_name",
+                        ],
+                        "action": "keep",
+                        "regex": "istiod;http-monitoring",
+                    }
+                ],
+            }
+        )
+    if prometheus.istio_scraping.envoy_stats:
+        jobs.append(
+            {
+                "job_name": "envoy-stats",
+                "metrics_path": "/stats/prometheus",
+                "kubernetes_sd_configs": [{"role": "pod"}],
+                "relabel_configs": [
+                    {
+                        "source_labels": ["__meta_kubernetes_pod_container_port_name"],
+                        "action": "keep",
+                        "regex": ".*-envoy-prom",
+                    }
+                ],
+            }
+        )
+    return jobs
+
+
+def prometheus_values(config: MeshConfig, prometheus: Prometheus) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "server": {
+            "global": {"scrape_interval": prometheus.scrape_interval},
+            "retention": prometheus.retention,
+            # Keep Prometheus out of the mesh even if its namespace is ever labelled.
+            "podLabels": {"sidecar.istio.io/inject": "false"},
+        },
+    }
+    jobs = istio_scrape_jobs(config, prometheus)
+    if jobs:
+        # A plain YAML list at column 0: the chart pastes it under scrape_configs with `tpl`.
+        values["extraScrapeConfigs"] = escape_tpl(textwrap.dedent(yamlio.dump(jobs)))
+    return deep_merge(values, prometheus.values)
+
+
+def service_url(config: MeshConfig) -> str | None:
+    """The in-cluster URL of the Prometheus server Service the chart creates."""
+    prometheus = config.monitoring.prometheus
+    if prometheus is None:
+        return None
+    server = prometheus.values.get("server", {})
+    server = server if isinstance(server, dict) else {}
+    name = server.get("fullnameOverride") or naming.prometheus_service(prometheus.release)
+    service = server.get("service", {})
+    port = service.get("servicePort", 80) if isinstance(service, dict) else 80
+    return f"http://{name}.{config.monitoring.namespace}.svc.cluster.local:{port}"
+
+
+def render(inputs: RenderInputs) -> list[RenderedFile]:
+    prometheus = inputs.config.monitoring.prometheus
+    if prometheus is None:
+        return []
+    return [
+        build_file(
+            inputs,
+            naming.PROMETHEUS_VALUES,
+            "values/prometheus-values.yaml.j2",
+            [prometheus_values(inputs.config, prometheus)],
+            origin=("monitoring", "prometheus"),
+        )
+    ]

@@ -1,0 +1,43 @@
+"""`values/<service>-values.yaml`: the app release's values with the mesh's pod settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from meshgen.models import MeshConfig, Service
+from meshgen.render import naming
+from meshgen.render.context import RenderInputs, build_file, deep_merge
+from meshgen.render.files import RenderedFile
+from meshgen.render.istio import histogram_annotation
+
+
+def effective_buckets(config: MeshConfig, service: Service) -> dict[str, tuple[float, ...]]:
+    """Mesh-wide buckets overridden, prefix by prefix, by the service's own."""
+    return {**config.telemetry.histogram_buckets, **(service.histogram_buckets or {})}
+
+
+def service_values(config: MeshConfig, service: Service) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "app": service.app_label,
+        "version": service.app_version,
+        "service": {"port": service.port},
+    }
+    buckets = effective_buckets(config, service)
+    if buckets:
+        # On the pod template, where pilot-agent reads it at bootstrap (reference 6.1).
+        values["podAnnotations"] = {naming.HISTOGRAM_ANNOTATION: histogram_annotation(buckets)}
+    return deep_merge(values, service.values)
+
+
+def render(inputs: RenderInputs) -> list[RenderedFile]:
+    return [
+        build_file(
+            inputs,
+            naming.service_values(svc.name),
+            "values/service-values.yaml.j2",
+            [service_values(inputs.config, svc)],
+            origin=("services", index),
+            service=svc,
+        )
+        for index, svc in enumerate(inputs.config.services)
+    ]

@@ -1,0 +1,142 @@
+"""Reporters: diagnostics as text, JSON, SARIF 2.1.0 or GitHub workflow commands."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from meshgen.diagnostics import Diagnostic, Severity, count
+
+FORMATS = ("text", "json", "sarif", "github")
+
+
+def summary(diagnostics: Sequence[Diagnostic]) -> dict[str, int]:
+    return {
+        "errors": count(diagnostics, Severity.ERROR),
+        "warnings": count(diagnostics, Severity.WARNING),
+        "infos": count(diagnostics, Severity.INFO),
+    }
+
+
+def format_text(diagnostics: Sequence[Diagnostic], *, quiet_summary: bool = False) -> str:
+    lines = [d.format_text() for d in diagnostics]
+    if not quiet_summary:
+        s = summary(diagnostics)
+        if diagnostics:
+            lines.append(
+                f"{s['errors']} error(s), {s['warnings']} warning(s), {s['infos']} info(s)"
+            )
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def as_dict(d: Diagnostic) -> dict[str, Any]:
+    return {
+        "code": d.code,
+        "name": d.name,
+        "severity": str(d.severity),
+        "message": d.message,
+        "file": d.span.file,
+        "line": d.span.line,
+        "column": d.span.col,
+        "aliases": list(d.aliases),
+        "related": [{"file": r.file, "line": r.line, "column": r.col} for r in d.related],
+    }
+
+
+def format_json(diagnostics: Sequence[Diagnostic]) -> str:
+    return (
+        json.dumps(
+            {"diagnostics": [as_dict(d) for d in diagnostics], "summary": summary(diagnostics)},
+            indent=2,
+        )
+        + "\n"
+    )
+
+
+def _github_escape(text: str, *, prop: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if prop:
+        text = text.replace(":", "%3A").replace(",", "%2C")
+    return text
+
+
+def format_github(diagnostics: Sequence[Diagnostic]) -> str:
+    level = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+    out = []
+    for d in diagnostics:
+        props = (
+            f"file={_github_escape(d.span.file, prop=True)},line={d.span.line},"
+            f"col={d.span.col},title={_github_escape(d.code + ' ' + d.name, prop=True)}"
+        )
+        out.append(f"::{level[d.severity]} {props}::{_github_escape(d.message)}")
+    return "\n".join(out) + ("\n" if out else "")
+
+
+def format_sarif(diagnostics: Sequence[Diagnostic], *, rules: Sequence[tuple[str, str, str]] = ()) -> str:
+    """SARIF 2.1.0; `rules` is (code, name, short description) for the rules that ran."""
+    from meshgen import __version__
+
+    level = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+    known = {code: (name, text) for code, name, text in rules}
+    for d in diagnostics:
+        known.setdefault(d.code, (d.name, d.name))
+    rule_ids = sorted(known)
+    results = []
+    for d in diagnostics:
+        result: dict[str, Any] = {
+            "ruleId": d.code,
+            "ruleIndex": rule_ids.index(d.code),
+            "level": level[d.severity],
+            "message": {"text": d.message},
+            "locations": [_location(d.span.file, d.span.line, d.span.col)],
+        }
+        if d.related:
+            result["relatedLocations"] = [
+                {"id": i, **_location(r.file, r.line, r.col)} for i, r in enumerate(d.related)
+            ]
+        results.append(result)
+    log = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "meshgen",
+                        "version": __version__,
+                        "informationUri": "https://example.invalid/meshgen",
+                        "rules": [
+                            {
+                                "id": code,
+                                "name": known[code][0],
+                                "shortDescription": {"text": known[code][1]},
+                            }
+                            for code in rule_ids
+                        ],
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(log, indent=2) + "\n"
+
+
+def _location(file: str, line: int, col: int) -> dict[str, Any]:
+    return {
+        "physicalLocation": {
+            "artifactLocation": {"uri": file},
+            "region": {"startLine": max(line, 1), "startColumn": max(col, 1)},
+        }
+    }
+
+
+def render(diagnostics: Sequence[Diagnostic], fmt: str, **kwargs: Any) -> str:
+    if fmt == "json":
+        return format_json(diagnostics)
+    if fmt == "sarif":
+        return format_sarif(diagnostics, **kwargs)
+    if fmt == "github":
+        return format_github(diagnostics)
+    return format_text(diagnostics)

@@ -1,0 +1,149 @@
+"""The YAML readers and writers meshgen uses (ruamel.yaml), built once per process.
+
+Reading keeps positions (round-trip mode); writing goes through a serializer so that a
+user string can never become YAML structure.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import re
+from collections.abc import Mapping, Sequence
+from functools import cache
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.representer import RoundTripRepresenter, SafeRepresenter
+
+
+class TooLargeError(ValueError):
+    """A document expands (through aliases or nesting) past what a config may hold."""
+
+
+#: How many nodes a loaded document may expand to; a YAML alias bomb stops here.
+MAX_NODES = 200_000
+#: How deep a document may nest.
+MAX_DEPTH = 64
+
+
+# Helm and helmfile read YAML 1.1 (go-yaml v2 semantics): there `yes`, `on`, `0o17`, `1:20`
+# or `1_000` are not strings. A string that any YAML 1.1 or 1.2 resolver would read as another
+# type is written quoted.
+_YAML11_NON_STRING = re.compile(
+    r"""^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF
+    |~|null|Null|NULL|=|<<
+    |[-+]?(?:0b[0-1_]+|0[0-7_]+|0o[0-7]+|(?:0|[1-9][0-9_]*)|0x[0-9a-fA-F_]+|[1-9][0-9_]*(?::[0-5]?[0-9])+)
+    |[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?[0-9][0-9_]*(?:[eE][-+]?[0-9]+)
+    |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)
+    |[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt ].*)?)$""",
+    re.X,
+)
+
+
+def _str_representer(representer: SafeRepresenter, data: str) -> Any:
+    # Multi-line strings (scrape configs, dashboard JSON, format strings) as literal blocks;
+    # a string whose lines end in spaces cannot be a block scalar and stays quoted.
+    if "\n" in data and not any(line != line.rstrip() for line in data.split("\n")):
+        return representer.represent_scalar("tag:yaml.org,2002:str", data, style="|")
+    if _YAML11_NON_STRING.match(data):
+        return representer.represent_scalar("tag:yaml.org,2002:str", data, style="'")
+    return representer.represent_scalar("tag:yaml.org,2002:str", data)
+
+
+class _Representer(SafeRepresenter):
+    pass
+
+
+_Representer.add_representer(str, _str_representer)
+_Representer.add_representer(dict, SafeRepresenter.represent_dict)
+
+
+class _RtRepresenter(RoundTripRepresenter):
+    pass
+
+
+_RtRepresenter.add_representer(str, _str_representer)
+
+
+@cache
+def _writer() -> YAML:
+    yaml = YAML(typ="safe", pure=True)
+    yaml.Representer = _Representer
+    yaml.default_flow_style = False
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
+    yaml.width = 4096
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.allow_unicode = True
+    return yaml
+
+
+def new_roundtrip() -> YAML:
+    """A round-trip YAML instance (comments, order, positions), strict about duplicate keys."""
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    return yaml
+
+
+def dump(data: Any) -> str:
+    """Serialize plain data (dicts, lists, scalars) to block-style YAML text."""
+    stream = io.StringIO()
+    _writer().dump(data, stream)
+    return stream.getvalue()
+
+
+def dump_all(documents: Sequence[Any]) -> str:
+    stream = io.StringIO()
+    _writer().dump_all(list(documents), stream)
+    return stream.getvalue()
+
+
+def load_roundtrip(text: str) -> Any:
+    """Parse one YAML document keeping comments and positions. Raises ruamel errors."""
+    return new_roundtrip().load(text)
+
+
+def load_all_safe(text: str) -> list[Any]:
+    """Parse a multi-document YAML stream into plain data (for re-reading rendered files)."""
+    return [to_plain(doc) for doc in YAML(typ="safe", pure=True).load_all(text)]
+
+
+def to_plain(node: Any, *, budget: list[int] | None = None, depth: int = 0) -> Any:
+    """Convert ruamel containers to dicts/lists/scalars, bounded in size and depth.
+
+    Dates and timestamps become their ISO text: a config value is a string until a model
+    says otherwise.
+    """
+    if budget is None:
+        budget = [MAX_NODES]
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise TooLargeError(f"the document expands to more than {MAX_NODES} values")
+    if depth > MAX_DEPTH:
+        raise TooLargeError(f"the document nests deeper than {MAX_DEPTH} levels")
+    if isinstance(node, Mapping):
+        return {
+            to_plain(k, budget=budget, depth=depth + 1): to_plain(v, budget=budget, depth=depth + 1)
+            for k, v in node.items()
+        }
+    if isinstance(node, list | tuple):
+        return [to_plain(v, budget=budget, depth=depth + 1) for v in node]
+    if isinstance(node, datetime.date | datetime.datetime):
+        return node.isoformat()
+    if isinstance(node, bool | int | float) or node is None:
+        return node if type(node) in (bool, int, float) or node is None else _scalar(node)
+    if isinstance(node, str):
+        return str(node)
+    return node
+
+
+def _scalar(node: Any) -> Any:
+    # ruamel's ScalarFloat / ScalarInt / ScalarBoolean subclasses -> builtins
+    if isinstance(node, bool):
+        return bool(node)
+    if isinstance(node, int):
+        return int(node)
+    return float(node)
