@@ -40,8 +40,9 @@ def stale_rendered_file(ctx: CheckContext) -> Iterator[Finding]:
 
 @check("D102", "hand-edited-rendered-file", Severity.ERROR, needs=("config", "disk"))
 def hand_edited_rendered_file(ctx: CheckContext) -> Iterator[Finding]:
-    """A generated file was edited by hand (its checksum no longer matches), or a file
-    meshgen must write was not written by meshgen.
+    """A generated file was edited by hand, or a file in the way was not written by meshgen.
+
+    Each generated file records a checksum of its body in its header; an edit breaks it.
 
     Why: the next `meshgen render` would overwrite the edit; the change belongs in the config.
 

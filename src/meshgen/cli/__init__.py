@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import click
 
 from meshgen import __version__
-from meshgen.cli import common
+from meshgen.cli import common, deploy_cmds, lint_cmd, telemetry_cmds
 from meshgen.cli.render_cmds import init_cmd, render_cmd, schema_cmd
 from meshgen.cli.validate_cmds import check_cmd, checks_cmd, explain_cmd, validate_cmd
 
@@ -36,7 +36,18 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj = common.Options(debug=debug)
 
 
-for command in (init_cmd, render_cmd, schema_cmd, validate_cmd, check_cmd, checks_cmd, explain_cmd):
+for command in (
+    init_cmd,
+    render_cmd,
+    schema_cmd,
+    validate_cmd,
+    check_cmd,
+    checks_cmd,
+    explain_cmd,
+    *lint_cmd.COMMANDS,
+    *telemetry_cmds.COMMANDS,
+    *deploy_cmds.COMMANDS,
+):
     cli.add_command(command)
 
 
