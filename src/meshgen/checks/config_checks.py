@@ -83,7 +83,7 @@ def invalid_label(ctx: CheckContext) -> Iterator[Finding]:
                 yield Finding(f"label {key}={value!r} has an invalid value", at=path)
             name = key.rsplit("/", 1)[-1]
             if not name or len(name) > 63 or not LABEL_VALUE.match(name):
-                yield Finding(f"label key {key!r} is invalid", at=path)
+                yield Finding(f"label key {key!r} is invalid", at=path, key=True)
     for i, svc in enumerate(cfg.services):
         for attr, value in (("app", svc.app_label), ("appVersion", svc.app_version)):
             if len(value) > 63 or not LABEL_VALUE.match(value):
@@ -211,6 +211,7 @@ def conflicting_injection_labels(ctx: CheckContext) -> Iterator[Finding]:
                     f"namespace {ns.name!r} sets {key!r} in labels; injection is set by "
                     f"`injection:` and this label would conflict with it",
                     at=("namespaces", i, "labels", key),
+                    key=True,
                     related=(("namespaces", i, "injection"),),
                 )
 

@@ -55,7 +55,12 @@ def run_checks(
 
 
 def stamp(chk: Check, finding: Finding, ctx: CheckContext) -> Diagnostic:
-    span = finding.span or (ctx.at(finding.at) if finding.at is not None else ctx.at(()))
+    if finding.span is not None:
+        span = finding.span
+    elif finding.at is not None:
+        span = ctx.key_at(finding.at) if finding.key else ctx.at(finding.at)
+    else:
+        span = ctx.at(())
     related = tuple(r if isinstance(r, Span) else ctx.at(r) for r in finding.related)
     return Diagnostic(
         code=chk.code,

@@ -32,6 +32,8 @@ class Finding:
     span: Span | None = None
     related: tuple[Span | KeyPath, ...] = ()
     hint: str | None = None
+    #: Point at the key itself rather than its value (for problems with the key's name).
+    key: bool = False
 
 
 CheckFunction = Callable[["CheckContext"], Iterator[Finding]]  # type: ignore[name-defined]  # noqa: F821
