@@ -76,7 +76,9 @@ def _run_case(code: str, case: dict[str, Any], tmp_path: Path) -> list[list[Any]
 
 
 @pytest.mark.parametrize(("code", "case"), _all_cases())
-def test_case(code: str, case: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_case(
+    code: str, case: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     got = _run_case(code, case, tmp_path)
     expected = [list(e) for e in case["expect"]]

@@ -1,0 +1,197 @@
+"""CLI behaviour: exact output and exit codes of init, render, schema, validate, check."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, CliResult
+
+Run = Callable[..., CliResult]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the infrastructure folder (config, chart) without the rendered tree."""
+    target = tmp_path / "infrastructure"
+    shutil.copytree(REPO / "infrastructure", target, ignore=shutil.ignore_patterns("deployment"))
+    return target / "meshgen.yaml"
+
+
+def test_render_then_check_then_rerender(project: Path, run_cli: Run, chdir: Path) -> None:
+    result = run_cli("render", "-c", str(project))
+    assert result.code == 0, result
+    assert (
+        result.out
+        == "infrastructure/deployment/helmfile: 10 created, 0 updated, 0 removed, 0 unchanged\n"
+    )
+    assert run_cli("check", "-c", str(project)).code == 0
+    again = run_cli("render", "-c", str(project))
+    assert again.out.endswith("0 created, 0 updated, 0 removed, 10 unchanged\n")
+
+
+def test_discovers_infrastructure_config(project: Path, run_cli: Run, chdir: Path) -> None:
+    result = run_cli("render")
+    assert result.code == 0 and "10 created" in result.out
+
+
+def test_no_config_is_a_usage_error(run_cli: Run, chdir: Path) -> None:
+    result = run_cli("validate")
+    assert result.code == 2
+    assert result.err.startswith("meshgen: error: no config found")
+
+
+def test_render_check_reports_a_stale_tree_with_a_diff(
+    project: Path, run_cli: Run, chdir: Path
+) -> None:
+    run_cli("render", "-c", str(project))
+    text = project.read_text().replace("retention: 15d", "retention: 30d")
+    project.write_text(text)
+    result = run_cli("render", "--check", "-c", str(project))
+    assert result.code == 1
+    assert "-  retention: 15d\n+  retention: 30d\n" in result.out
+    assert result.err.endswith(
+        "infrastructure/deployment/helmfile is stale: run `meshgen render`\n"
+    )
+    check = run_cli("check", "-c", str(project))
+    assert check.code == 1
+    assert (
+        "D101 values/prometheus-values.yaml is stale; run `meshgen render` [stale-rendered-file]"
+        in check.out
+    )
+
+
+def test_render_refuses_a_hand_edited_file(project: Path, run_cli: Run, chdir: Path) -> None:
+    run_cli("render", "-c", str(project))
+    edited = project.parent / "deployment/helmfile/values/istio-values.yaml"
+    edited.write_text(edited.read_text() + "pilot: {}\n")
+    project.write_text(project.read_text().replace("encoding: JSON", "encoding: TEXT"))
+    result = run_cli("render", "-c", str(project))
+    assert result.code == 1
+    assert "refusing to overwrite" in result.err and "edited by hand" in result.err
+    assert edited.read_text().endswith("pilot: {}\n")
+    forced = run_cli("render", "--force", "-c", str(project))
+    assert forced.code == 0 and "1 updated" in forced.out
+    assert not edited.read_text().endswith("pilot: {}\n")
+
+
+def test_render_removes_files_it_no_longer_generates(
+    project: Path, run_cli: Run, chdir: Path
+) -> None:
+    run_cli("render", "-c", str(project))
+    job = project.parent / "deployment/helmfile/traffic/inference-balancer-fortio-job.yaml"
+    assert job.exists()
+    text = project.read_text()
+    project.write_text(text[: text.index("    trafficTest:")])
+    result = run_cli("render", "-c", str(project))
+    assert result.code == 0 and "1 removed" in result.out
+    assert not job.exists() and not job.parent.exists()
+
+
+def test_render_writes_nothing_when_the_config_has_errors(
+    project: Path, run_cli: Run, chdir: Path
+) -> None:
+    project.write_text(project.read_text().replace("name: inference\n", "name: Inference\n", 1))
+    result = run_cli("render", "-c", str(project))
+    assert result.code == 1
+    assert "C101 namespace name 'Inference' is not a DNS-1123 label" in result.err
+    assert not (project.parent / "deployment").exists()
+
+
+def test_validate_text_line_format(project: Path, run_cli: Run, chdir: Path) -> None:
+    project.write_text(
+        project.read_text().replace("  prometheusMerge: true", "  prometheusMerg: true")
+    )
+    result = run_cli("validate", "-c", str(project))
+    assert result.code == 1
+    assert result.out == (
+        "infrastructure/meshgen.yaml:12:3: C004 unknown key 'prometheusMerg' in istio "
+        "(did you mean 'prometheusMerge'?) [unknown-key]\n1 error(s), 0 warning(s), 0 info(s)\n"
+    )
+
+
+def test_validate_json_format(project: Path, run_cli: Run, chdir: Path) -> None:
+    project.write_text(
+        project.read_text().replace("  prometheusMerge: true", "  prometheusMerg: true")
+    )
+    result = run_cli("validate", "--format", "json", "-c", str(project))
+    data = json.loads(result.out)
+    assert data["summary"] == {"errors": 1, "warnings": 0, "infos": 0}
+    [diag] = data["diagnostics"]
+    assert diag == {
+        "code": "C004",
+        "name": "unknown-key",
+        "severity": "error",
+        "message": "unknown key 'prometheusMerg' in istio (did you mean 'prometheusMerge'?)",
+        "file": "infrastructure/meshgen.yaml",
+        "line": 12,
+        "column": 3,
+        "aliases": [],
+        "related": [],
+    }
+
+
+def test_unreadable_yaml_exits_2(
+    write_config: Callable[..., Path], run_cli: Run, chdir: Path
+) -> None:
+    path = write_config("istio:\n  version: [\n")
+    result = run_cli("validate", "-c", str(path))
+    assert result.code == 2 and " C002 YAML syntax error" in result.out
+
+
+def test_schema_matches_the_committed_file(run_cli: Run) -> None:
+    result = run_cli("schema")
+    assert result.code == 0
+    assert result.out == (REPO / "schemas" / "meshgen.schema.json").read_text()
+
+
+def test_init_writes_a_config_that_validates(run_cli: Run, chdir: Path) -> None:
+    result = run_cli("init")
+    assert result.code == 0
+    assert (
+        result.out
+        == "wrote meshgen.yaml and meshgen.schema.json; next: meshgen render -c meshgen.yaml\n"
+    )
+    text = (chdir / "meshgen.yaml").read_text()
+    assert text.startswith("# yaml-language-server: $schema=meshgen.schema.json\n")
+    assert run_cli("validate", "--strict").code == 0
+    assert run_cli("init").code == 2
+
+
+def test_explain_and_checks(run_cli: Run) -> None:
+    explained = run_cli("explain", "c101")
+    assert explained.code == 0
+    assert explained.out.startswith("C101 invalid-kubernetes-name (error)\n\n")
+    assert "Fix:" in explained.out
+    assert run_cli("explain", "IST0102").out.startswith("C105 namespace-not-injected (warning)")
+    unknown = run_cli("explain", "Z999")
+    assert unknown.code == 2 and "unknown code 'Z999'" in unknown.err
+    listing = run_cli("checks").out.splitlines()
+    assert any(line.startswith("C101  error    invalid-kubernetes-name") for line in listing)
+
+
+@pytest.mark.parametrize(
+    "command", ["init", "render", "schema", "validate", "check", "checks", "explain"]
+)
+def test_every_command_has_help_with_an_example(command: str, run_cli: Run) -> None:
+    result = run_cli(command, "--help")
+    assert result.code == 0
+    assert "Example" in result.out
+
+
+def test_internal_errors_exit_3_without_traceback(
+    run_cli: Run, monkeypatch: pytest.MonkeyPatch, project: Path, chdir: Path
+) -> None:
+    import meshgen.api
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(meshgen.api, "load_project", boom)
+    result = run_cli("validate", "-c", str(project))
+    assert result.code == 3
+    assert "internal error: RuntimeError: kaboom" in result.err and "Traceback" not in result.err

@@ -1,0 +1,40 @@
+"""Generated artefacts stay fresh: docs/diagnostics.md and schemas/meshgen.schema.json."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+from tests.conftest import REPO
+
+
+def test_diagnostics_doc_is_fresh() -> None:
+    spec = importlib.util.spec_from_file_location(
+        "gen", REPO / "scripts" / "gen_diagnostics_doc.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert (REPO / "docs" / "diagnostics.md").read_text() == module.render(), (
+        "docs/diagnostics.md is stale: run `python scripts/gen_diagnostics_doc.py`"
+    )
+
+
+def test_config_schema_is_fresh_and_valid() -> None:
+    from jsonschema import Draft202012Validator
+
+    from meshgen.schema import config_schema
+
+    committed = json.loads((REPO / "schemas" / "meshgen.schema.json").read_text())
+    assert committed == config_schema(), "run `meshgen schema -o schemas/meshgen.schema.json`"
+    Draft202012Validator.check_schema(committed)
+
+
+def test_infrastructure_config_satisfies_the_schema() -> None:
+    from jsonschema import Draft202012Validator
+    from ruamel.yaml import YAML
+
+    schema = json.loads((REPO / "schemas" / "meshgen.schema.json").read_text())
+    data = YAML(typ="safe").load((REPO / "infrastructure" / "meshgen.yaml").read_text())
+    errors = list(Draft202012Validator(schema).iter_errors(data))
+    assert not errors, errors[0].message
