@@ -70,9 +70,7 @@ def load_project(config_path: Path) -> Project:
     try:
         project.output_dir = confined_output_dir(config_dir, config.output)
     except UsageError as exc:
-        project.diagnostics.append(
-            diagnostic("C005", str(exc), loaded.source.lookup(("output",)))
-        )
+        project.diagnostics.append(diagnostic("C005", str(exc), loaded.source.lookup(("output",))))
         return project
     dashboard_files: dict[str, str] = {}
     grafana = config.monitoring.grafana
@@ -87,7 +85,7 @@ def load_project(config_path: Path) -> Project:
                     "C009",
                     "referenced-file-unreadable",
                     Severity.ERROR,
-                    f"dashboard {dash.name!r}: cannot read {dash.file}: {problem.message if problem else ''}",
+                    f"dashboard {dash.name!r}: {problem.message if problem else 'unreadable'}",
                     at,
                 )
             )

@@ -29,10 +29,19 @@ MAX_CONFIG_BYTES = 2 * 1024 * 1024
 # Loader diagnostics. They are reported by the loader, not by a registered check, so their
 # documentation lives here and `meshgen explain` reads it from LOADER_CODES.
 LOADER_CODES: dict[str, tuple[str, str]] = {
-    "C001": ("config-unreadable", "The config file is missing, a directory, unreadable or too large."),
-    "C002": ("yaml-syntax-error", "The config is not valid YAML (syntax, tabs, encoding, NUL bytes)."),
+    "C001": (
+        "config-unreadable",
+        "The config file is missing, a directory, unreadable or too large.",
+    ),
+    "C002": (
+        "yaml-syntax-error",
+        "The config is not valid YAML (syntax, tabs, encoding, NUL bytes).",
+    ),
     "C003": ("duplicate-key", "A mapping repeats a key; YAML would silently keep only one value."),
-    "C004": ("unknown-key", "A key that meshgen does not know; usually a typo (a suggestion is given)."),
+    "C004": (
+        "unknown-key",
+        "A key that meshgen does not know; usually a typo (a suggestion is given).",
+    ),
     "C005": ("invalid-value", "A value of the wrong type or outside the allowed values."),
     "C006": ("missing-key", "A required key is missing."),
     "C007": ("document-too-large", "The document expands too far (alias bomb) or nests too deep."),
@@ -80,7 +89,9 @@ def read_text(path: Path, shown: str) -> tuple[str | None, Diagnostic | None]:
         size = path.stat().st_size
         if size > MAX_CONFIG_BYTES:
             return None, diagnostic(
-                "C001", f"{shown} is {size} bytes; a config may be {MAX_CONFIG_BYTES} at most", start
+                "C001",
+                f"{shown} is {size} bytes; a config may be {MAX_CONFIG_BYTES} at most",
+                start,
             )
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -149,7 +160,11 @@ def build_source_map(node: Any, shown: str) -> SourceMap:
                 child = (*path, str(key))
                 kline, kcol = current.lc.key(key)
                 vline, vcol = current.lc.value(key)
-                smap.add(child, key=Span(shown, kline + 1, kcol + 1), value=Span(shown, vline + 1, vcol + 1))
+                smap.add(
+                    child,
+                    key=Span(shown, kline + 1, kcol + 1),
+                    value=Span(shown, vline + 1, vcol + 1),
+                )
                 stack.append((child, current[key]))
         elif isinstance(current, CommentedSeq):
             for index, item in enumerate(current):
@@ -197,8 +212,11 @@ def load_text(text: str, shown: str, result: LoadResult | None = None) -> LoadRe
     if not isinstance(data, dict):
         kind = "empty" if data is None else f"a {type(data).__name__}"
         result.diagnostics.append(
-            diagnostic("C008", f"the config must be a mapping with an `istio:` key, found {kind}",
-                       Span(shown))
+            diagnostic(
+                "C008",
+                f"the config must be a mapping with an `istio:` key, found {kind}",
+                Span(shown),
+            )
         )
         return result
     result.config, result.diagnostics = validate_data(data, result.source, MeshConfig)
@@ -221,7 +239,12 @@ def validate_data(
 
 
 def pydantic_diagnostics(
-    exc: ValidationError, source: SourceMap, model: type[BaseModel], data: Any, *, prefix: KeyPath = ()
+    exc: ValidationError,
+    source: SourceMap,
+    model: type[BaseModel],
+    data: Any,
+    *,
+    prefix: KeyPath = (),
 ) -> list[Diagnostic]:
     found: dict[tuple[str, Span], Diagnostic] = {}
     for error in exc.errors(include_url=False, include_input=False):
@@ -246,14 +269,16 @@ def pydantic_diagnostics(
                 source.lookup(path[:-1]),
             )
         else:
-            diag = diagnostic("C005", f"{dotted or 'config'}: {_message(error)}", source.lookup(path))
+            diag = diagnostic(
+                "C005", f"{dotted or 'config'}: {_message(error)}", source.lookup(path)
+            )
         found.setdefault((diag.code, diag.span), diag)
     return list(found.values())
 
 
 def _message(error: Any) -> str:
     msg = str(error["msg"])
-    return msg[len("Value error, "):] if msg.startswith("Value error, ") else msg
+    return msg[len("Value error, ") :] if msg.startswith("Value error, ") else msg
 
 
 def _dotted(path: KeyPath) -> str:
@@ -268,19 +293,22 @@ def _data_path(loc: tuple[Any, ...], data: Any) -> KeyPath:
     path: list[str | int] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part in node:
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_dict or in_list:
             path.append(part)
             node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            path.append(part)
-            node = node[part]
-        elif isinstance(node, dict) and isinstance(part, str) and not any(
-            isinstance(k, str) for k in node
+        elif (
+            isinstance(node, dict)
+            and isinstance(part, str)
+            and not any(isinstance(k, str) for k in node)
         ):
             continue
         elif isinstance(node, dict | list):
             # a key the data lacks (missing) or a synthetic tag: keep only real key names
-            if isinstance(part, str) and not (part.startswith(("literal[", "function-")) or "[" in part):
+            if isinstance(part, str) and not (
+                part.startswith(("literal[", "function-")) or "[" in part
+            ):
                 path.append(part)
             node = None
         else:

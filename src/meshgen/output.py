@@ -44,7 +44,7 @@ def confined_output_dir(config_dir: Path, output: str) -> Path:
     """The output folder, refusing one that leaves the config's folder (by `..` or symlink)."""
     root = config_dir.resolve()
     target = (config_dir / output).resolve()
-    if os.path.isabs(output) or (target != root and root not in target.parents):
+    if Path(output).is_absolute() or (target != root and root not in target.parents):
         raise UsageError(
             f"output folder {output!r} resolves to {target}, outside the config's folder {root}"
         )
@@ -173,7 +173,8 @@ def write(result: Plan, output_dir: Path) -> None:
             os.fsync(handle.fileno())
     removals = staging / ".remove"
     removals.write_text(
-        "".join(p.relative_to(output_dir).as_posix() + "\n" for p in result.remove), encoding="utf-8"
+        "".join(p.relative_to(output_dir).as_posix() + "\n" for p in result.remove),
+        encoding="utf-8",
     )
     marker = staging / COMMIT_MARKER
     marker.write_text("", encoding="utf-8")
@@ -184,14 +185,19 @@ def write(result: Plan, output_dir: Path) -> None:
 
 def _move_into_place(staging: Path, output_dir: Path) -> None:
     for source in sorted(staging.rglob("*")):
-        if not source.is_file() or source.parent == staging and source.name in (
-            COMMIT_MARKER,
-            ".remove",
+        if (
+            not source.is_file()
+            or (source.parent == staging
+            and source.name
+            in (
+                COMMIT_MARKER,
+                ".remove",
+            ))
         ):
             continue
         target = output_dir / source.relative_to(staging)
         target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(source, target)
+        source.replace(target)
     removals = staging / ".remove"
     if removals.exists():
         for rel in removals.read_text(encoding="utf-8").splitlines():

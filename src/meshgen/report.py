@@ -73,7 +73,9 @@ def format_github(diagnostics: Sequence[Diagnostic]) -> str:
     return "\n".join(out) + ("\n" if out else "")
 
 
-def format_sarif(diagnostics: Sequence[Diagnostic], *, rules: Sequence[tuple[str, str, str]] = ()) -> str:
+def format_sarif(
+    diagnostics: Sequence[Diagnostic], *, rules: Sequence[tuple[str, str, str]] = ()
+) -> str:
     """SARIF 2.1.0; `rules` is (code, name, short description) for the rules that ran."""
     from meshgen import __version__
 

@@ -52,7 +52,10 @@ def _str_representer(representer: SafeRepresenter, data: str) -> Any:
 
 
 class _Representer(SafeRepresenter):
-    pass
+    def ignore_aliases(self, data: Any) -> bool:
+        # Rendered files are read by helm and humans: never anchors/aliases, even when one
+        # dict object is used twice.
+        return True
 
 
 _Representer.add_representer(str, _str_representer)

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from meshgen.checks.context import CheckContext, DashboardDoc, TelemetryDoc, ValuesDoc
+from meshgen.checks.context import (
+    CheckContext,
+    DashboardDoc,
+    Locate,
+    TelemetryDoc,
+    ValuesDoc,
+)
 from meshgen.render import naming
 from meshgen.render.telemetry import resource_namespace
 from meshgen.source import KeyPath, Span
-
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from meshgen.api import Project
@@ -39,7 +43,7 @@ def from_project(project: Project) -> CheckContext:
                 name=resource.name,
                 namespace=resource_namespace(config, resource),
                 spec=resource,
-                locate=lambda path, base=base: ctx.at((*base, *path)),
+                locate=_config_locator(ctx, base),
             )
         )
     _add_dashboards(ctx, project)
@@ -47,6 +51,13 @@ def from_project(project: Project) -> CheckContext:
         ctx.kinds.add("dashboards")
     _add_values(ctx)
     return ctx
+
+
+def _config_locator(ctx: CheckContext, base: KeyPath) -> Locate:
+    def locate(path: KeyPath) -> Span:
+        return ctx.at((*base, *path))
+
+    return locate
 
 
 def _add_dashboards(ctx: CheckContext, project: Project) -> None:
@@ -60,7 +71,9 @@ def _add_dashboards(ctx: CheckContext, project: Project) -> None:
         declared = ctx.at(("monitoring", "grafana", "dashboards", index))
         if dash.gnet_id is not None:
             ctx.dashboards.append(
-                DashboardDoc(dash.name, declared.file, None, declared=declared, gnet_id=dash.gnet_id)
+                DashboardDoc(
+                    dash.name, declared.file, None, declared=declared, gnet_id=dash.gnet_id
+                )
             )
             continue
         text = files.get(dash.name)
@@ -78,7 +91,9 @@ def _add_dashboards(ctx: CheckContext, project: Project) -> None:
 
     for name, entry in (boards.get(SERVICE_DASHBOARD_FOLDER) or {}).items():
         text = entry.get("json", "")
-        span = ctx.rendered_span(naming.GRAFANA_VALUES, ("dashboards", SERVICE_DASHBOARD_FOLDER, name))
+        span = ctx.rendered_span(
+            naming.GRAFANA_VALUES, ("dashboards", SERVICE_DASHBOARD_FOLDER, name)
+        )
         ctx.dashboards.append(
             DashboardDoc(name, span.file, _json_object(text), text, declared=span)
         )
@@ -106,12 +121,10 @@ def _add_values(ctx: CheckContext) -> None:
         rendered = ctx.rendered(path)
         if rendered is None or not isinstance(rendered.data, dict):
             continue
-        ctx.values.append(
-            ValuesDoc(chart, rendered.data, _values_locator(ctx, path, user_prefix))
-        )
+        ctx.values.append(ValuesDoc(chart, rendered.data, _values_locator(ctx, path, user_prefix)))
 
 
-def _values_locator(ctx: CheckContext, path: str, user_prefix: KeyPath) -> Any:
+def _values_locator(ctx: CheckContext, path: str, user_prefix: KeyPath) -> Locate:
     def locate(keys: KeyPath) -> Span:
         if ctx.source.has((*user_prefix, *keys)):
             return ctx.source.lookup((*user_prefix, *keys), key=True)

@@ -39,7 +39,11 @@ def _named_things(ctx: CheckContext) -> Iterator[tuple[str, str, KeyPath]]:
         yield "release", cfg.monitoring.grafana.release, ("monitoring", "grafana", "release")
         for i, dash in enumerate(cfg.monitoring.grafana.dashboards):
             yield "dashboard", dash.name, ("monitoring", "grafana", "dashboards", i, "name")
-            yield "dashboard folder", dash.folder, ("monitoring", "grafana", "dashboards", i, "folder")
+            yield (
+                "dashboard folder",
+                dash.folder,
+                ("monitoring", "grafana", "dashboards", i, "folder"),
+            )
 
 
 @check("C101", "invalid-kubernetes-name", Severity.ERROR)
@@ -87,8 +91,10 @@ def invalid_label(ctx: CheckContext) -> Iterator[Finding]:
     for i, svc in enumerate(cfg.services):
         for attr, value in (("app", svc.app_label), ("appVersion", svc.app_version)):
             if len(value) > 63 or not LABEL_VALUE.match(value):
-                yield Finding(f"pod label {attr} {value!r} is not a valid label value",
-                              at=("services", i, attr))
+                yield Finding(
+                    f"pod label {attr} {value!r} is not a valid label value",
+                    at=("services", i, attr),
+                )
 
 
 @check("C103", "duplicate-name", Severity.ERROR)
@@ -105,12 +111,18 @@ def duplicate_name(ctx: CheckContext) -> Iterator[Finding]:
     cfg = ctx.config
     assert cfg is not None
     groups: list[tuple[str, list[tuple[str, KeyPath]]]] = [
-        ("namespace", [(ns.name, ("namespaces", i, "name")) for i, ns in enumerate(cfg.namespaces)]),
+        (
+            "namespace",
+            [(ns.name, ("namespaces", i, "name")) for i, ns in enumerate(cfg.namespaces)],
+        ),
         ("service", [(s.name, ("services", i, "name")) for i, s in enumerate(cfg.services)]),
         (
             "telemetry",
             [
-                (f"{t.namespace or cfg.istio.namespace}/{t.name}", ("telemetry", "resources", i, "name"))
+                (
+                    f"{t.namespace or cfg.istio.namespace}/{t.name}",
+                    ("telemetry", "resources", i, "name"),
+                )
                 for i, t in enumerate(cfg.telemetry.resources)
             ],
         ),
@@ -263,19 +275,31 @@ def unpinned_chart_version(ctx: CheckContext) -> Iterator[Finding]:
     """
     cfg = ctx.config
     assert cfg is not None
-    pinned: list[tuple[str, str | None, KeyPath]] = [("istio", cfg.istio.version, ("istio", "version"))]
+    pinned: list[tuple[str, str | None, KeyPath]] = [
+        ("istio", cfg.istio.version, ("istio", "version"))
+    ]
     if cfg.monitoring.prometheus:
-        pinned.append(("prometheus", cfg.monitoring.prometheus.chart_version,
-                       ("monitoring", "prometheus", "chartVersion")))
+        pinned.append(
+            (
+                "prometheus",
+                cfg.monitoring.prometheus.chart_version,
+                ("monitoring", "prometheus", "chartVersion"),
+            )
+        )
     if cfg.monitoring.grafana:
-        pinned.append(("grafana", cfg.monitoring.grafana.chart_version,
-                       ("monitoring", "grafana", "chartVersion")))
+        pinned.append(
+            (
+                "grafana",
+                cfg.monitoring.grafana.chart_version,
+                ("monitoring", "grafana", "chartVersion"),
+            )
+        )
     for i, svc in enumerate(cfg.services):
         if not svc.chart.startswith(("./", "../", "/")):
             pinned.append((svc.name, svc.version, ("services", i, "version")))
     for what, version, path in pinned:
         if version is None:
-            yield Finding(f"chart of {what!r} has no version; pin one", at=path[:-1] + (path[-1],))
+            yield Finding(f"chart of {what!r} has no version; pin one", at=path)
         elif not EXACT_VERSION.match(version):
             yield Finding(f"chart version {version!r} of {what!r} is not an exact version", at=path)
 

@@ -27,15 +27,22 @@ def stale_rendered_file(ctx: CheckContext) -> Iterator[Finding]:
     """
     plan = ctx.plan
     for rendered in plan.create:
-        yield Finding(f"{rendered.path} is missing; run `meshgen render`",
-                      span=Span(_shown(ctx, rendered.path)), related=(rendered.origin,))
+        yield Finding(
+            f"{rendered.path} is missing; run `meshgen render`",
+            span=Span(_shown(ctx, rendered.path)),
+            related=(rendered.origin,),
+        )
     for rendered in plan.update:
-        yield Finding(f"{rendered.path} is stale; run `meshgen render`",
-                      span=Span(_shown(ctx, rendered.path)), related=(rendered.origin,))
+        yield Finding(
+            f"{rendered.path} is stale; run `meshgen render`",
+            span=Span(_shown(ctx, rendered.path)),
+            related=(rendered.origin,),
+        )
     for path in plan.remove:
         rel = display_path(path)
-        yield Finding(f"{rel} is no longer generated; run `meshgen render` to remove it",
-                      span=Span(rel))
+        yield Finding(
+            f"{rel} is no longer generated; run `meshgen render` to remove it", span=Span(rel)
+        )
 
 
 @check("D102", "hand-edited-rendered-file", Severity.ERROR, needs=("config", "disk"))

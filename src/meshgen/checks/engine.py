@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from meshgen.checks.context import CheckContext
 from meshgen.checks.framework import Check, Finding
@@ -75,7 +75,7 @@ def stamp(chk: Check, finding: Finding, ctx: CheckContext) -> Diagnostic:
 
 
 def apply_settings(
-    diagnostics: Sequence[Diagnostic], settings: dict[str, str]
+    diagnostics: Sequence[Diagnostic], settings: Mapping[str, str]
 ) -> list[Diagnostic]:
     """Re-grade or drop diagnostics by code, as the config's `checks:` section says."""
     out = []

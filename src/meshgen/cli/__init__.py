@@ -21,7 +21,9 @@ from meshgen.cli.validate_cmds import check_cmd, checks_cmd, explain_cmd, valida
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="meshgen")
-@click.option("--debug", is_flag=True, envvar="MESHGEN_DEBUG", help="Show tracebacks of internal errors.")
+@click.option(
+    "--debug", is_flag=True, envvar="MESHGEN_DEBUG", help="Show tracebacks of internal errors."
+)
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
     """Render and validate the Helmfile tree of an Istio mesh watched by Prometheus and Grafana.

@@ -83,7 +83,9 @@ def run(group: click.Group, args: Sequence[str], *, debug: bool) -> int:
     return EXIT_OK
 
 
-def exit_code_for(diagnostics: Sequence[Any], *, strict: bool = False, unreadable: bool = False) -> int:
+def exit_code_for(
+    diagnostics: Sequence[Any], *, strict: bool = False, unreadable: bool = False
+) -> int:
     from meshgen.diagnostics import has_errors
 
     if unreadable:

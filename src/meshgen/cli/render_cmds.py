@@ -31,8 +31,9 @@ def init_cmd(path: Path, force: bool) -> int:
         if target.exists() and not force:
             raise UsageError(f"{target} exists; pass --force to overwrite it")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text((templates_dir() / "init" / "meshgen.yaml").read_text(encoding="utf-8"),
-                    encoding="utf-8")
+    path.write_text(
+        (templates_dir() / "init" / "meshgen.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
     schema_path.write_text(json.dumps(config_schema(), indent=2) + "\n", encoding="utf-8")
     click.echo(f"wrote {path} and {schema_path}; next: meshgen render -c {path}")
     return common.EXIT_OK
@@ -40,10 +41,17 @@ def init_cmd(path: Path, force: bool) -> int:
 
 @click.command("render")
 @common.config_option
-@click.option("--check", "check_only", is_flag=True,
-              help="Write nothing; exit 1 with a unified diff when the tree on disk is stale.")
-@click.option("--force", is_flag=True,
-              help="Overwrite files edited by hand or not written by meshgen, and render despite errors.")
+@click.option(
+    "--check",
+    "check_only",
+    is_flag=True,
+    help="Write nothing; exit 1 with a unified diff when the tree on disk is stale.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Overwrite files edited by hand or not written by meshgen, and render despite errors.",
+)
 @click.pass_obj
 def render_cmd(opts: common.Options, config: Path | None, check_only: bool, force: bool) -> int:
     """Render the Helmfile tree into the config's output folder.
@@ -66,7 +74,9 @@ def render_cmd(opts: common.Options, config: Path | None, check_only: bool, forc
     if diagnostics:
         click.echo(report.format_text(diagnostics), nl=False, err=not check_only)
     if project.unreadable or not project.rendered or project.output_dir is None:
-        return common.exit_code_for(diagnostics, unreadable=project.unreadable) or common.EXIT_FINDINGS
+        return (
+            common.exit_code_for(diagnostics, unreadable=project.unreadable) or common.EXIT_FINDINGS
+        )
     shown = project.shown_output_dir
     if check_only:
         text = output.diff(project.files, project.output_dir, shown_dir=shown)
@@ -95,8 +105,14 @@ def render_cmd(opts: common.Options, config: Path | None, check_only: bool, forc
 
 
 @click.command("schema")
-@click.option("-o", "--output", "output_path", type=click.Path(path_type=Path), default=None,
-              help="Write to this file instead of stdout.")
+@click.option(
+    "-o",
+    "--output",
+    "output_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write to this file instead of stdout.",
+)
 def schema_cmd(output_path: Path | None) -> int:
     """Print the JSON Schema of meshgen.yaml (for editors and CI).
 

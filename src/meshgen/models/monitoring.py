@@ -36,7 +36,7 @@ class SecretRef(Model):
 
     name: Text
     user_key: Text = "admin-user"
-    password_key: Text = "admin-password"
+    password_key: Text = "admin-password"  # noqa: S105 - the name of a key, not a password
 
 
 class Datasource(Model):

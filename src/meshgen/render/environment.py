@@ -31,13 +31,14 @@ def to_yaml_documents(values: list[Any]) -> str:
 
 @cache
 def environment() -> jinja2.Environment:
-    env = jinja2.Environment(  # noqa: S701 - the output is YAML, HTML escaping would corrupt it
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
-        autoescape=False,
+        # The output is YAML, not HTML: escaping would corrupt it; to_yaml serializes values.
+        autoescape=False,  # noqa: S701
     )
     env.filters["to_yaml"] = to_yaml
     env.filters["to_yaml_documents"] = to_yaml_documents

@@ -18,7 +18,7 @@ GRAFANA_REPO = "grafana-community"
 
 
 def release_id(namespace: str, name: str) -> str:
-    """helmfile's `needs` form: always `namespace/name` (reference 1.2)."""
+    """Helmfile's `needs` form: always `namespace/name` (reference 1.2)."""
     return f"{namespace}/{name}"
 
 

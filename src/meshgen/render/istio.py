@@ -32,7 +32,9 @@ def mesh_config(config: MeshConfig) -> dict[str, Any]:
         default_config["tracing"] = {"sampling": istio.tracing.sampling_percentage}
     matcher = config.telemetry.proxy_stats_matcher
     if matcher is not None:
-        default_config["proxyStatsMatcher"] = matcher.model_dump(by_alias=True, exclude_defaults=True)
+        default_config["proxyStatsMatcher"] = matcher.model_dump(
+            by_alias=True, exclude_defaults=True
+        )
     if default_config:
         mesh["defaultConfig"] = default_config
     return deep_merge(mesh, istio.mesh_config)
@@ -65,7 +67,10 @@ def istiod_values(config: MeshConfig) -> dict[str, Any]:
     if istio.revision:
         values["revision"] = istio.revision
     values["global"] = {"istioNamespace": istio.namespace}
-    values["telemetry"] = {"enabled": True, "v2": {"enabled": True, "prometheus": {"enabled": True}}}
+    values["telemetry"] = {
+        "enabled": True,
+        "v2": {"enabled": True, "prometheus": {"enabled": True}},
+    }
     if istio.tracing.enabled:
         values["traceSampling"] = istio.tracing.sampling_percentage
     values["meshConfig"] = mesh_config(config)

@@ -18,7 +18,7 @@ def escape_tpl(text: str) -> str:
 
 
 def istio_scrape_jobs(config: MeshConfig, prometheus: Prometheus) -> list[dict[str, Any]]:
-    """Extra jobs: istiod's monitoring port and, when asked, Envoy's 15090 (istio.io integration)."""
+    """Extra jobs: istiod's monitoring port and, when asked, Envoy's :15090 (istio.io docs)."""
     jobs: list[dict[str, Any]] = []
     if prometheus.istio_scraping.istiod:
         jobs.append(
