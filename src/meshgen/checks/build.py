@@ -44,6 +44,7 @@ def from_project(project: Project) -> CheckContext:
                 namespace=resource_namespace(config, resource),
                 spec=resource,
                 locate=_config_locator(ctx, base),
+                locate_key=_config_locator(ctx, base, key=True),
             )
         )
     _add_dashboards(ctx, project)
@@ -53,9 +54,9 @@ def from_project(project: Project) -> CheckContext:
     return ctx
 
 
-def _config_locator(ctx: CheckContext, base: KeyPath) -> Locate:
+def _config_locator(ctx: CheckContext, base: KeyPath, *, key: bool = False) -> Locate:
     def locate(path: KeyPath) -> Span:
-        return ctx.at((*base, *path))
+        return ctx.key_at((*base, *path)) if key else ctx.at((*base, *path))
 
     return locate
 

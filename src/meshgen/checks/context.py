@@ -27,6 +27,8 @@ class TelemetryDoc:
     namespace: str
     spec: TelemetrySpec
     locate: Locate
+    #: Span of a spec *key* (e.g. a tag name); None: `locate` (the value) is the best known.
+    locate_key: Locate | None = None
 
 
 @dataclass(frozen=True)
