@@ -125,6 +125,10 @@ def parse_yaml(text: str, shown: str) -> tuple[Any, Diagnostic | None]:
         key = _problem_key(str(exc.problem))
         span = Span(shown, mark.line + 1, mark.column + 1) if mark else Span(shown)
         return None, diagnostic("C003", f"duplicate key {key}", span)
+    except yamlio.NumberRangeError as exc:
+        mark = exc.problem_mark
+        span = Span(shown, mark.line + 1, mark.column + 1) if mark else Span(shown)
+        return None, diagnostic("C002", str(exc.problem), span)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         span = Span(shown, mark.line + 1, mark.column + 1) if mark else Span(shown)

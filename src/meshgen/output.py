@@ -34,10 +34,13 @@ class Plan:
     unchanged: list[RenderedFile] = field(default_factory=list)
     #: Files meshgen would overwrite or delete that it did not write, or that were edited.
     conflicts: list[tuple[Path, str]] = field(default_factory=list)
+    #: Paths meshgen never writes, even with --force: outside the folder, through a symlink,
+    #: or not a regular file. Also listed in `conflicts`.
+    blocked: list[tuple[Path, str]] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
-        return bool(self.create or self.update or self.remove)
+        return bool(self.create or self.update or self.remove or self.blocked)
 
 
 def confined_output_dir(config_dir: Path, output: str) -> Path:
@@ -51,6 +54,26 @@ def confined_output_dir(config_dir: Path, output: str) -> Path:
     if target == root:
         raise UsageError("the output folder cannot be the config's own folder")
     return target
+
+
+def unsafe_path(output_dir: Path, rel: str) -> str | None:
+    """Why `rel` must not be written under `output_dir`, or None when it may be.
+
+    A relative path of plain names only (no `..`, `.`, empty or absolute parts), and no
+    existing component (the file included) may be a symbolic link or, for the file, anything
+    but a regular file: a write through a link could land anywhere.
+    """
+    parts = rel.split("/")
+    if rel.startswith("/") or "\\" in rel or "\0" in rel or {"", ".", ".."} & set(parts):
+        return "is outside the output folder"
+    current = output_dir
+    for part in parts:
+        current = current / part
+        if current.is_symlink():
+            return "is or passes through a symbolic link"
+    if current.exists() and not current.is_file():
+        return "is not a regular file"
+    return None
 
 
 def _existing_generated(output_dir: Path) -> dict[str, Path]:
@@ -75,8 +98,10 @@ def plan(files: Sequence[RenderedFile], output_dir: Path) -> Plan:
     wanted = {f.path for f in files}
     for rendered in files:
         target = output_dir / rendered.path
-        if target.is_symlink() or (target.exists() and not target.is_file()):
-            result.conflicts.append((target, "is not a regular file"))
+        problem = unsafe_path(output_dir, rendered.path)
+        if problem is not None:
+            result.conflicts.append((target, problem))
+            result.blocked.append((target, problem))
             continue
         if not target.exists():
             result.create.append(rendered)
@@ -152,6 +177,8 @@ def staging_dir(output_dir: Path) -> Path:
 def recover(output_dir: Path) -> None:
     """Finish an interrupted move phase, or drop an incomplete staging folder."""
     staging = staging_dir(output_dir)
+    if staging.is_symlink():
+        raise UsageError(f"refusing to use {staging}: it is a symbolic link")
     if not staging.exists():
         return
     if (staging / COMMIT_MARKER).exists():
@@ -161,6 +188,9 @@ def recover(output_dir: Path) -> None:
 
 def write(result: Plan, output_dir: Path) -> None:
     """Apply a plan: stage, fsync, mark complete, move into place, remove stale files."""
+    if result.blocked:
+        path, reason = result.blocked[0]
+        raise UsageError(f"refusing to write {path}: it {reason}")
     recover(output_dir)
     staging = staging_dir(output_dir)
     staging.mkdir(parents=True, exist_ok=False)
@@ -195,12 +225,18 @@ def _move_into_place(staging: Path, output_dir: Path) -> None:
             ))
         ):
             continue
-        target = output_dir / source.relative_to(staging)
+        rel = source.relative_to(staging).as_posix()
+        problem = unsafe_path(output_dir, rel)
+        if problem is not None:  # the tree changed since the plan (or since a killed run)
+            raise UsageError(f"refusing to write {output_dir / rel}: it {problem}")
+        target = output_dir / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         source.replace(target)
     removals = staging / ".remove"
     if removals.exists():
         for rel in removals.read_text(encoding="utf-8").splitlines():
+            if unsafe_path(output_dir, rel) is not None:
+                continue
             stale = output_dir / rel
             with contextlib.suppress(FileNotFoundError):
                 stale.unlink()

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import datetime
 import io
+import math
 import re
 from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.constructor import RoundTripConstructor
+from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.representer import RoundTripRepresenter, SafeRepresenter
 
 
@@ -25,6 +28,43 @@ class TooLargeError(ValueError):
 MAX_NODES = 200_000
 #: How deep a document may nest.
 MAX_DEPTH = 64
+
+
+class NumberRangeError(MarkedYAMLError):
+    """A number that cannot be carried faithfully to helm (go-yaml reads 64-bit numbers)."""
+
+
+#: Integers go-yaml reads as integers (int64 or uint64); larger ones become floats there.
+_INT_RANGE = (-(2**63), 2**64 - 1)
+
+
+def _number_error(node: Any, what: str) -> NumberRangeError:
+    text = str(node.value)
+    shown = text if len(text) <= 32 else f"{text[:20]}... ({len(text)} digits)"
+    return NumberRangeError(None, None, f"the number {shown} {what}", node.start_mark)
+
+
+class _RtConstructor(RoundTripConstructor):
+    # Python refuses int() of more than 4300 digits with a ValueError (no position), and a
+    # float literal past 1.8e308 silently becomes inf: both are refused here, at the value.
+    def construct_yaml_int(self, node: Any) -> Any:
+        try:
+            value = super().construct_yaml_int(node)
+        except ValueError:
+            raise _number_error(node, "is too large") from None
+        if not _INT_RANGE[0] <= value <= _INT_RANGE[1]:
+            raise _number_error(node, "is outside the 64-bit range helm reads")
+        return value
+
+    def construct_yaml_float(self, node: Any) -> Any:
+        value = super().construct_yaml_float(node)
+        if math.isinf(value) and ".inf" not in node.value.lower():
+            raise _number_error(node, "is outside the 64-bit float range")
+        return value
+
+
+_RtConstructor.add_constructor("tag:yaml.org,2002:int", _RtConstructor.construct_yaml_int)
+_RtConstructor.add_constructor("tag:yaml.org,2002:float", _RtConstructor.construct_yaml_float)
 
 
 # Helm and helmfile read YAML 1.1 (go-yaml v2 semantics): there `yes`, `on`, `0o17`, `1:20`
@@ -84,6 +124,7 @@ def _writer() -> YAML:
 def new_roundtrip() -> YAML:
     """A round-trip YAML instance (comments, order, positions), strict about duplicate keys."""
     yaml = YAML(typ="rt")
+    yaml.Constructor = _RtConstructor
     yaml.allow_duplicate_keys = False
     yaml.preserve_quotes = True
     yaml.width = 4096

@@ -34,15 +34,17 @@ def provider(name: str, folder: str) -> dict[str, Any]:
 def datasource(config: MeshConfig, grafana: Grafana) -> dict[str, Any]:
     prometheus = config.monitoring.prometheus
     url = service_url(config) or "http://prometheus-server.monitoring.svc.cluster.local:80"
+    # The chart passes datasources through `tpl`: every string from the config stays literal.
     return {
-        "name": grafana.datasource.name,
+        "name": escape_tpl(grafana.datasource.name),
         "type": "prometheus",
-        "uid": grafana.datasource.uid,
-        # The chart passes datasources through `tpl`; braces must stay literal.
+        "uid": escape_tpl(grafana.datasource.uid),
         "url": escape_tpl(url),
         "access": "proxy",
         "isDefault": True,
-        "jsonData": {"timeInterval": prometheus.scrape_interval if prometheus else "15s"},
+        "jsonData": {
+            "timeInterval": escape_tpl(prometheus.scrape_interval if prometheus else "15s")
+        },
     }
 
 
@@ -79,7 +81,7 @@ def grafana_values(
     values: dict[str, Any] = {}
     if grafana.admin_secret is not None:
         values["admin"] = {
-            "existingSecret": grafana.admin_secret.name,
+            "existingSecret": escape_tpl(grafana.admin_secret.name),  # tpl-ed by the chart
             "userKey": grafana.admin_secret.user_key,
             "passwordKey": grafana.admin_secret.password_key,
         }

@@ -13,8 +13,13 @@ from meshgen.render.files import RenderedFile
 
 
 def escape_tpl(text: str) -> str:
-    """Escape Go-template braces in a value the chart passes through `tpl`."""
-    return text.replace("{{", '{{ "{{" }}').replace("}}", '{{ "}}" }}') if "{{" in text else text
+    """Escape Go-template braces in a value the chart passes through `tpl`.
+
+    Each `{{` becomes an action printing `{{` from a raw (backquoted) string: unlike a
+    double-quoted one it survives the chart's `toYaml` in any quoting style, and it has no
+    spaces for a YAML line fold to split. `}}` outside an action is plain text to Go.
+    """
+    return "{{`{{`}}".join(text.split("{{"))
 
 
 def istio_scrape_jobs(config: MeshConfig, prometheus: Prometheus) -> list[dict[str, Any]]:
