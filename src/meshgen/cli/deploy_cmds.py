@@ -1,7 +1,276 @@
-"""Placeholder: commands of this module are added here."""
+"""`meshgen apply|diff|sync|template` (helmfile hand-off), `meshgen verify`, `meshgen traffic`.
+
+The helmfile commands validate the config in memory first and never start helmfile when an
+error is found; then they write the tree (as `meshgen render` does) and run
+`helmfile --file <tree>/helmfile.yaml <command> [--selector tier=<tier>] [args after --]`,
+returning helmfile's own exit code (`diff --detailed-exitcode`: 2 when something changes).
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import click
 
-COMMANDS: tuple[click.Command, ...] = ()
+from meshgen.cli import common
+
+if TYPE_CHECKING:
+    from meshgen.api import Project
+
+#: Tiers of the rendered helmfile.yaml (`naming.TIERS`; kept here so --help imports nothing).
+TIERS = ("mesh", "monitoring", "app")
+
+_HELMFILE_COMMANDS = {
+    "apply": (
+        "Validate, write the tree, then `helmfile apply`: diff, and sync what changed.",
+        "meshgen apply --tier mesh\n  meshgen apply -- --skip-deps --concurrency 2",
+    ),
+    "diff": (
+        "Validate, write the tree, then `helmfile diff` against the cluster (needs helm-diff).",
+        "meshgen diff --tier app -- --detailed-exitcode   # exit 2 when something would change",
+    ),
+    "sync": (
+        "Validate, write the tree, then `helmfile sync`: upgrade --install every release.",
+        "meshgen sync --tier monitoring",
+    ),
+    "template": (
+        "Validate, write the tree, then `helmfile template`: print the manifests helm would apply.",
+        "meshgen template --tier mesh -- --include-crds > mesh.yaml",
+    ),
+}
+
+
+def _load_valid(config: Path | None, *, debug: bool) -> tuple[Path, Project] | int:
+    """The project when it is free of errors; else print the diagnostics, return the exit code."""
+    from meshgen import api, report
+    from meshgen.diagnostics import has_errors
+
+    config_path = api.discover_config(config)
+    project = api.load_project(config_path)
+    diagnostics = api.validate_project(project, disk=False, debug=debug)
+    if diagnostics:
+        click.echo(report.format_text(diagnostics), nl=False, err=True)
+    if (
+        project.unreadable
+        or has_errors(diagnostics)
+        or not project.rendered
+        or project.output_dir is None
+    ):
+        return common.exit_code_for(diagnostics, unreadable=project.unreadable) or (
+            common.EXIT_FINDINGS
+        )
+    return config_path, project
+
+
+def helmfile_argv(
+    tree: str, command: str, tier: str | None, passthrough: tuple[str, ...]
+) -> list[str]:
+    """The helmfile command line meshgen runs (program name first)."""
+    selector = ["--selector", f"tier={tier}"] if tier else []
+    return [
+        "helmfile",
+        "--file",
+        str(Path(tree) / "helmfile.yaml"),
+        command,
+        *selector,
+        *passthrough,
+    ]
+
+
+def _write_tree(config_path: Path, project: Project, *, force: bool) -> bool:
+    """Write the rendered tree like `meshgen render`; False when hand edits block it."""
+    from meshgen import output
+
+    assert project.output_dir is not None
+    with output.config_lock(config_path):
+        plan = output.plan(project.files, project.output_dir)
+        if plan.conflicts and not force:
+            for path, reason in plan.conflicts:
+                common.echo_err(f"meshgen: refusing to overwrite {path}: it {reason}")
+            common.echo_err("meshgen: helmfile not started (pass --force to overwrite)")
+            return False
+        if plan.changed:
+            output.write(plan, project.output_dir)
+            common.echo_err(
+                f"meshgen: {project.shown_output_dir}: {len(plan.create)} created, "
+                f"{len(plan.update)} updated, {len(plan.remove)} removed"
+            )
+    return True
+
+
+def _helmfile_command(name: str, summary: str, example: str) -> click.Command:
+    @click.command(
+        name,
+        help=f"{summary}\n\nArguments after `--` go to helmfile unchanged.\n\n"
+        f"\b\nExamples:\n  {example}\n  meshgen {name} --dry-run",
+    )
+    @common.config_option
+    @click.option(
+        "--tier",
+        type=click.Choice(TIERS),
+        default=None,
+        help="Only the releases of this tier (helmfile --selector tier=TIER).",
+    )
+    @click.option(
+        "--dry-run",
+        is_flag=True,
+        help="Print the helmfile command line; write nothing and run nothing.",
+    )
+    @click.option(
+        "--force", is_flag=True, help="Overwrite rendered files that were edited by hand."
+    )
+    @click.argument(
+        "helmfile_args", nargs=-1, type=click.UNPROCESSED, metavar="[-- HELMFILE_ARGS...]"
+    )
+    @click.pass_obj
+    def command(
+        opts: common.Options,
+        config: Path | None,
+        tier: str | None,
+        dry_run: bool,
+        force: bool,
+        helmfile_args: tuple[str, ...],
+    ) -> int:
+        from meshgen import runner
+
+        loaded = _load_valid(config, debug=opts.debug)
+        if isinstance(loaded, int):
+            common.echo_err("meshgen: helmfile not started: fix the errors above")
+            return loaded
+        config_path, project = loaded
+        argv = helmfile_argv(project.shown_output_dir, name, tier, helmfile_args)
+        if dry_run:
+            click.echo(runner.format_command(argv))
+            return common.EXIT_OK
+        runner.find("helmfile")
+        if not _write_tree(config_path, project, force=force):
+            return common.EXIT_FINDINGS
+        common.echo_err(f"+ {runner.format_command(argv)}")
+        return runner.helmfile(argv[1:])
+
+    return command
+
+
+HELMFILE_COMMANDS = tuple(_helmfile_command(n, s, e) for n, (s, e) in _HELMFILE_COMMANDS.items())
+
+
+@click.command("verify")
+@common.config_option
+@click.option("--context", default=None, help="kubectl context (default: the current one).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+def verify_cmd(config: Path | None, context: str | None, fmt: str) -> int:
+    """Check the live cluster: istiod, injection labels, sidecars, Telemetry, monitoring.
+
+    Read-only (`kubectl get ... -o json`). Prints a PASS/FAIL table and what to do about
+    each failure; exit 1 when a check fails, 2 when kubectl is missing or the cluster
+    cannot be reached.
+
+    \b
+    Examples:
+      meshgen verify
+      meshgen verify --context prod --format json
+    """
+    from meshgen import api, report, verify
+
+    project = api.load_project(api.discover_config(config))
+    if project.unreadable or not project.rendered:
+        click.echo(report.format_text(project.diagnostics), nl=False, err=True)
+        return common.exit_code_for(project.diagnostics, unreadable=project.unreadable) or (
+            common.EXIT_FINDINGS
+        )
+    results = verify.verify(project, context=context)
+    common.out(verify.format_json(results) if fmt == "json" else verify.format_text(results))
+    return common.EXIT_FINDINGS if any(not r.ok for r in results) else common.EXIT_OK
+
+
+@click.command("traffic")
+@common.config_option
+@click.option(
+    "--service", default=None, help="Service to load (default: the only one with a trafficTest)."
+)
+@click.option(
+    "--qps", type=click.IntRange(1, 100_000), default=None, help="Override trafficTest.qps."
+)
+@click.option(
+    "--duration", default=None, help="Override trafficTest.duration (Go duration: 60s, 2m)."
+)
+@click.option("--context", default=None, help="kubectl context (default: the current one).")
+@click.option(
+    "--timeout",
+    "timeout",
+    type=click.FloatRange(1),
+    default=None,
+    help="Seconds to wait for the Job (default: duration + 180).",
+)
+def traffic_cmd(
+    config: Path | None,
+    service: str | None,
+    qps: int | None,
+    duration: str | None,
+    context: str | None,
+    timeout: float | None,
+) -> int:
+    """Run the rendered fortio Job against a service and print its latency summary.
+
+    Deletes an earlier run of the Job, applies it (with --qps/--duration applied to a copy),
+    waits for it to complete, prints fortio's percentiles and response codes, and names the
+    Grafana dashboard that shows the traffic. This is `make run-istio-test`.
+
+    \b
+    Examples:
+      meshgen traffic
+      meshgen traffic --service inference-balancer --qps 50 --duration 2m
+    """
+    from meshgen import api, report, traffic
+
+    project = api.load_project(api.discover_config(config))
+    config_model = project.loaded.config
+    if project.unreadable or not project.rendered or config_model is None:
+        click.echo(report.format_text(project.diagnostics), nl=False, err=True)
+        return common.exit_code_for(project.diagnostics, unreadable=project.unreadable) or (
+            common.EXIT_FINDINGS
+        )
+    if duration is not None:
+        traffic.go_duration_seconds(duration)
+    svc = traffic.pick_service(config_model, service)
+    assert svc.traffic_test is not None
+    outcome = traffic.run(
+        project,
+        svc,
+        qps=qps,
+        duration=duration,
+        context=context,
+        timeout=timeout,
+        progress=common.echo_err,
+    )
+    if not outcome.completed:
+        job = traffic.job_manifest(project, svc)["metadata"]
+        common.echo_err(
+            f"meshgen: job/{job['name']} did not complete; see "
+            f"kubectl -n {job['namespace']} describe job/{job['name']}"
+        )
+        return common.EXIT_FINDINGS
+    if not outcome.result.complete:
+        common.out(outcome.logs)
+        common.echo_err("meshgen: fortio's output has no latency summary (shown above)")
+        return common.EXIT_FINDINGS
+    common.out(
+        traffic.format_summary(
+            outcome.result,
+            target_qps=qps or svc.traffic_test.qps,
+            duration=duration or svc.traffic_test.duration,
+        )
+    )
+    common.out(traffic.dashboard_hint(config_model, svc))
+    return common.EXIT_OK
+
+
+COMMANDS: tuple[click.Command, ...] = (*HELMFILE_COMMANDS, verify_cmd, traffic_cmd)

@@ -1,0 +1,312 @@
+"""Start helmfile and kubectl: argv lists (never a shell), binaries from PATH, timeouts.
+
+The only module that starts external programs. helmfile runs with its output streamed
+through as it comes (it can run for minutes and may ask questions with `-i`); kubectl runs
+captured, usually with `-o json`. Every failure to find, start or finish a program is a
+`ToolError` (exit 2) with a one-line message; a command line shown to the user has the
+values of secret-looking settings replaced by `<redacted>`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import re
+import selectors
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from meshgen.errors import ToolError
+
+#: What to install when a program is missing (one line, shown after "not found on PATH").
+INSTALL_HINTS = {
+    "helmfile": "install helmfile v1 (https://helmfile.readthedocs.io/en/latest/#installation) "
+    "together with helm and the helm-diff plugin",
+    "kubectl": "install kubectl (https://kubernetes.io/docs/tasks/tools/) and point it at the "
+    "cluster (kubectl config use-context ...)",
+}
+
+#: helmfile apply/sync waits for releases (`wait: true`, helmDefaults.timeout 600 s each).
+HELMFILE_TIMEOUT = 3600.0
+KUBECTL_TIMEOUT = 60.0
+#: How long a stopped program gets to exit after SIGTERM before it is killed.
+_GRACE = 10.0
+
+#: kubectl stderr that means the cluster cannot be reached or the kubeconfig names none.
+_UNREACHABLE = (
+    "unable to connect to the server",
+    "connection refused",
+    "no such host",
+    "i/o timeout",
+    "no route to host",
+    "network is unreachable",
+    "tls handshake timeout",
+    "couldn't get current server api group list",
+    "the connection to the server",
+    "context deadline exceeded",
+    "no configuration has been provided",
+    "context was not found",
+)
+#: `error: context "x" does not exist` (a bad --context)
+_MISSING_CONTEXT = re.compile(r'context "[^"]*" does not exist')
+
+_SECRET_WORD = re.compile(r"pass(word|wd)?|secret|token|credential|api[-_]?key|auth", re.I)
+#: Flags whose whole value is a secret.
+_SECRET_FLAGS = frozenset({"--token", "--password", "--kube-token", "--bearer-token"})
+#: Flags whose value is a comma-separated list of key=value settings.
+_SETTING_FLAGS = frozenset(
+    {"--set", "--set-string", "--state-values-set", "--state-values-set-string", "--set-file"}
+)
+REDACTED = "<redacted>"
+
+
+class ToolTimeoutError(ToolError):
+    """A program did not finish within its time limit and was stopped (exit 2)."""
+
+
+class ClusterUnreachableError(ToolError):
+    """kubectl ran but could not reach a cluster (exit 2)."""
+
+
+class KubectlError(ToolError):
+    """kubectl exited non-zero for another reason (exit 2); carries its result."""
+
+    def __init__(self, message: str, result: Completed) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+@dataclass(frozen=True)
+class Completed:
+    """A finished captured run."""
+
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def find(tool: str) -> str:
+    """The absolute path of `tool` on PATH, or a ToolError naming what to install."""
+    path = shutil.which(tool)
+    if path is None:
+        hint = INSTALL_HINTS.get(tool, f"install {tool}")
+        raise ToolError(f"{tool} not found on PATH: {hint}")
+    return path
+
+
+def _redact_settings(value: str) -> str:
+    parts = []
+    for item in value.split(","):
+        key, eq, _ = item.partition("=")
+        parts.append(f"{key}={REDACTED}" if eq and _SECRET_WORD.search(key) else item)
+    return ",".join(parts)
+
+
+def redact(argv: Sequence[str]) -> list[str]:
+    """`argv` with secret values replaced (for display only; the real argv is run)."""
+    shown: list[str] = []
+    pending: str | None = None
+    for arg in argv:
+        if pending is not None:
+            shown.append(REDACTED if pending in _SECRET_FLAGS else _redact_settings(arg))
+            pending = None
+            continue
+        flag, eq, value = arg.partition("=")
+        if flag in _SECRET_FLAGS | _SETTING_FLAGS and arg.startswith("--"):
+            if not eq:
+                pending = flag
+                shown.append(arg)
+            elif flag in _SECRET_FLAGS:
+                shown.append(f"{flag}={REDACTED}")
+            else:
+                shown.append(f"{flag}={_redact_settings(value)}")
+            continue
+        shown.append(arg)
+    return shown
+
+
+def format_command(argv: Sequence[str]) -> str:
+    """A shell-quoted, redacted command line to show the user."""
+    return shlex.join(redact(argv))
+
+
+def _start(argv: Sequence[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+    try:
+        return subprocess.Popen(list(argv), **kwargs)
+    except OSError as exc:
+        raise ToolError(
+            f"cannot start {argv[0]}: {exc.strerror or exc}; check that it is an executable "
+            f"for this machine"
+        ) from exc
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=_GRACE)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def stream(argv: Sequence[str], *, timeout: float | None) -> int:
+    """Run `argv`, copying its stdout/stderr to ours as it arrives; return its exit code.
+
+    stdin is inherited so that interactive prompts (`helmfile apply -i`) work. Output is
+    read in chunks, not lines, so a prompt without a newline shows at once.
+    """
+    name = Path(argv[0]).name
+    process = _start(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    deadline = None if timeout is None else time.monotonic() + timeout
+    targets = {
+        process.stdout.fileno(): (sys.stdout, codecs.getincrementaldecoder("utf-8")("replace")),
+        process.stderr.fileno(): (sys.stderr, codecs.getincrementaldecoder("utf-8")("replace")),
+    }
+    selector = selectors.DefaultSelector()
+    for fd in targets:
+        selector.register(fd, selectors.EVENT_READ)
+    try:
+        while selector.get_map():
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                _stop(process)
+                raise ToolTimeoutError(
+                    f"{name} did not finish within {timeout:g} s and was stopped"
+                )
+            for key, _ in selector.select(remaining):
+                fd = key.fd
+                assert isinstance(fd, int)
+                chunk = os.read(fd, 65536)
+                target, decoder = targets[fd]
+                if not chunk:
+                    selector.unregister(fd)
+                    target.write(decoder.decode(b"", final=True))
+                    target.flush()
+                    continue
+                target.write(decoder.decode(chunk))
+                target.flush()
+        remaining = None if deadline is None else max(deadline - time.monotonic(), 0.1)
+        try:
+            return process.wait(timeout=remaining)
+        except subprocess.TimeoutExpired:
+            _stop(process)
+            raise ToolTimeoutError(
+                f"{name} did not finish within {timeout:g} s and was stopped"
+            ) from None
+    except KeyboardInterrupt:
+        # The child got the same SIGINT (same process group); let it clean up first.
+        try:
+            process.wait(timeout=_GRACE)
+        except subprocess.TimeoutExpired:
+            _stop(process)
+        raise
+    finally:
+        selector.close()
+        process.stdout.close()
+        process.stderr.close()
+
+
+def capture(argv: Sequence[str], *, timeout: float, input_text: str | None = None) -> Completed:
+    """Run `argv` with its output captured (and `input_text` on stdin)."""
+    name = Path(argv[0]).name
+    process = _start(
+        argv,
+        stdin=subprocess.PIPE if input_text is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    data = input_text.encode("utf-8") if input_text is not None else None
+    try:
+        out, err = process.communicate(data, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _stop(process)
+        process.communicate()
+        raise ToolTimeoutError(
+            f"{name} did not finish within {timeout:g} s and was stopped: {format_command(argv)}"
+        ) from None
+    except KeyboardInterrupt:
+        _stop(process)
+        raise
+    return Completed(
+        tuple(argv),
+        process.returncode,
+        out.decode("utf-8", "replace"),
+        err.decode("utf-8", "replace"),
+    )
+
+
+def helmfile(args: Sequence[str], *, timeout: float | None = HELMFILE_TIMEOUT) -> int:
+    """Run `helmfile <args>` streaming its output; return its exit code unchanged."""
+    return stream([find("helmfile"), *args], timeout=timeout)
+
+
+def kubectl_argv(args: Sequence[str], *, context: str | None = None) -> list[str]:
+    """`kubectl [--context X] <args>` with `kubectl` as the program name (for display)."""
+    return ["kubectl", *(["--context", context] if context else []), *args]
+
+
+def unreachable(stderr: str) -> bool:
+    """Whether kubectl's stderr says the cluster cannot be reached."""
+    lowered = stderr.lower()
+    return any(marker in lowered for marker in _UNREACHABLE) or bool(
+        _MISSING_CONTEXT.search(stderr)
+    )
+
+
+def first_line(text: str) -> str:
+    """The first non-empty line of `text` (kubectl's error lines come first)."""
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+def raise_for(result: Completed, *, context: str | None = None) -> None:
+    """Turn a failed kubectl run into ClusterUnreachableError or KubectlError."""
+    if result.returncode == 0:
+        return
+    detail = first_line(result.stderr) or f"exit code {result.returncode}"
+    if unreachable(result.stderr):
+        where = f" (context {context})" if context else " (current kubectl context)"
+        raise ClusterUnreachableError(f"cannot reach the Kubernetes cluster{where}: {detail}")
+    shown = format_command(("kubectl", *result.argv[1:]))
+    raise KubectlError(f"`{shown}` failed with exit code {result.returncode}: {detail}", result)
+
+
+def kubectl(
+    args: Sequence[str],
+    *,
+    context: str | None = None,
+    timeout: float = KUBECTL_TIMEOUT,
+    input_text: str | None = None,
+    check: bool = True,
+) -> Completed:
+    """Run kubectl captured; with `check`, a non-zero exit raises (see `raise_for`)."""
+    argv = kubectl_argv(args, context=context)
+    argv[0] = find("kubectl")
+    result = capture(argv, timeout=timeout, input_text=input_text)
+    if check:
+        raise_for(result, context=context)
+    return result
+
+
+def kubectl_json(
+    args: Sequence[str], *, context: str | None = None, timeout: float = KUBECTL_TIMEOUT
+) -> Any:
+    """`kubectl <args> -o json`, parsed."""
+    import json
+
+    result = kubectl([*args, "-o", "json"], context=context, timeout=timeout)
+    try:
+        return json.loads(result.stdout)
+    except json.JSONDecodeError as exc:
+        raise KubectlError(
+            f"`{format_command(('kubectl', *result.argv[1:]))}` printed no valid JSON: {exc}",
+            result,
+        ) from exc
