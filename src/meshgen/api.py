@@ -12,10 +12,17 @@ from pathlib import Path
 
 from meshgen.diagnostics import Diagnostic, Severity
 from meshgen.errors import UsageError
-from meshgen.loader import LoadResult, diagnostic, display_path, load_config, read_text
+from meshgen.loader import (
+    LoadResult,
+    diagnostic,
+    display_path,
+    load_config,
+    load_text,
+    read_text,
+)
 from meshgen.output import Plan, confined_output_dir, plan
 from meshgen.render import RenderedFile, RenderError, RenderInputs, render_tree
-from meshgen.source import Span
+from meshgen.source import SourceMap, Span
 
 CONFIG_CANDIDATES = ("meshgen.yaml", "infrastructure/meshgen.yaml")
 
@@ -58,9 +65,18 @@ class Project:
         return display_path(self.output_dir) if self.output_dir else ""
 
 
-def load_project(config_path: Path) -> Project:
-    """Load, read referenced files, and render in memory. Never writes."""
-    loaded = load_config(config_path)
+def load_project(config_path: Path, *, text: str | None = None) -> Project:
+    """Load, read referenced files, and render in memory. Never writes.
+
+    With `text`, that text stands for the file's content (an edit not yet written).
+    """
+    if text is None:
+        loaded = load_config(config_path)
+    else:
+        shown = display_path(config_path)
+        loaded = load_text(
+            text, shown, LoadResult(path=config_path, text=text, source=SourceMap(shown))
+        )
     project = Project(config_path=config_path, loaded=loaded)
     project.diagnostics.extend(loaded.diagnostics)
     config = loaded.config

@@ -1,0 +1,161 @@
+"""The edits behind `meshgen telemetry ...`, applied to a round-trip config document.
+
+Each edit finds (or creates) the Telemetry resource of the requested scope — mesh-wide (no
+namespace, no selector), a namespace, or a workload selector in a namespace — and changes its
+first `metrics` entry, so the config keeps one Telemetry per scope as Istio requires.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from meshgen.errors import UsageError
+
+MODES = ("CLIENT_AND_SERVER", "CLIENT", "SERVER")
+HISTOGRAM_PREFIX = "istiocustom"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where an edit applies: mesh-wide, a namespace, or a workload in a namespace."""
+
+    namespace: str | None = None
+    workload: tuple[str, str] | None = None
+
+    def describe(self) -> str:
+        if self.workload:
+            return f"workload {self.workload[0]}={self.workload[1]} in {self.namespace}"
+        return f"namespace {self.namespace}" if self.namespace else "the whole mesh"
+
+    def resource_name(self) -> str:
+        if self.workload:
+            return f"{self.workload[1]}-metrics"
+        return f"{self.namespace}-metrics" if self.namespace else "mesh-default"
+
+
+def _map(node: Any, key: str) -> CommentedMap:
+    if key not in node or node[key] is None:
+        node[key] = CommentedMap()
+    value = node[key]
+    if not isinstance(value, CommentedMap):
+        raise UsageError(f"`{key}` in the config is not a mapping; fix it before editing")
+    return value
+
+
+def _seq(node: Any, key: str) -> CommentedSeq:
+    if key not in node or node[key] is None:
+        node[key] = CommentedSeq()
+    value = node[key]
+    if not isinstance(value, CommentedSeq):
+        raise UsageError(f"`{key}` in the config is not a list; fix it before editing")
+    return value
+
+
+def _root_namespace(doc: Any) -> str:
+    istio = doc.get("istio") or {}
+    return str(istio.get("namespace") or "istio-system")
+
+
+def _matches_scope(resource: Any, scope: Scope, root: str) -> bool:
+    namespace = resource.get("namespace") or root
+    selector = (resource.get("selector") or {}).get("matchLabels") or {}
+    if (scope.namespace or root) != namespace:
+        return False
+    if scope.workload is None:
+        return not selector and not resource.get("targetRefs")
+    return dict(selector) == {scope.workload[0]: scope.workload[1]}
+
+
+def scope_resource(doc: Any, scope: Scope) -> CommentedMap:
+    """The Telemetry resource of `scope`, created when the config has none."""
+    resources = _seq(_map(doc, "telemetry"), "resources")
+    root = _root_namespace(doc)
+    for resource in resources:
+        if isinstance(resource, CommentedMap) and _matches_scope(resource, scope, root):
+            return resource
+    resource = CommentedMap()
+    resource["name"] = scope.resource_name()
+    if scope.namespace and scope.namespace != root:
+        resource["namespace"] = scope.namespace
+    if scope.workload:
+        resource["selector"] = CommentedMap(matchLabels=CommentedMap([scope.workload]))
+    resources.append(resource)
+    return resource
+
+
+def _metrics_entry(resource: CommentedMap) -> CommentedMap:
+    metrics = _seq(resource, "metrics")
+    if not metrics:
+        metrics.append(CommentedMap())
+    entry = metrics[0]
+    if not isinstance(entry, CommentedMap):
+        raise UsageError("a `metrics` entry in the config is not a mapping")
+    return entry
+
+
+def _same_match(override: Any, metric: str, mode: str | None) -> bool:
+    match = override.get("match") or {}
+    return (
+        (match.get("metric") or "ALL_METRICS") == metric
+        and not match.get("customMetric")
+        and (match.get("mode") or "CLIENT_AND_SERVER") == (mode or "CLIENT_AND_SERVER")
+    )
+
+
+def _override(resource: CommentedMap, metric: str, mode: str | None) -> CommentedMap:
+    overrides = _seq(_metrics_entry(resource), "overrides")
+    for override in overrides:
+        if isinstance(override, CommentedMap) and _same_match(override, metric, mode):
+            return override
+    match = CommentedMap(metric=metric)
+    if mode and mode != "CLIENT_AND_SERVER":
+        match["mode"] = mode
+    override = CommentedMap(match=match)
+    overrides.append(override)
+    return override
+
+
+def set_disabled(doc: Any, scope: Scope, metric: str, mode: str | None, disabled: bool) -> None:
+    """`telemetry disable|enable METRIC`: an override with `disabled: true|false`."""
+    _override(scope_resource(doc, scope), metric, mode)["disabled"] = disabled
+
+
+def set_tag(doc: Any, scope: Scope, metric: str, mode: str | None, tag: str, value: str) -> None:
+    """`telemetry tag set`: UPSERT `tag` with the CEL expression `value`."""
+    override = _override(scope_resource(doc, scope), metric, mode)
+    _map(override, "tagOverrides")[tag] = CommentedMap(value=value)
+
+
+def remove_tag(doc: Any, scope: Scope, metric: str, mode: str | None, tag: str) -> None:
+    """`telemetry tag remove`: REMOVE `tag` from the metric."""
+    override = _override(scope_resource(doc, scope), metric, mode)
+    _map(override, "tagOverrides")[tag] = CommentedMap(operation="REMOVE")
+
+
+def set_buckets(doc: Any, bounds: list[float], service: str | None) -> None:
+    """`telemetry buckets set`: Istio histogram bounds, mesh-wide or for one service."""
+    values = CommentedSeq(int(b) if float(b).is_integer() else b for b in bounds)
+    values.fa.set_flow_style()
+    if service is None:
+        _map(_map(doc, "telemetry"), "histogramBuckets")[HISTOGRAM_PREFIX] = values
+        return
+    for entry in _seq(doc, "services"):
+        if isinstance(entry, CommentedMap) and entry.get("name") == service:
+            _map(entry, "histogramBuckets")[HISTOGRAM_PREFIX] = values
+            return
+    raise UsageError(f"no service named {service!r} in the config")
+
+
+def set_access_log(doc: Any, enabled: bool) -> None:
+    """`telemetry access-log on|off`."""
+    _map(_map(doc, "istio"), "accessLogging")["enabled"] = enabled
+
+
+def set_sampling(doc: Any, percent: float) -> None:
+    """`telemetry tracing sample PERCENT`: enables tracing unless the percentage is 0."""
+    tracing = _map(_map(doc, "istio"), "tracing")
+    tracing["enabled"] = percent > 0
+    tracing["samplingPercentage"] = percent

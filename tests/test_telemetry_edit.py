@@ -1,0 +1,189 @@
+"""`meshgen telemetry` editing commands: exact files out, comments kept, refusals byte-identical."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CliResult
+
+Run = Callable[..., CliResult]
+
+CONFIG = textwrap.dedent(
+    """\
+    # The team's mesh.
+    istio:
+      version: 1.30.3   # pinned
+      accessLogging:
+        enabled: false
+    namespaces:
+      - name: shop      # injected
+        injection: enabled
+    telemetry:
+      resources:
+        # mesh-wide
+        - name: mesh-default
+          metrics:
+            - providers: [{name: prometheus}]
+      # bounds in ms
+      histogramBuckets:
+        istiocustom: [10, 100, 1000]
+    services:
+      - name: cart
+        namespace: shop
+        chart: 'repo/cart'
+        version: "1.0.0"
+    """
+)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "meshgen.yaml"
+    path.write_text(CONFIG)
+    return path
+
+
+def _expect(config: Path, *, after: str, replace: str) -> None:
+    assert config.read_text() == CONFIG.replace(replace, after)
+
+
+def test_disable_in_a_namespace_adds_a_namespace_telemetry(config: Path, run_cli: Run) -> None:
+    result = run_cli("telemetry", "disable", "TCP_OPENED_CONNECTIONS", "--namespace", "shop", "-c", str(config))
+    assert result.code == 0, result
+    _expect(
+        config,
+        replace="        - providers: [{name: prometheus}]\n",
+        after=(
+            "        - providers: [{name: prometheus}]\n"
+            "    - name: shop-metrics\n"
+            "      namespace: shop\n"
+            "      metrics:\n"
+            "        - overrides:\n"
+            "            - match:\n"
+            "                metric: TCP_OPENED_CONNECTIONS\n"
+            "              disabled: true\n"
+        ),
+    )
+    assert result.out.startswith("--- a/")
+    assert "+    - name: shop-metrics\n" in result.out
+
+
+def test_enable_writes_disabled_false_on_the_same_override(config: Path, run_cli: Run) -> None:
+    run_cli("telemetry", "disable", "REQUEST_SIZE", "--mode", "CLIENT", "-c", str(config))
+    assert run_cli("telemetry", "enable", "REQUEST_SIZE", "--mode", "CLIENT", "-c", str(config)).code == 0
+    _expect(
+        config,
+        replace="        - providers: [{name: prometheus}]\n",
+        after=(
+            "        - providers: [{name: prometheus}]\n"
+            "          overrides:\n"
+            "            - match:\n"
+            "                metric: REQUEST_SIZE\n"
+            "                mode: CLIENT\n"
+            "              disabled: false\n"
+        ),
+    )
+
+
+def test_tag_set_on_a_workload_finds_the_service_namespace(config: Path, run_cli: Run) -> None:
+    expr = "request.headers['x-model'] in ['a', 'b'] ? request.headers['x-model'] : 'other'"
+    result = run_cli("telemetry", "tag", "set", "REQUEST_COUNT", "model", expr, "--workload", "app=cart", "-c", str(config))
+    assert result.code == 0, result
+    _expect(
+        config,
+        replace="        - providers: [{name: prometheus}]\n",
+        after=(
+            "        - providers: [{name: prometheus}]\n"
+            "    - name: cart-metrics\n"
+            "      namespace: shop\n"
+            "      selector:\n"
+            "        matchLabels:\n"
+            "          app: cart\n"
+            "      metrics:\n"
+            "        - overrides:\n"
+            "            - match:\n"
+            "                metric: REQUEST_COUNT\n"
+            "              tagOverrides:\n"
+            "                model:\n"
+            f'                  value: "{expr}"\n'
+        ),
+    )
+
+
+def test_tag_remove_mesh_wide(config: Path, run_cli: Run) -> None:
+    assert run_cli("telemetry", "tag", "remove", "ALL_METRICS", "request_protocol", "-c", str(config)).code == 0
+    _expect(
+        config,
+        replace="        - providers: [{name: prometheus}]\n",
+        after=(
+            "        - providers: [{name: prometheus}]\n"
+            "          overrides:\n"
+            "            - match:\n"
+            "                metric: ALL_METRICS\n"
+            "              tagOverrides:\n"
+            "                request_protocol:\n"
+            "                  operation: REMOVE\n"
+        ),
+    )
+
+
+def test_buckets_set_mesh_wide_and_per_service(config: Path, run_cli: Run) -> None:
+    assert run_cli("telemetry", "buckets", "set", "5,50,500", "-c", str(config)).code == 0
+    _expect(config, replace="[10, 100, 1000]", after="[5, 50, 500]")
+    assert run_cli("telemetry", "buckets", "set", "1,2.5,10", "--service", "cart", "-c", str(config)).code == 0
+    assert config.read_text().endswith('    version: "1.0.0"\n    histogramBuckets:\n      istiocustom: [1, 2.5, 10]\n')
+
+
+def test_access_log_and_tracing(config: Path, run_cli: Run) -> None:
+    assert run_cli("telemetry", "access-log", "on", "-c", str(config)).code == 0
+    _expect(config, replace="    enabled: false\n", after="    enabled: true\n")
+    assert run_cli("telemetry", "tracing", "sample", "5", "-c", str(config)).code == 0
+    assert "  tracing:\n    enabled: true\n    samplingPercentage: 5.0\n" in config.read_text()
+
+
+def test_dry_run_prints_the_diff_and_writes_nothing(config: Path, run_cli: Run) -> None:
+    result = run_cli("telemetry", "access-log", "on", "--dry-run", "-c", str(config))
+    assert result.code == 0
+    assert "-    enabled: false\n+    enabled: true\n" in result.out
+    assert config.read_text() == CONFIG
+
+
+def test_no_change_is_reported(config: Path, run_cli: Run) -> None:
+    result = run_cli("telemetry", "access-log", "off", "-c", str(config))
+    assert result.code == 0 and "nothing to change" in result.out
+    assert config.read_text() == CONFIG
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        # an invalid CEL expression
+        ("tag", "set", "REQUEST_COUNT", "model", "request.headers['x-model'] ==", "--workload", "app=cart"),
+        # an unbounded label (raw request path)
+        ("tag", "set", "REQUEST_COUNT", "path", "request.path"),
+        # a label Istio's dashboards group by
+        ("tag", "remove", "REQUEST_COUNT", "response_code"),
+        # a metric Istio's dashboards read
+        ("disable", "REQUEST_DURATION"),
+        # buckets not increasing
+        ("buckets", "set", "100,10"),
+        # sampling out of range
+        ("tracing", "sample", "150"),
+    ],
+)
+def test_refused_edits_leave_the_file_byte_identical(config: Path, run_cli: Run, args: tuple[str, ...]) -> None:
+    before = config.read_bytes()
+    result = run_cli("telemetry", *args, "-c", str(config))
+    assert result.code == 1, result
+    assert "left unchanged (pass --force to write anyway)" in result.err
+    assert config.read_bytes() == before
+
+
+def test_force_writes_despite_findings(config: Path, run_cli: Run) -> None:
+    result = run_cli("telemetry", "tracing", "sample", "150", "--force", "-c", str(config))
+    assert result.code == 0
+    assert "samplingPercentage: 150.0" in config.read_text()
