@@ -1,10 +1,246 @@
-"""Dashboards meshgen generates from the telemetry model (one per service)."""
+"""A Grafana dashboard per service, generated from what its telemetry really emits.
+
+The queries read the server side (`reporter="destination"`) of the service's workload, and
+only metrics and labels that the effective Telemetry configuration leaves on (see
+`meshgen.effective`): request rate, responses by code and the error ratio, p50/p90/p99
+latency, request/response sizes when those metrics are on, and for every label the config
+adds (e.g. `model`) a template variable plus a breakdown panel.
+"""
 
 from __future__ import annotations
 
-from meshgen.models import MeshConfig
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from meshgen.models import MeshConfig, Service, TelemetrySpec
+from meshgen.render.telemetry import resource_namespace
+from meshgen.source import KeyPath, Span
+
+REQUESTS = "istio_requests_total"
+DURATION = "istio_request_duration_milliseconds_bucket"
+REQUEST_BYTES = "istio_request_bytes_bucket"
+RESPONSE_BYTES = "istio_response_bytes_bucket"
+RATE = "[$__rate_interval]"
+PANEL_WIDTH, PANEL_HEIGHT = 12, 8
+
+
+@dataclass(frozen=True)
+class _Doc:
+    """The minimal Telemetry view `meshgen.effective` needs (no source positions here)."""
+
+    name: str
+    namespace: str
+    spec: TelemetrySpec
+
+    @property
+    def locate(self) -> Callable[[KeyPath], Span]:
+        return lambda path: Span("meshgen.yaml")
+
+
+def dashboard_uid(service: Service) -> str:
+    """Stable, at most 40 characters (Grafana's limit)."""
+    uid = f"meshgen-{service.namespace}-{service.name}"
+    if len(uid) <= 40:
+        return uid
+    return "meshgen-" + hashlib.sha256(uid.encode()).hexdigest()[:32]
 
 
 def service_dashboards(config: MeshConfig) -> dict[str, str]:
-    """Dashboard JSON text by dashboard name; empty until service dashboards are built."""
-    return {}
+    """Dashboard JSON text by dashboard name (`<service>`), when Grafana renders them."""
+    grafana = config.monitoring.grafana
+    if grafana is None or not grafana.service_dashboards:
+        return {}
+    return {
+        svc.name: json.dumps(build_dashboard(config, svc), indent=2) + "\n" for svc in config.services
+    }
+
+
+def _server_state(config: MeshConfig, service: Service) -> dict[str, Any]:
+    from meshgen.effective import effective_metrics
+
+    docs = [_Doc(r.name, resource_namespace(config, r), r) for r in config.telemetry.resources]
+    return effective_metrics(
+        docs,
+        root_namespace=config.istio.namespace,
+        namespace=service.namespace,
+        workload_labels={"app": service.app_label, "version": service.app_version},
+        mode="SERVER",
+    )
+
+
+class _Builder:
+    def __init__(self, config: MeshConfig, service: Service) -> None:
+        self.service = service
+        self.state = _server_state(config, service)
+        self.panels: list[dict[str, Any]] = []
+        self.grafana = config.monitoring.grafana
+
+    def on(self, metric: str) -> bool:
+        state = self.state.get(metric)
+        return bool(state and state.enabled)
+
+    def has(self, metric: str, label: str) -> bool:
+        state = self.state.get(metric)
+        return bool(state and state.enabled and state.has_label(label))
+
+    def selector(self, metric: str, *extra: str) -> str:
+        wanted = [
+            ("reporter", '"destination"'),
+            ("destination_workload", json.dumps(self.service.name)),
+            ("destination_workload_namespace", json.dumps(self.service.namespace)),
+        ]
+        matchers = [f"{label}={value}" for label, value in wanted if self.has(metric, label)]
+        return "{" + ",".join([*matchers, *extra]) + "}"
+
+    def added_labels(self, metric: str) -> list[str]:
+        state = self.state.get(metric)
+        if not state or not state.enabled:
+            return []
+        from meshgen.knowledge.istio import STANDARD_LABELS
+
+        return sorted(label for label in state.added_labels if label not in STANDARD_LABELS)
+
+    def panel(self, title: str, unit: str, targets: list[tuple[str, str]]) -> None:
+        index = len(self.panels)
+        self.panels.append(
+            {
+                "id": index + 1,
+                "type": "timeseries",
+                "title": title,
+                "datasource": {"type": "prometheus", "uid": "${datasource}"},
+                "gridPos": {
+                    "h": PANEL_HEIGHT,
+                    "w": PANEL_WIDTH,
+                    "x": (index % 2) * PANEL_WIDTH,
+                    "y": (index // 2) * PANEL_HEIGHT,
+                },
+                "fieldConfig": {"defaults": {"unit": unit}, "overrides": []},
+                "targets": [
+                    {
+                        "refId": chr(ord("A") + n),
+                        "datasource": {"type": "prometheus", "uid": "${datasource}"},
+                        "expr": expr,
+                        "legendFormat": legend,
+                    }
+                    for n, (expr, legend) in enumerate(targets)
+                ],
+            }
+        )
+
+
+def _quantiles(b: _Builder, metric_enum: str, series: str, title: str, unit: str) -> None:
+    sel = b.selector(metric_enum)
+    b.panel(
+        title,
+        unit,
+        [
+            (f"histogram_quantile({q}, sum by (le) (rate({series}{sel}{RATE})))", f"p{int(q * 100)}")
+            for q in (0.5, 0.9, 0.99)
+        ],
+    )
+
+
+def build_dashboard(config: MeshConfig, service: Service) -> dict[str, Any]:
+    """The dashboard of one service as JSON-ready data."""
+    b = _Builder(config, service)
+    variables: list[dict[str, Any]] = [
+        {
+            "name": "datasource",
+            "label": "Datasource",
+            "type": "datasource",
+            "query": "prometheus",
+            "current": {"text": b.grafana.datasource.name, "value": b.grafana.datasource.uid}
+            if b.grafana
+            else {},
+            "hide": 0,
+        }
+    ]
+    if b.on("REQUEST_COUNT"):
+        sel = b.selector("REQUEST_COUNT")
+        b.panel("Request rate", "reqps", [(f"sum(rate({REQUESTS}{sel}{RATE}))", "requests/s")])
+        if b.has("REQUEST_COUNT", "response_code"):
+            b.panel(
+                "Requests by response code",
+                "reqps",
+                [(f"sum by (response_code) (rate({REQUESTS}{sel}{RATE}))", "{{response_code}}")],
+            )
+            errors = b.selector("REQUEST_COUNT", 'response_code=~"5.."')
+            b.panel(
+                "Error ratio (5xx)",
+                "percentunit",
+                [
+                    (
+                        f"sum(rate({REQUESTS}{errors}{RATE})) / sum(rate({REQUESTS}{sel}{RATE}))",
+                        "5xx ratio",
+                    )
+                ],
+            )
+    if b.on("REQUEST_DURATION"):
+        _quantiles(b, "REQUEST_DURATION", DURATION, "Latency", "ms")
+    if b.on("REQUEST_SIZE"):
+        _quantiles(b, "REQUEST_SIZE", REQUEST_BYTES, "Request size", "decbytes")
+    if b.on("RESPONSE_SIZE"):
+        _quantiles(b, "RESPONSE_SIZE", RESPONSE_BYTES, "Response size", "decbytes")
+    custom = sorted(set(b.added_labels("REQUEST_COUNT")) | set(b.added_labels("REQUEST_DURATION")))
+    for label in custom:
+        source = "REQUEST_COUNT" if label in b.added_labels("REQUEST_COUNT") else "REQUEST_DURATION"
+        series = REQUESTS if source == "REQUEST_COUNT" else DURATION
+        variables.append(
+            {
+                "name": label,
+                "label": label,
+                "type": "query",
+                "datasource": {"type": "prometheus", "uid": "${datasource}"},
+                "query": {
+                    "query": f"label_values({series}{b.selector(source)}, {label})",
+                    "refId": f"{label}-values",
+                },
+                "definition": f"label_values({series}{b.selector(source)}, {label})",
+                "refresh": 2,
+                "multi": True,
+                "includeAll": True,
+                "allValue": ".*",
+                "sort": 1,
+                "hide": 0,
+            }
+        )
+        matcher = f'{label}=~"${label}"'
+        if label in b.added_labels("REQUEST_COUNT"):
+            sel = b.selector("REQUEST_COUNT", matcher)
+            b.panel(
+                f"Requests by {label}",
+                "reqps",
+                [(f"sum by ({label}) (rate({REQUESTS}{sel}{RATE}))", f"{{{{{label}}}}}")],
+            )
+        if label in b.added_labels("REQUEST_DURATION"):
+            sel = b.selector("REQUEST_DURATION", matcher)
+            b.panel(
+                f"p99 latency by {label}",
+                "ms",
+                [
+                    (
+                        f"histogram_quantile(0.99, sum by (le, {label}) (rate({DURATION}{sel}{RATE})))",
+                        f"{{{{{label}}}}}",
+                    )
+                ],
+            )
+    return {
+        "title": f"{service.name} (meshgen)",
+        "uid": dashboard_uid(service),
+        "description": (
+            f"Generated by meshgen from the telemetry of {service.namespace}/{service.name}; "
+            "edit meshgen.yaml, not this dashboard."
+        ),
+        "tags": ["meshgen", "istio"],
+        "editable": False,
+        "schemaVersion": 39,
+        "version": 1,
+        "time": {"from": "now-1h", "to": "now"},
+        "refresh": "30s",
+        "templating": {"list": variables},
+        "panels": b.panels,
+        "annotations": {"list": []},
+    }
