@@ -46,6 +46,11 @@ LOADER_CODES: dict[str, tuple[str, str]] = {
     "C006": ("missing-key", "A required key is missing."),
     "C007": ("document-too-large", "The document expands too far (alias bomb) or nests too deep."),
     "C008": ("config-not-a-mapping", "The config must be a YAML mapping at the top level."),
+    "C010": (
+        "unrecognised-input",
+        "`meshgen lint` found nothing it knows in a file (Telemetry, Pod, Namespace, Job, "
+        "ConfigMap, helmfile.yaml, istiod/base/grafana/prometheus values, Grafana dashboard JSON).",
+    ),
 }
 
 

@@ -52,6 +52,9 @@ class DashboardDoc:
     #: Where the dashboard is declared in the config, when it comes from one.
     declared: Span | None = None
     gnet_id: int | None = None
+    #: (lines, columns) to add to a position in `text` when the JSON sits inside another
+    #: file (a ConfigMap's `|` block scalar, linted by `meshgen lint`).
+    offset: tuple[int, int] = (0, 0)
 
     def locate_text(self, needle: str) -> Span:
         """Position of the first occurrence of `needle` (JSON-escaped) in the file."""
@@ -63,7 +66,7 @@ class DashboardDoc:
             return self.declared or Span(self.file, 1, 1)
         line = self.text.count("\n", 0, index) + 1
         col = index - (self.text.rfind("\n", 0, index) + 1) + 1
-        return Span(self.file, line, col)
+        return Span(self.file, line + self.offset[0], col + self.offset[1])
 
 
 @dataclass(frozen=True)
