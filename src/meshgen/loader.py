@@ -7,6 +7,8 @@ keys, wrong types and missing keys all come back as coded diagnostics at `file:l
 from __future__ import annotations
 
 import difflib
+import os
+import stat
 import types
 import typing
 from dataclasses import dataclass, field
@@ -91,14 +93,17 @@ def read_text(path: Path, shown: str) -> tuple[str | None, Diagnostic | None]:
     try:
         if path.is_dir():
             return None, diagnostic("C001", f"{shown} is a directory, not a config file", start)
-        size = path.stat().st_size
-        if size > MAX_CONFIG_BYTES:
+        # Non-blocking open and a bounded read: a FIFO would block forever and /dev/zero
+        # never ends; only a regular file is read.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return None, diagnostic("C001", f"{shown} is not a regular file", start)
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
+        if len(raw) > MAX_CONFIG_BYTES:
             return None, diagnostic(
-                "C001",
-                f"{shown} is {size} bytes; a config may be {MAX_CONFIG_BYTES} at most",
-                start,
+                "C001", f"{shown} is larger than {MAX_CONFIG_BYTES} bytes, a config's limit", start
             )
-        raw = path.read_bytes()
     except FileNotFoundError:
         return None, diagnostic("C001", f"config file {shown} does not exist", start)
     except OSError as exc:
