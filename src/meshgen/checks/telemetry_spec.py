@@ -192,7 +192,7 @@ def _concrete(data: Any, pattern: tuple[str, ...], path: KeyPath = ()) -> Iterat
         if isinstance(data, dict):
             for key, item in data.items():
                 yield from _concrete(item, rest, (*path, key))
-        elif isinstance(data, list):
+        elif isinstance(data, (list, tuple)):
             for index, item in enumerate(data):
                 yield from _concrete(item, rest, (*path, index))
     elif isinstance(data, dict) and head in data:
