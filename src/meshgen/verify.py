@@ -411,7 +411,7 @@ def check_dashboards(
         if lacking:
             yield CheckResult(check, False, f"ConfigMap {cm_name} lacks {', '.join(lacking)}", fix)
         else:
-            yield CheckResult(check, True, f"{len(names)} dashboards in ConfigMap {cm_name}")
+            yield CheckResult(check, True, f"{', '.join(names)} in ConfigMap {cm_name}")
 
 
 def _check_downloads(
@@ -434,28 +434,37 @@ def _check_downloads(
             fix,
         )
         return
-    pods = _running(cluster.items("pods", namespace, selector))
-    done = [
-        p
-        for p in pods
-        for s in (p.get("status") or {}).get("initContainerStatuses") or ()
-        if s.get("name") == DOWNLOAD_INIT_CONTAINER
-        and ((s.get("state") or {}).get("terminated") or {}).get("exitCode") == 0
-    ]
+    pods = cluster.items("pods", namespace, selector) or []
+    failed = [f"{_name(p)} ({_download_state(p)})" for p in pods if _download_state(p) != "ok"]
     if not pods:
-        yield CheckResult(check, False, "no running Grafana pod", fix)
-    elif len(done) < len(pods):
+        yield CheckResult(check, False, f"no Grafana pod in {namespace}", fix)
+    elif failed:
         yield CheckResult(
             check,
             False,
-            f"init container {DOWNLOAD_INIT_CONTAINER} did not succeed in every Grafana pod",
-            f"kubectl -n {namespace} logs -l {selector} -c {DOWNLOAD_INIT_CONTAINER} "
+            f"init container {DOWNLOAD_INIT_CONTAINER} has not succeeded: {', '.join(failed)}",
+            f"kubectl -n {namespace} logs {_name(pods[0])} -c {DOWNLOAD_INIT_CONTAINER} "
             "(the pod needs egress to grafana.com)",
         )
     else:
         yield CheckResult(
             check, True, f"{len(downloads)} dashboards fetched by {DOWNLOAD_INIT_CONTAINER}"
         )
+
+
+def _download_state(pod: dict[str, Any]) -> str:
+    """'ok' when the pod's download-dashboards init container exited 0, else what it did."""
+    statuses = (pod.get("status") or {}).get("initContainerStatuses") or ()
+    status = next((s for s in statuses if s.get("name") == DOWNLOAD_INIT_CONTAINER), None)
+    if status is None:
+        return "not started"
+    terminated = (status.get("state") or {}).get("terminated")
+    if terminated is not None:
+        code = terminated.get("exitCode")
+        return "ok" if code == 0 else f"exit code {code}"
+    last = (status.get("lastState") or {}).get("terminated") or {}
+    waiting = ((status.get("state") or {}).get("waiting") or {}).get("reason", "running")
+    return f"{waiting}, last exit code {last['exitCode']}" if "exitCode" in last else waiting
 
 
 Check = Callable[[Cluster, Project, MeshConfig], Iterator[CheckResult]]
