@@ -221,9 +221,7 @@ class _Merger:
 
     def merge(self, docs: Iterable[TelemetryDoc]) -> None:
         entries = [
-            (doc, index, metrics)
-            for doc in docs
-            for index, metrics in enumerate(doc.spec.metrics)
+            (doc, index, metrics) for doc in docs for index, metrics in enumerate(doc.spec.metrics)
         ]
         for doc, index, metrics in entries:
             if metrics.providers:

@@ -235,8 +235,11 @@ def substitute_variables(expression: str, *, numeric: frozenset[int] = frozenset
                 out.append(_NUMBER if name in _NUMERIC_BUILTINS and brackets == 0 else _DURATION)
             elif quote is None and name.startswith("__"):
                 out.append(_NUMBER)
-            elif quote is None and not braces and not (parens and parens[-1]) and _standalone(
-                out, expression, match.end()
+            elif (
+                quote is None
+                and not braces
+                and not (parens and parens[-1])
+                and _standalone(out, expression, match.end())
             ):
                 if ambiguous in numeric:
                     out.append(_NUMBER)

@@ -1,0 +1,166 @@
+"""What a Grafana dashboard JSON reads: its queries, per panel, as `knowledge.dashboards` types.
+
+Walks panels (rows' nested `panels` included) and template variables, analyses each
+PromQL expression with `meshgen.promql`, and folds the results into `Panel`/`Read`
+records: the same shape as the built-in record of Istio's grafana.com dashboards, so a
+check treats a local JSON file and a grafana.com dashboard alike.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from meshgen.knowledge.dashboards import SCOPE_LABELS, Panel, Read
+from meshgen.promql import Query, Selector, analyze, analyze_variable_query
+
+#: Datasource plugin types whose targets are not PromQL.
+_PROMQL_TYPES = frozenset({"prometheus"})
+_CUSTOM_SPLIT = re.compile(r"(?<!\\),")
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardQuery:
+    """One expression of a dashboard: where it sits and what it reads."""
+
+    #: Panel title, or the variable name for a template variable.
+    title: str
+    expression: str
+    variable: bool
+    query: Query
+
+
+def dashboard_queries(data: Mapping[str, Any]) -> Iterator[DashboardQuery]:
+    """Every PromQL expression of panels (rows included) and query variables."""
+    variables = _variables(data)
+    for panel in _panels(data.get("panels")):
+        title = str(panel.get("title") or "(untitled panel)")
+        for target in panel.get("targets") or ():
+            if not isinstance(target, Mapping):
+                continue
+            expression = target.get("expr")
+            if not isinstance(expression, str) or not expression.strip():
+                continue
+            source = target.get("datasource") or panel.get("datasource")
+            if not _is_promql(source, variables):
+                continue
+            yield DashboardQuery(title, expression, False, analyze(expression))
+    for variable in variables.values():
+        if variable.get("type") != "query":
+            continue
+        query = variable.get("query")
+        if isinstance(query, Mapping):
+            query = query.get("query")
+        if not isinstance(query, str) or not query.strip():
+            continue
+        if not _is_promql(variable.get("datasource"), variables):
+            continue
+        name = str(variable.get("name"))
+        yield DashboardQuery(name, query, True, analyze_variable_query(query))
+
+
+def variable_options(data: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """Values a user can pick for each custom variable (`.*` stands for "All")."""
+    out: dict[str, tuple[str, ...]] = {}
+    for name, variable in _variables(data).items():
+        if variable.get("type") != "custom":
+            continue
+        values = [
+            str(o.get("value"))
+            for o in variable.get("options") or ()
+            if isinstance(o, Mapping) and o.get("value") not in (None, "", "$__all")
+        ]
+        if not values and isinstance(variable.get("query"), str):
+            for part in _CUSTOM_SPLIT.split(variable["query"]):
+                value = part.split(" : ", 1)[-1].strip().replace("\\,", ",")
+                if value:
+                    values.append(value)
+        if variable.get("includeAll"):
+            values.append(".*")
+        out[name] = tuple(dict.fromkeys(values))
+    return out
+
+
+def panels_of(data: Mapping[str, Any]) -> tuple[Panel, ...]:
+    """The dashboard's reads, one `Panel` per title (panels sharing a title merge)."""
+    options = variable_options(data)
+    merged: dict[tuple[str, bool], dict[tuple[Any, ...], set[str]]] = {}
+    for item in dashboard_queries(data):
+        reads = merged.setdefault((item.title, item.variable), {})
+        for selector in item.query.selectors:
+            read = read_of(selector, options)
+            if read is not None:
+                key = (read.metric, read.views, read.where)
+                reads.setdefault(key, set()).update(read.labels)
+    return tuple(
+        Panel(
+            title,
+            tuple(
+                Read(metric, frozenset(labels), views, where)
+                for (metric, views, where), labels in sorted(reads.items(), key=_read_order)
+            ),
+            variable=variable,
+        )
+        for (title, variable), reads in merged.items()
+        if reads
+    )
+
+
+def read_of(selector: Selector, options: Mapping[str, Sequence[str]]) -> Read | None:
+    """A selector as a `Read`: its metric, labels, reporter views and literal scope matchers."""
+    if not selector.metric:
+        return None
+    views = tuple(tuple(sorted(v)) for v in selector.reporter_views(options))
+    where = tuple(m for m in selector.matchers if m.name in SCOPE_LABELS and not m.variables)
+    return Read(selector.metric, selector.labels_read, views, where)
+
+
+def _read_order(item: tuple[tuple[Any, ...], set[str]]) -> tuple[str, str, str]:
+    (metric, views, where), _ = item
+    return metric, repr(views), repr(tuple(str(m) for m in where))
+
+
+def _panels(panels: Any) -> Iterator[Mapping[str, Any]]:
+    for panel in panels or ():
+        if not isinstance(panel, Mapping):
+            continue
+        yield panel
+        yield from _panels(panel.get("panels"))
+
+
+def _variables(data: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    templating = data.get("templating")
+    entries = templating.get("list") if isinstance(templating, Mapping) else None
+    return {
+        str(v["name"]): v
+        for v in entries or ()
+        if isinstance(v, Mapping) and isinstance(v.get("name"), str)
+    }
+
+
+def _is_promql(source: Any, variables: Mapping[str, Mapping[str, Any]]) -> bool:
+    """False only for a datasource known to be of another type than Prometheus."""
+    kind: Any = None
+    if isinstance(source, Mapping):
+        kind = source.get("type")
+        if kind == "datasource":
+            return source.get("uid") not in ("grafana", "-- Grafana --", "-- Dashboard --")
+        uid = source.get("uid")
+        if kind is None and isinstance(uid, str):
+            kind = _variable_plugin(uid, variables)
+    elif isinstance(source, str):
+        kind = _variable_plugin(source, variables)
+        if source in ("-- Grafana --", "-- Dashboard --", "grafana"):
+            return False
+    return kind is None or kind in _PROMQL_TYPES
+
+
+def _variable_plugin(reference: str, variables: Mapping[str, Mapping[str, Any]]) -> str | None:
+    name = reference.strip("${}[]").split(":", 1)[0]
+    variable = variables.get(name)
+    if reference.startswith(("$", "[[")) and variable and variable.get("type") == "datasource":
+        query = variable.get("query")
+        return query if isinstance(query, str) else None
+    return None

@@ -1,0 +1,293 @@
+"""G110, G111: dashboard queries that read metrics or labels the telemetry config turns off.
+
+For every scope a workload can be in (the mesh root, each namespace, each service's or
+pod's labels) and each side (CLIENT = `reporter="source"`, SERVER = `"destination"`),
+`meshgen.effective` computes which standard metrics are on and which labels they carry.
+Each dashboard query is then matched against the scopes and sides it reads:
+
+- a metric is *dark* for a query when, in some scope, every side of one reporter view of
+  the query (what one evaluation sums) has it disabled;
+- a label is *missing* when the query needs it (matcher, `by`, `on`, ...) and a side it
+  reads still emits the metric but without that label.
+
+Local dashboard JSON is analysed query by query; Istio's grafana.com dashboards through the
+built-in record (`knowledge.dashboards`). Literal matchers on the reporting workload or its
+namespace (e.g. `source_workload="istio-ingressgateway"`) narrow the scopes a query reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from meshgen.checks.context import CheckContext, DashboardDoc
+from meshgen.checks.framework import Finding, check
+from meshgen.checks.grafana_common import dashboard_label
+from meshgen.checks.grafana_model import dashboard_queries, read_of, variable_options
+from meshgen.diagnostics import Severity
+from meshgen.effective import (
+    SIDE_OF_REPORTER,
+    Cause,
+    MetricState,
+    Side,
+    effective_metrics_by_side,
+)
+from meshgen.knowledge.dashboards import Read, by_gnet_id
+from meshgen.knowledge.istio import STANDARD_LABELS, STANDARD_METRICS
+from meshgen.source import Span
+
+#: Prometheus series name -> Telemetry metric enum (histograms: every suffix).
+METRIC_OF_SERIES: Mapping[str, str] = {
+    series: str(m.metric) for m in STANDARD_METRICS for series in m.series
+}
+_SIDE_WORDS = {
+    "CLIENT": 'client side, reporter="source"',
+    "SERVER": 'server side, reporter="destination"',
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Workloads that share one effective telemetry configuration."""
+
+    label: str
+    namespace: str | None
+    #: Pod labels (sorted items); None for "a workload no selector picks".
+    labels: tuple[tuple[str, str], ...] | None = None
+    workload: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """One read of a metric by a panel, and where to report it."""
+
+    dashboard: str
+    panel: str
+    read: Read
+    span: Span
+
+
+@dataclass
+class _Problem:
+    dashboard: str
+    message_head: str
+    span: Span
+    related: tuple[Span, ...]
+    panels: list[str] = field(default_factory=list)
+    scopes: list[str] = field(default_factory=list)
+
+
+class _Analysis:
+    """Effective telemetry per scope and side, computed once per run."""
+
+    def __init__(self, ctx: CheckContext) -> None:
+        self.ctx = ctx
+        self.scopes = _scopes(ctx)
+        self.declared = {s.namespace for s in self.scopes if s.namespace}
+
+    @cached_property
+    def states(self) -> dict[Scope, dict[Side, dict[str, MetricState]]]:
+        return {
+            scope: effective_metrics_by_side(
+                self.ctx.telemetries,
+                root_namespace=self.ctx.root_namespace,
+                namespace=scope.namespace or self.ctx.root_namespace,
+                workload_labels=dict(scope.labels) if scope.labels is not None else None,
+            )
+            for scope in self.scopes
+        }
+
+    def reads(self, scope: Scope, side: Side, read: Read) -> bool:
+        """Whether `read` sees the series `scope`'s workloads report on `side`."""
+        prefix = "source_" if side == "CLIENT" else "destination_"
+        for matcher in read.where:
+            if not matcher.name.startswith(prefix):
+                continue
+            if matcher.name.endswith("_namespace"):
+                candidate = scope.namespace
+                if candidate is None:
+                    # Other namespaces: only an exact match on a declared one excludes them.
+                    if matcher.op == "=" and matcher.value in self.declared:
+                        return False
+                    continue
+            else:
+                candidate = scope.workload
+                if candidate is None:
+                    continue
+            if matcher.matches(candidate) is False:
+                return False
+        return True
+
+
+def _scopes(ctx: CheckContext) -> list[Scope]:
+    root = ctx.root_namespace
+    scopes = [Scope(f"the mesh root ({root})", root)]
+    namespaces: list[str] = []
+    if ctx.config is not None:
+        namespaces.extend(ns.name for ns in ctx.config.namespaces)
+    namespaces.extend(t.namespace for t in ctx.telemetries)
+    namespaces.extend(p.namespace for p in ctx.pods)
+    for name in dict.fromkeys(namespaces):
+        if name != root:
+            scopes.append(Scope(f"namespace {name}", name))
+    if ctx.config is not None:
+        for svc in ctx.config.services:
+            labels = (("app", svc.app_label), ("version", svc.app_version))
+            label = f"service {svc.name} ({svc.namespace})"
+            scopes.append(Scope(label, svc.namespace, labels, svc.name))
+    for pod in ctx.pods:
+        scopes.append(
+            Scope(
+                f"pod {pod.name} ({pod.namespace})",
+                pod.namespace,
+                tuple(sorted(pod.labels.items())),
+            )
+        )
+    return scopes
+
+
+def _usages(doc: DashboardDoc) -> Iterator[Usage]:
+    """Every Istio-metric read of a dashboard, with the span to report it at."""
+    if doc.data is None:
+        record = by_gnet_id(doc.gnet_id)
+        if record is None:
+            return
+        span = doc.declared or Span(doc.file)
+        for panel in record.panels:
+            for read in panel.reads:
+                if read.metric in METRIC_OF_SERIES:
+                    yield Usage(dashboard_label(doc), panel.label, read, span)
+        return
+    options = variable_options(doc.data)
+    for item in dashboard_queries(doc.data):
+        where = f"variable ${item.title}" if item.variable else f"panel {item.title!r}"
+        for selector in item.query.selectors:
+            found = read_of(selector, options)
+            if found is None or found.metric not in METRIC_OF_SERIES:
+                continue
+            yield Usage(dashboard_label(doc), where, found, doc.locate_text(item.expression))
+
+
+def _problems(ctx: CheckContext, labels: bool) -> Iterator[Finding]:
+    analysis = _Analysis(ctx)
+    found: dict[tuple[object, ...], _Problem] = {}
+    for doc in ctx.dashboards:
+        for usage in _usages(doc):
+            metric = METRIC_OF_SERIES[usage.read.metric]
+            for scope, by_side in analysis.states.items():
+                for view in usage.read.views:
+                    sides = [s for s in _sides(view) if analysis.reads(scope, s, usage.read)]
+                    if not sides:
+                        continue
+                    states = [by_side[s][metric] for s in sides]
+                    if labels:
+                        _label_problems(found, usage, scope, states)
+                    else:
+                        _metric_problem(found, usage, scope, states)
+    for problem in found.values():
+        yield Finding(
+            f"{problem.dashboard}: {_listing(problem.panels)} {problem.message_head} for "
+            f"{_listing(problem.scopes)}",
+            span=problem.span,
+            related=problem.related,
+        )
+
+
+def _sides(view: Sequence[str]) -> list[Side]:
+    """Sidecar sides whose series a reporter view sums (waypoints are not sidecars)."""
+    return list(dict.fromkeys(SIDE_OF_REPORTER[r] for r in view if r in SIDE_OF_REPORTER))
+
+
+def _metric_problem(
+    found: dict[tuple[object, ...], _Problem], usage: Usage, scope: Scope, states: list[MetricState]
+) -> None:
+    if any(state.enabled for state in states):
+        return
+    causes = [s.enabled_by for s in states if s.enabled_by]
+    related = tuple(dict.fromkeys(c.span for c in causes))
+    sides = " and ".join(_SIDE_WORDS[s.mode] for s in states)
+    key = ("metric", usage.dashboard, usage.span, usage.read.metric, sides, related)
+    head = f"read {usage.read.metric} ({sides}), which {_by(causes)} disables"
+    _add(found, key, head, usage, scope, related)
+
+
+def _label_problems(
+    found: dict[tuple[object, ...], _Problem], usage: Usage, scope: Scope, states: list[MetricState]
+) -> None:
+    for state in states:
+        if not state.enabled:
+            continue
+        for label in sorted(usage.read.labels & set(STANDARD_LABELS)):
+            if label not in state.removed_labels:
+                continue
+            cause = state.label_causes.get(label)
+            related = (cause.span,) if cause else ()
+            key: tuple[object, ...] = ("label", usage.dashboard, usage.span, usage.read.metric)
+            key += (label, state.mode, related)
+            head = (
+                f"need label {label} on {usage.read.metric} ({_SIDE_WORDS[state.mode]}), "
+                f"which {_by([cause] if cause else [])} removes"
+            )
+            _add(found, key, head, usage, scope, related)
+
+
+def _add(
+    found: dict[tuple[object, ...], _Problem],
+    key: tuple[object, ...],
+    head: str,
+    usage: Usage,
+    scope: Scope,
+    related: tuple[Span, ...],
+) -> None:
+    problem = found.setdefault(key, _Problem(usage.dashboard, head, usage.span, related))
+    if usage.panel not in problem.panels:
+        problem.panels.append(usage.panel)
+    if scope.label not in problem.scopes:
+        problem.scopes.append(scope.label)
+
+
+def _by(causes: Sequence[Cause]) -> str:
+    names = list(dict.fromkeys(c.telemetry for c in causes))
+    return f"Telemetry {' and '.join(names)}" if names else "the telemetry config"
+
+
+def _listing(items: Sequence[str], limit: int = 4) -> str:
+    shown = ", ".join(items[:limit])
+    return shown if len(items) <= limit else f"{shown} and {len(items) - limit} more"
+
+
+@check("G110", "dashboard-metric-disabled", Severity.WARNING, needs=("telemetry", "dashboards"))
+def dashboard_metric_disabled(ctx: CheckContext) -> Iterator[Finding]:
+    """A dashboard panel reads a metric that the Telemetry config disables where it looks.
+
+    Why: the panel stays empty for those workloads, and nothing says why. The side matters:
+    `reporter="source"` series come from CLIENT metrics, `reporter="destination"` from
+    SERVER ones; Istio's Mesh dashboard reads the client side only, Service and Workload
+    let the user pick (`$qrep`).
+
+    Example: a namespace Telemetry with `{match: {metric: REQUEST_COUNT, mode: CLIENT},
+    disabled: true}` empties the Mesh dashboard's request panels for that namespace.
+
+    Fix: keep the metric on (a lower-level `disabled: false` re-enables it), or drop the
+    panel. Disabling metrics no dashboard reads (TCP_OPENED/CLOSED_CONNECTIONS, GRPC_*) is
+    safe.
+    """
+    yield from _problems(ctx, labels=False)
+
+
+@check("G111", "dashboard-label-removed", Severity.WARNING, needs=("telemetry", "dashboards"))
+def dashboard_label_removed(ctx: CheckContext) -> Iterator[Finding]:
+    """A dashboard query needs a label that the Telemetry config removes where it looks.
+
+    Why: a matcher on a removed label matches nothing (or, with `!=`/`!~`, everything), and
+    `by (label)` folds every series into one unnamed group; the panel shows nothing or
+    wrong numbers.
+
+    Example: `tagOverrides: {response_code: {operation: REMOVE}}` mesh-wide breaks every
+    success-rate panel (`response_code!~"5.."`).
+
+    Fix: remove a label the dashboards do not read (e.g. `request_protocol`), or drop it
+    only for the workloads and side you do not chart.
+    """
+    yield from _problems(ctx, labels=True)
