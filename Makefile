@@ -9,7 +9,6 @@ KUBECTL ?= kubectl
 CONFIG ?= infrastructure/meshgen.yaml
 # The rendered Helmfile tree (`output:` of the config, relative to it).
 TREE ?= infrastructure/deployment/helmfile
-ISTIO_NAMESPACE ?= istio-system
 MONITORING_NAMESPACE ?= monitoring
 BALANCER_NAMESPACE ?= inference
 BALANCER ?= inference-balancer
