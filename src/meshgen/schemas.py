@@ -1,0 +1,139 @@
+"""The JSON Schemas meshgen checks rendered files and chart values with.
+
+Schemas live in the shipped `schemas/` folder (`meshgen.resources.schemas_dir()`); they refer
+to each other by relative `$ref` (e.g. `k8s-meta.schema.json#/$defs/labels`), resolved
+through one registry. Each validator is built once per process with an explicit draft class.
+
+A schema may carry `x-messages: {keyword: text}` next to a keyword: when that keyword fails,
+`text` replaces jsonschema's generic message (a regex dump says little to a user).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from jsonschema import Draft7Validator, Draft202012Validator  # type: ignore[import-untyped]
+from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped]
+from jsonschema.protocols import Validator  # type: ignore[import-untyped]
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT7, DRAFT202012
+
+from meshgen.resources import schemas_dir
+from meshgen.source import KeyPath
+
+#: The draft each `$schema` URI means; anything else is refused rather than guessed.
+_DRAFTS: dict[str, tuple[type[Validator], Any]] = {
+    "https://json-schema.org/draft/2020-12/schema": (Draft202012Validator, DRAFT202012),
+    "http://json-schema.org/draft-07/schema#": (Draft7Validator, DRAFT7),
+}
+
+TELEMETRY = "telemetry.schema.json"
+NAMESPACE = "namespace.schema.json"
+JOB = "job.schema.json"
+CONFIGMAP = "configmap.schema.json"
+PROMETHEUS_VALUES = "prometheus-values.schema.json"
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaError:
+    """One violation: where in the instance (key path) and what is wrong."""
+
+    path: KeyPath
+    message: str
+
+    @property
+    def dotted(self) -> str:
+        out = ""
+        for part in self.path:
+            out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        return out
+
+
+@cache
+def load_schema(name: str) -> dict[str, Any]:
+    """A schema from the shipped folder, parsed once."""
+    data = json.loads((schemas_dir() / name).read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError(f"schema {name} is not a JSON object")
+    return data
+
+
+def _draft(schema: dict[str, Any], name: str) -> tuple[type[Validator], Any]:
+    uri = schema.get("$schema")
+    if uri not in _DRAFTS:
+        raise ValueError(f"schema {name} declares an unsupported $schema {uri!r}")
+    return _DRAFTS[uri]
+
+
+@cache
+def _registry() -> Registry[Any]:
+    resources = []
+    for path in sorted(schemas_dir().glob("*.schema.json")):
+        schema = load_schema(path.name)
+        if "$id" in schema:
+            spec = _draft(schema, path.name)[1]
+            resource = Resource.from_contents(schema, default_specification=spec)
+            resources.append((schema["$id"], resource))
+    return Registry().with_resources(resources)
+
+
+@cache
+def validator(name: str) -> Validator:
+    """The validator of a shipped schema, built once per process."""
+    schema = load_schema(name)
+    cls = _draft(schema, name)[0]
+    cls.check_schema(schema)
+    return cls(schema, registry=_registry())
+
+
+def errors(name: str, instance: Any) -> list[SchemaError]:
+    """Every violation of `instance` against the named schema, in path order."""
+    found = {e for error in validator(name).iter_errors(instance) for e in _explain(error)}
+    return sorted(found, key=lambda e: (tuple(str(p) for p in e.path), e.message))
+
+
+def _explain(error: ValidationError) -> Iterator[SchemaError]:
+    path: KeyPath = tuple(error.absolute_path)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = sorted(schema.get("properties", {}))
+        for key in error.instance:
+            if key in known:
+                continue
+            message = f"unknown field {key!r}"
+            close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+            if close:
+                message += f" (did you mean {close[0]!r}?)"
+            elif known:
+                message += f"; allowed: {', '.join(known)}"
+            yield SchemaError((*path, str(key)), message)
+        if known or schema.get("additionalProperties") is False:
+            return
+    custom = schema.get("x-messages", {})
+    text = custom.get(error.validator) if isinstance(custom, dict) else None
+    if _from_property_names(error) and isinstance(error.instance, str):
+        # jsonschema reports a bad key at the map's path; point at the key itself
+        key = error.instance
+        yield SchemaError((*path, key), f"key {key!r}: {text or error.message}")
+        return
+    yield SchemaError(path, str(text) if text else error.message)
+
+
+def _from_property_names(error: ValidationError) -> bool:
+    schema_path = list(error.absolute_schema_path)
+    if "propertyNames" not in schema_path:
+        return False
+    last = len(schema_path) - 1 - schema_path[::-1].index("propertyNames")
+    descents = {"properties", "items", "additionalProperties", "patternProperties", "prefixItems"}
+    return not descents.intersection(str(p) for p in schema_path[last + 1 :])
+
+
+def suggestion(word: str, choices: list[str]) -> str | None:
+    """The closest of `choices` to a misspelt `word`, if any is close."""
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return close[0] if close else None
