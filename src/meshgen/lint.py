@@ -263,6 +263,7 @@ def _telemetry(run: _Run, data: dict[str, Any], smap: SourceMap) -> bool:
             namespace=str(meta.get("namespace") or "default"),
             spec=model,
             locate=_locator(smap, ("spec",)),
+            locate_key=_locator(smap, ("spec",), key=True),
         )
     )
     run.ctx.kinds.add("telemetry")
