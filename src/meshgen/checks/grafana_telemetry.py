@@ -187,7 +187,8 @@ def _problems(ctx: CheckContext, labels: bool) -> Iterator[Finding]:
                         _metric_problem(found, usage, scope, states)
     for problem in found.values():
         yield Finding(
-            f"{problem.dashboard}: {_listing(problem.panels)} {problem.message_head} for "
+            f"{problem.dashboard}: {_listing(problem.panels)} "
+            f"{problem.message_head.format(s='s' if len(problem.panels) == 1 else '')} for "
             f"{_listing(problem.scopes)}",
             span=problem.span,
             related=problem.related,
@@ -208,7 +209,7 @@ def _metric_problem(
     related = tuple(dict.fromkeys(c.span for c in causes))
     sides = " and ".join(_SIDE_WORDS[s.mode] for s in states)
     key = ("metric", usage.dashboard, usage.span, usage.read.metric, sides, related)
-    head = f"read {usage.read.metric} ({sides}), which {_by(causes)} disables"
+    head = f"read{{s}} {usage.read.metric} ({sides}), which {_by(causes)} disables"
     _add(found, key, head, usage, scope, related)
 
 
@@ -226,7 +227,7 @@ def _label_problems(
             key: tuple[object, ...] = ("label", usage.dashboard, usage.span, usage.read.metric)
             key += (label, state.mode, related)
             head = (
-                f"need label {label} on {usage.read.metric} ({_SIDE_WORDS[state.mode]}), "
+                f"need{{s}} label {label} on {usage.read.metric} ({_SIDE_WORDS[state.mode]}), "
                 f"which {_by([cause] if cause else [])} removes"
             )
             _add(found, key, head, usage, scope, related)
