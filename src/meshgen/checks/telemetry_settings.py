@@ -52,13 +52,13 @@ def invalid_histogram_buckets(ctx: CheckContext) -> Iterator[Finding]:
             for index, bound in enumerate(bounds):
                 if not math.isfinite(bound) or bound <= 0:
                     yield Finding(
-                        f"bucket bound {bound} of {prefix!r} is not a positive number",
+                        f"bucket bound {bound:g} of {prefix!r} is not a positive number",
                         at=(*path, index),
                     )
                 elif index and bound <= bounds[index - 1]:
                     yield Finding(
-                        f"bucket bound {bound} of {prefix!r} does not increase "
-                        f"(previous: {bounds[index - 1]})",
+                        f"bucket bound {bound:g} of {prefix!r} does not increase "
+                        f"(previous: {bounds[index - 1]:g})",
                         at=(*path, index),
                     )
 

@@ -34,9 +34,9 @@ def upsert_without_value(ctx: CheckContext) -> Iterator[Finding]:
     """
     for site in tag_sites(ctx):
         if site.tag.effective_operation == TagOperation.UPSERT and not site.tag.value:
-            how = "operation: UPSERT" if site.tag.operation else "no operation (UPSERT)"
+            how = "with operation UPSERT" if site.tag.operation else "(the default operation)"
             yield Finding(
-                f"tag {site.name!r} has {how} but no value",
+                f"tag {site.name!r} is UPSERTed {how} but has no value",
                 span=site.span(),
                 hint="set `value:` to a CEL expression, or use `operation: REMOVE`",
             )
