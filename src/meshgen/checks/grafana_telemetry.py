@@ -122,7 +122,8 @@ class _Analysis:
 
 def _scopes(ctx: CheckContext) -> list[Scope]:
     root = ctx.root_namespace
-    scopes = [Scope(f"the mesh root ({root})", root)]
+    # Namespace None: any namespace without a Telemetry of its own (configured from the root).
+    scopes = [Scope(f"the mesh root ({root})", None)]
     namespaces: list[str] = []
     if ctx.config is not None:
         namespaces.extend(ns.name for ns in ctx.config.namespaces)
