@@ -87,14 +87,28 @@ def lint(
     from meshgen.checks import ALL_CHECKS
     from meshgen.checks.engine import run_checks, select_checks
 
-    run = _Run(CheckContext(), select_checks(ALL_CHECKS, select=select, ignore=ignore))
-    for path in paths:
-        _lint_file(run, path)
-    ctx = run.ctx
-    _context_from_values(ctx)
-    diagnostics = run.diagnostics + run_checks(run.chosen, ctx, debug=debug)
+    chosen = select_checks(ALL_CHECKS, select=select, ignore=ignore)
+    ctx, found = build_context(paths, chosen=chosen)
+    diagnostics = found + run_checks(chosen, ctx, debug=debug)
     unreadable = any(d.code in UNREADABLE_CODES for d in diagnostics)
     return LintResult(sort_diagnostics(diagnostics), unreadable)
+
+
+def build_context(
+    paths: Sequence[Path], *, chosen: Sequence[Check] | None = None
+) -> tuple[CheckContext, list[Diagnostic]]:
+    """The check context of files linted together, and the diagnostics of reading them.
+
+    Reading reports unreadable files (C001-C007), Telemetry specs the model refuses, and the
+    resource-schema checks (K1xx) among `chosen` (default: all).
+    """
+    from meshgen.checks import ALL_CHECKS
+
+    run = _Run(CheckContext(), list(ALL_CHECKS if chosen is None else chosen))
+    for path in paths:
+        _lint_file(run, path)
+    _context_from_values(run.ctx)
+    return run.ctx, run.diagnostics
 
 
 def _lint_file(run: _Run, path: Path) -> None:
