@@ -35,9 +35,10 @@ def _histogram_settings(ctx: CheckContext) -> Iterator[HistogramSetting]:
 def invalid_histogram_buckets(ctx: CheckContext) -> Iterator[Finding]:
     """Histogram bucket bounds that are empty, not positive, or not strictly increasing.
 
-    Why: the bounds become the `sidecar.istio.io/statsHistogramBuckets` annotation; Envoy
-    needs finite, positive, increasing upper bounds. A value that pilot-agent cannot use
-    is ignored with only a warning in the proxy log, so the default buckets stay.
+    Why: the bounds become the `sidecar.istio.io/statsHistogramBuckets` annotation, the
+    upper bounds of consecutive buckets, so they must be finite, positive and increasing.
+    The annotation is read only at proxy start, and one pilot-agent cannot parse (e.g. an
+    infinite bound, which is not JSON) is dropped with a warning in the proxy log.
 
     Example: `histogramBuckets: {istiocustom: [10, 5, 100]}`
 
