@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import stat
 import types
 import typing
@@ -128,6 +129,13 @@ def parse_yaml(text: str, shown: str) -> tuple[Any, Diagnostic | None]:
         line = text.count("\n", 0, nul) + 1
         col = nul - (text.rfind("\n", 0, nul) + 1) + 1
         return None, diagnostic("C002", "NUL byte in the file", Span(shown, line, col))
+    deep = _flow_nesting_past(text, FLOW_DEPTH_LIMIT)
+    if deep >= 0:
+        line = text.count("\n", 0, deep) + 1
+        col = deep - (text.rfind("\n", 0, deep) + 1) + 1
+        return None, diagnostic(
+            "C007", f"brackets nest deeper than {FLOW_DEPTH_LIMIT} levels", Span(shown, line, col)
+        )
     try:
         return yamlio.load_roundtrip(text), None
     except DuplicateKeyError as exc:
@@ -135,7 +143,7 @@ def parse_yaml(text: str, shown: str) -> tuple[Any, Diagnostic | None]:
         key = _problem_key(str(exc.problem))
         span = Span(shown, mark.line + 1, mark.column + 1) if mark else Span(shown)
         return None, diagnostic("C003", f"duplicate key {key}", span)
-    except yamlio.NumberRangeError as exc:
+    except yamlio.RefusedYAMLError as exc:
         mark = exc.problem_mark
         span = Span(shown, mark.line + 1, mark.column + 1) if mark else Span(shown)
         return None, diagnostic("C002", str(exc.problem), span)
@@ -150,6 +158,22 @@ def parse_yaml(text: str, shown: str) -> tuple[Any, Diagnostic | None]:
         return None, diagnostic("C002", f"YAML error: {exc}", Span(shown))
     except RecursionError:
         return None, diagnostic("C007", "the document nests too deep to parse", Span(shown))
+
+
+#: Flow nesting refused before parsing: ruamel's scanner is quadratic in it (seconds at
+#: 1000 levels). Far above MAX_DEPTH, so only brackets inside strings could be miscounted.
+FLOW_DEPTH_LIMIT = 256
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _flow_nesting_past(text: str, limit: int) -> int:
+    """Offset of the first `[`/`{` nested deeper than `limit`, or -1."""
+    depth = 0
+    for match in _BRACKETS.finditer(text):
+        depth = depth + 1 if match.group() in "[{" else max(depth - 1, 0)
+        if depth > limit:
+            return match.start()
+    return -1
 
 
 def _problem_key(problem: str) -> str:
@@ -172,6 +196,9 @@ def build_source_map(node: Any, shown: str) -> SourceMap:
         if isinstance(current, CommentedMap):
             for key in current:
                 child = (*path, str(key))
+                stack.append((child, current[key]))
+                if key not in current.lc.data:
+                    continue  # merged in by `<<: *alias`: positioned by its parent
                 kline, kcol = current.lc.key(key)
                 vline, vcol = current.lc.value(key)
                 smap.add(
@@ -179,7 +206,6 @@ def build_source_map(node: Any, shown: str) -> SourceMap:
                     key=Span(shown, kline + 1, kcol + 1),
                     value=Span(shown, vline + 1, vcol + 1),
                 )
-                stack.append((child, current[key]))
         elif isinstance(current, CommentedSeq):
             for index, item in enumerate(current):
                 child = (*path, index)

@@ -17,6 +17,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.representer import RoundTripRepresenter, SafeRepresenter
 
 
@@ -30,7 +31,17 @@ MAX_NODES = 200_000
 MAX_DEPTH = 64
 
 
-class NumberRangeError(MarkedYAMLError):
+#: The YAML types a config may name with an explicit `!!tag`.
+_STANDARD_TAGS = frozenset(
+    {"str", "int", "float", "bool", "null", "map", "seq", "binary", "timestamp", "set", "omap"}
+)
+
+
+class RefusedYAMLError(MarkedYAMLError):
+    """Valid YAML that a config may not use: unknown tags, non-scalar keys, wild numbers."""
+
+
+class NumberRangeError(RefusedYAMLError):
     """A number that cannot be carried faithfully to helm (go-yaml reads 64-bit numbers)."""
 
 
@@ -62,9 +73,28 @@ class _RtConstructor(RoundTripConstructor):
             raise _number_error(node, "is outside the 64-bit float range")
         return value
 
+    # ruamel keeps an unknown tag (`!include`, `!!python/object/apply:...`) as tagged data;
+    # a config has no use for one, so it is refused where it is written.
+    def construct_unknown(self, node: Any) -> Any:
+        tag = str(node.tag)
+        if tag.removeprefix("tag:yaml.org,2002:") not in _STANDARD_TAGS:
+            raise RefusedYAMLError(
+                None, None, f"the YAML tag {tag} is not allowed in a config", node.start_mark
+            )
+        return super().construct_unknown(node)
+
+    def construct_mapping(self, node: Any, *args: Any, **kwargs: Any) -> Any:
+        for key_node, _ in node.value:
+            if not isinstance(key_node, ScalarNode):
+                raise RefusedYAMLError(
+                    None, None, "a mapping key must be a plain value", key_node.start_mark
+                )
+        return super().construct_mapping(node, *args, **kwargs)
+
 
 _RtConstructor.add_constructor("tag:yaml.org,2002:int", _RtConstructor.construct_yaml_int)
 _RtConstructor.add_constructor("tag:yaml.org,2002:float", _RtConstructor.construct_yaml_float)
+_RtConstructor.add_constructor(None, _RtConstructor.construct_unknown)
 
 
 # Helm and helmfile read YAML 1.1 (go-yaml v2 semantics): there `yes`, `on`, `0o17`, `1:20`
@@ -82,6 +112,10 @@ _YAML11_NON_STRING = re.compile(
 
 
 def _str_representer(representer: SafeRepresenter, data: str) -> Any:
+    # NEL and the Unicode line/paragraph separators are line breaks to YAML 1.1 readers: the
+    # emitter folds them in single quotes and they do not read back; only escapes are safe.
+    if any(ch in data for ch in "\x85\u2028\u2029"):
+        return representer.represent_scalar("tag:yaml.org,2002:str", data, style='"')
     # Multi-line strings (scrape configs, dashboard JSON, format strings) as literal blocks;
     # a string whose lines end in spaces cannot be a block scalar and stays quoted.
     if "\n" in data and not any(line != line.rstrip() for line in data.split("\n")):
