@@ -131,9 +131,3 @@ def _from_property_names(error: ValidationError) -> bool:
     last = len(schema_path) - 1 - schema_path[::-1].index("propertyNames")
     descents = {"properties", "items", "additionalProperties", "patternProperties", "prefixItems"}
     return not descents.intersection(str(p) for p in schema_path[last + 1 :])
-
-
-def suggestion(word: str, choices: list[str]) -> str | None:
-    """The closest of `choices` to a misspelt `word`, if any is close."""
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return close[0] if close else None
