@@ -267,11 +267,22 @@ def first_line(text: str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
+#: A klog header (`E1125 13:02:11.123456   41233 memcache.go:265] `): kubectl's debug noise.
+_KLOG = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+ \S+:\d+\] ")
+
+
+def error_line(stderr: str) -> str:
+    """The error line of kubectl, skipping klog lines (their summary comes last)."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    plain = [line for line in lines if not _KLOG.match(line)]
+    return (plain or lines or [""])[0]
+
+
 def raise_for(result: Completed, *, context: str | None = None) -> None:
     """Turn a failed kubectl run into ClusterUnreachableError or KubectlError."""
     if result.returncode == 0:
         return
-    detail = first_line(result.stderr) or f"exit code {result.returncode}"
+    detail = error_line(result.stderr) or f"exit code {result.returncode}"
     if unreachable(result.stderr):
         where = f" (context {context})" if context else " (current kubectl context)"
         raise ClusterUnreachableError(f"cannot reach the Kubernetes cluster{where}: {detail}")

@@ -204,6 +204,19 @@ def test_unreachable_cluster_is_exit_2(standins, project_dir, run_cli, stderr):
     assert len(standins.calls()) == 1
 
 
+def test_unreachable_message_is_kubectls_summary_not_klog_noise(standins, project_dir, run_cli):
+    # stderr of a real kubectl 1.32 client with no cluster configured
+    stderr = (RECORDED / "kubectl" / "unreachable-kubectl-1.32.err").read_text()
+    cluster(standins, istiod=(1, stderr))
+    result = run_cli("verify", "-c", "meshgen.yaml")
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (
+        "meshgen: error: cannot reach the Kubernetes cluster (current kubectl context): "
+        "The connection to the server localhost:8080 was refused - did you specify the right "
+        "host or port?\n"
+    )
+
+
 def test_other_kubectl_failure_is_exit_2_with_its_message(standins, project_dir, run_cli):
     forbidden = (1, 'Error from server (Forbidden): pods is forbidden: User "dev" cannot list '
                     'resource "pods" in API group "" in the namespace "inference"\n')
