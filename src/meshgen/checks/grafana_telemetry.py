@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from meshgen.checks.context import CheckContext, DashboardDoc
+from meshgen.checks.context import CheckContext, DashboardDoc, TelemetryDoc
 from meshgen.checks.framework import Finding, check
 from meshgen.checks.grafana_common import dashboard_label
 from meshgen.checks.grafana_model import dashboard_queries, read_of, variable_options
@@ -34,7 +34,7 @@ from meshgen.effective import (
     effective_metrics_by_side,
 )
 from meshgen.knowledge.dashboards import Read, by_gnet_id
-from meshgen.knowledge.istio import STANDARD_LABELS, STANDARD_METRICS
+from meshgen.knowledge.istio import STANDARD_METRICS
 from meshgen.source import Span
 
 #: Prometheus series name -> Telemetry metric enum (histograms: every suffix).
@@ -88,15 +88,41 @@ class _Analysis:
 
     @cached_property
     def states(self) -> dict[Scope, dict[Side, dict[str, MetricState]]]:
-        return {
-            scope: effective_metrics_by_side(
-                self.ctx.telemetries,
-                root_namespace=self.ctx.root_namespace,
-                namespace=scope.namespace or self.ctx.root_namespace,
+        root = self.ctx.root_namespace
+        by_namespace: dict[str, list[TelemetryDoc]] = {}
+        for doc in self.ctx.telemetries:
+            by_namespace.setdefault(doc.namespace, []).append(doc)
+        out = {}
+        for scope in self.scopes:
+            namespace = scope.namespace or root
+            docs = by_namespace.get(root, []) + (
+                by_namespace.get(namespace, []) if namespace != root else []
+            )
+            out[scope] = effective_metrics_by_side(
+                docs,
+                root_namespace=root,
+                namespace=namespace,
                 workload_labels=dict(scope.labels) if scope.labels is not None else None,
             )
-            for scope in self.scopes
-        }
+        return out
+
+    @cached_property
+    def disabling(self) -> list[Scope]:
+        """Scopes where some metric is off on some side (the only ones G110 can flag)."""
+        return [
+            scope
+            for scope, sides in self.states.items()
+            if any(not m.enabled for metrics in sides.values() for m in metrics.values())
+        ]
+
+    @cached_property
+    def removing(self) -> list[Scope]:
+        """Scopes where some metric lacks a standard label (the only ones G111 can flag)."""
+        return [
+            scope
+            for scope, sides in self.states.items()
+            if any(m.removed_labels for metrics in sides.values() for m in metrics.values())
+        ]
 
     def reads(self, scope: Scope, side: Side, read: Read) -> bool:
         """Whether `read` sees the series `scope`'s workloads report on `side`."""
@@ -118,6 +144,16 @@ class _Analysis:
             if matcher.matches(candidate) is False:
                 return False
         return True
+
+
+_LAST: list[_Analysis] = []
+
+
+def _analysis(ctx: CheckContext) -> _Analysis:
+    """One analysis per context, shared by G110 and G111."""
+    if not _LAST or _LAST[0].ctx is not ctx:
+        _LAST[:] = [_Analysis(ctx)]
+    return _LAST[0]
 
 
 def _scopes(ctx: CheckContext) -> list[Scope]:
@@ -171,12 +207,14 @@ def _usages(doc: DashboardDoc) -> Iterator[Usage]:
 
 
 def _problems(ctx: CheckContext, labels: bool) -> Iterator[Finding]:
-    analysis = _Analysis(ctx)
+    analysis = _analysis(ctx)
+    scopes = analysis.removing if labels else analysis.disabling
     found: dict[tuple[object, ...], _Problem] = {}
-    for doc in ctx.dashboards:
+    for doc in ctx.dashboards if scopes else ():
         for usage in _usages(doc):
             metric = METRIC_OF_SERIES[usage.read.metric]
-            for scope, by_side in analysis.states.items():
+            for scope in scopes:
+                by_side = analysis.states[scope]
                 for view in usage.read.views:
                     sides = [s for s in _sides(view) if analysis.reads(scope, s, usage.read)]
                     if not sides:
@@ -218,11 +256,9 @@ def _label_problems(
     found: dict[tuple[object, ...], _Problem], usage: Usage, scope: Scope, states: list[MetricState]
 ) -> None:
     for state in states:
-        if not state.enabled:
+        if not state.enabled or not state.removed_labels:
             continue
-        for label in sorted(usage.read.labels & set(STANDARD_LABELS)):
-            if label not in state.removed_labels:
-                continue
+        for label in sorted(usage.read.labels & state.removed_labels):
             cause = state.label_causes.get(label)
             related = (cause.span,) if cause else ()
             key: tuple[object, ...] = ("label", usage.dashboard, usage.span, usage.read.metric)
