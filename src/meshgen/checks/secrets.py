@@ -177,6 +177,31 @@ def literal_secrets(config: MeshConfig) -> Iterator[tuple[KeyPath, str, bool]]:
             yield path, shape, False
 
 
+#: What a rendered file holds in place of a literal secret.
+REDACTED = "<redacted by meshgen: C202 literal-secret>"
+
+
+def redact_secrets(config: MeshConfig) -> MeshConfig:
+    """The config with every literal secret replaced by `REDACTED` (itself when none).
+
+    Rendering uses this, so a secret never reaches a rendered file, a `--check` diff or a
+    log, even with `render --force`. A config that ignores C202 in `checks:` (a false
+    positive, with its reason) renders its values as written.
+    """
+    if any(s.code.upper() == "C202" and s.severity == "ignore" for s in config.checks):
+        return config
+    paths = [path for path, _, _ in literal_secrets(config)]
+    if not paths:
+        return config
+    data: Any = config.model_dump(by_alias=True)
+    for path in paths:
+        parent: Any = data
+        for part in path[:-1]:
+            parent = parent[part]
+        parent[path[-1]] = REDACTED
+    return MeshConfig.model_validate(data)
+
+
 @check("C201", "grafana-admin-secret-missing", Severity.WARNING)
 def grafana_admin_secret_missing(ctx: CheckContext) -> Iterator[Finding]:
     """Grafana is deployed without `adminSecret`: the chart invents the admin password.

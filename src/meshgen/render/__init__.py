@@ -6,6 +6,8 @@ Each renderer module owns one family of output files.
 
 from __future__ import annotations
 
+import dataclasses
+
 from meshgen.render import (
     grafana,
     helmfile,
@@ -24,7 +26,11 @@ __all__ = ["RenderError", "RenderInputs", "RenderedFile", "render_tree"]
 
 def render_tree(inputs: RenderInputs) -> list[RenderedFile]:
     """Every file of the output tree, sorted by path."""
+    from meshgen.checks.secrets import redact_secrets
     from meshgen.render import dashboards
+
+    # A literal secret (C202) never reaches a rendered file, a diff or a log, even with --force.
+    inputs = dataclasses.replace(inputs, config=redact_secrets(inputs.config))
 
     generated = dashboards.service_dashboards(inputs.config)
     files = [
