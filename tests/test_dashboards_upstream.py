@@ -175,3 +175,32 @@ def test_a_broken_expression_is_reported(upstream: Path, tmp_path: Path) -> None
     line = text.count("\n", 0, index) + 1
     col = index - text.rfind("\n", 0, index)
     assert (diagnostic.span.line, diagnostic.span.col) == (line, col)
+
+
+def test_upstream_dashboards_provisioned_from_files_validate_clean(
+    upstream: Path, tmp_path: Path
+) -> None:
+    """Istio's repo JSON, file-provisioned next to a differently named datasource."""
+    from meshgen import api
+
+    entries = []
+    for record in RECORDS:
+        (tmp_path / record.file).write_text(
+            (upstream / "istio-1.30.3" / "dashboards" / record.file).read_text(encoding="utf-8"),
+            encoding="utf-8",
+        )
+        entries.append(f"      - {{name: {record.key}, file: {record.file}}}")
+    config = tmp_path / "meshgen.yaml"
+    config.write_text(
+        "istio: {version: 1.30.3}\n"
+        "namespaces: [{name: apps}]\n"
+        "monitoring:\n"
+        "  prometheus: {chartVersion: 29.27.0}\n"
+        "  grafana:\n"
+        "    chartVersion: 12.11.1\n"
+        "    datasource: {name: Metrics, uid: metrics}\n"
+        "    dashboards:\n" + "\n".join(entries) + "\n",
+        encoding="utf-8",
+    )
+    diagnostics = api.validate_project(api.load_project(config))
+    assert [d.format_text() for d in diagnostics if d.code.startswith(("G", "X"))] == []

@@ -141,7 +141,9 @@ def _datasource_refs(data: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
             if isinstance(target, Mapping):
                 yield from _refs(title, target.get("datasource"))
     for variable in _variables(data).values():
-        yield from _refs(f"variable ${variable.get('name')}", variable.get("datasource"))
+        # Only these variable types query a datasource; others ignore the field.
+        if variable.get("type") in ("query", "adhoc"):
+            yield from _refs(f"variable ${variable.get('name')}", variable.get("datasource"))
     annotations = mapping(data.get("annotations")).get("list")
     for annotation in annotations if isinstance(annotations, list) else ():
         if isinstance(annotation, Mapping):
