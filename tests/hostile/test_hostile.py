@@ -64,10 +64,12 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "alias_bomb_in_values": lambda: alias_bomb("values"),
     "deep_flow": lambda: "istio: " + "[" * 20_000 + "]" * 20_000 + "\n",
     "unclosed_flow": lambda: "istio: " + "{a: [" * 300_000 + "\n",
-    "deep_block": lambda: "istio:\n  version: 1.30.3\n  values:\n"
-    + "".join("  " * (i + 2) + f"k{i}:\n" for i in range(100))
-    + "  " * 102
-    + "leaf: 1\n",
+    "deep_block": lambda: (
+        "istio:\n  version: 1.30.3\n  values:\n"
+        + "".join("  " * (i + 2) + f"k{i}:\n" for i in range(100))
+        + "  " * 102
+        + "leaf: 1\n"
+    ),
     "huge_name": lambda: "istio: {version: 1.30.3}\nnamespaces: [{name: " + "a" * 300_000 + "}]\n",
     "oversized": lambda: "istio: {version: 1.30.3}\n# " + "x" * 3_000_000 + "\n",
 }
@@ -109,9 +111,7 @@ def baseline_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def project(
-    tmp_path: Path, baseline_tree: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Path]:
+def project(tmp_path: Path, baseline_tree: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     root = tmp_path / "project"
     shutil.copytree(baseline_tree, root, symlinks=True)
     monkeypatch.chdir(root)
@@ -193,7 +193,9 @@ def test_rejected(case: dict[str, Any], project: Path, meshgen: Callable[..., Ru
         config.chmod(0)
         if os.access(config, os.R_OK):
             config.chmod(0o644)
-            pytest.skip("running as root (or with CAP_DAC_OVERRIDE): chmod 000 does not stop reading")
+            pytest.skip(
+                "running as root (or with CAP_DAC_OVERRIDE): chmod 000 does not stop reading"
+            )
     elif "config_bytes" in case:
         raw = case["config_bytes"].encode("latin-1").decode("unicode_escape").encode("latin-1")
         config.write_bytes(raw)

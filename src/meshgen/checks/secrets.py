@@ -292,9 +292,7 @@ def invalid_secret_reference(ctx: CheckContext) -> Iterator[Finding]:
     ref = grafana.admin_secret
     base = ("monitoring", "grafana", "adminSecret")
     if len(ref.name) > 253 or not SECRET_NAME.match(ref.name):
-        yield Finding(
-            f"Secret name {ref.name!r} is not a DNS-1123 subdomain", at=(*base, "name")
-        )
+        yield Finding(f"Secret name {ref.name!r} is not a DNS-1123 subdomain", at=(*base, "name"))
     for field, key in (("userKey", ref.user_key), ("passwordKey", ref.password_key)):
         if len(key) > 253 or not SECRET_KEY.match(key):
             yield Finding(
