@@ -308,14 +308,11 @@ def check_monitoring(
     fix = "make deploy-services (meshgen apply --tier monitoring)"
     prometheus = config.monitoring.prometheus
     if prometheus is not None:
-        server = _values(project, naming.PROMETHEUS_VALUES).get("server") or {}
-        override = server.get("fullnameOverride") if isinstance(server, dict) else None
-        name = (
-            override
-            if isinstance(override, str) and override
-            else naming.prometheus_service(prometheus.release)
+        # The chart names the server Deployment like its Service.
+        name, server_namespace, _ = naming.prometheus_server(
+            prometheus.release, namespace, _values(project, naming.PROMETHEUS_VALUES)
         )
-        yield _deployment(cluster, namespace, name, "prometheus", fix)
+        yield _deployment(cluster, server_namespace, name, "prometheus", fix)
     grafana = config.monitoring.grafana
     if grafana is not None:
         values = _values(project, naming.GRAFANA_VALUES)

@@ -94,5 +94,5 @@ def test_defaults_match_the_config():
     assert value("BALANCER_NAMESPACE") == balancer.namespace
     assert value("BALANCER_SELECTOR") == f"app={balancer.app_label}"
     assert value("GRAFANA_SERVICE") == config.monitoring.grafana.release
-    assert value("PROMETHEUS_SERVICE") == naming.prometheus_service(
-        config.monitoring.prometheus.release)
+    assert value("PROMETHEUS_SERVICE") == naming.prometheus_server(
+        config.monitoring.prometheus.release, config.monitoring.namespace, {})[0]

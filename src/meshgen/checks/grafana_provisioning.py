@@ -246,7 +246,7 @@ def datasource_url_mismatch(ctx: CheckContext) -> Iterator[Finding]:
     if prometheus is None or values is None:
         return
     datasources = provisioned_datasources(values) or []
-    service, namespace, port = prometheus_endpoint(
+    service, namespace, port = naming.prometheus_server(
         prometheus.release, config.monitoring.namespace, prometheus.values
     )
     expected = f"http://{service}.{namespace}.svc.cluster.local:{port}"
@@ -265,29 +265,6 @@ def datasource_url_mismatch(ctx: CheckContext) -> Iterator[Finding]:
             span=values.locate((*source.path, "url")),
             related=related,
         )
-
-
-def prometheus_endpoint(
-    release: str, namespace: str, values: Mapping[str, Any]
-) -> tuple[str, str, int]:
-    """(Service name, namespace, port) of the prometheus chart's server.
-
-    `prometheus.server.fullname` (chart 29.x `_helpers.tpl`): `server.fullnameOverride`,
-    else `<release>-<server.name>` when the release name contains the chart name
-    (`nameOverride`, default `prometheus`), else `<release>-<name>-<server.name>`; cut to 63.
-    """
-    server = mapping(values.get("server"))
-    override = server.get("fullnameOverride")
-    if isinstance(override, str) and override:
-        name = override
-    else:
-        chart = values.get("nameOverride") or "prometheus"
-        component = server.get("name") or "server"
-        name = f"{release}-{component}" if chart in release else f"{release}-{chart}-{component}"
-    name = name[:63].rstrip("-")
-    forced = values.get("forceNamespace")
-    port = mapping(server.get("service")).get("servicePort", 80)
-    return name, forced if isinstance(forced, str) and forced else namespace, int(port)
 
 
 def _url_problem(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 ISTIO_BASE_RELEASE = "istio-base"
 ISTIOD_RELEASE = "istiod"
 NAMESPACES_RELEASE = "mesh-namespaces"
@@ -39,9 +42,31 @@ def traffic_file(service: str) -> str:
     return f"{TRAFFIC_DIR}/{service}-fortio-job.yaml"
 
 
-def prometheus_service(release: str) -> str:
-    """Service name the prometheus chart creates (`prometheus.server.fullname`, chart 29.x)."""
-    return f"{release}-server" if "prometheus" in release else f"{release}-prometheus-server"
+def prometheus_server(
+    release: str, namespace: str, values: Mapping[str, Any]
+) -> tuple[str, str, int]:
+    """(Service name, namespace, port) of the prometheus chart's server.
+
+    `prometheus.server.fullname` (chart 29.x `_helpers.tpl`): `server.fullnameOverride`,
+    else `<release>-<server.name>` when the release name contains the chart name
+    (`nameOverride`, default `prometheus`), else `<release>-<name>-<server.name>`; cut to 63.
+    """
+    server = _mapping(values.get("server"))
+    override = server.get("fullnameOverride")
+    if isinstance(override, str) and override:
+        name = override
+    else:
+        chart = values.get("nameOverride") or "prometheus"
+        component = server.get("name") or "server"
+        name = f"{release}-{component}" if chart in release else f"{release}-{chart}-{component}"
+    name = name[:63].rstrip("-")
+    forced = values.get("forceNamespace")
+    port = _mapping(server.get("service")).get("servicePort", 80)
+    return name, forced if isinstance(forced, str) and forced else namespace, int(port)
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 def dashboard_provider_path(provider: str) -> str:

@@ -83,12 +83,10 @@ def service_url(config: MeshConfig) -> str | None:
     prometheus = config.monitoring.prometheus
     if prometheus is None:
         return None
-    server = prometheus.values.get("server", {})
-    server = server if isinstance(server, dict) else {}
-    name = server.get("fullnameOverride") or naming.prometheus_service(prometheus.release)
-    service = server.get("service", {})
-    port = service.get("servicePort", 80) if isinstance(service, dict) else 80
-    return f"http://{name}.{config.monitoring.namespace}.svc.cluster.local:{port}"
+    name, namespace, port = naming.prometheus_server(
+        prometheus.release, config.monitoring.namespace, prometheus.values
+    )
+    return f"http://{name}.{namespace}.svc.cluster.local:{port}"
 
 
 def render(inputs: RenderInputs) -> list[RenderedFile]:
