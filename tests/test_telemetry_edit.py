@@ -31,6 +31,11 @@ CONFIG = textwrap.dedent(
       # bounds in ms
       histogramBuckets:
         istiocustom: [10, 100, 1000]
+    monitoring:
+      grafana:
+        chartVersion: 12.11.1
+        dashboards:
+          - {name: istio-service, gnetId: 7636, revision: 329}
     services:
       - name: cart
         namespace: shop
@@ -52,7 +57,9 @@ def _expect(config: Path, *, after: str, replace: str) -> None:
 
 
 def test_disable_in_a_namespace_adds_a_namespace_telemetry(config: Path, run_cli: Run) -> None:
-    result = run_cli("telemetry", "disable", "TCP_OPENED_CONNECTIONS", "--namespace", "shop", "-c", str(config))
+    result = run_cli(
+        "telemetry", "disable", "TCP_OPENED_CONNECTIONS", "--namespace", "shop", "-c", str(config)
+    )
     assert result.code == 0, result
     _expect(
         config,
@@ -74,7 +81,10 @@ def test_disable_in_a_namespace_adds_a_namespace_telemetry(config: Path, run_cli
 
 def test_enable_writes_disabled_false_on_the_same_override(config: Path, run_cli: Run) -> None:
     run_cli("telemetry", "disable", "REQUEST_SIZE", "--mode", "CLIENT", "-c", str(config))
-    assert run_cli("telemetry", "enable", "REQUEST_SIZE", "--mode", "CLIENT", "-c", str(config)).code == 0
+    assert (
+        run_cli("telemetry", "enable", "REQUEST_SIZE", "--mode", "CLIENT", "-c", str(config)).code
+        == 0
+    )
     _expect(
         config,
         replace="        - providers: [{name: prometheus}]\n",
@@ -91,7 +101,18 @@ def test_enable_writes_disabled_false_on_the_same_override(config: Path, run_cli
 
 def test_tag_set_on_a_workload_finds_the_service_namespace(config: Path, run_cli: Run) -> None:
     expr = "request.headers['x-model'] in ['a', 'b'] ? request.headers['x-model'] : 'other'"
-    result = run_cli("telemetry", "tag", "set", "REQUEST_COUNT", "model", expr, "--workload", "app=cart", "-c", str(config))
+    result = run_cli(
+        "telemetry",
+        "tag",
+        "set",
+        "REQUEST_COUNT",
+        "model",
+        expr,
+        "--workload",
+        "app=cart",
+        "-c",
+        str(config),
+    )
     assert result.code == 0, result
     _expect(
         config,
@@ -115,7 +136,12 @@ def test_tag_set_on_a_workload_finds_the_service_namespace(config: Path, run_cli
 
 
 def test_tag_remove_mesh_wide(config: Path, run_cli: Run) -> None:
-    assert run_cli("telemetry", "tag", "remove", "ALL_METRICS", "request_protocol", "-c", str(config)).code == 0
+    assert (
+        run_cli(
+            "telemetry", "tag", "remove", "ALL_METRICS", "request_protocol", "-c", str(config)
+        ).code
+        == 0
+    )
     _expect(
         config,
         replace="        - providers: [{name: prometheus}]\n",
@@ -134,8 +160,15 @@ def test_tag_remove_mesh_wide(config: Path, run_cli: Run) -> None:
 def test_buckets_set_mesh_wide_and_per_service(config: Path, run_cli: Run) -> None:
     assert run_cli("telemetry", "buckets", "set", "5,50,500", "-c", str(config)).code == 0
     _expect(config, replace="[10, 100, 1000]", after="[5, 50, 500]")
-    assert run_cli("telemetry", "buckets", "set", "1,2.5,10", "--service", "cart", "-c", str(config)).code == 0
-    assert config.read_text().endswith('    version: "1.0.0"\n    histogramBuckets:\n      istiocustom: [1, 2.5, 10]\n')
+    assert (
+        run_cli(
+            "telemetry", "buckets", "set", "1,2.5,10", "--service", "cart", "-c", str(config)
+        ).code
+        == 0
+    )
+    assert config.read_text().endswith(
+        '    version: "1.0.0"\n    histogramBuckets:\n      istiocustom: [1, 2.5, 10]\n'
+    )
 
 
 def test_access_log_and_tracing(config: Path, run_cli: Run) -> None:
@@ -162,7 +195,15 @@ def test_no_change_is_reported(config: Path, run_cli: Run) -> None:
     "args",
     [
         # an invalid CEL expression
-        ("tag", "set", "REQUEST_COUNT", "model", "request.headers['x-model'] ==", "--workload", "app=cart"),
+        (
+            "tag",
+            "set",
+            "REQUEST_COUNT",
+            "model",
+            "request.headers['x-model'] ==",
+            "--workload",
+            "app=cart",
+        ),
         # an unbounded label (raw request path)
         ("tag", "set", "REQUEST_COUNT", "path", "request.path"),
         # a label Istio's dashboards group by
@@ -175,7 +216,9 @@ def test_no_change_is_reported(config: Path, run_cli: Run) -> None:
         ("tracing", "sample", "150"),
     ],
 )
-def test_refused_edits_leave_the_file_byte_identical(config: Path, run_cli: Run, args: tuple[str, ...]) -> None:
+def test_refused_edits_leave_the_file_byte_identical(
+    config: Path, run_cli: Run, args: tuple[str, ...]
+) -> None:
     before = config.read_bytes()
     result = run_cli("telemetry", *args, "-c", str(config))
     assert result.code == 1, result

@@ -41,7 +41,8 @@ def scope_options(function: Callable[..., Any]) -> Callable[..., Any]:
         "--workload",
         metavar="LABEL=VALUE",
         default=None,
-        help="Only pods with this label (in --namespace, or the namespace of the service whose app label it is).",
+        help="Only pods with this label (in --namespace, or in the namespace of the service "
+        "whose app label it is).",
     )(function)
     return click.option(
         "--namespace", "-n", default=None, help="Only this namespace (default: the whole mesh)."
@@ -49,9 +50,9 @@ def scope_options(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def edit_options(function: Callable[..., Any]) -> Callable[..., Any]:
-    function = click.option("--force", is_flag=True, help="Write even if the change adds findings.")(
-        function
-    )
+    function = click.option(
+        "--force", is_flag=True, help="Write even if the change adds findings."
+    )(function)
     function = click.option("--dry-run", is_flag=True, help="Print the diff; write nothing.")(
         function
     )
@@ -116,7 +117,9 @@ def run_edit(
     )
     after = api.validate_project(api.load_project(path, text=updated), debug=debug)
     known = {(d.code, d.message) for d in before}
-    introduced = [d for d in after if d.severity >= Severity.WARNING and (d.code, d.message) not in known]
+    introduced = [
+        d for d in after if d.severity >= Severity.WARNING and (d.code, d.message) not in known
+    ]
     common.out(diff)
     if introduced:
         click.echo("the change would introduce:", err=True)
@@ -157,19 +160,71 @@ def telemetry() -> None:
     \b
     Examples:
       meshgen telemetry show --workload app=inference-balancer
-      meshgen telemetry tag set REQUEST_COUNT model "request.headers['x-model'] in ['a','b'] ? request.headers['x-model'] : 'other'" --workload app=inference-balancer
+      meshgen telemetry tag remove ALL_METRICS request_protocol
       meshgen telemetry disable GRPC_REQUEST_MESSAGES --namespace inference --dry-run
     """
 
 
+@telemetry.command("show")
+@scope_options
+@common.config_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+def show_cmd(namespace: str | None, workload: str | None, config: Path | None, fmt: str) -> int:
+    """Show the metrics a scope emits: per metric on/off per side, labels, and who reads it.
+
+    Applies Istio's precedence (mesh root, then namespace, then workload; a lower level's
+    providers replace the parent's; overrides in order) and shows, for each added label, how
+    many values it can take (the series multiplier) or that it is unbounded.
+
+    \b
+    Examples:
+      meshgen telemetry show
+      meshgen telemetry show --workload app=inference-balancer
+      meshgen telemetry show --namespace inference --format json
+    """
+    import json
+
+    from meshgen import api, report
+    from meshgen.checks.build import from_project
+    from meshgen.errors import UsageError
+    from meshgen.telemetry_view import as_json, as_text, build_view
+
+    path = api.discover_config(config)
+    project = api.load_project(path)
+    if project.loaded.config is None:
+        common.out(report.format_text(project.diagnostics))
+        raise UsageError(f"{path} is not a valid config; fix it first")
+    scope = _scope(path, namespace, workload)
+    ctx = from_project(project)
+    labels = dict([scope.workload]) if scope.workload else None
+    views = build_view(ctx, namespace=scope.namespace, workload=labels)
+    if fmt == "json":
+        common.out(json.dumps(as_json(views, scope.describe()), indent=2) + "\n")
+    else:
+        common.out(as_text(views, scope.describe()))
+    return common.EXIT_OK
+
+
 @telemetry.command("disable")
 @click.argument("metric", type=METRIC_CHOICE)
-@click.option("--mode", type=MODE_CHOICE, default=None, help="CLIENT (reporter=source) or SERVER side only.")
+@click.option(
+    "--mode", type=MODE_CHOICE, default=None, help="CLIENT (reporter=source) or SERVER side only."
+)
 @scope_options
 @edit_options
 @click.pass_obj
-def disable_cmd(opts: common.Options, metric: str, mode: str | None, namespace: str | None,
-                workload: str | None, config: Path | None, dry_run: bool, force: bool) -> int:
+def disable_cmd(
+    opts: common.Options,
+    metric: str,
+    mode: str | None,
+    namespace: str | None,
+    workload: str | None,
+    config: Path | None,
+    dry_run: bool,
+    force: bool,
+) -> int:
     """Stop emitting METRIC in a scope (an override with `disabled: true`).
 
     \b
@@ -180,18 +235,33 @@ def disable_cmd(opts: common.Options, metric: str, mode: str | None, namespace: 
     from meshgen.edit.telemetry import set_disabled
 
     scope = _scope(discover_config(config), namespace, workload)
-    return run_edit(config, lambda doc: set_disabled(doc, scope, metric.upper(), mode and mode.upper(), True),
-                    dry_run=dry_run, force=force, debug=opts.debug)
+    return run_edit(
+        config,
+        lambda doc: set_disabled(doc, scope, metric.upper(), mode and mode.upper(), True),
+        dry_run=dry_run,
+        force=force,
+        debug=opts.debug,
+    )
 
 
 @telemetry.command("enable")
 @click.argument("metric", type=METRIC_CHOICE)
-@click.option("--mode", type=MODE_CHOICE, default=None, help="CLIENT (reporter=source) or SERVER side only.")
+@click.option(
+    "--mode", type=MODE_CHOICE, default=None, help="CLIENT (reporter=source) or SERVER side only."
+)
 @scope_options
 @edit_options
 @click.pass_obj
-def enable_cmd(opts: common.Options, metric: str, mode: str | None, namespace: str | None,
-               workload: str | None, config: Path | None, dry_run: bool, force: bool) -> int:
+def enable_cmd(
+    opts: common.Options,
+    metric: str,
+    mode: str | None,
+    namespace: str | None,
+    workload: str | None,
+    config: Path | None,
+    dry_run: bool,
+    force: bool,
+) -> int:
     """Emit METRIC again in a scope (`disabled: false` overrides a parent scope).
 
     \b
@@ -202,8 +272,13 @@ def enable_cmd(opts: common.Options, metric: str, mode: str | None, namespace: s
     from meshgen.edit.telemetry import set_disabled
 
     scope = _scope(discover_config(config), namespace, workload)
-    return run_edit(config, lambda doc: set_disabled(doc, scope, metric.upper(), mode and mode.upper(), False),
-                    dry_run=dry_run, force=force, debug=opts.debug)
+    return run_edit(
+        config,
+        lambda doc: set_disabled(doc, scope, metric.upper(), mode and mode.upper(), False),
+        dry_run=dry_run,
+        force=force,
+        debug=opts.debug,
+    )
 
 
 @telemetry.group("tag")
@@ -219,23 +294,37 @@ def tag() -> None:
 @scope_options
 @edit_options
 @click.pass_obj
-def tag_set_cmd(opts: common.Options, metric: str, name: str, expression: str, mode: str | None,
-                namespace: str | None, workload: str | None, config: Path | None,
-                dry_run: bool, force: bool) -> int:
+def tag_set_cmd(
+    opts: common.Options,
+    metric: str,
+    name: str,
+    expression: str,
+    mode: str | None,
+    namespace: str | None,
+    workload: str | None,
+    config: Path | None,
+    dry_run: bool,
+    force: bool,
+) -> int:
     """Set label NAME on METRIC to the CEL EXPRESSION (UPSERT).
 
     \b
     Example:
       meshgen telemetry tag set REQUEST_COUNT model \\
-        "request.headers['x-model'] in ['llama-3-8b', 'mistral-7b'] ? request.headers['x-model'] : 'other'" \\
+        "request.headers['x-model'] in ['a', 'b'] ? request.headers['x-model'] : 'other'" \\
         --workload app=inference-balancer
     """
     from meshgen.api import discover_config
     from meshgen.edit.telemetry import set_tag
 
     scope = _scope(discover_config(config), namespace, workload)
-    return run_edit(config, lambda doc: set_tag(doc, scope, metric.upper(), mode and mode.upper(), name, expression),
-                    dry_run=dry_run, force=force, debug=opts.debug)
+    return run_edit(
+        config,
+        lambda doc: set_tag(doc, scope, metric.upper(), mode and mode.upper(), name, expression),
+        dry_run=dry_run,
+        force=force,
+        debug=opts.debug,
+    )
 
 
 @tag.command("remove")
@@ -245,9 +334,17 @@ def tag_set_cmd(opts: common.Options, metric: str, name: str, expression: str, m
 @scope_options
 @edit_options
 @click.pass_obj
-def tag_remove_cmd(opts: common.Options, metric: str, name: str, mode: str | None,
-                   namespace: str | None, workload: str | None, config: Path | None,
-                   dry_run: bool, force: bool) -> int:
+def tag_remove_cmd(
+    opts: common.Options,
+    metric: str,
+    name: str,
+    mode: str | None,
+    namespace: str | None,
+    workload: str | None,
+    config: Path | None,
+    dry_run: bool,
+    force: bool,
+) -> int:
     """Remove the standard label NAME from METRIC (REMOVE).
 
     \b
@@ -258,8 +355,13 @@ def tag_remove_cmd(opts: common.Options, metric: str, name: str, mode: str | Non
     from meshgen.edit.telemetry import remove_tag
 
     scope = _scope(discover_config(config), namespace, workload)
-    return run_edit(config, lambda doc: remove_tag(doc, scope, metric.upper(), mode and mode.upper(), name),
-                    dry_run=dry_run, force=force, debug=opts.debug)
+    return run_edit(
+        config,
+        lambda doc: remove_tag(doc, scope, metric.upper(), mode and mode.upper(), name),
+        dry_run=dry_run,
+        force=force,
+        debug=opts.debug,
+    )
 
 
 @telemetry.group("buckets")
@@ -272,8 +374,14 @@ def buckets() -> None:
 @click.option("--service", default=None, help="Only this service's pods (default: every service).")
 @edit_options
 @click.pass_obj
-def buckets_set_cmd(opts: common.Options, bounds: str, service: str | None, config: Path | None,
-                    dry_run: bool, force: bool) -> int:
+def buckets_set_cmd(
+    opts: common.Options,
+    bounds: str,
+    service: str | None,
+    config: Path | None,
+    dry_run: bool,
+    force: bool,
+) -> int:
     """Set the bucket bounds (comma-separated) of every Istio histogram.
 
     Applied through the sidecar.istio.io/statsHistogramBuckets pod annotation; pods must
@@ -292,15 +400,22 @@ def buckets_set_cmd(opts: common.Options, bounds: str, service: str | None, conf
         raise UsageError(f"bounds must be numbers separated by commas: {bounds!r}") from exc
     if not values:
         raise UsageError("give at least one bucket bound")
-    return run_edit(config, lambda doc: set_buckets(doc, values, service),
-                    dry_run=dry_run, force=force, debug=opts.debug)
+    return run_edit(
+        config,
+        lambda doc: set_buckets(doc, values, service),
+        dry_run=dry_run,
+        force=force,
+        debug=opts.debug,
+    )
 
 
 @telemetry.command("access-log")
 @click.argument("state", type=click.Choice(["on", "off"]))
 @edit_options
 @click.pass_obj
-def access_log_cmd(opts: common.Options, state: str, config: Path | None, dry_run: bool, force: bool) -> int:
+def access_log_cmd(
+    opts: common.Options, state: str, config: Path | None, dry_run: bool, force: bool
+) -> int:
     """Turn Envoy access logs on or off for every sidecar.
 
     \b
@@ -309,8 +424,13 @@ def access_log_cmd(opts: common.Options, state: str, config: Path | None, dry_ru
     """
     from meshgen.edit.telemetry import set_access_log
 
-    return run_edit(config, lambda doc: set_access_log(doc, state == "on"),
-                    dry_run=dry_run, force=force, debug=opts.debug)
+    return run_edit(
+        config,
+        lambda doc: set_access_log(doc, state == "on"),
+        dry_run=dry_run,
+        force=force,
+        debug=opts.debug,
+    )
 
 
 @telemetry.group("tracing")
@@ -322,8 +442,9 @@ def tracing() -> None:
 @click.argument("percent", type=float)
 @edit_options
 @click.pass_obj
-def tracing_sample_cmd(opts: common.Options, percent: float, config: Path | None,
-                       dry_run: bool, force: bool) -> int:
+def tracing_sample_cmd(
+    opts: common.Options, percent: float, config: Path | None, dry_run: bool, force: bool
+) -> int:
     """Sample PERCENT (0-100) of requests for tracing; 0 turns tracing off.
 
     \b
@@ -332,8 +453,13 @@ def tracing_sample_cmd(opts: common.Options, percent: float, config: Path | None
     """
     from meshgen.edit.telemetry import set_sampling
 
-    return run_edit(config, lambda doc: set_sampling(doc, percent),
-                    dry_run=dry_run, force=force, debug=opts.debug)
+    return run_edit(
+        config,
+        lambda doc: set_sampling(doc, percent),
+        dry_run=dry_run,
+        force=force,
+        debug=opts.debug,
+    )
 
 
 COMMANDS: tuple[click.Command, ...] = (telemetry,)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import io
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -29,8 +30,10 @@ def _yaml_for(text: str) -> YAML:
 
 def _mapping_indent(text: str) -> int:
     """The indent of the first nested mapping key (default 2)."""
-    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    for current, following in zip(lines, lines[1:], strict=False):
+    lines = [
+        line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")
+    ]
+    for current, following in itertools.pairwise(lines):
         if current.rstrip().endswith(":") and not current.lstrip().startswith("-"):
             depth = len(current) - len(current.lstrip())
             nested = len(following) - len(following.lstrip())

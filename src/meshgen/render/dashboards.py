@@ -54,7 +54,8 @@ def service_dashboards(config: MeshConfig) -> dict[str, str]:
     if grafana is None or not grafana.service_dashboards:
         return {}
     return {
-        svc.name: json.dumps(build_dashboard(config, svc), indent=2) + "\n" for svc in config.services
+        svc.name: json.dumps(build_dashboard(config, svc), indent=2) + "\n"
+        for svc in config.services
     }
 
 
@@ -137,7 +138,10 @@ def _quantiles(b: _Builder, metric_enum: str, series: str, title: str, unit: str
         title,
         unit,
         [
-            (f"histogram_quantile({q}, sum by (le) (rate({series}{sel}{RATE})))", f"p{int(q * 100)}")
+            (
+                f"histogram_quantile({q}, sum by (le) (rate({series}{sel}{RATE})))",
+                f"p{int(q * 100)}",
+            )
             for q in (0.5, 0.9, 0.99)
         ],
     )
@@ -222,7 +226,8 @@ def build_dashboard(config: MeshConfig, service: Service) -> dict[str, Any]:
                 "ms",
                 [
                     (
-                        f"histogram_quantile(0.99, sum by (le, {label}) (rate({DURATION}{sel}{RATE})))",
+                        "histogram_quantile(0.99, "
+                        f"sum by (le, {label}) (rate({DURATION}{sel}{RATE})))",
                         f"{{{{{label}}}}}",
                     )
                 ],
