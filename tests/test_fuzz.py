@@ -53,8 +53,11 @@ HOSTILE = [
     "password: hunter2",
     "Bearer abcdefghijklmnop",
 ]
+hostile = st.sampled_from(HOSTILE)
 strange_values = st.one_of(
-    st.sampled_from(HOSTILE),
+    hostile,
+    hostile,
+    hostile,
     st.text(max_size=20),
     st.integers(min_value=-(2**63), max_value=2**64 - 1),
     st.floats(allow_nan=False, allow_infinity=False),
@@ -99,10 +102,15 @@ def mutated(draw: st.DrawFn, base: Any) -> Any:
         paths = _paths(data)
         if not paths:
             break
+        action = draw(
+            st.sampled_from(["drop", "retype", "rename", "splice", "replace", "duplicate"])
+        )
+        if action in ("splice", "replace"):  # aim at string leaves: they reach the output
+            leaves = [p for p in paths if isinstance(_parent(data, p)[p[-1]], str)]
+            paths = leaves or paths
         path = draw(st.sampled_from(paths))
         parent = _parent(data, path)
         last = path[-1]
-        action = draw(st.sampled_from(["drop", "retype", "rename", "splice", "duplicate"]))
         if action == "drop":
             del parent[last]
         elif action == "retype":
@@ -118,6 +126,8 @@ def mutated(draw: st.DrawFn, base: Any) -> Any:
             value = parent[last]
             cut = draw(st.integers(0, len(value)))
             parent[last] = value[:cut] + draw(st.sampled_from(HOSTILE)) + value[cut:]
+        elif action == "replace" and isinstance(parent[last], str):
+            parent[last] = draw(hostile)
         elif action == "duplicate" and isinstance(parent, list):
             parent.append(copy.deepcopy(parent[last]))
     return data
