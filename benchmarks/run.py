@@ -470,6 +470,7 @@ class Report:
     medians: dict[str, float] = field(default_factory=dict)
     runs: dict[str, int] = field(default_factory=dict)
     profile: str = ""
+    reference_profile: str = ""
     imports: dict[str, Any] = field(default_factory=dict)
     elapsed: float = 0.0
 
@@ -490,6 +491,9 @@ class Report:
             "",
             "Import time of `meshgen check` on the reference config (python -X importtime):",
             format_imports(self.imports) if self.imports else "  (not measured)",
+            "",
+            "cProfile of `meshgen check` on the reference config (in-process, fresh interpreter):",
+            self.reference_profile or "  (not measured)",
             "",
             "cProfile of `meshgen check` on the largest case (in-process, fresh interpreter):",
             self.profile or "  (not measured)",
@@ -657,6 +661,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.no_profile:
             print("importtime of the reference check...", file=sys.stderr)
             report.imports = importtime_check(REFERENCE)
+            report.reference_profile = profile_check(REFERENCE)
             print("cProfile of the largest case...", file=sys.stderr)
             report.profile = profile_check(largest)
     report.elapsed = time.perf_counter() - started
@@ -670,6 +675,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "runs": report.runs,
             "imports": report.imports,
             "profile": report.profile,
+            "reference_profile": report.reference_profile,
             "elapsed_s": report.elapsed,
         }
         text = json.dumps(no_nan(payload), indent=2, default=str, allow_nan=False)
