@@ -128,3 +128,40 @@ def test_source_map_knows_every_key() -> None:
     )
     # unknown deeper paths fall back to the longest known prefix
     assert str(result.source.lookup(("namespaces", 0, "nope", 3))) == "meshgen.yaml:4:5"
+
+
+@pytest.mark.parametrize(
+    ("file", "setup", "message"),
+    [
+        ("dash/missing.json", None, "dashboard file dash/missing.json does not exist"),
+        ("../outside.json", "outside", "is outside the config's folder"),
+        ("/etc/hostname", None, "is outside the config's folder"),
+        ("bad.json", "bad", "is not valid JSON: Expecting ',' delimiter"),
+    ],
+)
+def test_dashboard_files_must_exist_inside_the_folder_and_parse(
+    tmp_path: Path, file: str, setup: str | None, message: str
+) -> None:
+    from meshgen import api
+
+    root = tmp_path / "project"
+    root.mkdir()
+    (tmp_path / "outside.json").write_text("{}")
+    (root / "bad.json").write_text('{\n  "title": "x"\n  "panels": []\n}\n')
+    config = root / "meshgen.yaml"
+    config.write_text(
+        "istio: {version: 1.30.3}\n"
+        "monitoring:\n"
+        "  grafana:\n"
+        "    chartVersion: 12.11.1\n"
+        "    dashboards:\n"
+        f"      - {{name: d, file: {file!r}}}\n"
+    )
+    project = api.load_project(config)
+    [d] = [d for d in project.diagnostics if d.code == "C009"]
+    assert message in d.message
+    if setup == "bad":
+        assert (Path(d.span.file).name, d.span.line, d.span.col) == ("bad.json", 3, 3)
+    else:
+        assert (d.span.line, d.span.col) == (6, 25)
+    assert d.severity.name == "ERROR"

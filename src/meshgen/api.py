@@ -94,19 +94,11 @@ def load_project(config_path: Path, *, text: str | None = None) -> Project:
         if dash.file is None:
             continue
         at = loaded.source.lookup(("monitoring", "grafana", "dashboards", index, "file"))
-        text, problem = read_text(config_dir / dash.file, at.file)
-        if problem is not None or text is None:
-            project.diagnostics.append(
-                Diagnostic(
-                    "C009",
-                    "referenced-file-unreadable",
-                    Severity.ERROR,
-                    f"dashboard {dash.name!r}: {problem.message if problem else 'unreadable'}",
-                    at,
-                )
-            )
-            continue
-        dashboard_files[dash.name] = text
+        text, problem = read_dashboard(config_dir, dash.file, at)
+        if problem is not None:
+            project.diagnostics.append(problem)
+        elif text is not None:
+            dashboard_files[dash.name] = text
     project.inputs = RenderInputs(
         config=config,
         config_name=Path(os.path.relpath(config_path.resolve(), project.output_dir)).as_posix(),
@@ -129,6 +121,36 @@ def load_project(config_path: Path, *, text: str | None = None) -> Project:
         )
         project.inputs = None
     return project
+
+
+def read_dashboard(config_dir: Path, name: str, at: Span) -> tuple[str | None, Diagnostic | None]:
+    """A local dashboard's JSON text; it must sit inside the config's folder and parse.
+
+    Its content is embedded in the rendered values, so a config cannot pull in a file from
+    elsewhere on the machine (`../../etc/...`, an absolute path, a symlink out).
+    """
+    import json
+
+    root = config_dir.resolve()
+    target = (config_dir / name).resolve()
+    if root not in target.parents:
+        return None, diagnostic(
+            "C009", f"dashboard file {name!r} is outside the config's folder {root}", at
+        )
+    text, problem = read_text(target, name, what="dashboard file")
+    if problem is not None or text is None:
+        return None, diagnostic("C009", problem.message if problem else "unreadable", at)
+    try:
+        json.loads(text)
+    except ValueError as exc:
+        line, col = getattr(exc, "lineno", 1), getattr(exc, "colno", 1)
+        message = getattr(exc, "msg", str(exc))
+        return None, diagnostic(
+            "C009",
+            f"dashboard file {name} is not valid JSON: {message}",
+            Span(display_path(target), line, col),
+        )
+    return text, None
 
 
 def output_plan(project: Project) -> Plan:

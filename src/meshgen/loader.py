@@ -49,6 +49,11 @@ LOADER_CODES: dict[str, tuple[str, str]] = {
     "C006": ("missing-key", "A required key is missing."),
     "C007": ("document-too-large", "The document expands too far (alias bomb) or nests too deep."),
     "C008": ("config-not-a-mapping", "The config must be a YAML mapping at the top level."),
+    "C009": (
+        "referenced-file-unreadable",
+        "A file the config names (a dashboard JSON) is missing, outside the config's folder, "
+        "unreadable or not valid JSON.",
+    ),
     "C010": (
         "unrecognised-input",
         "`meshgen lint` found nothing it knows in a file (Telemetry, Pod, Namespace, Job, "
@@ -88,12 +93,14 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def read_text(path: Path, shown: str) -> tuple[str | None, Diagnostic | None]:
-    """Read a UTF-8 file, or say precisely why it cannot be read."""
+def read_text(
+    path: Path, shown: str, *, what: str = "config file"
+) -> tuple[str | None, Diagnostic | None]:
+    """Read a UTF-8 file, or say precisely why it cannot be read (`what` names it)."""
     start = Span(shown, 1, 1)
     try:
         if path.is_dir():
-            return None, diagnostic("C001", f"{shown} is a directory, not a config file", start)
+            return None, diagnostic("C001", f"{shown} is a directory, not a {what}", start)
         # Non-blocking open and a bounded read: a FIFO would block forever and /dev/zero
         # never ends; only a regular file is read.
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
@@ -106,7 +113,7 @@ def read_text(path: Path, shown: str) -> tuple[str | None, Diagnostic | None]:
                 "C001", f"{shown} is larger than {MAX_CONFIG_BYTES} bytes, a config's limit", start
             )
     except FileNotFoundError:
-        return None, diagnostic("C001", f"config file {shown} does not exist", start)
+        return None, diagnostic("C001", f"{what} {shown} does not exist", start)
     except OSError as exc:
         return None, diagnostic("C001", f"cannot read {shown}: {exc.strerror or exc}", start)
     try:
