@@ -26,9 +26,7 @@ label_value = st.from_regex(r"[A-Za-z0-9]([A-Za-z0-9_.-]{0,20}[A-Za-z0-9])?", fu
 tag_name = st.from_regex(r"[a-z][a-z0-9_]{0,12}", fullmatch=True)
 #: Free text, including characters that are YAML or template syntax elsewhere.
 free_text = st.text(
-    alphabet=st.characters(
-        blacklist_categories=("Cs", "Cc"), blacklist_characters="\x85\u2028\u2029"
-    ),
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc")),
     max_size=30,
 ) | st.sampled_from(
     ["{{ x }}", "{% if %}", "a: b", "# c", "'q'", '"q"', "---", "...", "yes", "0o17", "1:20"]
