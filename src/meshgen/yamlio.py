@@ -132,7 +132,17 @@ class _Representer(SafeRepresenter):
         return True
 
 
+def _float_representer(representer: SafeRepresenter, data: float) -> Any:
+    # YAML 1.1 reads `1e-06` (no dot in the mantissa) as a string; always write a dot.
+    node = representer.represent_float(data)
+    mantissa, sep, exponent = node.value.partition("e")
+    if sep and "." not in mantissa:
+        node.value = f"{mantissa}.0e{exponent}"
+    return node
+
+
 _Representer.add_representer(str, _str_representer)
+_Representer.add_representer(float, _float_representer)
 _Representer.add_representer(dict, SafeRepresenter.represent_dict)
 
 
