@@ -38,3 +38,14 @@ def test_infrastructure_config_satisfies_the_schema() -> None:
     data = YAML(typ="safe").load((REPO / "infrastructure" / "meshgen.yaml").read_text())
     errors = list(Draft202012Validator(schema).iter_errors(data))
     assert not errors, errors[0].message
+
+
+def test_every_shipped_schema_is_a_valid_schema() -> None:
+    from meshgen.resources import schemas_dir
+    from meshgen.schemas import _draft, load_schema
+
+    names = sorted(p.name for p in schemas_dir().glob("*.schema.json"))
+    assert "telemetry.schema.json" in names
+    for name in names:
+        schema = load_schema(name)
+        _draft(schema, name)[0].check_schema(schema)

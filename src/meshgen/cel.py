@@ -15,7 +15,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from meshgen.cache import JsonCache, digest
 
 if TYPE_CHECKING:
     from lark import Token, Tree
@@ -92,7 +95,74 @@ def attribute_under(attribute: str, prefix: str) -> bool:
 
 @functools.lru_cache(maxsize=4096)
 def analyze(expression: str) -> CelAnalysis:
-    """Parse `expression` (cached per string) and analyse its parse tree."""
+    """Parse `expression` and analyse its parse tree.
+
+    Cached per string in memory and across runs on disk (`meshgen.cache`): building the
+    parser costs more than a whole `meshgen check` otherwise.
+    """
+    cache = _disk_cache()
+    stored = _from_json(expression, cache.get(expression))
+    if stored is not None:
+        return stored
+    result = _analyze(expression)
+    cache.put(expression, _to_json(result))
+    return result
+
+
+@functools.cache
+def _disk_cache() -> JsonCache:
+    from importlib.metadata import PackageNotFoundError, version
+
+    from meshgen import __version__
+
+    parts = [f"meshgen={__version__}", digest(Path(__file__).read_text(encoding="utf-8"))]
+    for dist in ("cel-python", "lark"):
+        try:
+            parts.append(f"{dist}={version(dist)}")
+        except PackageNotFoundError:
+            parts.append(f"{dist}=?")
+    return JsonCache("cel-analysis", ";".join(parts))
+
+
+def _to_json(result: CelAnalysis) -> dict[str, Any]:
+    error = result.error
+    return {
+        "error": [error.message, error.line, error.col] if error else None,
+        "attributes": list(result.attributes),
+        "values": sorted(result.possible_values) if result.possible_values is not None else None,
+    }
+
+
+def _from_json(expression: str, data: Any) -> CelAnalysis | None:
+    """Rebuild a stored analysis; anything not of the exact expected shape is a miss."""
+    if not isinstance(data, dict):
+        return None
+    error, attributes, values = data.get("error"), data.get("attributes"), data.get("values")
+    if not (isinstance(attributes, list) and all(isinstance(a, str) for a in attributes)):
+        return None
+    if values is not None and not (
+        isinstance(values, list) and all(isinstance(v, str) for v in values)
+    ):
+        return None
+    parsed_error = None
+    if error is not None:
+        if not (
+            isinstance(error, list)
+            and len(error) == 3
+            and isinstance(error[0], str)
+            and all(isinstance(n, int) and not isinstance(n, bool) for n in error[1:])
+        ):
+            return None
+        parsed_error = CelError(error[0], error[1], error[2])
+    return CelAnalysis(
+        expression,
+        error=parsed_error,
+        attributes=tuple(attributes),
+        possible_values=frozenset(values) if values is not None else None,
+    )
+
+
+def _analyze(expression: str) -> CelAnalysis:
     tree, error = _parse(expression)
     if tree is None:
         return CelAnalysis(expression, error=error)

@@ -87,7 +87,7 @@ def validator(name: str) -> Validator:
     """The validator of a shipped schema, built once per process."""
     schema = load_schema(name)
     cls = _draft(schema, name)[0]
-    cls.check_schema(schema)
+    # Meta-validation is done by the test suite (tests/test_docs.py), not on every run.
     return cls(schema, registry=_registry())
 
 

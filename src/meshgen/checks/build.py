@@ -90,13 +90,14 @@ def _add_dashboards(ctx: CheckContext, project: Project) -> None:
     boards = rendered.data.get("dashboards", {}) if isinstance(rendered.data, dict) else {}
     from meshgen.render.grafana import SERVICE_DASHBOARD_FOLDER
 
+    shown = f"{ctx.output_dir}/{naming.GRAFANA_VALUES}" if ctx.output_dir else naming.GRAFANA_VALUES
+    services = {svc.name: index for index, svc in enumerate(config.services)}
     for name, entry in (boards.get(SERVICE_DASHBOARD_FOLDER) or {}).items():
         text = entry.get("json", "")
-        span = ctx.rendered_span(
-            naming.GRAFANA_VALUES, ("dashboards", SERVICE_DASHBOARD_FOLDER, name)
-        )
+        # A generated dashboard is declared by its service: point there, the line to change.
+        declared = ctx.at(("services", services[name])) if name in services else Span(shown)
         ctx.dashboards.append(
-            DashboardDoc(name, span.file, _json_object(text), text, declared=span)
+            DashboardDoc(name, shown, _json_object(text), text, declared=declared)
         )
 
 

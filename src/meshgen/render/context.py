@@ -60,7 +60,9 @@ def build_file(
     if not body.endswith("\n"):
         body += "\n"
     try:
-        parsed = yamlio.load_all_safe(body)
+        # Read back as helm will read it (YAML 1.1): a value that would change type or
+        # shape there is caught here, before anything is written.
+        parsed = yamlio.load_all_as_helm_reads(body)
     except Exception as exc:  # any parser error here is a template bug
         raise RenderError(path, f"rendered text is not valid YAML: {exc}", origin) from exc
     parsed = [doc for doc in parsed if doc is not None]
