@@ -208,7 +208,7 @@ def load_all_as_helm_reads(text: str) -> list[Any]:
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return list(yaml.load_all(text, Loader=loader))  # noqa: S506 - a safe loader
+    return list(yaml.load_all(text, Loader=loader))
 
 
 def to_plain(node: Any, *, budget: list[int] | None = None, depth: int = 0) -> Any:
