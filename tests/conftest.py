@@ -14,6 +14,14 @@ UPSTREAM = REPO.parent / "shared" / "upstream"
 INFRA_CONFIG = REPO / "infrastructure" / "meshgen.yaml"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Keep the suite's on-disk analysis cache out of the user's ~/.cache (and shared by the
+    # subprocesses tests start).
+    import tempfile
+
+    os.environ.setdefault("MESHGEN_CACHE_DIR", tempfile.mkdtemp(prefix="meshgen-test-cache-"))
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--update-golden",
