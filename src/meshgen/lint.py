@@ -15,7 +15,7 @@ registered check whose `needs` are present runs on it.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,7 @@ from meshgen.diagnostics import Diagnostic, Severity, sort_diagnostics
 from meshgen.loader import build_source_map, diagnostic, display_path, read_text, validate_data
 from meshgen.models import TelemetrySpec
 from meshgen.render.files import RenderedFile
-from meshgen.source import KeyPath, SourceMap, Span
+from meshgen.source import KeyPath, SourceMap, Span, iter_key_paths
 
 TELEMETRY_API_VERSIONS = ("telemetry.istio.io/v1", "telemetry.istio.io/v1alpha1")
 VALUES_CHARTS = ("istiod", "base", "grafana", "prometheus")
@@ -358,13 +358,6 @@ def _helmfile_state(run: _Run, data: dict[str, Any], text: str, shown: str, docs
     return True
 
 
-def _key_paths(values: Mapping[str, Any], prefix: KeyPath = ()) -> Iterator[KeyPath]:
-    for key, value in values.items():
-        path = (*prefix, str(key))
-        yield path
-        if isinstance(value, Mapping):
-            yield from _key_paths(value, path)
-
 
 #: Top-level keys that mark a values file as one chart's (typos within 0.85 similarity count).
 SIGNATURES: dict[str, frozenset[str]] = {
@@ -408,7 +401,7 @@ def values_chart(data: Mapping[str, Any], name: str = "") -> str | None:
     best = max(scores.values())
     candidates = [chart for chart, score in scores.items() if score == best]
     if best == 0:
-        paths = list(_key_paths(data))
+        paths = list(iter_key_paths(data))
         candidates = [c for c in ("istiod", "base", "grafana") if all(_has(c, p) for p in paths)]
     if len(candidates) == 1:
         return candidates[0]

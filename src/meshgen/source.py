@@ -7,10 +7,20 @@ pydantic error location that carries extra union tags still lands on a real line
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 KeyPath = tuple[str | int, ...]
+
+
+def iter_key_paths(values: Mapping[str, Any], prefix: KeyPath = ()) -> Iterator[KeyPath]:
+    """Every key path of nested mappings, parents first (lists are not descended)."""
+    for key, value in values.items():
+        path = (*prefix, str(key))
+        yield path
+        if isinstance(value, Mapping):
+            yield from iter_key_paths(value, path)
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -15,7 +15,7 @@ from meshgen.checks.context import CheckContext, ValuesDoc
 from meshgen.checks.framework import Finding, check
 from meshgen.diagnostics import Severity
 from meshgen.knowledge import charts
-from meshgen.source import KeyPath
+from meshgen.source import KeyPath, iter_key_paths
 
 KEYED_CHARTS = ("istiod", "base", "grafana")
 
@@ -35,14 +35,6 @@ def _version(ctx: CheckContext, chart: str) -> str | None:
 def _docs(ctx: CheckContext, *names: str) -> Iterator[ValuesDoc]:
     return (doc for doc in ctx.values if doc.chart in names)
 
-
-def _key_paths(values: Mapping[str, Any], prefix: KeyPath = ()) -> Iterator[KeyPath]:
-    """Every key path of nested mappings (lists are not descended)."""
-    for key, value in values.items():
-        path = (*prefix, str(key))
-        yield path
-        if isinstance(value, Mapping):
-            yield from _key_paths(value, path)
 
 
 @check("H103", "unknown-chart-value", Severity.ERROR, needs=("values",))
@@ -134,7 +126,7 @@ def istiod_value_removed(ctx: CheckContext) -> Iterator[Finding]:
     Fix: remove the key; customise metrics with Telemetry resources instead.
     """
     for doc in _docs(ctx, "istiod"):
-        for path in _key_paths(doc.data):
+        for path in iter_key_paths(doc.data):
             issue = _istiod_issue(path, _get(doc.data, path))
             if issue:
                 yield Finding(issue, span=doc.locate(path))
@@ -160,7 +152,7 @@ def istiod_value_deprecated(ctx: CheckContext) -> Iterator[Finding]:
     or `meshConfig.accessLogFile`).
     """
     for doc in _docs(ctx, "istiod"):
-        for path in _key_paths(doc.data):
+        for path in iter_key_paths(doc.data):
             plain = path[1:] if path[:1] == (charts.ISTIOD_ALIAS,) else path
             replacement = charts.ISTIOD_DEPRECATED.get(plain)
             if replacement:

@@ -46,6 +46,45 @@ def format_option(function: F) -> F:
     )(function)
 
 
+def split_codes(values: Sequence[str]) -> tuple[str, ...]:
+    """`--select T,G101 --select C1` -> ("T", "G101", "C1")."""
+    return tuple(code.strip() for value in values for code in value.split(",") if code.strip())
+
+
+def render_report(diagnostics: Sequence[Any], fmt: str) -> str:
+    """Diagnostics in `fmt`; SARIF also lists every rule meshgen has."""
+    from meshgen import report
+
+    if fmt != "sarif":
+        return report.render(diagnostics, fmt)
+    from meshgen.checks import ALL_CHECKS
+    from meshgen.loader import LOADER_CODES
+
+    rules = [(c, n, d) for c, (n, d) in LOADER_CODES.items()]
+    rules += [(c.code, c.name, c.summary) for c in ALL_CHECKS]
+    return report.render(diagnostics, fmt, rules=rules)
+
+
+def write_tree(config_path: Path, project: Any, *, force: bool, refused: str) -> Any:
+    """Write the rendered tree under the config lock; None when hand edits block it.
+
+    `refused` says what did not happen (printed after the conflicts).
+    """
+    from meshgen import output
+
+    assert project.output_dir is not None
+    with output.config_lock(config_path):
+        plan = output.plan(project.files, project.output_dir)
+        if plan.conflicts and not force:
+            for path, reason in plan.conflicts:
+                echo_err(f"meshgen: refusing to overwrite {path}: it {reason}")
+            echo_err(f"meshgen: {refused} (pass --force to overwrite)")
+            return None
+        if plan.changed:
+            output.write(plan, project.output_dir)
+    return plan
+
+
 def echo_err(message: str) -> None:
     click.echo(message, err=True)
 

@@ -78,27 +78,6 @@ def helmfile_argv(
     ]
 
 
-def _write_tree(config_path: Path, project: Project, *, force: bool) -> bool:
-    """Write the rendered tree like `meshgen render`; False when hand edits block it."""
-    from meshgen import output
-
-    assert project.output_dir is not None
-    with output.config_lock(config_path):
-        plan = output.plan(project.files, project.output_dir)
-        if plan.conflicts and not force:
-            for path, reason in plan.conflicts:
-                common.echo_err(f"meshgen: refusing to overwrite {path}: it {reason}")
-            common.echo_err("meshgen: helmfile not started (pass --force to overwrite)")
-            return False
-        if plan.changed:
-            output.write(plan, project.output_dir)
-            common.echo_err(
-                f"meshgen: {project.shown_output_dir}: {len(plan.create)} created, "
-                f"{len(plan.update)} updated, {len(plan.remove)} removed"
-            )
-    return True
-
-
 def _helmfile_command(name: str, summary: str, example: str) -> click.Command:
     @click.command(
         name,
@@ -144,8 +123,16 @@ def _helmfile_command(name: str, summary: str, example: str) -> click.Command:
             click.echo(runner.format_command(argv))
             return common.EXIT_OK
         runner.find("helmfile")
-        if not _write_tree(config_path, project, force=force):
+        plan = common.write_tree(
+            config_path, project, force=force, refused="helmfile not started"
+        )
+        if plan is None:
             return common.EXIT_FINDINGS
+        if plan.changed:
+            common.echo_err(
+                f"meshgen: {project.shown_output_dir}: {len(plan.create)} created, "
+                f"{len(plan.update)} updated, {len(plan.remove)} removed"
+            )
         common.echo_err(f"+ {runner.format_command(argv)}")
         return runner.helmfile(argv[1:])
 

@@ -9,10 +9,6 @@ import click
 from meshgen.cli import common
 
 
-def _codes(values: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(code for value in values for code in value.split(",") if code.strip())
-
-
 @click.command("lint")
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False)
@@ -44,16 +40,15 @@ def lint(
       meshgen lint values/istio-values.yaml --select H
       meshgen lint dashboards/*.json --format github --strict
     """
-    from meshgen import report
     from meshgen.lint import lint as run_lint
 
-    result = run_lint(files, select=_codes(select), ignore=_codes(ignore), debug=opts.debug)
-    rules: dict[str, object] = {}
-    if fmt == "sarif":
-        from meshgen.cli.validate_cmds import _rules
-
-        rules = {"rules": _rules()}
-    common.out(report.render(result.diagnostics, fmt, **rules))
+    result = run_lint(
+        files,
+        select=common.split_codes(select),
+        ignore=common.split_codes(ignore),
+        debug=opts.debug,
+    )
+    common.out(common.render_report(result.diagnostics, fmt))
     return common.exit_code_for(result.diagnostics, strict=strict, unreadable=result.unreadable)
 
 

@@ -88,15 +88,9 @@ def render_cmd(opts: common.Options, config: Path | None, check_only: bool, forc
     if blocking and not force:
         common.echo_err("meshgen: nothing written: fix the errors above (or pass --force)")
         return common.EXIT_FINDINGS
-    with output.config_lock(config_path):
-        plan = output.plan(project.files, project.output_dir)
-        if plan.conflicts and not force:
-            for path, reason in plan.conflicts:
-                common.echo_err(f"meshgen: refusing to overwrite {path}: it {reason}")
-            common.echo_err("meshgen: nothing written (pass --force to overwrite)")
-            return common.EXIT_FINDINGS
-        if plan.changed:
-            output.write(plan, project.output_dir)
+    plan = common.write_tree(config_path, project, force=force, refused="nothing written")
+    if plan is None:
+        return common.EXIT_FINDINGS
     click.echo(
         f"{shown}: {len(plan.create)} created, {len(plan.update)} updated, "
         f"{len(plan.remove)} removed, {len(plan.unchanged)} unchanged"

@@ -9,6 +9,7 @@ unless --force. --dry-run prints the diff and writes nothing.
 from __future__ import annotations
 
 import difflib
+import typing
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,24 +17,10 @@ from typing import Any
 import click
 
 from meshgen.cli import common
+from meshgen.models.telemetry import IstioMetric, WorkloadMode
 
-METRIC_CHOICE = click.Choice(
-    [
-        "ALL_METRICS",
-        "REQUEST_COUNT",
-        "REQUEST_DURATION",
-        "REQUEST_SIZE",
-        "RESPONSE_SIZE",
-        "TCP_OPENED_CONNECTIONS",
-        "TCP_CLOSED_CONNECTIONS",
-        "TCP_SENT_BYTES",
-        "TCP_RECEIVED_BYTES",
-        "GRPC_REQUEST_MESSAGES",
-        "GRPC_RESPONSE_MESSAGES",
-    ],
-    case_sensitive=False,
-)
-MODE_CHOICE = click.Choice(["CLIENT_AND_SERVER", "CLIENT", "SERVER"], case_sensitive=False)
+METRIC_CHOICE = click.Choice(typing.get_args(IstioMetric), case_sensitive=False)
+MODE_CHOICE = click.Choice(typing.get_args(WorkloadMode), case_sensitive=False)
 
 
 def scope_options(function: Callable[..., Any]) -> Callable[..., Any]:

@@ -9,18 +9,6 @@ import click
 from meshgen.cli import common
 
 
-def _codes(values: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(code for value in values for code in value.split(",") if code.strip())
-
-
-def _rules() -> list[tuple[str, str, str]]:
-    from meshgen.checks import ALL_CHECKS
-    from meshgen.loader import LOADER_CODES
-
-    rules = [(c, n, d) for c, (n, d) in LOADER_CODES.items()]
-    return rules + [(c.code, c.name, c.summary) for c in ALL_CHECKS]
-
-
 @click.command("validate")
 @common.config_option
 @common.format_option
@@ -44,13 +32,16 @@ def validate_cmd(
       meshgen validate --format sarif > meshgen.sarif
       meshgen validate --format github --strict --ignore G104
     """
-    from meshgen import api, report
+    from meshgen import api
 
     project = api.load_project(api.discover_config(config))
     diagnostics = api.validate_project(
-        project, select=_codes(select), ignore=_codes(ignore), debug=opts.debug
+        project,
+        select=common.split_codes(select),
+        ignore=common.split_codes(ignore),
+        debug=opts.debug,
     )
-    common.out(report.render(diagnostics, fmt, **({"rules": _rules()} if fmt == "sarif" else {})))
+    common.out(common.render_report(diagnostics, fmt))
     return common.exit_code_for(diagnostics, strict=strict, unreadable=project.unreadable)
 
 
@@ -69,11 +60,11 @@ def check_cmd(opts: common.Options, config: Path | None, fmt: str, strict: bool)
     Example:
       meshgen check -c infrastructure/meshgen.yaml
     """
-    from meshgen import api, output, report
+    from meshgen import api, output
 
     project = api.load_project(api.discover_config(config))
     diagnostics = api.validate_project(project, disk=True, debug=opts.debug)
-    common.out(report.render(diagnostics, fmt, **({"rules": _rules()} if fmt == "sarif" else {})))
+    common.out(common.render_report(diagnostics, fmt))
     if project.rendered and project.output_dir is not None and fmt == "text":
         text = output.diff(project.files, project.output_dir, shown_dir=project.shown_output_dir)
         if text:
