@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -45,7 +44,7 @@ def test_files_writable_by_others_are_ignored(cache_dir: Path) -> None:
     cache.put("expr", 1)
     cache.flush()
     path = cache_dir / "t.json"
-    os.chmod(path, 0o666)
+    path.chmod(0o666)  # noqa: S103 - the case under test: a file others may write
     assert JsonCache("t", "v1").get("expr") is None
 
 
