@@ -44,7 +44,7 @@ def test_files_writable_by_others_are_ignored(cache_dir: Path) -> None:
     cache.put("expr", 1)
     cache.flush()
     path = cache_dir / "t.json"
-    path.chmod(0o666)  # noqa: S103 - the case under test: a file others may write
+    path.chmod(0o666)
     assert JsonCache("t", "v1").get("expr") is None
 
 
