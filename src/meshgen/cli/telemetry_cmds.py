@@ -9,7 +9,6 @@ unless --force. --dry-run prints the diff and writes nothing.
 from __future__ import annotations
 
 import difflib
-import typing
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,10 +16,10 @@ from typing import Any
 import click
 
 from meshgen.cli import common
-from meshgen.models.telemetry import IstioMetric, WorkloadMode
+from meshgen.knowledge.istio import IstioMetric, WorkloadMode
 
-METRIC_CHOICE = click.Choice(typing.get_args(IstioMetric), case_sensitive=False)
-MODE_CHOICE = click.Choice(typing.get_args(WorkloadMode), case_sensitive=False)
+METRIC_CHOICE = click.Choice([str(m) for m in IstioMetric], case_sensitive=False)
+MODE_CHOICE = click.Choice([str(m) for m in WorkloadMode], case_sensitive=False)
 
 
 def scope_options(function: Callable[..., Any]) -> Callable[..., Any]:
