@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from meshgen.diagnostics import Diagnostic, Severity
+from meshgen.discover import CONFIG_CANDIDATES as CONFIG_CANDIDATES
+from meshgen.discover import discover_config as discover_config
 from meshgen.errors import UsageError
 from meshgen.loader import (
     LoadResult,
@@ -23,22 +25,6 @@ from meshgen.loader import (
 from meshgen.output import Plan, confined_output_dir, plan
 from meshgen.render import RenderedFile, RenderError, RenderInputs, render_tree
 from meshgen.source import SourceMap, Span
-
-CONFIG_CANDIDATES = ("meshgen.yaml", "infrastructure/meshgen.yaml")
-
-
-def discover_config(explicit: Path | None = None, *, cwd: Path | None = None) -> Path:
-    """`--config`, else ./meshgen.yaml, else ./infrastructure/meshgen.yaml."""
-    if explicit is not None:
-        return explicit
-    base = cwd or Path.cwd()
-    for candidate in CONFIG_CANDIDATES:
-        if (base / candidate).is_file():
-            return base / candidate
-    raise UsageError(
-        "no config found: pass --config FILE, or run where meshgen.yaml or "
-        "infrastructure/meshgen.yaml exists (`meshgen init` writes one)"
-    )
 
 
 @dataclass

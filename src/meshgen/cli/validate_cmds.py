@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -54,22 +55,60 @@ def check_cmd(opts: common.Options, config: Path | None, fmt: str, strict: bool)
     """Validate and check the committed tree is fresh (the pre-commit hook).
 
     Same as `validate` plus `render --check`, in one process. Exit 1 on an error or a stale
-    or hand-edited tree; the diff goes to stderr.
+    or hand-edited tree; the diff goes to stderr. When nothing it reads has changed since
+    its last run (code, config, dashboards, charts, tree: all re-hashed), the recorded
+    result is printed without re-checking; MESHGEN_NO_CACHE=1 turns that off.
 
     \b
     Example:
       meshgen check -c infrastructure/meshgen.yaml
     """
+    from meshgen.discover import discover_config
+    from meshgen.runcache import RunCache, run_key
+
+    config_path = discover_config(config)
+    cache = RunCache()
+    key = run_key(["check", fmt, str(strict), str(opts.debug)], config_path)
+    replayed = cache.replay(key)
+    if replayed is not None:
+        code, out, err = replayed
+        common.out(out)
+        if err:
+            click.echo(err, err=True, nl=False)
+        return code
+    code, out, err, project = _check(config_path, fmt=fmt, strict=strict, debug=opts.debug)
+    common.out(out)
+    if err:
+        click.echo(err, err=True, nl=False)
+    _record(cache, key, project, code, out, err)
+    return code
+
+
+def _check(config_path: Path, *, fmt: str, strict: bool, debug: bool) -> tuple[int, str, str, Any]:
     from meshgen import api, output
 
-    project = api.load_project(api.discover_config(config))
-    diagnostics = api.validate_project(project, disk=True, debug=opts.debug)
-    common.out(common.render_report(diagnostics, fmt))
+    project = api.load_project(config_path)
+    diagnostics = api.validate_project(project, disk=True, debug=debug)
+    err = ""
     if project.rendered and project.output_dir is not None and fmt == "text":
-        text = output.diff(project.files, project.output_dir, shown_dir=project.shown_output_dir)
-        if text:
-            click.echo(text, err=True, nl=False)
-    return common.exit_code_for(diagnostics, strict=strict, unreadable=project.unreadable)
+        err = output.diff(project.files, project.output_dir, shown_dir=project.shown_output_dir)
+    code = common.exit_code_for(diagnostics, strict=strict, unreadable=project.unreadable)
+    return code, common.render_report(diagnostics, fmt), err, project
+
+
+def _record(cache: Any, key: str, project: Any, code: int, out: str, err: str) -> None:
+    """Record the run unless an input changed while it ran (then the output may be stale)."""
+    from meshgen.runcache import dependencies
+
+    if project.unreadable:
+        return
+    try:
+        on_disk = project.config_path.read_bytes().decode("utf-8").removeprefix("\ufeff")
+    except (OSError, UnicodeDecodeError):
+        return
+    if on_disk != project.loaded.text:
+        return
+    cache.record(key, dependencies(project), code, out, err)
 
 
 @click.command("checks")
