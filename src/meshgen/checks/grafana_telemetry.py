@@ -74,8 +74,9 @@ class _Problem:
     message_head: str
     span: Span
     related: tuple[Span, ...]
-    panels: list[str] = field(default_factory=list)
-    scopes: list[str] = field(default_factory=list)
+    #: Ordered sets (dicts): panels and scopes are added many times at scale.
+    panels: dict[str, None] = field(default_factory=dict)
+    scopes: dict[str, None] = field(default_factory=dict)
 
 
 class _Analysis:
@@ -85,6 +86,7 @@ class _Analysis:
         self.ctx = ctx
         self.scopes = _scopes(ctx)
         self.declared = {s.namespace for s in self.scopes if s.namespace}
+        self._indexes: dict[tuple[int, bool], dict[str | None, list[Scope]]] = {}
 
     @cached_property
     def states(self) -> dict[Scope, dict[Side, dict[str, MetricState]]]:
@@ -106,6 +108,17 @@ class _Analysis:
             )
         return out
 
+    def groups(self, scopes: Sequence[Scope]) -> list[list[Scope]]:
+        """Scopes with identical effective telemetry on both sides, grouped.
+
+        Thousands of services usually share a handful of configurations; a query is then
+        judged once per group instead of once per scope.
+        """
+        grouped: dict[tuple[object, ...], list[Scope]] = {}
+        for scope in scopes:
+            grouped.setdefault(_signature(self.states[scope]), []).append(scope)
+        return list(grouped.values())
+
     @cached_property
     def disabling(self) -> list[Scope]:
         """Scopes where some metric is off on some side (the only ones G110 can flag)."""
@@ -123,6 +136,38 @@ class _Analysis:
             for scope, sides in self.states.items()
             if any(m.removed_labels for metrics in sides.values() for m in metrics.values())
         ]
+
+    def reading(self, members: list[Scope], side: Side, read: Read) -> Iterator[Scope]:
+        """The scopes of a group whose `side` series `read` sees.
+
+        A literal `=` on the workload or its namespace names the only scopes that can pass
+        (plus the unnamed ones); an index finds them, so a query pinned to one workload
+        costs the same with ten services or ten thousand.
+        """
+        prefix = "source_" if side == "CLIENT" else "destination_"
+        candidates: Sequence[Scope] | None = None
+        for matcher in read.where:
+            if matcher.op != "=" or matcher.variables or not matcher.name.startswith(prefix):
+                continue
+            index = self._index(members, namespace=matcher.name.endswith("_namespace"))
+            named = [*index.get(matcher.value, []), *index.get(None, [])]
+            if candidates is None:
+                candidates = named
+            else:
+                allowed = set(named)
+                candidates = [s for s in candidates if s in allowed]
+        return (
+            s for s in (members if candidates is None else candidates) if self.reads(s, side, read)
+        )
+
+    def _index(self, members: list[Scope], *, namespace: bool) -> dict[str | None, list[Scope]]:
+        key = (id(members), namespace)
+        if key not in self._indexes:
+            index: dict[str | None, list[Scope]] = {}
+            for scope in members:
+                index.setdefault(scope.namespace if namespace else scope.workload, []).append(scope)
+            self._indexes[key] = index
+        return self._indexes[key]
 
     def reads(self, scope: Scope, side: Side, read: Read) -> bool:
         """Whether `read` sees the series `scope`'s workloads report on `side`."""
@@ -144,6 +189,24 @@ class _Analysis:
             if matcher.matches(candidate) is False:
                 return False
         return True
+
+
+def _signature(sides: Mapping[Side, Mapping[str, MetricState]]) -> tuple[object, ...]:
+    """What decides whether a read is dark or missing a label (not which override did it)."""
+    return tuple(
+        (side, metric, state.enabled, state.removed_labels)
+        for side, metrics in sorted(sides.items())
+        for metric, state in sorted(metrics.items())
+    )
+
+
+def _pins(read: Read) -> bool:
+    """Whether a read's workload/namespace matchers can exclude a scope (literal values).
+
+    A matcher on a Grafana variable (`destination_workload=~"$workload"`) reads whatever
+    the user picks, so it excludes nothing.
+    """
+    return any(not matcher.variables for matcher in read.where)
 
 
 _LAST: list[_Analysis] = []
@@ -208,30 +271,67 @@ def _usages(doc: DashboardDoc) -> Iterator[Usage]:
 
 def _problems(ctx: CheckContext, labels: bool) -> Iterator[Finding]:
     analysis = _analysis(ctx)
-    scopes = analysis.removing if labels else analysis.disabling
+    groups = analysis.groups(analysis.removing if labels else analysis.disabling)
     found: dict[tuple[object, ...], _Problem] = {}
-    for doc in ctx.dashboards if scopes else ():
+    seen: set[tuple[str, str, Read, Span]] = set()
+    for doc in ctx.dashboards if groups else ():
         for usage in _usages(doc):
+            if (usage.dashboard, usage.panel, usage.read, usage.span) in seen:
+                continue
+            seen.add((usage.dashboard, usage.panel, usage.read, usage.span))
             metric = METRIC_OF_SERIES[usage.read.metric]
-            for scope in scopes:
-                by_side = analysis.states[scope]
+            pinned = _pins(usage.read)
+            for members in groups:
+                by_side = analysis.states[members[0]]
                 for view in usage.read.views:
-                    sides = [s for s in _sides(view) if analysis.reads(scope, s, usage.read)]
-                    if not sides:
-                        continue
-                    states = [by_side[s][metric] for s in sides]
-                    if labels:
-                        _label_problems(found, usage, scope, states)
+                    view_sides = _sides(view)
+                    # Which sides a scope's series reach depends on the scope only when the
+                    # query pins a workload or namespace literally; split the group by that.
+                    parts: dict[tuple[Side, ...], list[Scope]] = {}
+                    if pinned:
+                        passing = {
+                            side: list(analysis.reading(members, side, usage.read))
+                            for side in view_sides
+                        }
+                        sides_of: dict[Scope, list[Side]] = {}
+                        for side in view_sides:
+                            for scope in passing[side]:
+                                sides_of.setdefault(scope, []).append(side)
+                        for scope, reached in sides_of.items():
+                            parts.setdefault(tuple(reached), []).append(scope)
                     else:
-                        _metric_problem(found, usage, scope, states)
+                        parts[tuple(view_sides)] = members
+                    for sides, scopes in parts.items():
+                        if not sides or not _flagged(labels, usage.read, by_side, metric, sides):
+                            continue
+                        # Flagged: each scope reports the override that caused it.
+                        for scope in scopes:
+                            states = [analysis.states[scope][s][metric] for s in sides]
+                            if labels:
+                                _label_problems(found, usage, [scope], states)
+                            else:
+                                _metric_problem(found, usage, [scope], states)
     for problem in found.values():
         yield Finding(
-            f"{problem.dashboard}: {_listing(problem.panels)} "
+            f"{problem.dashboard}: {_listing(list(problem.panels))} "
             f"{problem.message_head.format(s='s' if len(problem.panels) == 1 else '')} for "
-            f"{_listing(problem.scopes)}",
+            f"{_listing(list(problem.scopes))}",
             span=problem.span,
             related=problem.related,
         )
+
+
+def _flagged(
+    labels: bool,
+    read: Read,
+    by_side: Mapping[Side, Mapping[str, MetricState]],
+    metric: str,
+    sides: Sequence[Side],
+) -> bool:
+    states = [by_side[s][metric] for s in sides]
+    if labels:
+        return any(state.enabled and read.labels & state.removed_labels for state in states)
+    return not any(state.enabled for state in states)
 
 
 def _sides(view: Sequence[str]) -> list[Side]:
@@ -240,7 +340,10 @@ def _sides(view: Sequence[str]) -> list[Side]:
 
 
 def _metric_problem(
-    found: dict[tuple[object, ...], _Problem], usage: Usage, scope: Scope, states: list[MetricState]
+    found: dict[tuple[object, ...], _Problem],
+    usage: Usage,
+    scopes: Sequence[Scope],
+    states: list[MetricState],
 ) -> None:
     if any(state.enabled for state in states):
         return
@@ -249,11 +352,14 @@ def _metric_problem(
     sides = " and ".join(_SIDE_WORDS[s.mode] for s in states)
     key = ("metric", usage.dashboard, usage.span, usage.read.metric, sides, related)
     head = f"read{{s}} {usage.read.metric} ({sides}), which {_by(causes)} disables"
-    _add(found, key, head, usage, scope, related)
+    _add(found, key, head, usage, scopes, related)
 
 
 def _label_problems(
-    found: dict[tuple[object, ...], _Problem], usage: Usage, scope: Scope, states: list[MetricState]
+    found: dict[tuple[object, ...], _Problem],
+    usage: Usage,
+    scopes: Sequence[Scope],
+    states: list[MetricState],
 ) -> None:
     for state in states:
         if not state.enabled or not state.removed_labels:
@@ -267,7 +373,7 @@ def _label_problems(
                 f"need{{s}} label {label} on {usage.read.metric} ({_SIDE_WORDS[state.mode]}), "
                 f"which {_by([cause] if cause else [])} removes"
             )
-            _add(found, key, head, usage, scope, related)
+            _add(found, key, head, usage, scopes, related)
 
 
 def _add(
@@ -275,14 +381,13 @@ def _add(
     key: tuple[object, ...],
     head: str,
     usage: Usage,
-    scope: Scope,
+    scopes: Sequence[Scope],
     related: tuple[Span, ...],
 ) -> None:
     problem = found.setdefault(key, _Problem(usage.dashboard, head, usage.span, related))
-    if usage.panel not in problem.panels:
-        problem.panels.append(usage.panel)
-    if scope.label not in problem.scopes:
-        problem.scopes.append(scope.label)
+    problem.panels[usage.panel] = None
+    for scope in scopes:
+        problem.scopes[scope.label] = None
 
 
 def _by(causes: Sequence[Cause]) -> str:
