@@ -10,6 +10,7 @@ import datetime
 import io
 import math
 import re
+import secrets
 from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
@@ -176,11 +177,64 @@ def new_roundtrip() -> YAML:
     return yaml
 
 
+#: Multi-line strings at least this long are written as literal blocks directly (below).
+LONG_BLOCK = 2048
+
+
 def dump(data: Any) -> str:
-    """Serialize plain data (dicts, lists, scalars) to block-style YAML text."""
+    """Serialize plain data (dicts, lists, scalars) to block-style YAML text.
+
+    Long multi-line strings (dashboard JSON) come out as the same literal blocks ruamel
+    would write, but written here: ruamel's emitter inspects every character in Python,
+    which dominated rendering at scale. Renderers parse every file back and compare it
+    with the data, so a block written wrongly here cannot reach the disk.
+    """
+    blocks: list[str] = []
+    # A fresh nonce per call: no string in the data can pose as a placeholder.
+    nonce = secrets.token_hex(8)
+    swapped = _swap_blocks(data, blocks, f"meshgen-block-{nonce}-{{0}}")
     stream = io.StringIO()
-    _writer().dump(data, stream)
-    return stream.getvalue()
+    _writer().dump(swapped, stream)
+    text = stream.getvalue()
+    if not blocks:
+        return text
+
+    def block(match: re.Match[str]) -> str:
+        indent, item, key = match.group(1), match.group(2), match.group(3)
+        value = blocks[int(match.group(4))]
+        head = f"{indent}{item or key}"
+        body = value[:-1] if value.endswith("\n") else value
+        chomp = "" if value.endswith("\n") else "-"
+        pad = " " * (len(indent) + 2)
+        lines = "\n".join(pad + line if line else "" for line in body.split("\n"))
+        return f"{head}|{chomp}\n{lines}"
+
+    line = re.compile(rf"^( *)(?:(- )|(\S[^\n]*?: ))meshgen-block-{nonce}-(\d+)$", re.M)
+    return line.sub(block, text)
+
+
+def _literal_safe(value: str) -> bool:
+    """A string a `|` block holds verbatim: printable, no trailing blanks, no edge cases."""
+    if len(value) < LONG_BLOCK or "\n" not in value or value.endswith("\n\n"):
+        return False
+    if value[0] in " \t" or "\r" in value or "\t" in value:
+        return False
+    return all(
+        line == line.rstrip() and line.isprintable() for line in value.split("\n")
+    )
+
+
+def _swap_blocks(node: Any, blocks: list[str], token: str) -> Any:
+    if isinstance(node, str):
+        if _literal_safe(node):
+            blocks.append(node)
+            return token.format(len(blocks) - 1)
+        return node
+    if isinstance(node, dict):
+        return {key: _swap_blocks(value, blocks, token) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_swap_blocks(value, blocks, token) for value in node]
+    return node
 
 
 def dump_all(documents: Sequence[Any]) -> str:
