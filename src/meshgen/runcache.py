@@ -10,7 +10,8 @@ loading the config at all.
 Nothing is trusted on its word: every recorded file is hashed again (content, not mtime)
 on every run, the output tree is re-listed so an added or removed file is seen, and any
 difference, read error or malformed entry is a miss. The entry store is `meshgen.cache`
-(owner-only JSON). `MESHGEN_NO_CACHE=1` turns it off.
+(owner-only JSON). `MESHGEN_NO_CACHE=1` turns it off (with the analysis cache);
+`MESHGEN_NO_RUN_CACHE=1` turns off only this one.
 """
 
 from __future__ import annotations
@@ -146,13 +147,20 @@ def _current(name: str) -> str:
 
 
 class RunCache:
-    """Recorded runs of one command, keyed by `run_key`."""
+    """Recorded runs of one command, keyed by `run_key`.
+
+    `MESHGEN_NO_RUN_CACHE=1` turns off replay (and recording) only, keeping the analysis
+    cache: what a commit that changed something costs.
+    """
 
     def __init__(self) -> None:
         self._store = JsonCache("check-runs", f"meshgen={__version__}")
+        self.enabled = os.environ.get("MESHGEN_NO_RUN_CACHE", "") in ("", "0")
 
     def replay(self, key: str) -> tuple[int, str, str] | None:
         """(exit code, stdout, stderr) of an identical earlier run, or None."""
+        if not self.enabled:
+            return None
         entry = self._store.get(key)
         if not isinstance(entry, dict):
             return None
@@ -171,5 +179,7 @@ class RunCache:
         return code, out, err
 
     def record(self, key: str, deps: dict[str, str], code: int, out: str, err: str) -> None:
+        if not self.enabled:
+            return
         self._store.put(key, {"deps": deps, "code": code, "stdout": out, "stderr": err})
         self._store.flush()
