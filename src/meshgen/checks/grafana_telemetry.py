@@ -17,7 +17,7 @@ namespace (e.g. `source_workload="istio-ingressgateway"`) narrow the scopes a qu
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -86,7 +86,9 @@ class _Analysis:
         self.ctx = ctx
         self.scopes = _scopes(ctx)
         self.declared = {s.namespace for s in self.scopes if s.namespace}
-        self._indexes: dict[tuple[int, bool], dict[str | None, list[Scope]]] = {}
+        self._indexes: dict[tuple[int, bool], dict[str | None, frozenset[Scope]]] = {}
+        self._orders: dict[int, dict[Scope, int]] = {}
+        self._groups: dict[bool, list[list[Scope]]] = {}
 
     @cached_property
     def states(self) -> dict[Scope, dict[Side, dict[str, MetricState]]]:
@@ -108,16 +110,19 @@ class _Analysis:
             )
         return out
 
-    def groups(self, scopes: Sequence[Scope]) -> list[list[Scope]]:
+    def groups(self, *, labels: bool) -> list[list[Scope]]:
         """Scopes with identical effective telemetry on both sides, grouped.
 
         Thousands of services usually share a handful of configurations; a query is then
-        judged once per group instead of once per scope.
+        judged once per group instead of once per scope. The lists live as long as the
+        analysis: the indexes below are keyed by their identity.
         """
-        grouped: dict[tuple[object, ...], list[Scope]] = {}
-        for scope in scopes:
-            grouped.setdefault(_signature(self.states[scope]), []).append(scope)
-        return list(grouped.values())
+        if labels not in self._groups:
+            grouped: dict[tuple[object, ...], list[Scope]] = {}
+            for scope in self.removing if labels else self.disabling:
+                grouped.setdefault(_signature(self.states[scope]), []).append(scope)
+            self._groups[labels] = list(grouped.values())
+        return self._groups[labels]
 
     @cached_property
     def disabling(self) -> list[Scope]:
@@ -145,29 +150,36 @@ class _Analysis:
         costs the same with ten services or ten thousand.
         """
         prefix = "source_" if side == "CLIENT" else "destination_"
-        candidates: Sequence[Scope] | None = None
+        narrowed: list[frozenset[Scope]] = []
         for matcher in read.where:
             if matcher.op != "=" or matcher.variables or not matcher.name.startswith(prefix):
                 continue
             index = self._index(members, namespace=matcher.name.endswith("_namespace"))
-            named = [*index.get(matcher.value, []), *index.get(None, [])]
-            if candidates is None:
-                candidates = named
-            else:
-                allowed = set(named)
-                candidates = [s for s in candidates if s in allowed]
-        return (
-            s for s in (members if candidates is None else candidates) if self.reads(s, side, read)
-        )
+            narrowed.append(index.get(matcher.value, frozenset()) | index.get(None, frozenset()))
+        pool: Iterable[Scope] = members
+        if narrowed:
+            narrowed.sort(key=len)
+            order = self._order(members)
+            pool = sorted(narrowed[0].intersection(*narrowed[1:]), key=order.__getitem__)
+        return (scope for scope in pool if self.reads(scope, side, read))
 
-    def _index(self, members: list[Scope], *, namespace: bool) -> dict[str | None, list[Scope]]:
+    def _index(
+        self, members: list[Scope], *, namespace: bool
+    ) -> dict[str | None, frozenset[Scope]]:
         key = (id(members), namespace)
         if key not in self._indexes:
             index: dict[str | None, list[Scope]] = {}
             for scope in members:
-                index.setdefault(scope.namespace if namespace else scope.workload, []).append(scope)
-            self._indexes[key] = index
+                name = scope.namespace if namespace else scope.workload
+                index.setdefault(name, []).append(scope)
+            self._indexes[key] = {k: frozenset(v) for k, v in index.items()}
         return self._indexes[key]
+
+    def _order(self, members: list[Scope]) -> dict[Scope, int]:
+        key = id(members)
+        if key not in self._orders:
+            self._orders[key] = {scope: i for i, scope in enumerate(members)}
+        return self._orders[key]
 
     def reads(self, scope: Scope, side: Side, read: Read) -> bool:
         """Whether `read` sees the series `scope`'s workloads report on `side`."""
@@ -271,7 +283,7 @@ def _usages(doc: DashboardDoc) -> Iterator[Usage]:
 
 def _problems(ctx: CheckContext, labels: bool) -> Iterator[Finding]:
     analysis = _analysis(ctx)
-    groups = analysis.groups(analysis.removing if labels else analysis.disabling)
+    groups = analysis.groups(labels=labels)
     found: dict[tuple[object, ...], _Problem] = {}
     seen: set[tuple[str, str, Read, Span]] = set()
     for doc in ctx.dashboards if groups else ():
