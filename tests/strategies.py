@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
+import typing
 from typing import Any
 
 from hypothesis import strategies as st
 
-METRICS = [
-    "ALL_METRICS",
-    "REQUEST_COUNT",
-    "REQUEST_DURATION",
-    "REQUEST_SIZE",
-    "RESPONSE_SIZE",
-    "TCP_OPENED_CONNECTIONS",
-    "TCP_CLOSED_CONNECTIONS",
-    "TCP_SENT_BYTES",
-    "TCP_RECEIVED_BYTES",
-    "GRPC_REQUEST_MESSAGES",
-    "GRPC_RESPONSE_MESSAGES",
-]
-MODES = ["CLIENT_AND_SERVER", "CLIENT", "SERVER"]
+from meshgen.models.telemetry import IstioMetric, WorkloadMode
+
+METRICS = list(typing.get_args(IstioMetric))
+MODES = list(typing.get_args(WorkloadMode))
 
 dns_label = st.from_regex(r"[a-z][a-z0-9]{0,10}(-[a-z0-9]{1,6})?", fullmatch=True)
 label_value = st.from_regex(r"[A-Za-z0-9]([A-Za-z0-9_.-]{0,20}[A-Za-z0-9])?", fullmatch=True)

@@ -85,6 +85,18 @@ def write_tree(config_path: Path, project: Any, *, force: bool, refused: str) ->
     return plan
 
 
+def findings_options(function: F) -> F:
+    """--format, --strict, --select and --ignore: how findings are shown and judged."""
+    function = click.option("--ignore", multiple=True, help="Skip these codes or prefixes.")(
+        function
+    )
+    function = click.option(
+        "--select", multiple=True, help="Only these codes or prefixes (e.g. T,G101)."
+    )(function)
+    function = click.option("--strict", is_flag=True, help="Fail on warnings too.")(function)
+    return format_option(function)
+
+
 def echo_err(message: str) -> None:
     click.echo(message, err=True)
 

@@ -13,10 +13,7 @@ from meshgen.cli import common
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False)
 )
-@common.format_option
-@click.option("--strict", is_flag=True, help="Fail on warnings too.")
-@click.option("--select", multiple=True, help="Only these codes or prefixes (e.g. T,K101).")
-@click.option("--ignore", multiple=True, help="Skip these codes or prefixes.")
+@common.findings_options
 @click.pass_obj
 def lint(
     opts: common.Options,

@@ -12,10 +12,7 @@ from meshgen.cli import common
 
 @click.command("validate")
 @common.config_option
-@common.format_option
-@click.option("--strict", is_flag=True, help="Fail on warnings too.")
-@click.option("--select", multiple=True, help="Only these codes or prefixes (e.g. T,G101).")
-@click.option("--ignore", multiple=True, help="Skip these codes or prefixes.")
+@common.findings_options
 @click.pass_obj
 def validate_cmd(
     opts: common.Options,
