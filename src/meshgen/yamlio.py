@@ -119,8 +119,13 @@ def _str_representer(representer: SafeRepresenter, data: str) -> Any:
         return representer.represent_scalar("tag:yaml.org,2002:str", data, style='"')
     # Multi-line strings (scrape configs, dashboard JSON, format strings) as literal blocks;
     # a string whose lines end in spaces cannot be a block scalar and stays quoted.
-    if "\n" in data and not any(line != line.rstrip() for line in data.split("\n")):
+    if "\n" in data and all(
+        line == line.rstrip() and line.isprintable() for line in data.split("\n")
+    ):
         return representer.represent_scalar("tag:yaml.org,2002:str", data, style="|")
+    if not data.replace("\n", "").isprintable():
+        # Control characters are only readable back as escapes.
+        return representer.represent_scalar("tag:yaml.org,2002:str", data, style='"')
     if _YAML11_NON_STRING.match(data):
         return representer.represent_scalar("tag:yaml.org,2002:str", data, style="'")
     return representer.represent_scalar("tag:yaml.org,2002:str", data)
@@ -209,8 +214,18 @@ def dump(data: Any) -> str:
         lines = "\n".join(pad + line if line else "" for line in body.split("\n"))
         return f"{head}|{chomp}\n{lines}"
 
-    line = re.compile(rf"^( *)(?:(- )|(\S[^\n]*?: ))meshgen-block-{nonce}-(\d+)$", re.M)
-    return line.sub(block, text)
+    # Only `key: TOKEN` with a plain key at the start of its line, or `- TOKEN`: there the
+    # block's indentation is certain. Anything else (a complex `? key`, `- key: TOKEN`)
+    # falls back to ruamel for the whole document.
+    line = re.compile(
+        rf"^( *)(?:(- )|([A-Za-z0-9_][A-Za-z0-9_.\-/]*: ))meshgen-block-{nonce}-(\d+)$", re.M
+    )
+    result, count = line.subn(block, text)
+    if count != len(blocks):
+        stream = io.StringIO()
+        _writer().dump(data, stream)
+        return stream.getvalue()
+    return result
 
 
 def _literal_safe(value: str) -> bool:
