@@ -195,3 +195,22 @@ def test_internal_errors_exit_3_without_traceback(
     result = run_cli("validate", "-c", str(project))
     assert result.code == 3
     assert "internal error: RuntimeError: kaboom" in result.err and "Traceback" not in result.err
+
+
+def test_checks_section_regrades_and_ignores(write_config: Callable[..., Path], run_cli: Run, chdir: Path) -> None:
+    base = (
+        "istio: {version: 1.30.3}\n"
+        "namespaces: [{name: apps, injection: disabled}]\n"
+        "services: [{name: api, namespace: apps, chart: repo/api, version: 1.0.0}]\n"
+    )
+    path = write_config(base)
+    plain = run_cli("validate", "-c", str(path))
+    assert plain.code == 0 and "C105" in plain.out and "1 warning(s)" in plain.out
+    path.write_text(base + "checks:\n  - {code: C105, severity: error, reason: all apps need sidecars}\n")
+    regraded = run_cli("validate", "-c", str(path))
+    assert regraded.code == 1 and "1 error(s), 0 warning(s)" in regraded.out
+    path.write_text(base + "checks:\n  - {code: C105, severity: ignore, reason: batch jobs}\n")
+    assert run_cli("validate", "--strict", "-c", str(path)).out == ""
+    path.write_text(base + "checks:\n  - {code: C105, severity: ignore}\n")
+    missing = run_cli("validate", "-c", str(path))
+    assert missing.code == 1 and "C006 missing required key 'reason'" in missing.out
