@@ -193,77 +193,84 @@ def show_cmd(namespace: str | None, workload: str | None, config: Path | None, f
     return common.EXIT_OK
 
 
-@telemetry.command("disable")
-@click.argument("metric", type=METRIC_CHOICE)
-@click.option(
-    "--mode", type=MODE_CHOICE, default=None, help="CLIENT (reporter=source) or SERVER side only."
-)
-@scope_options
-@edit_options
-@click.pass_obj
-def disable_cmd(
+def metric_edit_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """METRIC, --mode, the scope options and the edit options of the metric edits."""
+    function = edit_options(scope_options(function))
+    function = click.option(
+        "--mode",
+        type=MODE_CHOICE,
+        default=None,
+        help="CLIENT (reporter=source) or SERVER (reporter=destination) side only.",
+    )(function)
+    return click.argument("metric", type=METRIC_CHOICE)(function)
+
+
+def run_scoped_edit(
     opts: common.Options,
-    metric: str,
-    mode: str | None,
+    config: Path | None,
     namespace: str | None,
     workload: str | None,
-    config: Path | None,
+    change: Callable[[Any], Callable[[Any], None]],
+    *,
     dry_run: bool,
     force: bool,
 ) -> int:
+    """Resolve the scope, then `run_edit` the change `change(scope)` makes."""
+    from meshgen.discover import discover_config
+
+    scope = _scope(discover_config(config), namespace, workload)
+    return run_edit(config, change(scope), dry_run=dry_run, force=force, debug=opts.debug)
+
+
+@telemetry.command("disable")
+@metric_edit_options
+@click.pass_obj
+def disable_cmd(opts: common.Options, /, metric: str, mode: str | None, **scope: Any) -> int:
     """Stop emitting METRIC in a scope (an override with `disabled: true`).
 
     \b
     Example:
       meshgen telemetry disable REQUEST_SIZE --mode CLIENT --namespace inference
     """
-    from meshgen.api import discover_config
     from meshgen.edit.telemetry import set_disabled
 
-    scope = _scope(discover_config(config), namespace, workload)
-    return run_edit(
-        config,
-        lambda doc: set_disabled(doc, scope, metric.upper(), mode and mode.upper(), True),
-        dry_run=dry_run,
-        force=force,
-        debug=opts.debug,
+    return _metric_edit(
+        opts,
+        scope,
+        lambda s: lambda doc: set_disabled(doc, s, metric.upper(), mode and mode.upper(), True),
     )
 
 
 @telemetry.command("enable")
-@click.argument("metric", type=METRIC_CHOICE)
-@click.option(
-    "--mode", type=MODE_CHOICE, default=None, help="CLIENT (reporter=source) or SERVER side only."
-)
-@scope_options
-@edit_options
+@metric_edit_options
 @click.pass_obj
-def enable_cmd(
-    opts: common.Options,
-    metric: str,
-    mode: str | None,
-    namespace: str | None,
-    workload: str | None,
-    config: Path | None,
-    dry_run: bool,
-    force: bool,
-) -> int:
+def enable_cmd(opts: common.Options, /, metric: str, mode: str | None, **scope: Any) -> int:
     """Emit METRIC again in a scope (`disabled: false` overrides a parent scope).
 
     \b
     Example:
       meshgen telemetry enable REQUEST_SIZE --workload app=inference-balancer
     """
-    from meshgen.api import discover_config
     from meshgen.edit.telemetry import set_disabled
 
-    scope = _scope(discover_config(config), namespace, workload)
-    return run_edit(
-        config,
-        lambda doc: set_disabled(doc, scope, metric.upper(), mode and mode.upper(), False),
-        dry_run=dry_run,
-        force=force,
-        debug=opts.debug,
+    return _metric_edit(
+        opts,
+        scope,
+        lambda s: lambda doc: set_disabled(doc, s, metric.upper(), mode and mode.upper(), False),
+    )
+
+
+def _metric_edit(
+    opts: common.Options, options: dict[str, Any], change: Callable[[Any], Callable[[Any], None]]
+) -> int:
+    return run_scoped_edit(
+        opts,
+        options["config"],
+        options["namespace"],
+        options["workload"],
+        change,
+        dry_run=options["dry_run"],
+        force=options["force"],
     )
 
 
@@ -273,24 +280,12 @@ def tag() -> None:
 
 
 @tag.command("set")
-@click.argument("metric", type=METRIC_CHOICE)
+@metric_edit_options
 @click.argument("name")
 @click.argument("expression")
-@click.option("--mode", type=MODE_CHOICE, default=None, help="CLIENT or SERVER side only.")
-@scope_options
-@edit_options
 @click.pass_obj
 def tag_set_cmd(
-    opts: common.Options,
-    metric: str,
-    name: str,
-    expression: str,
-    mode: str | None,
-    namespace: str | None,
-    workload: str | None,
-    config: Path | None,
-    dry_run: bool,
-    force: bool,
+    opts: common.Options, /, metric: str, name: str, expression: str, mode: str | None, **scope: Any
 ) -> int:
     """Set label NAME on METRIC to the CEL EXPRESSION (UPSERT).
 
@@ -300,36 +295,23 @@ def tag_set_cmd(
         "request.headers['x-model'] in ['a', 'b'] ? request.headers['x-model'] : 'other'" \\
         --workload app=inference-balancer
     """
-    from meshgen.api import discover_config
     from meshgen.edit.telemetry import set_tag
 
-    scope = _scope(discover_config(config), namespace, workload)
-    return run_edit(
-        config,
-        lambda doc: set_tag(doc, scope, metric.upper(), mode and mode.upper(), name, expression),
-        dry_run=dry_run,
-        force=force,
-        debug=opts.debug,
+    return _metric_edit(
+        opts,
+        scope,
+        lambda s: (
+            lambda doc: set_tag(doc, s, metric.upper(), mode and mode.upper(), name, expression)
+        ),
     )
 
 
 @tag.command("remove")
-@click.argument("metric", type=METRIC_CHOICE)
+@metric_edit_options
 @click.argument("name")
-@click.option("--mode", type=MODE_CHOICE, default=None, help="CLIENT or SERVER side only.")
-@scope_options
-@edit_options
 @click.pass_obj
 def tag_remove_cmd(
-    opts: common.Options,
-    metric: str,
-    name: str,
-    mode: str | None,
-    namespace: str | None,
-    workload: str | None,
-    config: Path | None,
-    dry_run: bool,
-    force: bool,
+    opts: common.Options, /, metric: str, name: str, mode: str | None, **scope: Any
 ) -> int:
     """Remove the standard label NAME from METRIC (REMOVE).
 
@@ -337,16 +319,12 @@ def tag_remove_cmd(
     Example:
       meshgen telemetry tag remove ALL_METRICS request_protocol
     """
-    from meshgen.api import discover_config
     from meshgen.edit.telemetry import remove_tag
 
-    scope = _scope(discover_config(config), namespace, workload)
-    return run_edit(
-        config,
-        lambda doc: remove_tag(doc, scope, metric.upper(), mode and mode.upper(), name),
-        dry_run=dry_run,
-        force=force,
-        debug=opts.debug,
+    return _metric_edit(
+        opts,
+        scope,
+        lambda s: lambda doc: remove_tag(doc, s, metric.upper(), mode and mode.upper(), name),
     )
 
 
