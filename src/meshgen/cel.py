@@ -111,16 +111,24 @@ def analyze(expression: str) -> CelAnalysis:
 
 @functools.cache
 def _disk_cache() -> JsonCache:
-    from importlib.metadata import PackageNotFoundError, version
+    """The cross-run cache, salted with this file and the installed celpy and lark files.
+
+    Installed files are identified by path, size and mtime (what `importlib.metadata`
+    would tell costs more than the lookup it saves).
+    """
+    from importlib.util import find_spec
 
     from meshgen import __version__
 
     parts = [f"meshgen={__version__}", digest(Path(__file__).read_text(encoding="utf-8"))]
-    for dist in ("cel-python", "lark"):
-        try:
-            parts.append(f"{dist}={version(dist)}")
-        except PackageNotFoundError:
-            parts.append(f"{dist}=?")
+    for module in ("celpy", "lark"):
+        spec = find_spec(module)
+        origin = Path(spec.origin) if spec and spec.origin else None
+        if origin is None or not origin.exists():
+            parts.append(f"{module}=?")
+            continue
+        info = origin.stat()
+        parts.append(f"{module}={origin}:{info.st_size}:{info.st_mtime_ns}")
     return JsonCache("cel-analysis", ";".join(parts))
 
 
