@@ -144,10 +144,6 @@ def output_plan(project: Project) -> Plan:
     return plan(project.files, project.output_dir)
 
 
-def config_span(project: Project, *path: str | int) -> Span:
-    return project.loaded.source.lookup(path)
-
-
 def validate_project(
     project: Project,
     *,

@@ -126,7 +126,7 @@ def dependencies(project: Any) -> dict[str, str]:
             if dash.file is not None:
                 deps[f"dashboard:{dash.file}"] = base / dash.file
         for svc in config.services:
-            if svc.chart.startswith(("./", "../", "/")):
+            if svc.local_chart:
                 deps[f"chart:{svc.chart}"] = base / svc.chart / "Chart.yaml"
                 deps[f"chart-dir:{svc.chart}"] = base / svc.chart
     out: dict[str, str] = {}

@@ -295,7 +295,7 @@ def unpinned_chart_version(ctx: CheckContext) -> Iterator[Finding]:
             )
         )
     for i, svc in enumerate(cfg.services):
-        if not svc.chart.startswith(("./", "../", "/")):
+        if not svc.local_chart:
             pinned.append((svc.name, svc.version, ("services", i, "version")))
     for what, version, path in pinned:
         if version is None:

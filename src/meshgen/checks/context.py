@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 from meshgen import yamlio
@@ -97,6 +96,8 @@ class CheckContext:
     kinds: set[str] = field(default_factory=set)
     #: What writing the tree would change (present for `check` and `validate --drift`).
     plan: Any = None
+    #: Source maps of rendered files, built on first use by `rendered_span`.
+    _rendered_maps: dict[str, SourceMap] = field(default_factory=dict, init=False, repr=False)
 
     def at(self, path: KeyPath) -> Span:
         """Span of a config key path."""
@@ -104,10 +105,6 @@ class CheckContext:
 
     def key_at(self, path: KeyPath) -> Span:
         return self.source.lookup(path, key=True)
-
-    @cached_property
-    def _rendered_maps(self) -> dict[str, SourceMap]:
-        return {}
 
     def rendered(self, path: str) -> RenderedFile | None:
         for rendered in self.files:

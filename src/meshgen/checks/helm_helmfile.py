@@ -17,7 +17,6 @@ from typing import Any
 from meshgen.checks.context import CheckContext
 from meshgen.checks.framework import Finding, check
 from meshgen.diagnostics import Severity
-from meshgen.render.context import is_local_chart
 from meshgen.render.files import RenderedFile
 from meshgen.source import KeyPath, Span
 
@@ -194,7 +193,7 @@ def local_chart_missing(ctx: CheckContext) -> Iterator[Finding]:
     assert cfg is not None
     base = Path(ctx.source.file).parent
     for i, svc in enumerate(cfg.services):
-        if not is_local_chart(svc.chart):
+        if not svc.local_chart:
             continue
         path = base / svc.chart
         at = ("services", i, "chart")

@@ -11,6 +11,8 @@ from typing import Any, TypeVar
 
 import click
 
+from meshgen.report import FORMATS
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_OK = 0
@@ -39,7 +41,7 @@ def format_option(function: F) -> F:
     return click.option(
         "--format",
         "fmt",
-        type=click.Choice(["text", "json", "sarif", "github"]),
+        type=click.Choice(FORMATS),
         default="text",
         show_default=True,
         help="Output format of the diagnostics.",

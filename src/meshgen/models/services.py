@@ -8,6 +8,11 @@ from meshgen.models.base import Model, Text, Values
 from meshgen.models.telemetry import HistogramBuckets
 
 
+def is_local_chart(chart: str) -> bool:
+    """A chart reference that is a folder or file path, not `repo/chart`."""
+    return chart.startswith(("./", "../", "/")) or chart in (".", "..")
+
+
 class TrafficTest(Model):
     """A fortio load run against the service (`meshgen traffic`, `make run-istio-test`)."""
 
@@ -42,6 +47,11 @@ class Service(Model):
     histogram_buckets: HistogramBuckets | None = None
     values: Values = Field(default_factory=dict)
     traffic_test: TrafficTest | None = None
+
+    @property
+    def local_chart(self) -> bool:
+        """Whether `chart` is a path (relative to the config file) rather than `repo/chart`."""
+        return is_local_chart(self.chart)
 
     @property
     def app_label(self) -> str:

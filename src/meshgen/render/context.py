@@ -42,10 +42,6 @@ class RenderInputs:
         return posixpath.normpath(posixpath.join(self.config_dir_from_output, chart))
 
 
-def is_local_chart(chart: str) -> bool:
-    return chart.startswith(("./", "../", "/")) or chart in (".", "..")
-
-
 def build_file(
     inputs: RenderInputs,
     path: str,

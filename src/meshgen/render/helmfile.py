@@ -9,7 +9,7 @@ from typing import Any
 
 from meshgen.models import MeshConfig
 from meshgen.render import naming
-from meshgen.render.context import RenderInputs, build_file, is_local_chart
+from meshgen.render.context import RenderInputs, build_file
 from meshgen.render.files import RenderedFile
 
 ISTIO_REPO = "istio"
@@ -127,7 +127,7 @@ def releases(inputs: RenderInputs) -> list[dict[str, Any]]:
             }
         )
     for svc in config.services:
-        chart = inputs.chart_path(svc.chart) if is_local_chart(svc.chart) else svc.chart
+        chart = inputs.chart_path(svc.chart) if svc.local_chart else svc.chart
         needs = [istiod_id, *([telemetry_id] if config.telemetry.resources else [])]
         release: dict[str, Any] = {"name": svc.name, "namespace": svc.namespace, "chart": chart}
         if svc.version:
