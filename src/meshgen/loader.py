@@ -189,6 +189,17 @@ def _problem_key(problem: str) -> str:
     return f"{parts[1]!r}" if len(parts) >= 3 else "in mapping"
 
 
+def _load_fast(text: str, shown: str) -> tuple[Any, SourceMap] | None:
+    """The libyaml path for a well-formed config; None leaves it to ruamel (and diagnostics)."""
+    if os.environ.get("MESHGEN_RUAMEL_LOADER", "") not in ("", "0"):
+        return None
+    if "\x00" in text or _flow_nesting_past(text, FLOW_DEPTH_LIMIT) >= 0:
+        return None
+    from meshgen import libyaml_loader
+
+    return libyaml_loader.load(text, shown, max_nodes=yamlio.MAX_NODES, max_depth=yamlio.MAX_DEPTH)
+
+
 def build_source_map(node: Any, shown: str) -> SourceMap:
     """Positions of every key and value of a round-trip document (1-based)."""
     smap = SourceMap(shown)
@@ -239,22 +250,28 @@ def load_text(text: str, shown: str, result: LoadResult | None = None) -> LoadRe
     """Validate config text already in memory (used by the editing commands and tests)."""
     if result is None:
         result = LoadResult(path=Path(shown), text=text, source=SourceMap(shown))
-    document, problem = parse_yaml(text, shown)
-    if problem is not None:
-        result.diagnostics.append(problem)
-        result.unreadable = True
-        return result
-    result.source = build_source_map(document, shown)
-    try:
-        data = yamlio.to_plain(document)
-    except yamlio.TooLargeError as exc:
-        result.diagnostics.append(diagnostic("C007", str(exc), Span(shown)))
-        result.unreadable = True
-        return result
-    except RecursionError:
-        result.diagnostics.append(diagnostic("C007", "the document nests too deep", Span(shown)))
-        result.unreadable = True
-        return result
+    fast = _load_fast(text, shown)
+    if fast is not None:
+        data, result.source = fast
+    else:
+        document, problem = parse_yaml(text, shown)
+        if problem is not None:
+            result.diagnostics.append(problem)
+            result.unreadable = True
+            return result
+        result.source = build_source_map(document, shown)
+        try:
+            data = yamlio.to_plain(document)
+        except yamlio.TooLargeError as exc:
+            result.diagnostics.append(diagnostic("C007", str(exc), Span(shown)))
+            result.unreadable = True
+            return result
+        except RecursionError:
+            result.diagnostics.append(
+                diagnostic("C007", "the document nests too deep", Span(shown))
+            )
+            result.unreadable = True
+            return result
     result.data = data
     if not isinstance(data, dict):
         kind = "empty" if data is None else f"a {type(data).__name__}"
