@@ -42,6 +42,29 @@ def cache_dir() -> Path | None:
     return Path(base) / "meshgen"
 
 
+def module_fingerprint(*modules: str) -> str:
+    """Identify installed modules by path, size and mtime of their entry file.
+
+    Cheap enough for every run (what `importlib.metadata` would tell costs more than the
+    cache lookups it guards); a reinstall or upgrade changes it.
+    """
+    from importlib.util import find_spec
+
+    parts = []
+    for module in modules:
+        try:
+            spec = find_spec(module)
+        except (ImportError, ValueError):
+            spec = None
+        origin = Path(spec.origin) if spec and spec.origin else None
+        if origin is None or not origin.exists():
+            parts.append(f"{module}=?")
+            continue
+        info = origin.stat()
+        parts.append(f"{module}={origin}:{info.st_size}:{info.st_mtime_ns}")
+    return ";".join(parts)
+
+
 def digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 

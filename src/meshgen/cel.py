@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from meshgen.cache import JsonCache, digest
+from meshgen.cache import JsonCache, digest, module_fingerprint
 
 if TYPE_CHECKING:
     from lark import Token, Tree
@@ -116,19 +116,13 @@ def _disk_cache() -> JsonCache:
     Installed files are identified by path, size and mtime (what `importlib.metadata`
     would tell costs more than the lookup it saves).
     """
-    from importlib.util import find_spec
-
     from meshgen import __version__
 
-    parts = [f"meshgen={__version__}", digest(Path(__file__).read_text(encoding="utf-8"))]
-    for module in ("celpy", "lark"):
-        spec = find_spec(module)
-        origin = Path(spec.origin) if spec and spec.origin else None
-        if origin is None or not origin.exists():
-            parts.append(f"{module}=?")
-            continue
-        info = origin.stat()
-        parts.append(f"{module}={origin}:{info.st_size}:{info.st_mtime_ns}")
+    parts = [
+        f"meshgen={__version__}",
+        digest(Path(__file__).read_text(encoding="utf-8")),
+        module_fingerprint("celpy", "lark"),
+    ]
     return JsonCache("cel-analysis", ";".join(parts))
 
 
@@ -420,4 +414,3 @@ def _string_list(node: Any) -> frozenset[str] | None:
     if any(v is None for v in values):
         return None
     return frozenset(v for v in values if v is not None)
-

@@ -11,26 +11,37 @@ A schema may carry `x-messages: {keyword: text}` next to a keyword: when that ke
 from __future__ import annotations
 
 import difflib
+import functools
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft7Validator, Draft202012Validator  # type: ignore[import-untyped]
-from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped]
-from jsonschema.protocols import Validator  # type: ignore[import-untyped]
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT7, DRAFT202012
-
+from meshgen.cache import JsonCache, module_fingerprint
 from meshgen.resources import schemas_dir
 from meshgen.source import KeyPath
 
-#: The draft each `$schema` URI means; anything else is refused rather than guessed.
-_DRAFTS: dict[str, tuple[type[Validator], Any]] = {
-    "https://json-schema.org/draft/2020-12/schema": (Draft202012Validator, DRAFT202012),
-    "http://json-schema.org/draft-07/schema#": (Draft7Validator, DRAFT7),
-}
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped]
+    from jsonschema.protocols import Validator  # type: ignore[import-untyped]
+    from referencing import Registry
+
+
+@cache
+def _drafts() -> dict[str, tuple[type[Validator], Any]]:
+    """The draft each `$schema` URI means; anything else is refused rather than guessed."""
+    # Imported on first use: with every result cached, a run never loads jsonschema.
+    from jsonschema import Draft7Validator, Draft202012Validator  # type: ignore[import-untyped]
+    from referencing.jsonschema import DRAFT7, DRAFT202012
+
+    return {
+        "https://json-schema.org/draft/2020-12/schema": (Draft202012Validator, DRAFT202012),
+        "http://json-schema.org/draft-07/schema#": (Draft7Validator, DRAFT7),
+    }
+
 
 TELEMETRY = "telemetry.schema.json"
 NAMESPACE = "namespace.schema.json"
@@ -65,13 +76,16 @@ def load_schema(name: str) -> dict[str, Any]:
 
 def _draft(schema: dict[str, Any], name: str) -> tuple[type[Validator], Any]:
     uri = schema.get("$schema")
-    if uri not in _DRAFTS:
+    drafts = _drafts()
+    if uri not in drafts:
         raise ValueError(f"schema {name} declares an unsupported $schema {uri!r}")
-    return _DRAFTS[uri]
+    return drafts[uri]
 
 
 @cache
 def _registry() -> Registry[Any]:
+    from referencing import Registry, Resource
+
     resources = []
     for path in sorted(schemas_dir().glob("*.schema.json")):
         schema = load_schema(path.name)
@@ -92,9 +106,63 @@ def validator(name: str) -> Validator:
 
 
 def errors(name: str, instance: Any) -> list[SchemaError]:
-    """Every violation of `instance` against the named schema, in path order."""
+    """Every violation of `instance` against the named schema, in path order.
+
+    Results are cached across runs by the instance's content (`_result_cache`): a rendered
+    manifest that did not change is not validated again.
+    """
+    key = _cache_key(name, instance)
+    if key is not None:
+        stored = _result_cache().get(key)
+        decoded = _decode(stored) if stored is not None else None
+        if decoded is not None:
+            return decoded
     found = {e for error in validator(name).iter_errors(instance) for e in _explain(error)}
-    return sorted(found, key=lambda e: (tuple(str(p) for p in e.path), e.message))
+    result = sorted(found, key=lambda e: (tuple(str(p) for p in e.path), e.message))
+    if key is not None:
+        _result_cache().put(key, [[list(e.path), e.message] for e in result])
+    return result
+
+
+def _cache_key(name: str, instance: Any) -> str | None:
+    """The schema name plus the instance as canonical JSON; None when it is not JSON data."""
+    try:
+        text = json.dumps(instance, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError):
+        return None  # e.g. a date or a non-string key in a linted file: not cached
+    return f"{name}\n{text}"
+
+
+def _decode(stored: Any) -> list[SchemaError] | None:
+    """Cached errors back into `SchemaError`s; None for anything not in the stored shape."""
+    if not isinstance(stored, list):
+        return None
+    out = []
+    for item in stored:
+        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[1], str)):
+            return None
+        path, message = item
+        if not isinstance(path, list) or not all(type(p) in (str, int) for p in path):
+            return None
+        out.append(SchemaError(tuple(path), message))
+    return out
+
+
+@functools.cache
+def _result_cache() -> JsonCache:
+    """Validation results, salted with meshgen, the shipped schemas and jsonschema's files."""
+    from meshgen import __version__
+
+    schema_files = hashlib.sha256()
+    for path in sorted(schemas_dir().glob("*.schema.json")):
+        schema_files.update(path.name.encode() + b"\0" + path.read_bytes())
+    parts = [
+        f"meshgen={__version__}",
+        hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
+        schema_files.hexdigest(),
+        module_fingerprint("jsonschema", "referencing", "jsonschema_specifications"),
+    ]
+    return JsonCache("schema-results", ";".join(parts))
 
 
 def _explain(error: ValidationError) -> Iterator[SchemaError]:

@@ -53,16 +53,33 @@ def service_dashboards(config: MeshConfig) -> dict[str, str]:
     grafana = config.monitoring.grafana
     if grafana is None or not grafana.service_dashboards:
         return {}
+    by_namespace = _telemetries_by_namespace(config)
     return {
-        svc.name: json.dumps(build_dashboard(config, svc), indent=2) + "\n"
+        svc.name: json.dumps(build_dashboard(config, svc, by_namespace), indent=2) + "\n"
         for svc in config.services
     }
 
 
-def _server_state(config: MeshConfig, service: Service) -> dict[str, Any]:
+def _telemetries_by_namespace(config: MeshConfig) -> dict[str, list[_Doc]]:
+    """The config's Telemetry resources grouped by namespace, in list order."""
+    grouped: dict[str, list[_Doc]] = {}
+    for resource in config.telemetry.resources:
+        namespace = resource_namespace(config, resource)
+        grouped.setdefault(namespace, []).append(_Doc(resource.name, namespace, resource))
+    return grouped
+
+
+def _server_state(
+    config: MeshConfig, service: Service, by_namespace: dict[str, list[_Doc]]
+) -> dict[str, Any]:
     from meshgen.effective import effective_metrics
 
-    docs = [_Doc(r.name, resource_namespace(config, r), r) for r in config.telemetry.resources]
+    # Only the root namespace's and the service's own namespace's resources can apply; the
+    # rest would be filtered out again for every service (quadratic at scale).
+    root = config.istio.namespace
+    docs = list(by_namespace.get(root, ()))
+    if service.namespace != root:
+        docs.extend(by_namespace.get(service.namespace, ()))
     return effective_metrics(
         docs,
         root_namespace=config.istio.namespace,
@@ -73,9 +90,11 @@ def _server_state(config: MeshConfig, service: Service) -> dict[str, Any]:
 
 
 class _Builder:
-    def __init__(self, config: MeshConfig, service: Service) -> None:
+    def __init__(
+        self, config: MeshConfig, service: Service, by_namespace: dict[str, list[_Doc]]
+    ) -> None:
         self.service = service
-        self.state = _server_state(config, service)
+        self.state = _server_state(config, service, by_namespace)
         self.panels: list[dict[str, Any]] = []
         self.grafana = config.monitoring.grafana
 
@@ -147,9 +166,13 @@ def _quantiles(b: _Builder, metric_enum: str, series: str, title: str, unit: str
     )
 
 
-def build_dashboard(config: MeshConfig, service: Service) -> dict[str, Any]:
+def build_dashboard(
+    config: MeshConfig, service: Service, by_namespace: dict[str, list[_Doc]] | None = None
+) -> dict[str, Any]:
     """The dashboard of one service as JSON-ready data."""
-    b = _Builder(config, service)
+    if by_namespace is None:
+        by_namespace = _telemetries_by_namespace(config)
+    b = _Builder(config, service, by_namespace)
     variables: list[dict[str, Any]] = [
         {
             "name": "datasource",

@@ -1,0 +1,107 @@
+"""Schema validation results are cached by content across runs, and never trusted blindly."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from meshgen import schemas
+
+BAD_TELEMETRY: dict[str, Any] = {
+    "apiVersion": "telemetry.istio.io/v1",
+    "kind": "Telemetry",
+    "metadata": {"name": "Bad_Name", "namespace": "istio-system"},
+    "spec": {"tracing": [{"randomSamplingPercentage": 150}]},
+}
+
+
+@pytest.fixture
+def fresh_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("MESHGEN_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("MESHGEN_NO_CACHE", raising=False)
+    schemas._result_cache.cache_clear()
+    yield tmp_path / "schema-results.json"
+    schemas._result_cache.cache_clear()
+
+
+def _new_run() -> None:
+    """What a new process sees: the file on disk, no memory of the last one."""
+    schemas._result_cache().flush()
+    schemas._result_cache.cache_clear()
+
+
+def test_a_repeated_instance_is_answered_from_the_cache(
+    fresh_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = schemas.errors(schemas.TELEMETRY, BAD_TELEMETRY)
+    assert first, "the instance is invalid"
+    _new_run()
+    assert fresh_cache.is_file()
+
+    def no_validator(name: str) -> Any:
+        raise AssertionError("validated again although the result was cached")
+
+    monkeypatch.setattr(schemas, "validator", no_validator)
+    assert schemas.errors(schemas.TELEMETRY, BAD_TELEMETRY) == first
+
+
+def test_a_changed_instance_or_schema_name_is_validated_again(fresh_cache: Path) -> None:
+    schemas.errors(schemas.TELEMETRY, BAD_TELEMETRY)
+    fixed = json.loads(json.dumps(BAD_TELEMETRY))
+    fixed["metadata"]["name"] = "good"
+    fixed["spec"]["tracing"][0]["randomSamplingPercentage"] = 10
+    assert schemas.errors(schemas.TELEMETRY, fixed) == []
+    assert schemas.errors(schemas.NAMESPACE, BAD_TELEMETRY) != schemas.errors(
+        schemas.TELEMETRY, BAD_TELEMETRY
+    )
+
+
+def test_damaged_entries_are_ignored(fresh_cache: Path) -> None:
+    expected = schemas.errors(schemas.TELEMETRY, BAD_TELEMETRY)
+    _new_run()
+    data = json.loads(fresh_cache.read_text())
+    for entry in data["entries"].values():
+        entry["value"] = [["not", "a", "pair"]]
+    fresh_cache.write_text(json.dumps(data))
+    fresh_cache.chmod(0o600)
+    assert schemas.errors(schemas.TELEMETRY, BAD_TELEMETRY) == expected
+
+
+def test_a_different_salt_empties_the_cache(
+    fresh_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    schemas.errors(schemas.TELEMETRY, BAD_TELEMETRY)
+    _new_run()
+    data = json.loads(fresh_cache.read_text())
+    data["salt"] = "an older meshgen"
+    fresh_cache.write_text(json.dumps(data))
+    calls: list[str] = []
+    real = schemas.validator
+
+    def counting(name: str) -> Any:
+        calls.append(name)
+        return real(name)
+
+    monkeypatch.setattr(schemas, "validator", counting)
+    schemas.errors(schemas.TELEMETRY, BAD_TELEMETRY)
+    assert calls == [schemas.TELEMETRY]
+
+
+def test_non_json_instances_are_validated_but_not_cached(fresh_cache: Path) -> None:
+    import datetime
+
+    odd = {**BAD_TELEMETRY, "metadata": {"name": "x", "labels": {"d": datetime.date(2024, 1, 1)}}}
+    assert schemas.errors(schemas.TELEMETRY, odd)
+    _new_run()
+    assert not fresh_cache.exists()
+
+
+def test_no_cache_means_no_file(fresh_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MESHGEN_NO_CACHE", "1")
+    schemas.errors(schemas.TELEMETRY, BAD_TELEMETRY)
+    _new_run()
+    assert not fresh_cache.exists()
