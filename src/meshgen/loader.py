@@ -17,9 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.constructor import DuplicateKeyError
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from meshgen import yamlio
 from meshgen.diagnostics import Diagnostic, Severity
@@ -143,6 +140,10 @@ def parse_yaml(text: str, shown: str) -> tuple[Any, Diagnostic | None]:
         return None, diagnostic(
             "C007", f"brackets nest deeper than {FLOW_DEPTH_LIMIT} levels", Span(shown, line, col)
         )
+    # ruamel is imported only here and below: a well-formed config takes the libyaml path.
+    from ruamel.yaml.constructor import DuplicateKeyError
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
     try:
         return yamlio.load_roundtrip(text), None
     except DuplicateKeyError as exc:
@@ -202,6 +203,8 @@ def _load_fast(text: str, shown: str) -> tuple[Any, SourceMap] | None:
 
 def build_source_map(node: Any, shown: str) -> SourceMap:
     """Positions of every key and value of a round-trip document (1-based)."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
     smap = SourceMap(shown)
     smap.add((), value=Span(shown, 1, 1))
     stack: list[tuple[KeyPath, Any]] = [((), node)]
