@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from meshgen import yamlio
+from meshgen.cache import JsonCache, module_fingerprint
 from meshgen.models import MeshConfig
 from meshgen.render.environment import render_template
 from meshgen.render.files import RenderedFile, header
@@ -55,17 +60,59 @@ def build_file(
     body = render_template(template, documents=documents, **context)
     if not body.endswith("\n"):
         body += "\n"
+    intended = [yamlio.to_plain(doc) for doc in documents]
+    key = _verification_key(body, intended)
+    if key is None or _verified().get(key) is not True:
+        _parse_back(path, body, intended, origin)
+        if key is not None:
+            _verified().put(key, True)
+    text = header(inputs.config_name, body) + body
+    return RenderedFile(path=path, text=text, documents=tuple(intended), origin=origin)
+
+
+def _parse_back(path: str, body: str, intended: list[Any], origin: KeyPath) -> None:
+    """Prove that `body` reads back as `intended`, as helm will read it (YAML 1.1).
+
+    A value that would change type or shape there is caught here, before anything is
+    written.
+    """
     try:
-        # Read back as helm will read it (YAML 1.1): a value that would change type or
-        # shape there is caught here, before anything is written.
         parsed = yamlio.load_all_as_helm_reads(body)
     except Exception as exc:  # any parser error here is a template bug
         raise RenderError(path, f"rendered text is not valid YAML: {exc}", origin) from exc
-    parsed = [doc for doc in parsed if doc is not None]
-    if parsed != [yamlio.to_plain(doc) for doc in documents]:
+    if [doc for doc in parsed if doc is not None] != intended:
         raise RenderError(path, "rendered text does not parse back to the intended data", origin)
-    text = header(inputs.config_name, body) + body
-    return RenderedFile(path=path, text=text, documents=tuple(parsed), origin=origin)
+
+
+def _verification_key(body: str, intended: list[Any]) -> str | None:
+    """Hashes of a body and of the data it must hold; None when the data is not JSON."""
+    try:
+        data = json.dumps(intended, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError):
+        return None
+    digest = hashlib.sha256
+    return f"{digest(body.encode()).hexdigest()}:{digest(data.encode()).hexdigest()}"
+
+
+@functools.cache
+def _verified() -> JsonCache:
+    """Bodies already proven to parse back to their data, across runs.
+
+    Parsing every file back costs about as much as rendering it; a body and data pair that
+    an earlier run proved (same meshgen, same libyaml) need not be proven again. Keyed by
+    SHA-256 of both, so any change to either is parsed back again.
+    """
+    from meshgen import __version__
+
+    salt = ";".join(
+        [
+            f"meshgen={__version__}",
+            hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
+            hashlib.sha256(Path(yamlio.__file__).read_bytes()).hexdigest(),
+            module_fingerprint("yaml", "_yaml", "yaml._yaml"),
+        ]
+    )
+    return JsonCache("render-verified", salt)
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,92 @@
+"""Parse-back proofs are remembered across runs, keyed by body and data, never trusted blindly."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from meshgen import yamlio
+from meshgen.loader import load_config
+from meshgen.render import RenderError, RenderInputs, render_tree
+from meshgen.render import context as render_context
+
+from .conftest import INFRA_CONFIG
+
+
+@pytest.fixture
+def fresh_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("MESHGEN_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("MESHGEN_NO_CACHE", raising=False)
+    render_context._verified.cache_clear()
+    yield tmp_path / "render-verified.json"
+    render_context._verified.cache_clear()
+
+
+@pytest.fixture
+def parse_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    calls: list[str] = []
+    real = yamlio.load_all_as_helm_reads
+
+    def counting(text: str) -> list[Any]:
+        calls.append(text)
+        return real(text)
+
+    monkeypatch.setattr(yamlio, "load_all_as_helm_reads", counting)
+    return calls
+
+
+def _inputs() -> RenderInputs:
+    config = load_config(INFRA_CONFIG).config
+    assert config is not None
+    return RenderInputs(config=config)
+
+
+def _new_run() -> None:
+    render_context._verified().flush()
+    render_context._verified.cache_clear()
+
+
+def test_an_unchanged_file_is_not_parsed_back_twice(
+    fresh_cache: Path, parse_calls: list[str]
+) -> None:
+    first = render_tree(_inputs())
+    assert len(parse_calls) == len(first)
+    _new_run()
+    parse_calls.clear()
+    second = render_tree(_inputs())
+    assert parse_calls == []
+    assert [(f.path, f.text, f.documents) for f in first] == [
+        (f.path, f.text, f.documents) for f in second
+    ]
+
+
+def test_a_changed_body_is_parsed_back_and_a_bad_one_refused(
+    fresh_cache: Path, parse_calls: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    render_tree(_inputs())
+    _new_run()
+    parse_calls.clear()
+    real_dump = yamlio.dump
+
+    def broken_dump(data: Any) -> str:
+        # An emitter bug: a string that YAML 1.1 reads as a boolean goes out unquoted.
+        return real_dump(data).replace("'false'", "false")
+
+    monkeypatch.setattr(yamlio, "dump", broken_dump)
+    with pytest.raises(RenderError, match="parse back"):
+        render_tree(_inputs())
+    assert parse_calls, "the changed body was parsed back"
+
+
+def test_no_cache_parses_every_time(
+    fresh_cache: Path, parse_calls: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MESHGEN_NO_CACHE", "1")
+    files = render_tree(_inputs())
+    _new_run()
+    render_tree(_inputs())
+    assert len(parse_calls) == 2 * len(files)
+    assert not fresh_cache.exists()
