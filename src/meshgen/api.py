@@ -37,6 +37,8 @@ class Project:
     inputs: RenderInputs | None = None
     files: list[RenderedFile] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    #: How the tree on disk differs from `files`, once `validate_project(disk=True)` ran.
+    plan: Plan | None = None
 
     @property
     def unreadable(self) -> bool:
@@ -164,7 +166,7 @@ def validate_project(
         return sort_diagnostics(diagnostics)
     ctx = from_project(project)
     if disk and project.rendered and project.output_dir is not None:
-        ctx.plan = output_plan(project)
+        ctx.plan = project.plan = output_plan(project)
         ctx.kinds.add("disk")
     chosen = select_checks(ALL_CHECKS, select=select, ignore=ignore)
     diagnostics.extend(run_checks(chosen, ctx, debug=debug))

@@ -124,10 +124,19 @@ def plan(files: Sequence[RenderedFile], output_dir: Path) -> Plan:
     return result
 
 
-def diff(files: Sequence[RenderedFile], output_dir: Path, *, shown_dir: str) -> str:
-    """Unified diff from the tree on disk to the rendered tree ('' when fresh)."""
+def diff(
+    files: Sequence[RenderedFile],
+    output_dir: Path,
+    *,
+    shown_dir: str,
+    planned: Plan | None = None,
+) -> str:
+    """Unified diff from the tree on disk to the rendered tree ('' when fresh).
+
+    `planned` is a `plan` of the same files just made (saves reading the tree again).
+    """
     chunks: list[str] = []
-    result = plan(files, output_dir)
+    result = planned if planned is not None else plan(files, output_dir)
     for rendered in [*result.create, *result.update]:
         target = output_dir / rendered.path
         old = target.read_text(encoding="utf-8", errors="replace") if target.is_file() else ""
@@ -215,14 +224,13 @@ def write(result: Plan, output_dir: Path) -> None:
 
 def _move_into_place(staging: Path, output_dir: Path) -> None:
     for source in sorted(staging.rglob("*")):
-        if (
-            not source.is_file()
-            or (source.parent == staging
+        if not source.is_file() or (
+            source.parent == staging
             and source.name
             in (
                 COMMIT_MARKER,
                 ".remove",
-            ))
+            )
         ):
             continue
         rel = source.relative_to(staging).as_posix()

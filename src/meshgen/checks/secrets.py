@@ -161,7 +161,23 @@ def _keyed_secrets(node: Any, root: KeyPath) -> Iterator[tuple[KeyPath, str, Key
 
 
 def literal_secrets(config: MeshConfig) -> Iterator[tuple[KeyPath, str, bool]]:
-    """(key path, what it is, found by its key name) of every literal secret in the config."""
+    """(key path, what it is, found by its key name) of every literal secret in the config.
+
+    Rendering (to redact) and C202 (to report) both ask for the same config; the answer for
+    the last config asked about is kept (configs are immutable).
+    """
+    last = _LAST_SECRETS.get("config")
+    if last is not None and last[0] is config:
+        return iter(last[1])
+    found = tuple(_find_literal_secrets(config))
+    _LAST_SECRETS["config"] = (config, found)
+    return iter(found)
+
+
+_LAST_SECRETS: dict[str, tuple[MeshConfig, tuple[tuple[KeyPath, str, bool], ...]]] = {}
+
+
+def _find_literal_secrets(config: MeshConfig) -> Iterator[tuple[KeyPath, str, bool]]:
     seen: set[KeyPath] = set()
     for root, values in pass_through_roots(config):
         for path, kind, inner in _keyed_secrets(values, root):

@@ -88,7 +88,12 @@ def _check(config_path: Path, *, fmt: str, strict: bool, debug: bool) -> tuple[i
     diagnostics = api.validate_project(project, disk=True, debug=debug)
     err = ""
     if project.rendered and project.output_dir is not None and fmt == "text":
-        err = output.diff(project.files, project.output_dir, shown_dir=project.shown_output_dir)
+        err = output.diff(
+            project.files,
+            project.output_dir,
+            shown_dir=project.shown_output_dir,
+            planned=project.plan,
+        )
     code = common.exit_code_for(diagnostics, strict=strict, unreadable=project.unreadable)
     return code, common.render_report(diagnostics, fmt), err, project
 
