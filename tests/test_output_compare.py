@@ -1,0 +1,34 @@
+"""`output._holds`: the chunked comparison behind the drift plan reads files as read_text does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from meshgen import output
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from("ab\né€😀\r "), max_size=60),
+    st.text(alphabet=st.sampled_from("ab\né€😀\r "), max_size=60),
+    st.integers(1, 7),
+)
+def test_holds_agrees_with_read_text(file_text: str, text: str, chunk: int) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "f.yaml"
+        path.write_bytes(file_text.encode("utf-8"))
+        expected = path.read_text(encoding="utf-8", errors="replace") == text
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(output, "_CHUNK", chunk)
+            assert output._holds(path, text) is expected
+            assert output._holds(path, path.read_text(encoding="utf-8")) is True
+
+
+def test_holds_is_false_for_a_missing_file(tmp_path: Path) -> None:
+    assert output._holds(tmp_path / "missing.yaml", "") is False
