@@ -30,13 +30,13 @@ QueryKind = Literal["promql", "label_values", "query_result", "metrics", "label_
 #: Values Istio's `reporter` label takes (reference 3).
 REPORTERS: tuple[str, ...] = ("source", "destination", "waypoint")
 
-# The parser's enum values are not hashable; compare them in order instead.
-_OPS: tuple[tuple[Any, MatchOp], ...] = (
-    (promql_parser.MatchOp.Equal, "="),
-    (promql_parser.MatchOp.NotEqual, "!="),
-    (promql_parser.MatchOp.Re, "=~"),
-    (promql_parser.MatchOp.NotRe, "!~"),
-)
+# The parser's enum values are not hashable, but convert to their (distinct) indexes.
+_OP_OF_INT: Mapping[int, MatchOp] = {
+    int(promql_parser.MatchOp.Equal): "=",
+    int(promql_parser.MatchOp.NotEqual): "!=",
+    int(promql_parser.MatchOp.Re): "=~",
+    int(promql_parser.MatchOp.NotRe): "!~",
+}
 
 # Grafana's own variable syntax (public/app/features/variables/utils.ts `variableRegex`).
 _VARIABLE = re.compile(
@@ -57,11 +57,35 @@ _NUMERIC_BUILTINS = frozenset({"__interval_ms", "__range_s", "__range_ms", "__ra
 _OFFSET_BEFORE = re.compile(r"(?<![\w:])offset\s*$")
 _GROUPING_BEFORE = re.compile(r"(?<![\w:])(by|without|on|ignoring|group_left|group_right)\s*$")
 _IDENTIFIER_CHAR = re.compile(r"[\w:]")
+#: What `substitute_variables` copies without looking, by the quote it is inside (None:
+#: none): characters that change no state, and (outside quotes) whole strings without a
+#: `$`, `[` or escape in them.
+_PLAIN: Mapping[str | None, re.Pattern[str]] = {
+    None: re.compile(r"""(?:[^$\[\]{}()"'`]+|"[^"\\$\[]*"|'[^'\\$\[]*'|`[^`$\[]*`)+"""),
+    '"': re.compile(r'[^$\[\\"]+'),
+    "'": re.compile(r"[^$\[\\']+"),
+    "`": re.compile(r"[^$\[`]+"),
+}
 #: At most this many ambiguous variables are tried both ways (2**n parses).
 _MAX_AMBIGUOUS = 4
 _DURATION = "5m"
 _NUMBER = "60"
 _PLACEHOLDER = "grafanavar{index}x"
+#: Replaces literal matcher values in `_template` (followed by the value's index).
+_LITERAL_MARK = "meshgenliteral"
+#: Strings and comments (skipped whole), and `{label op "value"` / `, label op "value"` with
+#: a plain value followed by `,` or `}`.
+_LITERAL_TOKENS = re.compile(
+    r"""
+    "(?:[^"\\]|\\.)*" | '(?:[^'\\]|\\.)*' | `[^`]*` | \#[^\n]*
+    | (?P<head>[{,]\s*(?P<label>[A-Za-z_][A-Za-z0-9_]*)\s*(?:=~|!~|!=|=)\s*)
+      "(?P<value>[A-Za-z0-9_.:/-]+)"(?=\s*[,}])
+    """,
+    re.S | re.X,
+)
+#: Distinct expressions remembered per process: dashboards generated per service differ only
+#: in names, so a large mesh has tens of thousands; an evicted one would be parsed again.
+_MEMO_SIZE = 1 << 17
 #: Functions whose string arguments from this index on name labels they read.
 _LABEL_ARGUMENTS = {"label_join": 3, "sort_by_label": 1, "sort_by_label_desc": 1}
 
@@ -77,7 +101,7 @@ class LabelMatcher:
     @property
     def variables(self) -> tuple[str, ...]:
         """Names of the Grafana variables the value depends on."""
-        return tuple(_variable_name(m) for m in _VARIABLE.finditer(self.value))
+        return _variables_in(self.value)
 
     def matches(self, candidate: str, variables: Mapping[str, str] | None = None) -> bool | None:
         """Whether a series whose label is `candidate` passes; None if a variable is unknown."""
@@ -197,6 +221,9 @@ class Substitution:
     ambiguous: int = 0
 
     def restore(self, value: str) -> str:
+        """`value` with each placeholder put back to the variable it stands for."""
+        if not self.originals:
+            return value
         for placeholder, original in self.originals.items():
             value = value.replace(placeholder, original)
         return value
@@ -219,6 +246,11 @@ def substitute_variables(expression: str, *, numeric: frozenset[int] = frozenset
     name or a number (`topk($n, ...)`); those are identifiers unless their index among such
     ambiguous occurrences is in `numeric`. `Substitution.ambiguous` counts them.
     """
+    if "$" not in expression and "[[" not in expression:
+        return Substitution(expression)
+    # `out` holds one piece per character (two for an escape, one per placeholder): the
+    # look-behinds below read the last 32 pieces. Runs of characters that change no state
+    # are copied in one step, one piece per character as before.
     out: list[str] = []
     originals: dict[str, str] = {}
     quote: str | None = None
@@ -227,6 +259,12 @@ def substitute_variables(expression: str, *, numeric: frozenset[int] = frozenset
     ambiguous = 0
     i, n = 0, len(expression)
     while i < n:
+        plain = _PLAIN[quote].match(expression, i)
+        if plain is not None:
+            out.extend(plain.group())
+            i = plain.end()
+            if i == n:
+                break
         char = expression[i]
         match = _VARIABLE.match(expression, i) if char in "$[" else None
         if match is not None:
@@ -268,7 +306,7 @@ def substitute_variables(expression: str, *, numeric: frozenset[int] = frozenset
         elif char == "}":
             braces = max(0, braces - 1)
         elif char == "(":
-            parens.append(_GROUPING_BEFORE.search("".join(out[-32:])) is not None)
+            parens.append(_after_grouping(out))
         elif char == ")" and parens:
             parens.pop()
         out.append(char)
@@ -276,13 +314,13 @@ def substitute_variables(expression: str, *, numeric: frozenset[int] = frozenset
     return Substitution("".join(out), originals, ambiguous)
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=_MEMO_SIZE)
 def analyze(expression: str) -> Query:
     """Parse one PromQL expression (with Grafana variables) and say what it reads."""
     return _analyze(expression, "promql", expression)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=_MEMO_SIZE)
 def analyze_variable_query(query: str) -> Query:
     """A template variable's query: Grafana's functions around PromQL, or plain PromQL."""
     text = query.strip()
@@ -316,6 +354,83 @@ def check(expression: str) -> None:
 
 
 def _analyze(
+    text: str, kind: QueryKind, original: str, *, requested_label: str | None = None
+) -> Query:
+    """`_analyze_text`, through the shape of `text` when it has literal matcher values.
+
+    Dashboards generated per service repeat a few queries with other names in their
+    matchers (`destination_workload="svc-0042"`): those values are swapped for markers, the
+    shape is analysed once, and each query gets its own values back (see `_template`).
+    """
+    shape, literals = _template(text)
+    if literals:
+        filled = _fill(_analyze_shape(shape, kind, requested_label), original, literals)
+        if filled is not None:
+            return filled
+    return _analyze_text(text, kind, original, requested_label=requested_label)
+
+
+@lru_cache(maxsize=4096)
+def _analyze_shape(shape: str, kind: QueryKind, requested_label: str | None) -> Query:
+    return _analyze_text(shape, kind, shape, requested_label=requested_label)
+
+
+def _template(text: str) -> tuple[str, tuple[str, ...]]:
+    """`text` with each plain literal matcher value replaced by a marker, and the values.
+
+    Only a double-quoted value of letters, digits and `_.:/-` after `label op` inside a
+    selector is replaced: the parser accepts such a value, and the marker, alike (a valid
+    regex, never empty, never matching the empty string), so the two texts parse the same
+    but for that value. Strings and comments are skipped whole; `_fill` checks that every
+    marker came back as a whole matcher value, and otherwise `text` is analysed as it is.
+    """
+    if '"' not in text or _LITERAL_MARK in text:
+        return text, ()
+    literals: list[str] = []
+
+    def replace(match: re.Match[str]) -> str:
+        value = match.group("value")
+        if value is None or match.group("label") == "__name__":
+            return match.group(0)
+        literals.append(value)
+        return f'{match.group("head")}"{_LITERAL_MARK}{len(literals) - 1}"'
+
+    shape = _LITERAL_TOKENS.sub(replace, text)
+    return shape, tuple(literals)
+
+
+def _fill(shape: Query, original: str, literals: Sequence[str]) -> Query | None:
+    """The query `shape` stands for, with `literals` back; None if a marker went astray."""
+    if shape.error is not None:
+        return None
+    found: set[int] = set()
+    selectors = []
+    for selector in shape.selectors:
+        matchers = list(selector.matchers)
+        for index, matcher in enumerate(matchers):
+            slot = _literal_slot(matcher, len(literals))
+            if slot is not None:
+                if slot in found:
+                    return None
+                found.add(slot)
+                matchers[index] = LabelMatcher(matcher.name, matcher.op, literals[slot])
+        selectors.append(Selector(selector.metric, tuple(matchers), selector.context_labels))
+    if len(found) != len(literals):
+        return None
+    return Query(original, shape.kind, tuple(selectors), shape.groupings, shape.requested_label)
+
+
+def _literal_slot(matcher: LabelMatcher, count: int) -> int | None:
+    value = matcher.value
+    if matcher.name == "__name__" or not value.startswith(_LITERAL_MARK):
+        return None
+    digits = value[len(_LITERAL_MARK) :]
+    if not digits.isdigit() or not digits.isascii() or int(digits) >= count:
+        return None
+    return int(digits)
+
+
+def _analyze_text(
     text: str, kind: QueryKind, original: str, *, requested_label: str | None = None
 ) -> Query:
     first = substitute_variables(text)
@@ -441,7 +556,14 @@ class _Walker:
 
 
 def _op(op: Any) -> MatchOp:
-    return next(symbol for value, symbol in _OPS if op == value)
+    return _OP_OF_INT[int(op)]
+
+
+@lru_cache(maxsize=4096)
+def _variables_in(value: str) -> tuple[str, ...]:
+    if "$" not in value and "[[" not in value:
+        return ()
+    return tuple(_variable_name(m) for m in _VARIABLE.finditer(value))
 
 
 def _variable_name(match: re.Match[str]) -> str:
@@ -466,7 +588,21 @@ def _standalone(out: Sequence[str], text: str, end: int) -> bool:
 
 
 def _after_offset(out: Sequence[str]) -> bool:
-    return _OFFSET_BEFORE.search("".join(out[-32:])) is not None
+    return _ends_like(out, "t") and _OFFSET_BEFORE.search("".join(out[-32:])) is not None
+
+
+def _after_grouping(out: Sequence[str]) -> bool:
+    """Whether a `(` here opens a `by (...)`-style label list."""
+    return _ends_like(out, "ytng") and _GROUPING_BEFORE.search("".join(out[-32:])) is not None
+
+
+def _ends_like(out: Sequence[str], last_letters: str) -> bool:
+    """Whether the output can end with a keyword ending in one of `last_letters` (and blanks).
+
+    A cheap test before joining the last pieces for the keyword regexes, which end in `\\s*$`.
+    """
+    last = out[-1][-1:] if out else ""
+    return last != "" and (last in last_letters or last.isspace())
 
 
 def _choices(

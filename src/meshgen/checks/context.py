@@ -98,6 +98,9 @@ class CheckContext:
     plan: Any = None
     #: Source maps of rendered files, built on first use by `rendered_span`.
     _rendered_maps: dict[str, SourceMap] = field(default_factory=dict, init=False, repr=False)
+    #: What several checks derive from the same inputs (e.g. each dashboard's analysed
+    #: queries), computed once per run; each key belongs to the module that fills it.
+    memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
 
     def at(self, path: KeyPath) -> Span:
         """Span of a config key path."""

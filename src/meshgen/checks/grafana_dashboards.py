@@ -20,7 +20,7 @@ from meshgen.checks.grafana_common import (
     mapping,
     provisioned_datasources,
 )
-from meshgen.checks.grafana_model import dashboard_queries
+from meshgen.checks.grafana_model import queries_of
 from meshgen.diagnostics import Severity
 from meshgen.knowledge.dashboards import by_gnet_id
 from meshgen.source import Span
@@ -92,12 +92,15 @@ def unresolved_datasource(ctx: CheckContext) -> Iterator[Finding]:
         if doc.data is None:
             continue
         variables = _variables(doc.data)
-        reported: set[str] = set()
+        # Each reference is judged (and reported) once: dashboards repeat theirs per panel.
+        judged: set[str] = set()
         for where, ref in _datasource_refs(doc.data):
-            problem = _unresolved(ref, variables, known)
-            if problem is None or ref in reported:
+            if ref in judged:
                 continue
-            reported.add(ref)
+            judged.add(ref)
+            problem = _unresolved(ref, variables, known)
+            if problem is None:
+                continue
             yield Finding(
                 f"{dashboard_label(doc)} {where}: datasource {ref!r} {problem}",
                 span=doc.locate_text(ref),
@@ -174,9 +177,7 @@ def promql_syntax_error(ctx: CheckContext) -> Iterator[Finding]:
     Fix: correct the expression; the message quotes the parser's complaint.
     """
     for doc in ctx.dashboards:
-        if doc.data is None:
-            continue
-        for item in dashboard_queries(doc.data):
+        for item in queries_of(ctx, doc):
             if item.query.ok:
                 continue
             where = f"variable ${item.title}" if item.variable else f"panel {item.title!r}"

@@ -24,7 +24,7 @@ from functools import cached_property
 from meshgen.checks.context import CheckContext, DashboardDoc, TelemetryDoc
 from meshgen.checks.framework import Finding, check
 from meshgen.checks.grafana_common import dashboard_label
-from meshgen.checks.grafana_model import dashboard_queries, read_of, variable_options
+from meshgen.checks.grafana_model import per_document, queries_of, read_of, variable_options
 from meshgen.diagnostics import Severity
 from meshgen.effective import (
     SIDE_OF_REPORTER,
@@ -35,6 +35,7 @@ from meshgen.effective import (
 )
 from meshgen.knowledge.dashboards import Read, by_gnet_id
 from meshgen.knowledge.istio import STANDARD_METRICS
+from meshgen.promql import Query
 from meshgen.source import Span
 
 #: Prometheus series name -> Telemetry metric enum (histograms: every suffix).
@@ -58,14 +59,30 @@ class Scope:
     workload: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Usage:
-    """One read of a metric by a panel, and where to report it."""
+    """One read of a metric by a panel, and the expression that makes it."""
 
+    doc: DashboardDoc
     dashboard: str
     panel: str
     read: Read
-    span: Span
+    #: None for a grafana.com dashboard (reported where the config declares it).
+    expression: str | None
+
+
+@dataclass
+class _Hit:
+    """What one read adds to one problem, whichever dashboard and panel it sits in."""
+
+    message_head: str
+    related: tuple[Span, ...]
+    #: Labels of the scopes it is reported for, in order (a dict as an ordered set).
+    scopes: dict[str, None] = field(default_factory=dict)
+
+
+#: A problem's identity apart from the dashboard and span it is reported at.
+_HitKey = tuple[object, ...]
 
 
 @dataclass
@@ -89,6 +106,85 @@ class _Analysis:
         self._indexes: dict[tuple[int, bool], dict[str | None, frozenset[Scope]]] = {}
         self._orders: dict[int, dict[Scope, int]] = {}
         self._groups: dict[bool, list[list[Scope]]] = {}
+        #: By (G111?, id of an interned read): the reads live as long as `usages`.
+        self._hits: dict[tuple[bool, int], dict[_HitKey, _Hit]] = {}
+        self._spans: dict[tuple[int, str | None], Span] = {}
+
+    @cached_property
+    def usages(self) -> list[Usage]:
+        """Every read of every dashboard, in order, each repeat of a panel's read dropped.
+
+        Equal reads are one object (see `_reads_of`), so they compare by identity here and
+        in `hits`. A repeat would only add its panel and scopes to a problem a second time.
+        """
+        seen: set[tuple[int, str, int, str | None]] = set()
+        out: list[Usage] = []
+        for doc in self.ctx.dashboards:
+            for usage in _usages(self.ctx, doc):
+                key = (id(doc), usage.panel, id(usage.read), usage.expression)
+                if key not in seen:
+                    seen.add(key)
+                    out.append(usage)
+        return out
+
+    def hits(self, read: Read, *, labels: bool) -> dict[_HitKey, _Hit]:
+        """What `read` adds to G111's (`labels`) or G110's problems, wherever it sits.
+
+        It depends on the read only, and dashboards generated per service, or copied from
+        one another, repeat the same reads: each is judged once.
+        """
+        key = (labels, id(read))
+        if key not in self._hits:
+            self._hits[key] = self._judge(read, labels=labels)
+        return self._hits[key]
+
+    def span(self, usage: Usage) -> Span:
+        """Where to report a usage: its expression in the file, found when first needed."""
+        doc = usage.doc
+        key = (id(doc), usage.expression)
+        if key not in self._spans:
+            if usage.expression is None:
+                self._spans[key] = doc.declared or Span(doc.file)
+            else:
+                self._spans[key] = doc.locate_text(usage.expression)
+        return self._spans[key]
+
+    def _judge(self, read: Read, *, labels: bool) -> dict[_HitKey, _Hit]:
+        hits: dict[_HitKey, _Hit] = {}
+        metric = METRIC_OF_SERIES[read.metric]
+        pinned = _pins(read)
+        for members in self.groups(labels=labels):
+            by_side = self.states[members[0]]
+            for view in read.views:
+                view_sides = _sides(view)
+                # A set of sides is flagged when all (G110) or any (G111) of its sides are
+                # flagged alone: when none is, no split of the group below can be.
+                if not any(_flagged(labels, read, by_side, metric, (s,)) for s in view_sides):
+                    continue
+                # Which sides a scope's series reach depends on the scope only when the
+                # query pins a workload or namespace literally; split the group by that.
+                parts: dict[tuple[Side, ...], list[Scope]] = {}
+                if pinned:
+                    passing = {side: list(self.reading(members, side, read)) for side in view_sides}
+                    sides_of: dict[Scope, list[Side]] = {}
+                    for side in view_sides:
+                        for scope in passing[side]:
+                            sides_of.setdefault(scope, []).append(side)
+                    for scope, reached in sides_of.items():
+                        parts.setdefault(tuple(reached), []).append(scope)
+                else:
+                    parts[tuple(view_sides)] = members
+                for sides, scopes in parts.items():
+                    if not sides or not _flagged(labels, read, by_side, metric, sides):
+                        continue
+                    # Flagged: each scope reports the override that caused it.
+                    for scope in scopes:
+                        states = [self.states[scope][s][metric] for s in sides]
+                        if labels:
+                            _label_problems(hits, read, scope, states)
+                        else:
+                            _metric_problem(hits, read, scope, states)
+        return hits
 
     @cached_property
     def states(self) -> dict[Scope, dict[Side, dict[str, MetricState]]]:
@@ -221,14 +317,15 @@ def _pins(read: Read) -> bool:
     return any(not matcher.variables for matcher in read.where)
 
 
-_LAST: list[_Analysis] = []
-
-
 def _analysis(ctx: CheckContext) -> _Analysis:
     """One analysis per context, shared by G110 and G111."""
-    if not _LAST or _LAST[0].ctx is not ctx:
-        _LAST[:] = [_Analysis(ctx)]
-    return _LAST[0]
+    analysis = ctx.memo.get(_ANALYSIS)
+    if not isinstance(analysis, _Analysis):
+        analysis = ctx.memo[_ANALYSIS] = _Analysis(ctx)
+    return analysis
+
+
+_ANALYSIS = "grafana_telemetry.analysis"
 
 
 def _scopes(ctx: CheckContext) -> list[Scope]:
@@ -259,70 +356,72 @@ def _scopes(ctx: CheckContext) -> list[Scope]:
     return scopes
 
 
-def _usages(doc: DashboardDoc) -> Iterator[Usage]:
-    """Every Istio-metric read of a dashboard, with the span to report it at."""
+def _usages(ctx: CheckContext, doc: DashboardDoc) -> tuple[Usage, ...]:
+    """Every Istio-metric read of a dashboard (once per run)."""
+    return per_document(ctx, "grafana_telemetry.usages", doc, lambda: tuple(_find_usages(ctx, doc)))
+
+
+def _find_usages(ctx: CheckContext, doc: DashboardDoc) -> Iterator[Usage]:
+    label = dashboard_label(doc)
     if doc.data is None:
         record = by_gnet_id(doc.gnet_id)
         if record is None:
             return
-        span = doc.declared or Span(doc.file)
         for panel in record.panels:
             for read in panel.reads:
                 if read.metric in METRIC_OF_SERIES:
-                    yield Usage(dashboard_label(doc), panel.label, read, span)
+                    yield Usage(doc, label, panel.label, _intern(ctx, read), None)
         return
     options = variable_options(doc.data)
-    for item in dashboard_queries(doc.data):
+    choices = tuple(options.items())
+    for item in queries_of(ctx, doc):
         where = f"variable ${item.title}" if item.variable else f"panel {item.title!r}"
-        for selector in item.query.selectors:
-            found = read_of(selector, options)
-            if found is None or found.metric not in METRIC_OF_SERIES:
-                continue
-            yield Usage(dashboard_label(doc), where, found, doc.locate_text(item.expression))
+        for read in _reads_of(ctx, item.query, choices):
+            yield Usage(doc, label, where, read, item.expression)
+
+
+def _reads_of(
+    ctx: CheckContext, query: Query, choices: tuple[tuple[str, tuple[str, ...]], ...]
+) -> tuple[Read, ...]:
+    """The Istio-metric reads of a query, given the dashboard's variable choices.
+
+    Remembered per query object (equal expressions share one, see `promql.analyze`) and
+    choices, and interned, so that equal reads are one object for the rest of the run.
+    """
+    memo: dict[tuple[int, object], tuple[Query, tuple[Read, ...]]]
+    memo = ctx.memo.setdefault("grafana_telemetry.reads_of", {})
+    key = (id(query), choices)
+    entry = memo.get(key)
+    if entry is None or entry[0] is not query:
+        options = dict(choices)
+        reads = []
+        for selector in query.selectors:
+            if selector.metric in METRIC_OF_SERIES:
+                found = read_of(selector, options)
+                assert found is not None  # a selector with a metric always reads
+                reads.append(_intern(ctx, found))
+        entry = memo[key] = (query, tuple(reads))
+    return entry[1]
+
+
+def _intern(ctx: CheckContext, read: Read) -> Read:
+    reads: dict[Read, Read] = ctx.memo.setdefault("grafana_telemetry.reads", {})
+    return reads.setdefault(read, read)
 
 
 def _problems(ctx: CheckContext, labels: bool) -> Iterator[Finding]:
     analysis = _analysis(ctx)
-    groups = analysis.groups(labels=labels)
-    found: dict[tuple[object, ...], _Problem] = {}
-    seen: set[tuple[str, str, Read, Span]] = set()
-    for doc in ctx.dashboards if groups else ():
-        for usage in _usages(doc):
-            if (usage.dashboard, usage.panel, usage.read, usage.span) in seen:
-                continue
-            seen.add((usage.dashboard, usage.panel, usage.read, usage.span))
-            metric = METRIC_OF_SERIES[usage.read.metric]
-            pinned = _pins(usage.read)
-            for members in groups:
-                by_side = analysis.states[members[0]]
-                for view in usage.read.views:
-                    view_sides = _sides(view)
-                    # Which sides a scope's series reach depends on the scope only when the
-                    # query pins a workload or namespace literally; split the group by that.
-                    parts: dict[tuple[Side, ...], list[Scope]] = {}
-                    if pinned:
-                        passing = {
-                            side: list(analysis.reading(members, side, usage.read))
-                            for side in view_sides
-                        }
-                        sides_of: dict[Scope, list[Side]] = {}
-                        for side in view_sides:
-                            for scope in passing[side]:
-                                sides_of.setdefault(scope, []).append(side)
-                        for scope, reached in sides_of.items():
-                            parts.setdefault(tuple(reached), []).append(scope)
-                    else:
-                        parts[tuple(view_sides)] = members
-                    for sides, scopes in parts.items():
-                        if not sides or not _flagged(labels, usage.read, by_side, metric, sides):
-                            continue
-                        # Flagged: each scope reports the override that caused it.
-                        for scope in scopes:
-                            states = [analysis.states[scope][s][metric] for s in sides]
-                            if labels:
-                                _label_problems(found, usage, [scope], states)
-                            else:
-                                _metric_problem(found, usage, [scope], states)
+    found: dict[tuple[str, Span, _HitKey], _Problem] = {}
+    for usage in analysis.usages if analysis.groups(labels=labels) else ():
+        for key, hit in analysis.hits(usage.read, labels=labels).items():
+            span = analysis.span(usage)
+            at = (usage.dashboard, span, key)
+            problem = found.get(at)
+            if problem is None:
+                problem = _Problem(usage.dashboard, hit.message_head, span, hit.related)
+                found[at] = problem
+            problem.panels[usage.panel] = None
+            problem.scopes.update(hit.scopes)
     for problem in found.values():
         yield Finding(
             f"{problem.dashboard}: {_listing(list(problem.panels))} "
@@ -352,54 +451,46 @@ def _sides(view: Sequence[str]) -> list[Side]:
 
 
 def _metric_problem(
-    found: dict[tuple[object, ...], _Problem],
-    usage: Usage,
-    scopes: Sequence[Scope],
-    states: list[MetricState],
+    hits: dict[_HitKey, _Hit], read: Read, scope: Scope, states: list[MetricState]
 ) -> None:
     if any(state.enabled for state in states):
         return
     causes = [s.enabled_by for s in states if s.enabled_by]
     related = tuple(dict.fromkeys(c.span for c in causes))
     sides = " and ".join(_SIDE_WORDS[s.mode] for s in states)
-    key = ("metric", usage.dashboard, usage.span, usage.read.metric, sides, related)
-    head = f"read{{s}} {usage.read.metric} ({sides}), which {_by(causes)} disables"
-    _add(found, key, head, usage, scopes, related)
+    key = ("metric", read.metric, sides, related)
+    head = f"read{{s}} {read.metric} ({sides}), which {_by(causes)} disables"
+    _add(hits, key, head, scope, related)
 
 
 def _label_problems(
-    found: dict[tuple[object, ...], _Problem],
-    usage: Usage,
-    scopes: Sequence[Scope],
-    states: list[MetricState],
+    hits: dict[_HitKey, _Hit], read: Read, scope: Scope, states: list[MetricState]
 ) -> None:
     for state in states:
         if not state.enabled or not state.removed_labels:
             continue
-        for label in sorted(usage.read.labels & state.removed_labels):
+        for label in sorted(read.labels & state.removed_labels):
             cause = state.label_causes.get(label)
             related = (cause.span,) if cause else ()
-            key: tuple[object, ...] = ("label", usage.dashboard, usage.span, usage.read.metric)
-            key += (label, state.mode, related)
+            key = ("label", read.metric, label, state.mode, related)
             head = (
-                f"need{{s}} label {label} on {usage.read.metric} ({_SIDE_WORDS[state.mode]}), "
+                f"need{{s}} label {label} on {read.metric} ({_SIDE_WORDS[state.mode]}), "
                 f"which {_by([cause] if cause else [])} removes"
             )
-            _add(found, key, head, usage, scopes, related)
+            _add(hits, key, head, scope, related)
 
 
 def _add(
-    found: dict[tuple[object, ...], _Problem],
-    key: tuple[object, ...],
+    hits: dict[_HitKey, _Hit],
+    key: _HitKey,
     head: str,
-    usage: Usage,
-    scopes: Sequence[Scope],
+    scope: Scope,
     related: tuple[Span, ...],
 ) -> None:
-    problem = found.setdefault(key, _Problem(usage.dashboard, head, usage.span, related))
-    problem.panels[usage.panel] = None
-    for scope in scopes:
-        problem.scopes[scope.label] = None
+    hit = hits.get(key)
+    if hit is None:
+        hit = hits[key] = _Hit(head, related)
+    hit.scopes[scope.label] = None
 
 
 def _by(causes: Sequence[Cause]) -> str:
