@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from meshgen import api, yamlio
+from meshgen import api, yaml_ruamel, yamlio
 
 ROOT = Path(__file__).parent.parent
 
@@ -23,7 +23,7 @@ ROOT = Path(__file__).parent.parent
 def ruamel_text(data: Any) -> str:
     """What ruamel's emitter alone writes (no direct writer, no spliced blocks)."""
     stream = io.StringIO()
-    yamlio._writer().dump(data, stream)
+    yaml_ruamel._writer().dump(data, stream)
     return stream.getvalue()
 
 
@@ -31,8 +31,8 @@ def assert_same_as_ruamel(data: Any) -> str | None:
     fast = yamlio._fast_dump(data)
     if fast is not None:
         assert fast == ruamel_text(data)
-        assert fast == yamlio._ruamel_dump(data)
-    assert yamlio.dump(data) == yamlio._ruamel_dump(data)
+        assert fast == yaml_ruamel.dump(data)
+    assert yamlio.dump(data) == yaml_ruamel.dump(data)
     return fast
 
 
@@ -248,7 +248,7 @@ direct_one_line = weighted(
     (6, one_line.filter(str.isprintable)),
     (1, st.builds(lambda n, end: "ab " * n + end, st.integers(0, 1130), st.sampled_from("z '"))),
 )
-# Long blocks (`yamlio.LONG_BLOCK`) are also spliced into ruamel's text on the ruamel path.
+# Long blocks (`yaml_ruamel.LONG_BLOCK`) are also spliced into ruamel's text on the ruamel path.
 long_literal_blocks = literal_blocks(5).map(lambda block: "ab " * 700 + "z\n" + block)
 direct_strings = weighted((6, direct_one_line), (3, literal_blocks(0)), (1, long_literal_blocks))
 direct_keys = weighted(
@@ -348,7 +348,7 @@ def test_hostile_data_matches_ruamel(data: Any) -> None:
 def count_paths(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """Count the documents `dump` writes directly and those it hands to ruamel."""
     counts = {"direct": 0, "ruamel": 0}
-    fast, slow = yamlio._fast_dump, yamlio._ruamel_dump
+    fast, slow = yamlio._fast_dump, yaml_ruamel.dump
 
     def direct(data: Any) -> str | None:
         counts["direct"] += 1
@@ -359,7 +359,7 @@ def count_paths(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
         return slow(data)
 
     monkeypatch.setattr(yamlio, "_fast_dump", direct)
-    monkeypatch.setattr(yamlio, "_ruamel_dump", fallback)
+    monkeypatch.setattr(yaml_ruamel, "dump", fallback)
     return counts
 
 

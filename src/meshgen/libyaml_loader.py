@@ -17,6 +17,7 @@ import re
 from typing import Any
 
 from meshgen.source import KeyPath, SourceMap, Span
+from meshgen.yamlio import YAML12_NON_STRING
 
 #: Resolution marker for untagged nodes; any other tag was written explicitly.
 _IMPLICIT = "meshgen:implicit"
@@ -32,20 +33,8 @@ _NULL = frozenset({"", "~", "null", "Null", "NULL"})
 # A plain scalar starting with one of these may be a number, date, special float, merge
 # key or value key under ruamel's YAML 1.2 resolver...
 _NUMERIC_START = frozenset("0123456789+-.=<")
-# ...when it matches one of that resolver's patterns (ruamel.yaml.resolver, version 1.2).
-# A match other than the simple forms above declines; no match is a string (`1.30.3`).
-_NOT_A_STRING = re.compile(
-    r"""[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
-    |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
-    |[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?
-    |[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)
-    |[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?[0-9_]+|[-+]?0x[0-9a-fA-F_]+
-    |[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]
-    |[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9]
-     (?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?
-    |<<|=""",
-    re.X,
-)
+# ...when ruamel's YAML 1.2 resolver reads it as another type (`yamlio.YAML12_NON_STRING`).
+# Such a match other than the simple forms above declines; no match is a string (`1.30.3`).
 #: Integers go-yaml reads as integers (int64 or uint64); the ruamel path refuses others.
 _INT_RANGE = (-(2**63), 2**64 - 1)
 
@@ -193,7 +182,7 @@ def _scalar(node: Any) -> Any:
             return number
         if _FLOAT.fullmatch(value) and len(value) <= 32:
             return float(value)
-        if _NOT_A_STRING.fullmatch(value):
+        if YAML12_NON_STRING.fullmatch(value):
             raise _Decline
         return value
     if value in _TRUE:

@@ -144,6 +144,8 @@ def parse_yaml(text: str, shown: str) -> tuple[Any, Diagnostic | None]:
     from ruamel.yaml.constructor import DuplicateKeyError
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+    from meshgen.yaml_ruamel import RefusedYAMLError
+
     try:
         return yamlio.load_roundtrip(text), None
     except DuplicateKeyError as exc:
@@ -151,7 +153,7 @@ def parse_yaml(text: str, shown: str) -> tuple[Any, Diagnostic | None]:
         key = _problem_key(str(exc.problem))
         span = Span(shown, mark.line + 1, mark.column + 1) if mark else Span(shown)
         return None, diagnostic("C003", f"duplicate key {key}", span)
-    except yamlio.RefusedYAMLError as exc:
+    except RefusedYAMLError as exc:
         mark = exc.problem_mark
         span = Span(shown, mark.line + 1, mark.column + 1) if mark else Span(shown)
         return None, diagnostic("C002", str(exc.problem), span)
