@@ -68,7 +68,13 @@ class Cause:
     telemetry: str
     #: Key path under its `spec`, e.g. `("metrics", 0, "overrides", 1, "disabled")`.
     path: KeyPath
-    span: Span
+    #: Where a spec path was written; asked only when a cause is reported (most never are).
+    locate: Callable[[KeyPath], Span] = field(compare=False, repr=False)
+
+    @property
+    def span(self) -> Span:
+        """Where in the config (or linted file) this part of the Telemetry was written."""
+        return self.locate(self.path)
 
     def __str__(self) -> str:
         return f"Telemetry {self.telemetry} at {self.span}"
@@ -292,7 +298,7 @@ def _selected(override: MetricsOverride) -> tuple[str, ...]:
 
 
 def _cause(doc: TelemetryDoc, path: KeyPath) -> Cause:
-    return Cause(f"{doc.namespace}/{doc.name}", path, doc.locate(path))
+    return Cause(f"{doc.namespace}/{doc.name}", path, doc.locate)
 
 
 def _selector(spec: TelemetrySpec) -> dict[str, str]:
