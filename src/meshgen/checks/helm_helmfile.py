@@ -141,9 +141,14 @@ def needs_cycle(ctx: CheckContext) -> Iterator[Finding]:
         for rel in rels:
             by_id.setdefault(rel.id, []).append(rel)
         reported: set[frozenset[str]] = set()
+        component = _components(by_id)
         for rel in rels:
             for j, need in enumerate(rel.needs):
                 target = rel.resolve(need)
+                # Only an edge inside one strongly connected component can close a cycle:
+                # an acyclic state needs no path search at all (it was one per edge).
+                if target not in component or component[target] != component[rel.id]:
+                    continue
                 path = _path_back(by_id, target, rel.id)
                 if path is None:
                     continue
@@ -157,6 +162,49 @@ def needs_cycle(ctx: CheckContext) -> Iterator[Finding]:
                     span=_need_span(ctx, state, rel, j),
                     related=_origin(ctx, rel),
                 )
+
+
+def _components(by_id: dict[str, list[Release]]) -> dict[str, int]:
+    """Strongly connected component of every release id (Tarjan's algorithm, iterative)."""
+    edges = {
+        rid: [t for rel in rels for need in rel.needs if (t := rel.resolve(need)) in by_id]
+        for rid, rels in by_id.items()
+    }
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    component: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    for root in edges:
+        if root in index:
+            continue
+        work: list[tuple[str, int]] = [(root, 0)]
+        while work:
+            node, position = work.pop()
+            if position == 0:
+                index[node] = low[node] = len(index)
+                stack.append(node)
+                on_stack.add(node)
+            targets = edges[node]
+            if position < len(targets):
+                work.append((node, position + 1))
+                target = targets[position]
+                if target not in index:
+                    work.append((target, 0))
+                elif target in on_stack:
+                    low[node] = min(low[node], index[target])
+                continue
+            if low[node] == index[node]:
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component[member] = index[node]
+                    if member == node:
+                        break
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+    return component
 
 
 def _path_back(by_id: dict[str, list[Release]], start: str, goal: str) -> list[str] | None:
@@ -198,8 +246,11 @@ def local_chart_missing(ctx: CheckContext) -> Iterator[Finding]:
         path = base / svc.chart
         at = ("services", i, "chart")
         if not path.exists():
-            yield Finding(f"local chart {svc.chart!r} of service {svc.name!r} does not exist "
-                          f"(looked in {path.as_posix()})", at=at)
+            yield Finding(
+                f"local chart {svc.chart!r} of service {svc.name!r} does not exist "
+                f"(looked in {path.as_posix()})",
+                at=at,
+            )
         elif path.is_dir() and not (path / "Chart.yaml").is_file():
             yield Finding(
                 f"local chart {svc.chart!r} of service {svc.name!r} has no Chart.yaml; helmfile "
@@ -207,8 +258,11 @@ def local_chart_missing(ctx: CheckContext) -> Iterator[Finding]:
                 at=at,
             )
         elif path.is_file() and not path.name.endswith((".tgz", ".tar.gz")):
-            yield Finding(f"local chart {svc.chart!r} of service {svc.name!r} is a file, not a "
-                          "chart folder or packaged .tgz", at=at)
+            yield Finding(
+                f"local chart {svc.chart!r} of service {svc.name!r} is a file, not a "
+                "chart folder or packaged .tgz",
+                at=at,
+            )
 
 
 CHECKS = (undefined_needs_target, needs_cycle, local_chart_missing)
