@@ -168,7 +168,7 @@ class Selector:
             return (frozenset(REPORTERS),)
         variables = sorted({v for m in matchers for v in m.variables})
         if not variables:
-            return (frozenset(r for r in REPORTERS if all(m.matches(r) for m in matchers)),)
+            return _literal_views(matchers)
         views: list[frozenset[str]] = []
         for choice in _choices(variables, options or {}):
             view = frozenset(r for r in REPORTERS if all(m.matches(r, choice) for m in matchers))
@@ -364,15 +364,68 @@ def _analyze(
     """
     shape, literals = _template(text)
     if literals:
-        filled = _fill(_analyze_shape(shape, kind, requested_label), original, literals)
-        if filled is not None:
-            return filled
+        found = _analyze_shape(shape, kind, requested_label, len(literals))
+        if found is not None:
+            return found.fill(original, literals)
     return _analyze_text(text, kind, original, requested_label=requested_label)
 
 
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """A query analysed with markers for its literal matcher values, and where they are."""
+
+    query: Query
+    #: Per selector: (matcher index, literal index) of each marker among its matchers.
+    slots: tuple[tuple[tuple[int, int], ...], ...]
+
+    def fill(self, original: str, literals: Sequence[str]) -> Query:
+        """The analysis of `original`: this one with each marker back to its value."""
+        selectors = []
+        for selector, slots in zip(self.query.selectors, self.slots, strict=True):
+            if slots:
+                matchers = list(selector.matchers)
+                for index, slot in slots:
+                    marker = matchers[index]
+                    matchers[index] = _matcher(marker.name, marker.op, literals[slot])
+                selector = Selector(selector.metric, tuple(matchers), selector.context_labels)
+            selectors.append(selector)
+        query = self.query
+        return Query(original, query.kind, tuple(selectors), query.groupings, query.requested_label)
+
+
+@lru_cache(maxsize=_MEMO_SIZE)
+def _matcher(name: str, op: MatchOp, value: str) -> LabelMatcher:
+    """One object per distinct matcher: generated dashboards repeat theirs in every query."""
+    return LabelMatcher(name, op, value)
+
+
 @lru_cache(maxsize=4096)
-def _analyze_shape(shape: str, kind: QueryKind, requested_label: str | None) -> Query:
-    return _analyze_text(shape, kind, shape, requested_label=requested_label)
+def _analyze_shape(
+    shape: str, kind: QueryKind, requested_label: str | None, count: int
+) -> _Shape | None:
+    """Analyse a `_template` shape with `count` markers; None if it has no use.
+
+    That is when it does not parse, or when a marker did not come back exactly once as a
+    whole matcher value: then the text was not read as `_template` assumed.
+    """
+    query = _analyze_text(shape, kind, shape, requested_label=requested_label)
+    if query.error is not None:
+        return None
+    found: set[int] = set()
+    slots = []
+    for selector in query.selectors:
+        here = []
+        for index, matcher in enumerate(selector.matchers):
+            slot = _literal_slot(matcher, count)
+            if slot is not None:
+                if slot in found:
+                    return None
+                found.add(slot)
+                here.append((index, slot))
+        slots.append(tuple(here))
+    if len(found) != count:
+        return None
+    return _Shape(query, tuple(slots))
 
 
 def _template(text: str) -> tuple[str, tuple[str, ...]]:
@@ -381,8 +434,8 @@ def _template(text: str) -> tuple[str, tuple[str, ...]]:
     Only a double-quoted value of letters, digits and `_.:/-` after `label op` inside a
     selector is replaced: the parser accepts such a value, and the marker, alike (a valid
     regex, never empty, never matching the empty string), so the two texts parse the same
-    but for that value. Strings and comments are skipped whole; `_fill` checks that every
-    marker came back as a whole matcher value, and otherwise `text` is analysed as it is.
+    but for that value. Strings and comments are skipped whole; `_analyze_shape` checks
+    that every marker came back as a whole matcher value, else `text` is analysed as it is.
     """
     if '"' not in text or _LITERAL_MARK in text:
         return text, ()
@@ -397,27 +450,6 @@ def _template(text: str) -> tuple[str, tuple[str, ...]]:
 
     shape = _LITERAL_TOKENS.sub(replace, text)
     return shape, tuple(literals)
-
-
-def _fill(shape: Query, original: str, literals: Sequence[str]) -> Query | None:
-    """The query `shape` stands for, with `literals` back; None if a marker went astray."""
-    if shape.error is not None:
-        return None
-    found: set[int] = set()
-    selectors = []
-    for selector in shape.selectors:
-        matchers = list(selector.matchers)
-        for index, matcher in enumerate(matchers):
-            slot = _literal_slot(matcher, len(literals))
-            if slot is not None:
-                if slot in found:
-                    return None
-                found.add(slot)
-                matchers[index] = LabelMatcher(matcher.name, matcher.op, literals[slot])
-        selectors.append(Selector(selector.metric, tuple(matchers), selector.context_labels))
-    if len(found) != len(literals):
-        return None
-    return Query(original, shape.kind, tuple(selectors), shape.groupings, shape.requested_label)
 
 
 def _literal_slot(matcher: LabelMatcher, count: int) -> int | None:
@@ -557,6 +589,12 @@ class _Walker:
 
 def _op(op: Any) -> MatchOp:
     return _OP_OF_INT[int(op)]
+
+
+@lru_cache(maxsize=1024)
+def _literal_views(matchers: tuple[LabelMatcher, ...]) -> tuple[frozenset[str], ...]:
+    """`Selector.reporter_views` for `reporter` matchers without variables."""
+    return (frozenset(r for r in REPORTERS if all(m.matches(r) for m in matchers)),)
 
 
 @lru_cache(maxsize=4096)

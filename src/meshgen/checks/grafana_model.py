@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from meshgen.checks.context import CheckContext, DashboardDoc
@@ -132,9 +133,14 @@ def read_of(selector: Selector, options: Mapping[str, Sequence[str]]) -> Read | 
     """A selector as a `Read`: its metric, labels, reporter views and literal scope matchers."""
     if not selector.metric:
         return None
-    views = tuple(tuple(sorted(v)) for v in selector.reporter_views(options))
+    views = _sorted_views(selector.reporter_views(options))
     where = tuple(m for m in selector.matchers if m.name in SCOPE_LABELS and not m.variables)
     return Read(selector.metric, selector.labels_read, views, where)
+
+
+@lru_cache(maxsize=256)
+def _sorted_views(views: tuple[frozenset[str], ...]) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(sorted(v)) for v in views)
 
 
 def _read_order(item: tuple[tuple[Any, ...], set[str]]) -> tuple[str, str, str]:

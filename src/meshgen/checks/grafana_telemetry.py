@@ -388,20 +388,22 @@ def _reads_of(
     Remembered per query object (equal expressions share one, see `promql.analyze`) and
     choices, and interned, so that equal reads are one object for the rest of the run.
     """
-    memo: dict[tuple[int, object], tuple[Query, tuple[Read, ...]]]
+    memo: dict[object, dict[int, tuple[Read, ...]]]
     memo = ctx.memo.setdefault("grafana_telemetry.reads_of", {})
-    key = (id(query), choices)
-    entry = memo.get(key)
-    if entry is None or entry[0] is not query:
+    by_query = memo.setdefault(choices, {})
+    reads = by_query.get(id(query))
+    if reads is None:
         options = dict(choices)
-        reads = []
+        found = []
         for selector in query.selectors:
             if selector.metric in METRIC_OF_SERIES:
-                found = read_of(selector, options)
-                assert found is not None  # a selector with a metric always reads
-                reads.append(_intern(ctx, found))
-        entry = memo[key] = (query, tuple(reads))
-    return entry[1]
+                read = read_of(selector, options)
+                assert read is not None  # a selector with a metric always reads
+                found.append(_intern(ctx, read))
+        reads = by_query[id(query)] = tuple(found)
+        # Keep the query, so that its id names it for the whole run.
+        ctx.memo.setdefault("grafana_telemetry.queries", []).append(query)
+    return reads
 
 
 def _intern(ctx: CheckContext, read: Read) -> Read:
