@@ -130,8 +130,8 @@ def test_loader_uses_the_fast_path_unless_told_not_to(monkeypatch: pytest.Monkey
         "a: 99999999999999999999999\n",  # outside 64 bits
         "a: 'x\u2028y'\n",  # a YAML 1.1 line break
         "a: [1\n",  # syntax error
-        "a:\n" + "  " * 300 + "b: 1\n",  # deep indentation
-        "- " * 40 + "x\n",  # compact nesting
+        "- " * 70 + "x\n",  # nesting past MAX_DEPTH
+        "a: 1\n---\nb: 2\n",  # two documents
     ],
 )
 def test_fast_path_declines_what_only_ruamel_handles(text: str) -> None:

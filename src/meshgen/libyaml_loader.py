@@ -1,9 +1,9 @@
-"""The config's fast path: libyaml's C composer gives nodes with positions; we build the data.
+"""The config's fast path: libyaml's C parser gives events with positions; we build the data.
 
 ruamel's round-trip loader is pure Python and dominated `meshgen check` on large configs
-(about 7 s for a 1.25 MB file). libyaml composes the same file in a fraction of that.
-This module turns its node graph into plain data (YAML 1.2 core schema, as ruamel reads a
-config) plus a `SourceMap`, or declines: `load` returns None whenever the document holds
+(about 7 s for a 1.25 MB file); libyaml parses the same file in a fraction of that. This
+module turns libyaml's event stream into plain data (YAML 1.2 core schema, as ruamel reads
+a config) plus a `SourceMap`, or declines: `load` returns None whenever the document holds
 anything whose meaning or diagnostic it is not certain to give exactly as the ruamel path
 does (syntax errors, tags, anchors, merge keys, duplicate keys, complex keys, numbers
 outside the plain decimal forms, YAML 1.1-only line breaks, oversized documents). The
@@ -18,9 +18,6 @@ from typing import Any
 
 from meshgen.source import KeyPath, SourceMap, Span
 from meshgen.yamlio import YAML12_NON_STRING
-
-#: Resolution marker for untagged nodes; any other tag was written explicitly.
-_IMPLICIT = "meshgen:implicit"
 
 # The plain scalars this path resolves itself (YAML 1.2 core schema, as ruamel does).
 # Anything numeric-looking outside these forms (octal, hex, `1_000`, `1e3`, `.5`, `1:20`,
@@ -44,128 +41,123 @@ _INT_RANGE = (-(2**63), 2**64 - 1)
 _DIFFERENT_READING = re.compile("[\x85\u2028\u2029]|(?:^|[ \t\\[{,])!(?:[ \t\r\n]|$)", re.M)
 
 
-# libyaml's composer recurses in C per nesting level. Nesting is bounded by indentation,
-# by compact `- - -` / `? ` / `: ` runs on one line and by flow brackets (the caller refuses
-# deep brackets first); a text past these bounds is left to the ruamel path.
-_DEEP_NESTING = re.compile(r"^ {257}|(?:[-?:][ \t]+){16}", re.M)
-
-
 class _Decline(Exception):
     """This document is for the ruamel path."""
 
 
-def _loader_class() -> Any:
-    try:
-        from yaml.cyaml import CParser as parser
-    except ImportError:  # PyYAML built without libyaml: no fast path
-        return None
-
-    class _NodeLoader(parser):  # type: ignore[misc]
-        # Only composition is used: every untagged node resolves to one marker, so a node
-        # whose tag is anything else was tagged explicitly in the text.
-        def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
-            return _IMPLICIT
-
-        def descend_resolver(self, parent: Any, index: Any) -> None:
-            pass
-
-        def ascend_resolver(self) -> None:
-            pass
-
-    return _NodeLoader
-
-
-_LOADER: Any = None
-
-
 def load(text: str, shown: str, *, max_nodes: int, max_depth: int) -> tuple[Any, SourceMap] | None:
     """Plain data and positions of a one-document YAML text, or None to use the ruamel path."""
-    global _LOADER
-    if _DIFFERENT_READING.search(text) or _DEEP_NESTING.search(text):
+    if _DIFFERENT_READING.search(text):
         return None
-    if _LOADER is None:
-        _LOADER = _loader_class()
-        if _LOADER is None:
-            return None
-    import yaml
-
-    loader = _LOADER(text)
     try:
-        root = loader.get_single_node()
-    except (yaml.YAMLError, ValueError, UnicodeError):
-        return None  # the ruamel path reports it, with its wording and position
-    finally:
-        loader.dispose()
+        import yaml
+        from yaml.cyaml import CParser
+    except ImportError:  # PyYAML built without libyaml: no fast path
+        return None
+    parser = CParser(text)
     source = SourceMap(shown)
-    source.add((), value=Span(shown, 1, 1))
-    if root is None:
-        return None, source
-    builder = _Builder(shown, source, max_nodes, max_depth)
+    source.values[()] = Span(shown, 1, 1)
     try:
-        data = builder.build(root, (), 0)
-    except (_Decline, RecursionError):
-        return None
-    return data, source
+        return _Builder(parser, shown, source, max_nodes, max_depth).document(), source
+    except (_Decline, RecursionError, yaml.YAMLError, ValueError, UnicodeError):
+        return None  # the ruamel path reads it, or reports it with its wording and position
+    finally:
+        parser.dispose()
 
 
 class _Builder:
-    """Walks the node graph once, building data and recording every position."""
+    """Consumes libyaml's events once, building data and recording every position.
 
-    def __init__(self, shown: str, source: SourceMap, max_nodes: int, max_depth: int) -> None:
+    Events rather than a composed node graph: nothing but the data and the positions is
+    ever held, so memory stays near the size of the result.
+    """
+
+    def __init__(
+        self, parser: Any, shown: str, source: SourceMap, max_nodes: int, max_depth: int
+    ) -> None:
+        from yaml import events
+
+        self.next = parser.get_event
         self.shown = shown
-        self.source = source
+        self.values = source.values
+        self.keys = source.keys
         self.budget = max_nodes
         self.max_depth = max_depth
-        self.seen: set[int] = set()
+        self.scalar = events.ScalarEvent
+        self.mapping_start = events.MappingStartEvent
+        self.mapping_end = events.MappingEndEvent
+        self.sequence_start = events.SequenceStartEvent
+        self.sequence_end = events.SequenceEndEvent
+        self.document_start = events.DocumentStartEvent
+        self.stream_end = events.StreamEndEvent
 
-    def build(self, node: Any, path: KeyPath, depth: int) -> Any:
-        self.budget -= 1
-        if self.budget < 0 or depth > self.max_depth or node.tag != _IMPLICIT:
+    def document(self) -> Any:
+        """The single document's data (None for an empty stream)."""
+        self.next()  # StreamStartEvent
+        event = self.next()
+        if type(event) is self.stream_end:
+            return None
+        if type(event) is not self.document_start:
             raise _Decline
-        if id(node) in self.seen:
-            raise _Decline  # an alias: the ruamel path bounds its expansion
-        self.seen.add(id(node))
-        kind = node.id
-        if kind == "scalar":
-            return _scalar(node)
-        if kind == "sequence":
-            items = []
-            for index, item in enumerate(node.value):
-                child = (*path, index)
-                mark = item.start_mark
-                self.source.add(child, value=Span(self.shown, mark.line + 1, mark.column + 1))
-                items.append(self.build(item, child, depth + 1))
-            return items
-        if kind == "mapping":
-            return self._mapping(node, path, depth)
-        raise _Decline
+        data = self.value(self.next(), (), 0)
+        self.next()  # DocumentEndEvent
+        if type(self.next()) is not self.stream_end:
+            raise _Decline  # several documents: the ruamel path reports it
+        return data
 
-    def _mapping(self, node: Any, path: KeyPath, depth: int) -> dict[Any, Any]:
+    def value(self, event: Any, path: KeyPath, depth: int) -> Any:
+        self.budget -= 1
+        if self.budget < 0 or depth > self.max_depth:
+            raise _Decline
+        if event.anchor is not None or getattr(event, "tag", None) is not None:
+            raise _Decline  # anchors (aliases), explicit or non-specific tags
+        kind = type(event)
+        if kind is self.scalar:
+            return _scalar(event)
+        if kind is self.mapping_start:
+            return self.mapping(path, depth)
+        if kind is self.sequence_start:
+            return self.sequence(path, depth)
+        raise _Decline  # an alias
+
+    def sequence(self, path: KeyPath, depth: int) -> list[Any]:
+        items: list[Any] = []
+        shown = self.shown
+        while True:
+            event = self.next()
+            if type(event) is self.sequence_end:
+                return items
+            child = (*path, len(items))
+            mark = event.start_mark
+            self.values[child] = Span(shown, mark.line + 1, mark.column + 1)
+            items.append(self.value(event, child, depth + 1))
+
+    def mapping(self, path: KeyPath, depth: int) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            if key_node.id != "scalar" or key_node.tag != _IMPLICIT:
-                raise _Decline  # complex or tagged key
-            if not key_node.style and key_node.value == "<<":
+        shown = self.shown
+        while True:
+            key_event = self.next()
+            if type(key_event) is self.mapping_end:
+                return out
+            if type(key_event) is not self.scalar or key_event.anchor or key_event.tag:
+                raise _Decline  # complex, aliased, anchored or tagged key
+            if not key_event.style and key_event.value == "<<":
                 raise _Decline  # merge key
-            key = _scalar(key_node)
-            if key in out or id(key_node) in self.seen:
-                raise _Decline  # duplicate key (C003) or aliased key
-            self.seen.add(id(key_node))
+            key = _scalar(key_event)
+            if key in out:
+                raise _Decline  # duplicate key (C003)
             self.budget -= 1
+            value_event = self.next()
             child = (*path, str(key))
-            kmark, vmark = key_node.start_mark, value_node.start_mark
-            self.source.add(
-                child,
-                key=Span(self.shown, kmark.line + 1, kmark.column + 1),
-                value=Span(self.shown, vmark.line + 1, vmark.column + 1),
-            )
-            out[key] = self.build(value_node, child, depth + 1)
-        return out
+            kmark, vmark = key_event.start_mark, value_event.start_mark
+            self.keys[child] = Span(shown, kmark.line + 1, kmark.column + 1)
+            self.values[child] = Span(shown, vmark.line + 1, vmark.column + 1)
+            out[key] = self.value(value_event, child, depth + 1)
 
 
-def _scalar(node: Any) -> Any:
-    value: str = node.value
-    if node.style:  # libyaml marks plain scalars with an empty style
+def _scalar(event: Any) -> Any:
+    value: str = event.value
+    if event.style:  # libyaml marks plain scalars with an empty style
         return value  # quoted or block: always a string
     if not value:
         # An empty value (`key:`): ruamel places it at the next token, libyaml right after
