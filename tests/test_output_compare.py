@@ -26,9 +26,10 @@ def test_holds_agrees_with_read_text(file_text: str, text: str, chunk: int) -> N
         expected = path.read_text(encoding="utf-8", errors="replace") == text
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(output, "_CHUNK", chunk)
-            assert output._holds(path, text) is expected
-            assert output._holds(path, path.read_text(encoding="utf-8")) is True
+            assert output._holds(path, (text,)) is expected
+            assert output._holds(path, (text[:3], "", text[3:])) is expected
+            assert output._holds(path, (path.read_text(encoding="utf-8"),)) is True
 
 
 def test_holds_is_false_for_a_missing_file(tmp_path: Path) -> None:
-    assert output._holds(tmp_path / "missing.yaml", "") is False
+    assert output._holds(tmp_path / "missing.yaml", ("",)) is False

@@ -69,13 +69,13 @@ def test_a_changed_body_is_parsed_back_and_a_bad_one_refused(
     render_tree(_inputs())
     _new_run()
     parse_calls.clear()
-    real_dump = yamlio.dump
+    real_dump = yamlio.dump_parts
 
-    def broken_dump(data: Any) -> str:
+    def broken_dump(data: Any) -> list[str]:
         # An emitter bug: a string that YAML 1.1 reads as a boolean goes out unquoted.
-        return real_dump(data).replace("'false'", "false")
+        return [part.replace("'false'", "false") for part in real_dump(data)]
 
-    monkeypatch.setattr(yamlio, "dump", broken_dump)
+    monkeypatch.setattr(yamlio, "dump_parts", broken_dump)
     with pytest.raises(RenderError, match="parse back"):
         render_tree(_inputs())
     assert parse_calls, "the changed body was parsed back"

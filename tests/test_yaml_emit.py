@@ -348,9 +348,9 @@ def test_hostile_data_matches_ruamel(data: Any) -> None:
 def count_paths(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """Count the documents `dump` writes directly and those it hands to ruamel."""
     counts = {"direct": 0, "ruamel": 0}
-    fast, slow = yamlio._fast_dump, yaml_ruamel.dump
+    fast, slow = yamlio._fast_dump_parts, yaml_ruamel.dump
 
-    def direct(data: Any) -> str | None:
+    def direct(data: Any) -> list[str] | None:
         counts["direct"] += 1
         return fast(data)
 
@@ -358,7 +358,7 @@ def count_paths(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
         counts["ruamel"] += 1
         return slow(data)
 
-    monkeypatch.setattr(yamlio, "_fast_dump", direct)
+    monkeypatch.setattr(yamlio, "_fast_dump_parts", direct)
     monkeypatch.setattr(yaml_ruamel, "dump", fallback)
     return counts
 

@@ -325,8 +325,14 @@ def _configmap_dashboards(
         if _is_dashboard(board):
             shown_text = text if offset != (0, 0) else ""
             run.ctx.dashboards.append(
-                DashboardDoc(key[: -len(".json")], declared.file, board, shown_text,
-                             declared=declared, offset=offset)
+                DashboardDoc(
+                    key[: -len(".json")],
+                    declared.file,
+                    board,
+                    shown_text,
+                    declared=declared,
+                    offset=offset,
+                )
             )
             run.ctx.kinds.add("dashboards")
 
@@ -353,27 +359,54 @@ def _helmfile_state(run: _Run, data: dict[str, Any], text: str, shown: str, docs
         return False
     if docs == 1:
         files = list(run.ctx.files)
-        files.append(RenderedFile(path=shown, text=text, documents=(data,)))
+        files.append(RenderedFile(path=shown, parts=(text,), documents=(data,)))
         run.ctx.files = files
     return True
-
 
 
 #: Top-level keys that mark a values file as one chart's (typos within 0.85 similarity count).
 SIGNATURES: dict[str, frozenset[str]] = {
     "istiod": frozenset(
-        {"meshConfig", "pilot", "telemetry", "sidecarInjectorWebhook", "revision",
-         "revisionTags", "istiodRemote", "traceSampling", "taint", "gatewayClasses"}
+        {
+            "meshConfig",
+            "pilot",
+            "telemetry",
+            "sidecarInjectorWebhook",
+            "revision",
+            "revisionTags",
+            "istiodRemote",
+            "traceSampling",
+            "taint",
+            "gatewayClasses",
+        }
     ),
     "base": frozenset({"defaultRevision"}),
     "grafana": frozenset(
-        {"datasources", "dashboards", "dashboardProviders", "dashboardsConfigMaps",
-         "grafana.ini", "adminUser", "adminPassword", "admin", "sidecar", "plugins",
-         "imageRenderer"}
+        {
+            "datasources",
+            "dashboards",
+            "dashboardProviders",
+            "dashboardsConfigMaps",
+            "grafana.ini",
+            "adminUser",
+            "adminPassword",
+            "admin",
+            "sidecar",
+            "plugins",
+            "imageRenderer",
+        }
     ),
     "prometheus": frozenset(
-        {"server", "extraScrapeConfigs", "scrapeConfigs", "serverFiles", "alertmanager",
-         "kube-state-metrics", "prometheus-node-exporter", "prometheus-pushgateway"}
+        {
+            "server",
+            "extraScrapeConfigs",
+            "scrapeConfigs",
+            "serverFiles",
+            "alertmanager",
+            "kube-state-metrics",
+            "prometheus-node-exporter",
+            "prometheus-pushgateway",
+        }
     ),
 }
 
@@ -414,9 +447,7 @@ def _values(run: _Run, data: dict[str, Any], smap: SourceMap) -> bool:
     chart = values_chart(data, smap.file)
     if chart is None:
         return False
-    run.ctx.values.append(
-        ValuesDoc(chart, data, _locator(smap, (), key=True))
-    )
+    run.ctx.values.append(ValuesDoc(chart, data, _locator(smap, (), key=True)))
     run.ctx.kinds.add("values")
     return True
 

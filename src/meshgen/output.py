@@ -97,22 +97,24 @@ def _existing_generated(output_dir: Path) -> dict[str, Path]:
 _CHUNK = 1 << 20
 
 
-def _holds(path: Path, text: str) -> bool:
-    """Whether a file reads as exactly `text`, compared chunk by chunk.
+def _holds(path: Path, parts: Sequence[str]) -> bool:
+    """Whether a file reads as exactly the concatenation of `parts`, chunk by chunk.
 
     A large values file (tens of MB of dashboard JSON) is never held twice in memory.
     Read as `read_text` would (UTF-8, universal newlines).
     """
-    offset = 0
     try:
         with path.open(encoding="utf-8", errors="replace") as handle:
-            while part := handle.read(_CHUNK):
-                if not text.startswith(part, offset):
-                    return False
-                offset += len(part)
+            for part in parts:
+                offset = 0
+                while offset < len(part):
+                    chunk = handle.read(min(_CHUNK, len(part) - offset))
+                    if not chunk or not part.startswith(chunk, offset):
+                        return False
+                    offset += len(chunk)
+            return handle.read(1) == ""
     except OSError:
         return False
-    return offset == len(text)
 
 
 def plan(files: Sequence[RenderedFile], output_dir: Path) -> Plan:
@@ -128,7 +130,7 @@ def plan(files: Sequence[RenderedFile], output_dir: Path) -> Plan:
         if not target.exists():
             result.create.append(rendered)
             continue
-        if _holds(target, rendered.text):
+        if _holds(target, rendered.parts):
             result.unchanged.append(rendered)
             continue
         current = target.read_text(encoding="utf-8", errors="replace")
@@ -229,7 +231,7 @@ def write(result: Plan, output_dir: Path) -> None:
         target = staging / rendered.path
         target.parent.mkdir(parents=True, exist_ok=True)
         with target.open("w", encoding="utf-8", newline="\n") as handle:
-            handle.write(rendered.text)
+            handle.writelines(rendered.parts)
             handle.flush()
             os.fsync(handle.fileno())
     removals = staging / ".remove"

@@ -70,12 +70,17 @@ def dump(data: Any) -> str:
     parse every file back and compare it with the data, so a value written wrongly cannot
     reach the disk.
     """
-    text = _fast_dump(data)
-    if text is not None:
-        return text
+    return "".join(dump_parts(data))
+
+
+def dump_parts(data: Any) -> list[str]:
+    """`dump`'s text as a list of pieces, unjoined (a large document is not copied whole)."""
+    pieces = _fast_dump_parts(data)
+    if pieces is not None:
+        return pieces
     from meshgen import yaml_ruamel
 
-    return yaml_ruamel.dump(data)
+    return [yaml_ruamel.dump(data)]
 
 
 # The direct writer. It produces ruamel's exact text (`yaml_ruamel.dump`) for the
@@ -101,22 +106,28 @@ _FLOAT_TEXT = re.compile(r"-?[0-9]+\.[0-9]*(?:e[-+][0-9]+)?|-?\.inf|\.nan")
 
 def _fast_dump(data: Any) -> str | None:
     """`dump`'s text written directly, or None when only ruamel's emitter can be trusted."""
+    pieces = _fast_dump_parts(data)
+    return None if pieces is None else "".join(pieces)
+
+
+def _fast_dump_parts(data: Any) -> list[str] | None:
+    """`_fast_dump`'s pieces, unjoined."""
     out: list[str] = []
     try:
         if type(data) is dict:
             if not data:
-                return "{}\n"
+                return ["{}\n"]
             _write_mapping(data, 0, "", out, 0)
         elif type(data) is list or type(data) is tuple:
             if not data:
-                return "[]\n"
+                return ["[]\n"]
             # ruamel indents a top-level sequence like one under a key at column 0.
             _write_sequence(data, 4, "  - ", out, 0)
         else:
             return None
     except _Unsupported:
         return None
-    return "".join(out)
+    return out
 
 
 def _write_mapping(

@@ -14,8 +14,8 @@ from typing import Any
 from meshgen import yamlio
 from meshgen.cache import JsonCache, module_fingerprint
 from meshgen.models import MeshConfig
-from meshgen.render.environment import render_template
-from meshgen.render.files import RenderedFile, header
+from meshgen.render.environment import render_parts
+from meshgen.render.files import RenderedFile, header_for_digest
 from meshgen.source import KeyPath
 
 
@@ -57,17 +57,25 @@ def build_file(
     **context: Any,
 ) -> RenderedFile:
     """Render `template` for `documents`, prepend the header, and prove it parses back."""
-    body = render_template(template, documents=documents, **context)
-    if not body.endswith("\n"):
-        body += "\n"
+    parts = render_parts(template, documents=documents, **context)
+    if not parts or not parts[-1].endswith("\n"):
+        parts.append("\n")
     intended = [yamlio.to_plain(doc) for doc in documents]
-    key = _verification_key(body, intended)
+    body_sha256 = _sha256(parts)
+    key = _verification_key(body_sha256, intended)
     if key is None or _verified().get(key) is not True:
-        _parse_back(path, body, intended, origin)
+        _parse_back(path, "".join(parts), intended, origin)
         if key is not None:
             _verified().put(key, True)
-    text = header(inputs.config_name, body) + body
-    return RenderedFile(path=path, text=text, documents=tuple(intended), origin=origin)
+    head = header_for_digest(inputs.config_name, body_sha256)
+    return RenderedFile(path=path, parts=(head, *parts), documents=tuple(intended), origin=origin)
+
+
+def _sha256(parts: Sequence[str]) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode("utf-8"))
+    return digest.hexdigest()
 
 
 def _parse_back(path: str, body: str, intended: list[Any], origin: KeyPath) -> None:
@@ -84,14 +92,13 @@ def _parse_back(path: str, body: str, intended: list[Any], origin: KeyPath) -> N
         raise RenderError(path, "rendered text does not parse back to the intended data", origin)
 
 
-def _verification_key(body: str, intended: list[Any]) -> str | None:
+def _verification_key(body_sha256: str, intended: list[Any]) -> str | None:
     """Hashes of a body and of the data it must hold; None when the data is not JSON."""
     try:
         data = json.dumps(intended, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError):
         return None
-    digest = hashlib.sha256
-    return f"{digest(body.encode()).hexdigest()}:{digest(data.encode()).hexdigest()}"
+    return f"{body_sha256}:{hashlib.sha256(data.encode()).hexdigest()}"
 
 
 @functools.cache

@@ -14,16 +14,23 @@ CHECKSUM_PREFIX = "# meshgen:sha256="
 
 @dataclass(frozen=True, slots=True)
 class RenderedFile:
-    """A rendered file: path relative to the output folder, full text, parsed documents.
+    """A rendered file: path relative to the output folder, its text, parsed documents.
 
-    `origin` is the config key path that produced the file, so a finding in the file can
-    also point at the line of `meshgen.yaml` to change.
+    The text is kept as the `parts` it was rendered in (header, template text, YAML pieces):
+    a values file holding tens of MB of dashboard JSON never exists as one string unless
+    `text` is asked for (a diff, a lookup in a finding). `origin` is the config key path
+    that produced the file, so a finding in it can also point at the line to change.
     """
 
     path: str
-    text: str
+    parts: tuple[str, ...]
     documents: tuple[Any, ...]
     origin: KeyPath = ()
+
+    @property
+    def text(self) -> str:
+        """The whole text, joined on demand."""
+        return "".join(self.parts)
 
     @property
     def data(self) -> Any:
@@ -36,10 +43,15 @@ def checksum(body: str) -> str:
 
 def header(config_name: str, body: str) -> str:
     """The two header lines: provenance and a checksum of the body (detects hand edits)."""
+    return header_for_digest(config_name, hashlib.sha256(body.encode("utf-8")).hexdigest())
+
+
+def header_for_digest(config_name: str, body_sha256: str) -> str:
+    """`header`, given the body's SHA-256 (hex) already computed."""
     config_name = " ".join(config_name.splitlines())
     return (
         f"{HEADER_PREFIX} from {config_name}. DO NOT EDIT: change the config and run "
-        f"`meshgen render`.\n{CHECKSUM_PREFIX}{checksum(body)}\n"
+        f"`meshgen render`.\n{CHECKSUM_PREFIX}{body_sha256[:16]}\n"
     )
 
 
