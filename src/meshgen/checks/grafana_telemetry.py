@@ -109,6 +109,7 @@ class _Analysis:
         #: By (G111?, id of an interned read): the reads live as long as `usages`.
         self._hits: dict[tuple[bool, int], dict[_HitKey, _Hit]] = {}
         self._spans: dict[tuple[int, str | None], Span] = {}
+        self._flaggables: dict[tuple[int, bool], dict[str, dict[Side, frozenset[str]]]] = {}
 
     @cached_property
     def usages(self) -> list[Usage]:
@@ -127,6 +128,26 @@ class _Analysis:
                     out.append(usage)
         return out
 
+    @cached_property
+    def positions(self) -> dict[int, tuple[Read, list[int]]]:
+        """Each distinct read (by id), and where it occurs in `usages`."""
+        out: dict[int, tuple[Read, list[int]]] = {}
+        for index, usage in enumerate(self.usages):
+            out.setdefault(id(usage.read), (usage.read, []))[1].append(index)
+        return out
+
+    def flagged_usages(self, *, labels: bool) -> list[Usage]:
+        """The usages, in order, whose read adds to a G111 (`labels`) or G110 problem."""
+        if not self.groups(labels=labels):
+            return []
+        indexes = [
+            index
+            for read, where in self.positions.values()
+            if self.hits(read, labels=labels)
+            for index in where
+        ]
+        return [self.usages[index] for index in sorted(indexes)]
+
     def hits(self, read: Read, *, labels: bool) -> dict[_HitKey, _Hit]:
         """What `read` adds to G111's (`labels`) or G110's problems, wherever it sits.
 
@@ -137,6 +158,26 @@ class _Analysis:
         if key not in self._hits:
             self._hits[key] = self._judge(read, labels=labels)
         return self._hits[key]
+
+    def _flaggable(
+        self, members: list[Scope], *, labels: bool
+    ) -> dict[str, dict[Side, frozenset[str]]]:
+        """Per metric, the sides on which a read alone is flagged in a group (`_flagged`).
+
+        G110: the sides where the metric is off. G111: those where it is on without some
+        labels, with those labels (a read is flagged if it needs one of them).
+        """
+        key = (id(members), labels)
+        if key not in self._flaggables:
+            found: dict[str, dict[Side, frozenset[str]]] = {}
+            for side, metrics in self.states[members[0]].items():
+                for metric, state in metrics.items():
+                    if labels and state.enabled and state.removed_labels:
+                        found.setdefault(metric, {})[side] = state.removed_labels
+                    elif not labels and not state.enabled:
+                        found.setdefault(metric, {})[side] = frozenset()
+            self._flaggables[key] = found
+        return self._flaggables[key]
 
     def span(self, usage: Usage) -> Span:
         """Where to report a usage: its expression in the file, found when first needed."""
@@ -154,12 +195,18 @@ class _Analysis:
         metric = METRIC_OF_SERIES[read.metric]
         pinned = _pins(read)
         for members in self.groups(labels=labels):
+            flaggable = self._flaggable(members, labels=labels).get(metric)
+            if not flaggable:
+                continue
             by_side = self.states[members[0]]
             for view in read.views:
                 view_sides = _sides(view)
                 # A set of sides is flagged when all (G110) or any (G111) of its sides are
                 # flagged alone: when none is, no split of the group below can be.
-                if not any(_flagged(labels, read, by_side, metric, (s,)) for s in view_sides):
+                if not any(
+                    side in flaggable and (not labels or read.labels & flaggable[side])
+                    for side in view_sides
+                ):
                     continue
                 # Which sides a scope's series reach depends on the scope only when the
                 # query pins a workload or namespace literally; split the group by that.
@@ -414,7 +461,7 @@ def _intern(ctx: CheckContext, read: Read) -> Read:
 def _problems(ctx: CheckContext, labels: bool) -> Iterator[Finding]:
     analysis = _analysis(ctx)
     found: dict[tuple[str, Span, _HitKey], _Problem] = {}
-    for usage in analysis.usages if analysis.groups(labels=labels) else ():
+    for usage in analysis.flagged_usages(labels=labels):
         for key, hit in analysis.hits(usage.read, labels=labels).items():
             span = analysis.span(usage)
             at = (usage.dashboard, span, key)
