@@ -90,3 +90,31 @@ def test_no_cache_parses_every_time(
     render_tree(_inputs())
     assert len(parse_calls) == 2 * len(files)
     assert not fresh_cache.exists()
+
+
+@pytest.mark.parametrize(
+    ("left", "right"),
+    [
+        (1, 1.0),
+        (1, True),
+        (1, "1"),
+        ({1: "x"}, {"1": "x"}),
+        (["ab"], ["a", "b"]),
+        ({"a": "bc"}, {"ab": "c"}),
+        (None, "null"),
+        ([], {}),
+        (0.1, 0.1000000001),
+    ],
+)
+def test_the_data_fingerprint_tells_apart_what_yaml_would(left: Any, right: Any) -> None:
+    def fingerprint(value: Any) -> str | None:
+        return render_context._verification_key("body", [value])
+
+    assert fingerprint(left) != fingerprint(right)
+    assert fingerprint(left) == fingerprint(left)
+
+
+def test_non_plain_data_is_always_parsed_back() -> None:
+    import datetime
+
+    assert render_context._verification_key("body", [{"d": datetime.date(2024, 1, 1)}]) is None

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import posixpath
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,12 +92,45 @@ def _parse_back(path: str, body: str, intended: list[Any], origin: KeyPath) -> N
 
 
 def _verification_key(body_sha256: str, intended: list[Any]) -> str | None:
-    """Hashes of a body and of the data it must hold; None when the data is not JSON."""
+    """Hashes of a body and of the data it must hold; None for data of other types."""
+    digest = hashlib.sha256()
     try:
-        data = json.dumps(intended, separators=(",", ":"), allow_nan=False)
-    except (TypeError, ValueError):
+        _hash_data(intended, digest.update)
+    except TypeError:
         return None
-    return f"{body_sha256}:{hashlib.sha256(data.encode()).hexdigest()}"
+    return f"{body_sha256}:{digest.hexdigest()}"
+
+
+def _hash_data(node: Any, update: Callable[[bytes], None]) -> None:
+    """Feed a type-tagged, length-prefixed encoding of plain data to `update`.
+
+    Unambiguous (`1`, `1.0`, `True` and `"1"` differ; so do `{1: x}` and `{"1": x}`), and
+    string by string: a large document is never serialized whole.
+    """
+    kind = type(node)
+    if kind is str:
+        raw = node.encode("utf-8", "surrogatepass")
+        update(b"s%d:" % len(raw))
+        update(raw)
+    elif kind is dict:
+        update(b"{%d:" % len(node))
+        for key, value in node.items():
+            _hash_data(key, update)
+            _hash_data(value, update)
+    elif kind is list:
+        update(b"[%d:" % len(node))
+        for item in node:
+            _hash_data(item, update)
+    elif kind is bool:
+        update(b"T" if node else b"F")
+    elif kind is int:
+        update(b"i%d;" % node)
+    elif kind is float:
+        update(b"f" + float.hex(node).encode() + b";")
+    elif node is None:
+        update(b"N")
+    else:
+        raise TypeError(f"not plain data: {kind.__name__}")
 
 
 @functools.cache
