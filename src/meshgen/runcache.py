@@ -54,7 +54,8 @@ def _hash_file(path: Path, *, follow: bool = True) -> str:
             return "link:" + str(path.readlink())
         if not stat.S_ISREG(info.st_mode):
             return f"other:{stat.S_IFMT(info.st_mode)}"
-        return "file:" + hashlib.sha256(path.read_bytes()).hexdigest()
+        with path.open("rb") as handle:  # streamed: a large values file is not read whole
+            return "file:" + hashlib.file_digest(handle, "sha256").hexdigest()
     except FileNotFoundError:
         return "missing"
     except OSError as exc:

@@ -102,7 +102,7 @@ def _record(cache: Any, key: str, project: Any, code: int, out: str, err: str) -
     """Record the run unless an input changed while it ran (then the output may be stale)."""
     from meshgen.runcache import dependencies
 
-    if project.unreadable:
+    if project.unreadable or not cache.enabled:
         return
     try:
         on_disk = project.config_path.read_bytes().decode("utf-8").removeprefix("\ufeff")
