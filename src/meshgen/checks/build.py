@@ -102,11 +102,14 @@ def _add_dashboards(ctx: CheckContext, project: Project) -> None:
 
 
 def _json_object(text: str) -> dict[str, Any] | None:
+    """A dashboard's JSON, reduced to what the checks read (`grafana_model.essentials`)."""
+    from meshgen.checks.grafana_model import essentials
+
     try:
         data = json.loads(text)
     except ValueError:
         return None
-    return data if isinstance(data, dict) else None
+    return essentials(data) if isinstance(data, dict) else None
 
 
 def _add_values(ctx: CheckContext) -> None:

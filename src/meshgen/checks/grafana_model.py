@@ -64,6 +64,49 @@ def dashboard_queries(data: Mapping[str, Any]) -> Iterator[DashboardQuery]:
         yield DashboardQuery(name, query, True, analyze_variable_query(query))
 
 
+#: Keys the dashboard checks read: of a dashboard, of a panel (rows nest `panels`), of a
+#: panel target and of an annotation. Variables (`templating`) are kept whole.
+_DASHBOARD_KEYS = frozenset({"uid", "title", "panels", "templating", "annotations"})
+_PANEL_KEYS = frozenset({"title", "datasource", "targets", "panels"})
+_TARGET_KEYS = frozenset({"expr", "datasource"})
+_ANNOTATION_KEYS = frozenset({"name", "datasource"})
+
+
+def essentials(data: dict[str, Any]) -> dict[str, Any]:
+    """The part of a dashboard the checks read; the rest (layout, styling) is dropped.
+
+    A large dashboard is mostly `gridPos`, `fieldConfig` and `options`: keeping only what
+    is checked lets hundreds of dashboards sit in memory at once. Values of an unexpected
+    type are kept as they are, so the checks see exactly what they would have.
+    """
+    out = {key: value for key, value in data.items() if key in _DASHBOARD_KEYS}
+    if isinstance(out.get("panels"), list):
+        out["panels"] = [_panel(panel) for panel in out["panels"]]
+    annotations = out.get("annotations")
+    if isinstance(annotations, Mapping) and isinstance(annotations.get("list"), list):
+        out["annotations"] = {
+            "list": [_only(item, _ANNOTATION_KEYS) for item in annotations["list"]]
+        }
+    return out
+
+
+def _panel(panel: Any) -> Any:
+    if not isinstance(panel, Mapping):
+        return panel
+    out = _only(panel, _PANEL_KEYS)
+    if isinstance(out.get("targets"), list):
+        out["targets"] = [_only(target, _TARGET_KEYS) for target in out["targets"]]
+    if isinstance(out.get("panels"), list):
+        out["panels"] = [_panel(inner) for inner in out["panels"]]
+    return out
+
+
+def _only(item: Any, keys: frozenset[str]) -> Any:
+    if not isinstance(item, Mapping):
+        return item
+    return {key: value for key, value in item.items() if key in keys}
+
+
 def queries_of(ctx: CheckContext, doc: DashboardDoc) -> tuple[DashboardQuery, ...]:
     """`dashboard_queries` of a dashboard, extracted once per run and shared by the checks."""
     if doc.data is None:

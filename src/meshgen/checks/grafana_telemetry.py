@@ -31,6 +31,7 @@ from meshgen.effective import (
     Cause,
     MetricState,
     Side,
+    applicable_telemetries,
     effective_metrics_by_side,
 )
 from meshgen.knowledge.dashboards import Read, by_gnet_id
@@ -240,17 +241,28 @@ class _Analysis:
         for doc in self.ctx.telemetries:
             by_namespace.setdefault(doc.namespace, []).append(doc)
         out = {}
+        # Scopes configured by the same Telemetries share one state: every namespace
+        # without its own Telemetry, for one (thousands of objects fewer at scale).
+        shared: dict[tuple[int, ...], tuple[object, dict[Side, dict[str, MetricState]]]] = {}
         for scope in self.scopes:
             namespace = scope.namespace or root
             docs = by_namespace.get(root, []) + (
                 by_namespace.get(namespace, []) if namespace != root else []
             )
-            out[scope] = effective_metrics_by_side(
-                docs,
-                root_namespace=root,
-                namespace=namespace,
-                workload_labels=dict(scope.labels) if scope.labels is not None else None,
+            labels = dict(scope.labels) if scope.labels is not None else None
+            chosen = applicable_telemetries(
+                docs, root_namespace=root, namespace=namespace, workload_labels=labels
             )
+            key = tuple(id(doc) for doc in chosen)
+            if key not in shared:
+                # `chosen` is kept with its result, so no id in the key can be reused.
+                shared[key] = (
+                    chosen,
+                    effective_metrics_by_side(
+                        docs, root_namespace=root, namespace=namespace, workload_labels=labels
+                    ),
+                )
+            out[scope] = shared[key][1]
         return out
 
     def groups(self, *, labels: bool) -> list[list[Scope]]:

@@ -1,0 +1,52 @@
+"""`grafana_model.essentials` keeps everything the dashboard checks read."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from meshgen.checks.grafana_dashboards import _datasource_refs
+from meshgen.checks.grafana_dashboards import _variables as dashboard_variables
+from meshgen.checks.grafana_model import dashboard_queries, essentials, variable_options
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _views(data: dict[str, Any]) -> tuple[object, ...]:
+    return (
+        data.get("uid"),
+        [(q.title, q.expression, q.variable, q.query) for q in dashboard_queries(data)],
+        list(_datasource_refs(data)),
+        dashboard_variables(data),
+        variable_options(data),
+    )
+
+
+ODD: dict[str, Any] = {
+    "uid": 7,
+    "panels": [
+        "not a panel",
+        {"title": "row", "type": "row", "panels": [{"targets": ["x", {"expr": 3}]}]},
+        {"title": "t", "datasource": {"uid": "${ds}"}, "targets": {"expr": "up"}, "gridPos": {}},
+        {"datasource": "prom", "targets": [{"expr": "up", "datasource": None, "refId": "A"}]},
+    ],
+    "annotations": {"list": ["x", {"name": "a", "datasource": "loki", "enable": True}]},
+    "templating": {"list": [{"name": "ds", "type": "datasource", "query": "prometheus"}]},
+}
+
+
+def test_odd_shapes_read_alike() -> None:
+    assert _views(essentials(ODD)) == _views(ODD)
+
+
+def test_upstream_dashboards_read_alike(upstream: Path) -> None:
+    boards = sorted(upstream.rglob("*dashboard*.json"))
+    if not boards:
+        pytest.skip(f"no dashboards under {upstream}")
+    for path in boards:
+        data = json.loads(path.read_text())
+        assert _views(essentials(data)) == _views(data), path.name
+        assert len(json.dumps(essentials(data))) < len(json.dumps(data))
