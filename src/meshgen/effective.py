@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from meshgen.knowledge.istio import STANDARD_LABELS, STANDARD_METRICS, IstioMetric
 from meshgen.models import TelemetrySpec
@@ -80,7 +80,7 @@ class Cause:
         return f"Telemetry {self.telemetry} at {self.span}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MetricState:
     """One metric on one side, after every applicable Telemetry."""
 
@@ -200,7 +200,7 @@ def effective_metrics_by_side(
     }
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class _Tag:
     remove: bool
     value: str
@@ -252,36 +252,52 @@ class _Merger:
         mode = match.mode if match else None
         if mode is not None and mode != "CLIENT_AND_SERVER" and mode != self.mode:
             return
+        # One cause and one tag object per override, shared by every metric it selects.
+        disabled_by = _cause(doc, (*path, "disabled")) if override.disabled is not None else None
+        tags = {
+            label: _Tag(
+                remove=tag.effective_operation == "REMOVE",
+                value=tag.value or "",
+                cause=_cause(doc, (*path, "tagOverrides", label)),
+            )
+            for label, tag in override.tag_overrides.items()
+        }
         for name in _selected(override):
             state = self.metrics.setdefault(name, _Metric())
             if override.disabled is not None:
                 state.disabled = override.disabled
-                state.disabled_by = _cause(doc, (*path, "disabled"))
-            for label, tag in override.tag_overrides.items():
-                state.tags[label] = _Tag(
-                    remove=tag.effective_operation == "REMOVE",
-                    value=tag.value or "",
-                    cause=_cause(doc, (*path, "tagOverrides", label)),
-                )
+                state.disabled_by = disabled_by
+            state.tags.update(tags)
 
     def result(self) -> dict[str, MetricState]:
         out: dict[str, MetricState] = {}
         scoped = self.provider is None or self.provider in self.providers
+        # Metrics the same overrides reached share their label views (read-only objects):
+        # at scale, most metrics of a workload carry the same tags.
+        views: dict[tuple[tuple[str, int], ...], tuple[Any, Any, Any]] = {}
         for name, state in self.metrics.items():
-            removed = {k: t for k, t in state.tags.items() if t.remove and k in STANDARD_LABELS}
-            added = {k: t for k, t in state.tags.items() if not t.remove}
+            signature = tuple((k, id(t)) for k, t in state.tags.items())
+            if signature not in views:
+                removed = {
+                    k: t for k, t in state.tags.items() if t.remove and k in STANDARD_LABELS
+                }
+                added = {k: t for k, t in state.tags.items() if not t.remove}
+                views[signature] = (
+                    frozenset(removed),
+                    MappingProxyType({k: t.value for k, t in added.items()}),
+                    MappingProxyType({k: t.cause for k, t in {**removed, **added}.items()}),
+                )
+            removed_labels, added_labels, label_causes = views[signature]
             enabled_by = state.disabled_by if scoped else self.providers_cause
             out[name] = MetricState(
                 metric=name,
                 mode=self.mode,
                 enabled=scoped and not state.disabled,
                 providers=self.providers,
-                removed_labels=frozenset(removed),
-                added_labels=MappingProxyType({k: t.value for k, t in added.items()}),
+                removed_labels=removed_labels,
+                added_labels=added_labels,
                 enabled_by=enabled_by,
-                label_causes=MappingProxyType(
-                    {k: t.cause for k, t in {**removed, **added}.items()}
-                ),
+                label_causes=label_causes,
             )
         return out
 
