@@ -50,3 +50,24 @@ def test_upstream_dashboards_read_alike(upstream: Path) -> None:
         data = json.loads(path.read_text())
         assert _views(essentials(data)) == _views(data), path.name
         assert len(json.dumps(essentials(data))) < len(json.dumps(data))
+
+
+def test_shared_keeps_values_and_holds_repeats_once() -> None:
+    from meshgen.checks.grafana_model import shared
+
+    ds = {"type": "prometheus", "uid": "${datasource}"}
+    board = {
+        "panels": [
+            {"datasource": dict(ds), "targets": [{"expr": "up", "datasource": dict(ds)}]},
+            {"datasource": dict(ds), "flags": [1, True, 1.0, None]},
+        ]
+    }
+    other = {"datasource": {"type": "prometheus", "uid": 1}, "n": {"a": True}, "m": {"a": 1}}
+    table: dict[Any, Any] = {}
+    out, out_other = shared(board, table), shared(other, table)
+    assert out == board and out_other == other
+    assert out["panels"][0]["datasource"] is out["panels"][1]["datasource"]
+    assert out["panels"][0]["targets"][0]["datasource"] is out["panels"][0]["datasource"]
+    assert out_other["datasource"] is not out["panels"][0]["datasource"]
+    assert out_other["n"] is not out_other["m"]  # True and 1 stay apart
+    assert type(out_other["n"]["a"]) is bool and type(out_other["m"]["a"]) is int

@@ -68,6 +68,7 @@ def _add_dashboards(ctx: CheckContext, project: Project) -> None:
     if grafana is None:
         return
     files = project.inputs.dashboard_files if project.inputs else {}
+    table: dict[Any, Any] = {}
     for index, dash in enumerate(grafana.dashboards):
         declared = ctx.at(("monitoring", "grafana", "dashboards", index))
         if dash.gnet_id is not None:
@@ -82,7 +83,7 @@ def _add_dashboards(ctx: CheckContext, project: Project) -> None:
             continue
         shown = str((project.config_path.parent / dash.file).as_posix())
         ctx.dashboards.append(
-            DashboardDoc(dash.name, shown, _json_object(text), text, declared=declared)
+            DashboardDoc(dash.name, shown, _json_object(text, table), text, declared=declared)
         )
     rendered = ctx.rendered(naming.GRAFANA_VALUES)
     if rendered is None:
@@ -97,19 +98,19 @@ def _add_dashboards(ctx: CheckContext, project: Project) -> None:
         # A generated dashboard is declared by its service: point there, the line to change.
         declared = ctx.at(("services", services[name])) if name in services else Span(shown)
         ctx.dashboards.append(
-            DashboardDoc(name, shown, _json_object(text), text, declared=declared)
+            DashboardDoc(name, shown, _json_object(text, table), text, declared=declared)
         )
 
 
-def _json_object(text: str) -> dict[str, Any] | None:
-    """A dashboard's JSON, reduced to what the checks read (`grafana_model.essentials`)."""
-    from meshgen.checks.grafana_model import essentials
+def _json_object(text: str, table: dict[Any, Any]) -> dict[str, Any] | None:
+    """A dashboard's JSON, reduced to what the checks read, repeats shared through `table`."""
+    from meshgen.checks.grafana_model import essentials, shared
 
     try:
         data = json.loads(text)
     except ValueError:
         return None
-    return essentials(data) if isinstance(data, dict) else None
+    return shared(essentials(data), table) if isinstance(data, dict) else None
 
 
 def _add_values(ctx: CheckContext) -> None:

@@ -90,6 +90,28 @@ def essentials(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def shared(node: Any, table: dict[Any, Any]) -> Any:
+    """`node` with equal strings, and equal flat mappings, replaced by one object each.
+
+    Dashboards repeat themselves (the same datasource reference in every panel and target,
+    the same expressions across copies of a board): through one `table` per run, each
+    distinct value is held once. The result is read-only by convention, like all check
+    inputs.
+    """
+    if isinstance(node, str):
+        return table.setdefault(node, node)
+    if isinstance(node, list):
+        return [shared(item, table) for item in node]
+    if isinstance(node, dict):
+        out = {shared(key, table): shared(value, table) for key, value in node.items()}
+        if all(isinstance(value, str | int | float | bool | None) for value in out.values()):
+            # A flat mapping (a datasource reference, a target): one object per content.
+            signature = ("mapping", *((k, type(v), v) for k, v in out.items()))
+            return table.setdefault(signature, out)
+        return out
+    return node
+
+
 def _panel(panel: Any) -> Any:
     if not isinstance(panel, Mapping):
         return panel
