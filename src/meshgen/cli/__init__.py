@@ -57,10 +57,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code; no traceback escapes unless --debug."""
     import gc
 
-    # meshgen builds many small objects and few reference cycles: with the default
-    # thresholds the cyclic collector ran ~2000 times and took a quarter of a large check
-    # (as mypy does, collect rarely instead).
-    gc.set_threshold(200_000, 20, 20)
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or os.environ.get("MESHGEN_DEBUG") not in (None, "", "0")
-    return common.run(cli, args, debug=debug)
+    # A run builds millions of small objects and almost no reference cycles: the cyclic
+    # collector found nothing to free yet took a quarter of a large check. It is off for
+    # the run (a command is short-lived) and restored after, for callers in-process.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return common.run(cli, args, debug=debug)
+    finally:
+        if enabled:
+            gc.enable()
