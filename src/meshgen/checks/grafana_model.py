@@ -98,18 +98,34 @@ def shared(node: Any, table: dict[Any, Any]) -> Any:
     distinct value is held once. The result is read-only by convention, like all check
     inputs.
     """
-    if isinstance(node, str):
+    kind = type(node)
+    if kind is str:
         return table.setdefault(node, node)
-    if isinstance(node, list):
+    if kind is list:
         return [shared(item, table) for item in node]
-    if isinstance(node, dict):
-        out = {shared(key, table): shared(value, table) for key, value in node.items()}
-        if all(isinstance(value, str | int | float | bool | None) for value in out.values()):
-            # A flat mapping (a datasource reference, a target): one object per content.
-            signature = ("mapping", *((k, type(v), v) for k, v in out.items()))
-            return table.setdefault(signature, out)
-        return out
-    return node
+    if kind is not dict:
+        return node
+    out = {}
+    flat = True
+    for key, value in node.items():
+        value_kind = type(value)
+        if value_kind is str:
+            value = table.setdefault(value, value)
+        elif value_kind is dict or value_kind is list:
+            value = shared(value, table)
+            flat = False
+        elif value is not None and value_kind not in _SCALARS:
+            flat = False
+        out[table.setdefault(key, key) if type(key) is str else key] = value
+    if flat:
+        # A flat mapping (a datasource reference, a target): one object per content; the
+        # types keep `1`, `1.0` and `True` apart.
+        signature = ("mapping", tuple(out.items()), tuple(map(type, out.values())))
+        return table.setdefault(signature, out)
+    return out
+
+
+_SCALARS = frozenset({int, float, bool})
 
 
 def _panel(panel: Any) -> Any:
