@@ -253,3 +253,20 @@ def test_machine_names_cpu_cores_and_python() -> None:
     info = run.machine()
     assert info["cores"] >= 1 and info["python"].count(".") == 2
     assert run.machine_line(info).startswith("Machine: ")
+
+
+def test_bump_config_changes_bytes_not_meaning(tmp_path: Path) -> None:
+    from meshgen.loader import load_text
+
+    config = tmp_path / "meshgen.yaml"
+    config.write_text("istio: {version: 1.30.3}")
+    seen = set()
+    for _ in range(3):
+        run.bump_config(config)
+        text = config.read_text()
+        seen.add(text)
+        assert load_text(text, "meshgen.yaml").config == load_text(
+            "istio: {version: 1.30.3}\n", "meshgen.yaml"
+        ).config
+    assert len(seen) == 3
+    assert config.read_text().count(run._EDIT_MARK) == 1
