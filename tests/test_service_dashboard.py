@@ -7,9 +7,13 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from meshgen import api
 from meshgen.promql import analyze, analyze_variable_query
 from meshgen.render import naming
+from meshgen.render.dashboards import dashboard_json
 from tests.conftest import INFRA_CONFIG
 
 BASE = textwrap.dedent(
@@ -125,3 +129,32 @@ def test_generated_dashboards_pass_every_dashboard_check(tmp_path: Path) -> None
     project = api.load_project(_write(tmp_path, BASE))
     diagnostics = api.validate_project(project, select=("G",))
     assert diagnostics == []
+
+
+_LEAF = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(),
+)
+_VALUE = st.recursive(
+    _LEAF,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["uid", "title", "panels", "templating"]),
+        st.one_of(_VALUE, st.lists(_VALUE, max_size=3)),
+    )
+)
+def test_dashboard_json_is_the_same_json(dashboard: dict[str, Any]) -> None:
+    text = dashboard_json(dashboard)
+    assert json.loads(text) == dashboard
+    assert text.endswith("}\n")

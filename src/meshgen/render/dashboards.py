@@ -55,9 +55,27 @@ def service_dashboards(config: MeshConfig) -> dict[str, str]:
         return {}
     by_namespace = _telemetries_by_namespace(config)
     return {
-        svc.name: json.dumps(build_dashboard(config, svc, by_namespace), indent=2) + "\n"
+        svc.name: dashboard_json(build_dashboard(config, svc, by_namespace))
         for svc in config.services
     }
+
+
+def dashboard_json(dashboard: dict[str, Any]) -> str:
+    """Dashboard JSON with one line per top-level key and per panel.
+
+    Diffs of the rendered values stay readable panel by panel, and the text is written by
+    the C JSON encoder: `indent=2` goes through Python's, which cost 0.3 s for a thousand
+    services.
+    """
+    lines = []
+    for key, value in dashboard.items():
+        name = json.dumps(key)
+        if key == "panels" and isinstance(value, list) and value:
+            panels = ",\n".join(f"    {json.dumps(panel)}" for panel in value)
+            lines.append(f"  {name}: [\n{panels}\n  ]")
+        else:
+            lines.append(f"  {name}: {json.dumps(value)}")
+    return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
 def _telemetries_by_namespace(config: MeshConfig) -> dict[str, list[_Doc]]:
