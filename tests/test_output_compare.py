@@ -33,3 +33,30 @@ def test_holds_agrees_with_read_text(file_text: str, text: str, chunk: int) -> N
 
 def test_holds_is_false_for_a_missing_file(tmp_path: Path) -> None:
     assert output._holds(tmp_path / "missing.yaml", ("",)) is False
+
+
+def test_unchanged_files_keep_their_text_on_disk_only(tmp_path: Path) -> None:
+    """After a disk check, files the tree holds are not kept in memory; text still reads."""
+    import shutil
+
+    from meshgen import api
+
+    from .conftest import INFRA_CONFIG
+
+    project_dir = tmp_path / "infra"
+    shutil.copytree(INFRA_CONFIG.parent, project_dir)
+    config = project_dir / INFRA_CONFIG.name
+    fresh = api.load_project(config)
+    texts = {f.path: f.text for f in fresh.files}
+    stale = fresh.files[0]
+    (fresh.output_dir / stale.path).write_text("# edited\n")  # type: ignore[operator]
+
+    project = api.load_project(config)
+    api.validate_project(project, disk=True)
+    assert project.plan is not None
+    released = [f for f in project.files if f.disk is not None]
+    assert {f.path for f in released} == set(texts) - {stale.path}
+    assert all(f.parts == () and f.text == texts[f.path] for f in released)
+    kept = next(f for f in project.files if f.path == stale.path)
+    assert kept.disk is None and kept.text == texts[stale.path]
+    assert [f.path for f in project.plan.update] == [stale.path]

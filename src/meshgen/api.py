@@ -146,6 +146,20 @@ def output_plan(project: Project) -> Plan:
     return plan(project.files, project.output_dir)
 
 
+def _release_unchanged(project: Project) -> None:
+    """Files the tree already holds keep their text on disk only (tens of MB at scale).
+
+    Replaced in place, in `project.files` (which the check context shares) and in the plan.
+    """
+    assert project.plan is not None and project.output_dir is not None
+    released = {
+        id(rendered): rendered.on_disk(project.output_dir / rendered.path)
+        for rendered in project.plan.unchanged
+    }
+    project.files[:] = [released.get(id(f), f) for f in project.files]
+    project.plan.unchanged[:] = [released[id(f)] for f in project.plan.unchanged]
+
+
 def validate_project(
     project: Project,
     *,
@@ -167,6 +181,7 @@ def validate_project(
     ctx = from_project(project)
     if disk and project.rendered and project.output_dir is not None:
         ctx.plan = project.plan = output_plan(project)
+        _release_unchanged(project)
         ctx.kinds.add("disk")
     chosen = select_checks(ALL_CHECKS, select=select, ignore=ignore)
     diagnostics.extend(run_checks(chosen, ctx, debug=debug))

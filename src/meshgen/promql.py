@@ -177,7 +177,7 @@ class Selector:
         return tuple(views)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Query:
     """The analysis of one dashboard expression (or the parse error that stopped it)."""
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from meshgen.source import KeyPath
@@ -26,11 +28,20 @@ class RenderedFile:
     parts: tuple[str, ...]
     documents: tuple[Any, ...]
     origin: KeyPath = ()
+    #: Set once the file on disk was found to hold exactly this text: `parts` is then
+    #: dropped (see `on_disk`) and the text is read back from there when asked for.
+    disk: Path | None = None
 
     @property
     def text(self) -> str:
-        """The whole text, joined on demand."""
+        """The whole text, joined on demand (or read from disk, see `on_disk`)."""
+        if self.disk is not None:
+            return self.disk.read_text(encoding="utf-8", errors="replace")
         return "".join(self.parts)
+
+    def on_disk(self, path: Path) -> RenderedFile:
+        """This file without its text in memory, `path` holding exactly that text."""
+        return dataclasses.replace(self, parts=(), disk=path)
 
     @property
     def data(self) -> Any:
