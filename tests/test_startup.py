@@ -69,3 +69,23 @@ def test_check_with_warm_caches_needs_neither_ruamel_nor_jsonschema(
     loaded = _modules_after(code)
     heavy = {"ruamel.yaml", "jsonschema"}
     assert not loaded & heavy, sorted(loaded & heavy)
+
+
+def test_the_executable_exits_fast_but_flushes_output_and_caches(tmp_path: Path) -> None:
+    """`console` skips heap teardown; output, exit code and cache writes must survive."""
+    import os
+    import shutil
+
+    project = tmp_path / "infra"
+    shutil.copytree(INFRA_CONFIG.parent, project)
+    env = {**os.environ, "MESHGEN_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("MESHGEN_NO_CACHE", None)
+    env.pop("MESHGEN_NO_RUN_CACHE", None)
+    command = [sys.executable, "-m", "meshgen", "check", "-c", str(project / "meshgen.yaml")]
+    first = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    assert first.returncode == 0, first.stderr
+    assert (tmp_path / "cache" / "check-runs.json").is_file()  # written by an exit handler
+    (project / "deployment" / "helmfile" / "helmfile.yaml").write_text("# stale\n")
+    second = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    assert second.returncode == 1
+    assert "D10" in second.stdout and "+++" in second.stderr

@@ -1,5 +1,5 @@
 """`python -m meshgen` entry point."""
 
-from meshgen.cli import main
+from meshgen.cli import console
 
-raise SystemExit(main())
+console()
