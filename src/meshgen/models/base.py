@@ -19,6 +19,10 @@ class Model(BaseModel):
         validate_by_name=False,
         serialize_by_alias=True,
         hide_input_in_errors=True,
+        # Validators are built when first used, not at import: a run validates only
+        # MeshConfig (its schema takes in every nested model), which saves the separate
+        # build of each of the 35 nested models.
+        defer_build=True,
     )
 
 
