@@ -89,3 +89,24 @@ def test_the_executable_exits_fast_but_flushes_output_and_caches(tmp_path: Path)
     second = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     assert second.returncode == 1
     assert "D10" in second.stdout and "+++" in second.stderr
+
+
+def test_every_command_resolves_and_check_loads_only_its_own_module(tmp_path: Path) -> None:
+    import click
+
+    from meshgen.cli import COMMAND_MODULES, cli
+
+    with click.Context(cli) as ctx:
+        for name in COMMAND_MODULES:
+            command = cli.get_command(ctx, name)
+            assert command is not None and command.name == name
+    config = tmp_path / "meshgen.yaml"
+    config.write_text("istio: {version: 1.30.3}\n")
+    loaded = _modules_after(
+        "from meshgen.cli import main\n"
+        "import contextlib, io\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
+        f"    main(['check', '-c', {str(config)!r}])"
+    )
+    others = {"render_cmds", "lint_cmd", "telemetry_cmds", "deploy_cmds"}
+    assert not {f"meshgen.cli.{m}" for m in others} & loaded

@@ -16,12 +16,52 @@ from typing import NoReturn
 import click
 
 from meshgen import __version__
-from meshgen.cli import common, deploy_cmds, lint_cmd, telemetry_cmds
-from meshgen.cli.render_cmds import init_cmd, render_cmd, schema_cmd
-from meshgen.cli.validate_cmds import check_cmd, checks_cmd, explain_cmd, validate_cmd
+from meshgen.cli import common
+
+#: Each command and where it is defined (an attribute, or a tuple of commands holding it):
+#: a command's module is imported only when that command runs (or `--help` lists them
+#: all), so `meshgen check` loads no other.
+COMMAND_MODULES: dict[str, tuple[str, str]] = {
+    "init": ("meshgen.cli.render_cmds", "init_cmd"),
+    "render": ("meshgen.cli.render_cmds", "render_cmd"),
+    "schema": ("meshgen.cli.render_cmds", "schema_cmd"),
+    "validate": ("meshgen.cli.validate_cmds", "validate_cmd"),
+    "check": ("meshgen.cli.validate_cmds", "check_cmd"),
+    "checks": ("meshgen.cli.validate_cmds", "checks_cmd"),
+    "explain": ("meshgen.cli.validate_cmds", "explain_cmd"),
+    "lint": ("meshgen.cli.lint_cmd", "lint"),
+    "telemetry": ("meshgen.cli.telemetry_cmds", "telemetry"),
+    "apply": ("meshgen.cli.deploy_cmds", "HELMFILE_COMMANDS"),
+    "diff": ("meshgen.cli.deploy_cmds", "HELMFILE_COMMANDS"),
+    "sync": ("meshgen.cli.deploy_cmds", "HELMFILE_COMMANDS"),
+    "template": ("meshgen.cli.deploy_cmds", "HELMFILE_COMMANDS"),
+    "verify": ("meshgen.cli.deploy_cmds", "verify_cmd"),
+    "traffic": ("meshgen.cli.deploy_cmds", "traffic_cmd"),
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _LazyGroup(click.Group):
+    """A group whose commands are imported from `COMMAND_MODULES` on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMAND_MODULES, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            import importlib
+
+            module, attribute = COMMAND_MODULES[cmd_name]
+            found = getattr(importlib.import_module(module), attribute)
+            if isinstance(found, tuple):
+                found = next(c for c in found if c.name == cmd_name)
+            self.add_command(found, cmd_name)
+        return self.commands.get(cmd_name)
+
+
+@click.group(
+    cls=_LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="meshgen")
 @click.option(
     "--debug", is_flag=True, envvar="MESHGEN_DEBUG", help="Show tracebacks of internal errors."
@@ -38,21 +78,6 @@ def cli(ctx: click.Context, debug: bool) -> None:
       meshgen validate --format sarif > meshgen.sarif
     """
     ctx.obj = common.Options(debug=debug)
-
-
-for command in (
-    init_cmd,
-    render_cmd,
-    schema_cmd,
-    validate_cmd,
-    check_cmd,
-    checks_cmd,
-    explain_cmd,
-    *lint_cmd.COMMANDS,
-    *telemetry_cmds.COMMANDS,
-    *deploy_cmds.COMMANDS,
-):
-    cli.add_command(command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -46,6 +46,36 @@ def to_yaml_documents(values: list[Any]) -> str:
     return yamlio.dump_all(values).rstrip("\n")
 
 
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept across runs (compiling them cost a few ms of every check).
+
+    Jinja stores them keyed by template and a checksum of its source, tagged with the Jinja
+    and Python versions. The bytecode is code: it is used only from a folder of the
+    current user's that nobody else can write to, else not at all.
+    """
+    import os
+    import stat
+
+    from meshgen.cache import cache_dir
+
+    folder = cache_dir()
+    if folder is None:
+        return None
+    folder = folder / "templates"
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        info = folder.lstat()
+    except OSError:
+        return None
+    if (
+        not stat.S_ISDIR(info.st_mode)
+        or info.st_uid != os.getuid()
+        or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    ):
+        return None
+    return jinja2.FileSystemBytecodeCache(str(folder))
+
+
 @cache
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
@@ -56,6 +86,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         # The output is YAML, not HTML: escaping would corrupt it; to_yaml serializes values.
         autoescape=False,  # noqa: S701
+        bytecode_cache=_bytecode_cache(),
     )
     env.filters["to_yaml"] = to_yaml
     env.filters["to_yaml_documents"] = to_yaml_documents
