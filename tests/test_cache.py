@@ -72,3 +72,17 @@ def test_cel_analysis_comes_back_identical_from_disk(cache_dir: Path) -> None:
     broken = cel._analyze("request.method ==")
     assert cel._from_json("request.method ==", cel._to_json(broken)) == broken
     assert cel._from_json(expr, {"attributes": "x"}) is None
+
+
+def test_a_sharded_cache_reads_only_the_shards_of_its_keys(cache_dir: Path) -> None:
+    cache = JsonCache("s", "v1", sharded=True)
+    for index in range(300):
+        cache.put(f"key-{index}", index)
+    cache.flush()
+    files = list((cache_dir / "s").glob("*.json"))
+    assert 100 < len(files) <= 256  # 300 keys over 256 prefixes
+    fresh = JsonCache("s", "v1", sharded=True)
+    assert fresh.get("key-7") == 7 and fresh.get("key-299") == 299
+    assert fresh.get("key-300") is None
+    assert len(fresh._shards) <= 3  # only the shards those keys fall in were read
+    assert JsonCache("s", "v2", sharded=True).get("key-7") is None

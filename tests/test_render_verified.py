@@ -21,7 +21,7 @@ def fresh_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
     monkeypatch.setenv("MESHGEN_CACHE_DIR", str(tmp_path))
     monkeypatch.delenv("MESHGEN_NO_CACHE", raising=False)
     render_context._verified.cache_clear()
-    yield tmp_path / "render-verified.json"
+    yield tmp_path / "render-verified"
     render_context._verified.cache_clear()
 
 

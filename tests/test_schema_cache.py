@@ -24,8 +24,14 @@ def fresh_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
     monkeypatch.setenv("MESHGEN_CACHE_DIR", str(tmp_path))
     monkeypatch.delenv("MESHGEN_NO_CACHE", raising=False)
     schemas._result_cache.cache_clear()
-    yield tmp_path / "schema-results.json"
+    yield tmp_path / "schema-results"  # a sharded cache: one file per key prefix
     schemas._result_cache.cache_clear()
+
+
+def _shard(folder: Path) -> Path:
+    """The one shard file a single cached instance lands in."""
+    (path,) = folder.glob("*.json")
+    return path
 
 
 def _new_run() -> None:
@@ -40,7 +46,7 @@ def test_a_repeated_instance_is_answered_from_the_cache(
     first = schemas.errors(schemas.TELEMETRY, BAD_TELEMETRY)
     assert first, "the instance is invalid"
     _new_run()
-    assert fresh_cache.is_file()
+    assert _shard(fresh_cache).is_file()
 
     def no_validator(name: str) -> Any:
         raise AssertionError("validated again although the result was cached")
@@ -63,11 +69,12 @@ def test_a_changed_instance_or_schema_name_is_validated_again(fresh_cache: Path)
 def test_damaged_entries_are_ignored(fresh_cache: Path) -> None:
     expected = schemas.errors(schemas.TELEMETRY, BAD_TELEMETRY)
     _new_run()
-    data = json.loads(fresh_cache.read_text())
+    shard = _shard(fresh_cache)
+    data = json.loads(shard.read_text())
     for entry in data["entries"].values():
         entry["value"] = [["not", "a", "pair"]]
-    fresh_cache.write_text(json.dumps(data))
-    fresh_cache.chmod(0o600)
+    shard.write_text(json.dumps(data))
+    shard.chmod(0o600)
     assert schemas.errors(schemas.TELEMETRY, BAD_TELEMETRY) == expected
 
 
@@ -76,9 +83,10 @@ def test_a_different_salt_empties_the_cache(
 ) -> None:
     schemas.errors(schemas.TELEMETRY, BAD_TELEMETRY)
     _new_run()
-    data = json.loads(fresh_cache.read_text())
+    shard = _shard(fresh_cache)
+    data = json.loads(shard.read_text())
     data["salt"] = "an older meshgen"
-    fresh_cache.write_text(json.dumps(data))
+    shard.write_text(json.dumps(data))
     calls: list[str] = []
     real = schemas.validator
 

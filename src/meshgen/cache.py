@@ -69,27 +69,43 @@ def digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-class JsonCache:
-    """One cache file: `{"salt": ..., "entries": {sha256: {"input": str, "value": any}}}`."""
+#: Entries one shard of a sharded cache may hold before it starts over.
+MAX_SHARD_ENTRIES = 2_000
 
-    def __init__(self, name: str, salt: str) -> None:
+
+class JsonCache:
+    """A cache file: `{"salt": ..., "entries": {sha256: {"input": str, "value": any}}}`.
+
+    `sharded` splits it into 256 files by the first two hex digits of the key's SHA-256
+    (`<name>/<xx>.json`). Caches shared by every project checked on a machine (a thousand
+    services' schema results) are sharded, so a small project reads only the few shards
+    its own keys fall in, never the whole store.
+    """
+
+    def __init__(self, name: str, salt: str, *, sharded: bool = False) -> None:
         self.name = name
         self.salt = salt
-        self._entries: dict[str, Any] | None = None
-        self._dirty = False
+        self.sharded = sharded
+        self._shards: dict[str, dict[str, Any]] = {}
+        self._dirty: set[str] = set()
+        self._registered = False
 
-    @property
-    def path(self) -> Path | None:
+    def _file(self, shard: str) -> Path | None:
         folder = cache_dir()
-        return folder / f"{self.name}.json" if folder else None
+        if folder is None:
+            return None
+        return (
+            folder / self.name / f"{shard}.json" if self.sharded else folder / f"{self.name}.json"
+        )
 
-    def _load(self) -> dict[str, Any]:
-        if self._entries is not None:
-            return self._entries
-        self._entries = {}
-        path = self.path
+    def _load(self, shard: str) -> dict[str, Any]:
+        if shard in self._shards:
+            return self._shards[shard]
+        entries: dict[str, Any] = {}
+        self._shards[shard] = entries
+        path = self._file(shard)
         if path is None:
-            return self._entries
+            return entries
         with contextlib.suppress(OSError, ValueError, UnicodeDecodeError):
             info = path.stat()
             if (
@@ -98,43 +114,53 @@ class JsonCache:
                 or info.st_mode & 0o022
                 or info.st_size > MAX_FILE_BYTES
             ):
-                return self._entries
+                return entries
             data = json.loads(path.read_text(encoding="utf-8"))
-            entries = data.get("entries") if isinstance(data, dict) else None
-            if data.get("salt") == self.salt and isinstance(entries, dict):
-                self._entries = entries
-        return self._entries
+            stored = data.get("entries") if isinstance(data, dict) else None
+            if data.get("salt") == self.salt and isinstance(stored, dict):
+                self._shards[shard] = stored
+        return self._shards[shard]
+
+    def _shard(self, key: str) -> str:
+        return key[:2] if self.sharded else ""
 
     def get(self, key_input: str) -> Any | None:
         """The value stored for `key_input`, or None."""
-        entry = self._load().get(digest(key_input))
+        key = digest(key_input)
+        entry = self._load(self._shard(key)).get(key)
         if not isinstance(entry, dict) or entry.get("input") != key_input:
             return None
         return entry.get("value")
 
     def put(self, key_input: str, value: Any) -> None:
-        if self.path is None:
+        if cache_dir() is None:
             return
-        entries = self._load()
-        if len(entries) >= MAX_ENTRIES:
+        key = digest(key_input)
+        shard = self._shard(key)
+        entries = self._load(shard)
+        if len(entries) >= (MAX_SHARD_ENTRIES if self.sharded else MAX_ENTRIES):
             entries.clear()
-        entries[digest(key_input)] = {"input": key_input, "value": value}
-        if not self._dirty:
-            self._dirty = True
+        entries[key] = {"input": key_input, "value": value}
+        self._dirty.add(shard)
+        if not self._registered:
+            self._registered = True
             atexit.register(self.flush)
 
     def flush(self) -> None:
-        """Write the file atomically (0600); failures are ignored: a cache is optional."""
-        path = self.path
-        if not self._dirty or path is None or self._entries is None:
-            return
-        self._dirty = False
+        """Write changed files atomically (0600); failures are ignored: a cache is optional."""
+        dirty, self._dirty = self._dirty, set()
+        for shard in sorted(dirty):
+            path = self._file(shard)
+            if path is not None:
+                self._write(path, self._shards[shard])
+
+    def _write(self, path: Path, entries: dict[str, Any]) -> None:
         with contextlib.suppress(OSError, TypeError, ValueError):
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{self.name}.", suffix=".tmp")
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    json.dump({"salt": self.salt, "entries": self._entries}, handle)
+                    json.dump({"salt": self.salt, "entries": entries}, handle)
                 Path(tmp).replace(path)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)

@@ -155,7 +155,7 @@ class RunCache:
     """
 
     def __init__(self) -> None:
-        self._store = JsonCache("check-runs", f"meshgen={__version__}")
+        self._store = JsonCache("check-runs", f"meshgen={__version__}", sharded=True)
         self.enabled = os.environ.get("MESHGEN_NO_RUN_CACHE", "") in ("", "0")
 
     def replay(self, key: str) -> tuple[int, str, str] | None:

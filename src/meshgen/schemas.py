@@ -162,7 +162,7 @@ def _result_cache() -> JsonCache:
         schema_files.hexdigest(),
         module_fingerprint("jsonschema", "referencing", "jsonschema_specifications"),
     ]
-    return JsonCache("schema-results", ";".join(parts))
+    return JsonCache("schema-results", ";".join(parts), sharded=True)
 
 
 def _explain(error: ValidationError) -> Iterator[SchemaError]:

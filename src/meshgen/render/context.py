@@ -151,7 +151,7 @@ def _verified() -> JsonCache:
             module_fingerprint("yaml", "_yaml", "yaml._yaml"),
         ]
     )
-    return JsonCache("render-verified", salt)
+    return JsonCache("render-verified", salt, sharded=True)
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
