@@ -76,17 +76,22 @@ def _hash_tree(root: Path) -> str:
     return "tree:" + digest.hexdigest()
 
 
-def _stat_tree(root: Path) -> Iterable[str]:
+def _stat_tree(root: Path, prefix: str = "") -> Iterable[str]:
     """Cheap fingerprint of installed code: relative path, size and mtime of each file."""
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-        for name in sorted(files):
-            path = Path(folder) / name
-            try:
-                info = path.stat()
-            except OSError:
+    try:
+        entries = sorted(os.scandir(root), key=lambda entry: entry.name)
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            if entry.is_dir():
+                if entry.name != "__pycache__":
+                    yield from _stat_tree(Path(entry.path), f"{prefix}{entry.name}/")
                 continue
-            yield f"{path.relative_to(root).as_posix()}:{info.st_size}:{info.st_mtime_ns}"
+            info = entry.stat()
+        except OSError:
+            continue
+        yield f"{prefix}{entry.name}:{info.st_size}:{info.st_mtime_ns}"
 
 
 def code_fingerprint() -> str:
