@@ -132,6 +132,7 @@ def test_loader_uses_the_fast_path_unless_told_not_to(monkeypatch: pytest.Monkey
         "a: [1\n",  # syntax error
         "- " * 70 + "x\n",  # nesting past MAX_DEPTH
         "a: 1\n---\nb: 2\n",  # two documents
+        "%YAML 1.1\n---\na: yes\n",  # a directive (ruamel reads `yes` as true here)
     ],
 )
 def test_fast_path_declines_what_only_ruamel_handles(text: str) -> None:

@@ -36,9 +36,10 @@ _NUMERIC_START = frozenset("0123456789+-.=<")
 _INT_RANGE = (-(2**63), 2**64 - 1)
 
 # Texts the two parsers could read differently: YAML 1.1 (libyaml) treats NEL and the
-# Unicode line/paragraph separators as line breaks, YAML 1.2 (ruamel) does not; and
-# libyaml resolves a node under the non-specific tag `!` as if it had none.
-_DIFFERENT_READING = re.compile("[\x85\u2028\u2029]|(?:^|[ \t\\[{,])!(?:[ \t\r\n]|$)", re.M)
+# Unicode line/paragraph separators as line breaks, YAML 1.2 (ruamel) does not; libyaml
+# resolves a node under the non-specific tag `!` as if it had none; and a `%YAML 1.1`
+# directive makes ruamel read `yes` as true (any directive line is left to ruamel).
+_DIFFERENT_READING = re.compile("[\x85\u2028\u2029]|(?:^|[ \t\\[{,])!(?:[ \t\r\n]|$)|^%", re.M)
 
 
 class _Decline(Exception):
