@@ -8,7 +8,6 @@ must have declined.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -51,13 +50,20 @@ def _assert_same(text: str) -> bool:
         return False
     slow = _ruamel(text)
     assert slow is not None, f"fast path accepted a text ruamel refuses: {text!r}"
-    assert json.dumps(fast[0], sort_keys=True, default=repr) == json.dumps(
-        slow[0], sort_keys=True, default=repr
-    )
+    assert _typed(fast[0]) == _typed(slow[0])  # `1`, `1.0` and `True` are equal in Python
     assert fast[0] == slow[0]
     assert fast[1] == slow[1]
     assert fast[2] == slow[2]
     return True
+
+
+def _typed(node: Any) -> Any:
+    """Data with every value and key paired with its type, for a type-exact comparison."""
+    if isinstance(node, dict):
+        return sorted(((_typed(k), _typed(v)) for k, v in node.items()), key=repr)
+    if isinstance(node, list):
+        return [_typed(item) for item in node]
+    return (type(node).__name__, node)
 
 
 def _corpus() -> list[tuple[str, str]]:
