@@ -17,7 +17,7 @@ import re
 from typing import Any
 
 from meshgen.source import KeyPath, SourceMap, Span
-from meshgen.yamlio import YAML12_NON_STRING
+from meshgen.yamlio import INT_RANGE, YAML12_NON_STRING
 
 # The plain scalars this path resolves itself (YAML 1.2 core schema, as ruamel does).
 # Anything numeric-looking outside these forms (octal, hex, `1_000`, `1e3`, `.5`, `1:20`,
@@ -32,8 +32,6 @@ _NULL = frozenset({"", "~", "null", "Null", "NULL"})
 _NUMERIC_START = frozenset("0123456789+-.=<")
 # ...when ruamel's YAML 1.2 resolver reads it as another type (`yamlio.YAML12_NON_STRING`).
 # Such a match other than the simple forms above declines; no match is a string (`1.30.3`).
-#: Integers go-yaml reads as integers (int64 or uint64); the ruamel path refuses others.
-_INT_RANGE = (-(2**63), 2**64 - 1)
 
 # Texts the two parsers could read differently: YAML 1.1 (libyaml) treats NEL and the
 # Unicode line/paragraph separators as line breaks, YAML 1.2 (ruamel) does not; libyaml
@@ -170,7 +168,7 @@ def _scalar(event: Any) -> Any:
             if len(value) > 21:  # past 64 bits; also int() refuses 4300+ digits
                 raise _Decline
             number = int(value)
-            if not _INT_RANGE[0] <= number <= _INT_RANGE[1]:
+            if not INT_RANGE[0] <= number <= INT_RANGE[1]:
                 raise _Decline
             return number
         if _FLOAT.fullmatch(value) and len(value) <= 32:

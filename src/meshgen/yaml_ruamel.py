@@ -23,7 +23,7 @@ from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.representer import RoundTripRepresenter, SafeRepresenter
 
-from meshgen.yamlio import _YAML11_NON_STRING, to_plain
+from meshgen.yamlio import _YAML11_NON_STRING, INT_RANGE, to_plain
 
 #: The YAML types a config may name with an explicit `!!tag`.
 _STANDARD_TAGS = frozenset(
@@ -37,10 +37,6 @@ class RefusedYAMLError(MarkedYAMLError):
 
 class NumberRangeError(RefusedYAMLError):
     """A number that cannot be carried faithfully to helm (go-yaml reads 64-bit numbers)."""
-
-
-#: Integers go-yaml reads as integers (int64 or uint64); larger ones become floats there.
-_INT_RANGE = (-(2**63), 2**64 - 1)
 
 
 def _number_error(node: Any, what: str) -> NumberRangeError:
@@ -57,7 +53,7 @@ class _RtConstructor(RoundTripConstructor):
             value = super().construct_yaml_int(node)
         except ValueError:
             raise _number_error(node, "is too large") from None
-        if not _INT_RANGE[0] <= value <= _INT_RANGE[1]:
+        if not INT_RANGE[0] <= value <= INT_RANGE[1]:
             raise _number_error(node, "is outside the 64-bit range helm reads")
         return value
 

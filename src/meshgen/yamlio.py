@@ -25,6 +25,8 @@ class TooLargeError(ValueError):
 MAX_NODES = 200_000
 #: How deep a document may nest.
 MAX_DEPTH = 64
+#: Integers go-yaml reads as integers (int64 or uint64); a config may hold no others.
+INT_RANGE = (-(2**63), 2**64 - 1)
 
 
 # Helm and helmfile read YAML 1.1 (go-yaml v2 semantics): there `yes`, `on`, `0o17`, `1:20`
