@@ -7,6 +7,7 @@ YAML structure.
 
 from __future__ import annotations
 
+import contextlib
 from contextvars import ContextVar
 from functools import cache
 from typing import Any
@@ -73,7 +74,19 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
         or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
     ):
         return None
-    return jinja2.FileSystemBytecodeCache(str(folder))
+    return _OptionalBytecodeCache(str(folder))
+
+
+class _OptionalBytecodeCache(jinja2.FileSystemBytecodeCache):
+    """A bytecode cache that is never an error: unreadable or unwritable means no cache."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().load_bytecode(bucket)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
 
 
 @cache
