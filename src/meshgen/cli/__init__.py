@@ -8,6 +8,7 @@ error (traceback only with --debug). Heavy modules are imported inside the comma
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -106,10 +107,9 @@ def console() -> NoReturn:
     first; then the process ends at once (as mypy does).
     """
     code = main()
-    try:
-        atexit._run_exitfuncs()
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except BrokenPipeError:  # `meshgen ... | head`: the reader has gone
-        pass
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        # `meshgen ... | head`: the reader may have gone (or the stream been closed).
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
     os._exit(code)
