@@ -66,7 +66,7 @@ def dump(data: Any) -> str:
     """Serialize plain data (dicts, lists, scalars) to block-style YAML text.
 
     The text is exactly what ruamel's writer (`meshgen.yaml_ruamel.dump`) produces.
-    Ordinary documents are written directly (`_fast_dump`): ruamel's emitter inspects
+    Ordinary documents are written directly (`_fast_dump_parts`): ruamel's emitter inspects
     every character in Python, which dominated rendering at scale. Anything the direct
     writer is not certain about sends the whole document through ruamel. Renderers also
     parse every file back and compare it with the data, so a value written wrongly cannot
@@ -106,14 +106,8 @@ _INDICATOR_START = frozenset("#,[]{}&*!|>'\"%@`")
 _FLOAT_TEXT = re.compile(r"-?[0-9]+\.[0-9]*(?:e[-+][0-9]+)?|-?\.inf|\.nan")
 
 
-def _fast_dump(data: Any) -> str | None:
-    """`dump`'s text written directly, or None when only ruamel's emitter can be trusted."""
-    pieces = _fast_dump_parts(data)
-    return None if pieces is None else "".join(pieces)
-
-
 def _fast_dump_parts(data: Any) -> list[str] | None:
-    """`_fast_dump`'s pieces, unjoined."""
+    """`dump`'s pieces written directly, or None when only ruamel's emitter can be trusted."""
     out: list[str] = []
     try:
         if type(data) is dict:
