@@ -162,3 +162,12 @@ def test_a_failing_template_cache_is_no_error(
         assert render_tree(_inputs())
     finally:
         environment.environment.cache_clear()
+
+
+def test_parse_back_tells_a_number_from_a_boolean() -> None:
+    """`True == 1` in Python; the proof compares types too."""
+    with pytest.raises(RenderError, match="parse back"):
+        render_context._parse_back("f.yaml", "a: 1\n", [{"a": True}], ())
+    with pytest.raises(RenderError, match="parse back"):
+        render_context._parse_back("f.yaml", "a: 1.0\n", [{"a": 1}], ())
+    render_context._parse_back("f.yaml", "a: true\nb: 1.5\n", [{"a": True, "b": 1.5}], ())

@@ -87,18 +87,30 @@ def _parse_back(path: str, body: str, intended: list[Any], origin: KeyPath) -> N
         parsed = yamlio.load_all_as_helm_reads(body)
     except Exception as exc:  # any parser error here is a template bug
         raise RenderError(path, f"rendered text is not valid YAML: {exc}", origin) from exc
-    if [doc for doc in parsed if doc is not None] != intended:
+    if not _same_data([doc for doc in parsed if doc is not None], intended):
         raise RenderError(path, "rendered text does not parse back to the intended data", origin)
+
+
+def _same_data(parsed: list[Any], intended: list[Any]) -> bool:
+    """Equal data of equal types (`==` alone takes `1`, `1.0` and `true` for one another)."""
+    try:
+        return _data_sha256(parsed) == _data_sha256(intended)
+    except TypeError:  # a value of another type (a date read back): only equal if ==
+        return parsed == intended
+
+
+def _data_sha256(data: Any) -> str:
+    digest = hashlib.sha256()
+    _hash_data(data, digest.update)
+    return digest.hexdigest()
 
 
 def _verification_key(body_sha256: str, intended: list[Any]) -> str | None:
     """Hashes of a body and of the data it must hold; None for data of other types."""
-    digest = hashlib.sha256()
     try:
-        _hash_data(intended, digest.update)
+        return f"{body_sha256}:{_data_sha256(intended)}"
     except TypeError:
         return None
-    return f"{body_sha256}:{digest.hexdigest()}"
 
 
 def _hash_data(node: Any, update: Callable[[bytes], None]) -> None:
