@@ -13,7 +13,6 @@ import io
 import math
 import re
 import secrets
-from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
@@ -217,12 +216,6 @@ def _swap_blocks(node: Any, blocks: list[str], token: str) -> Any:
     if isinstance(node, list):
         return [_swap_blocks(value, blocks, token) for value in node]
     return node
-
-
-def dump_all(documents: Sequence[Any]) -> str:
-    stream = io.StringIO()
-    _writer().dump_all(list(documents), stream)
-    return stream.getvalue()
 
 
 def load_roundtrip(text: str) -> Any:

@@ -275,13 +275,6 @@ def _float_text(value: float) -> str:
     return text
 
 
-def dump_all(documents: Sequence[Any]) -> str:
-    """Several documents as one `---`-separated stream (through ruamel)."""
-    from meshgen import yaml_ruamel
-
-    return yaml_ruamel.dump_all(documents)
-
-
 def new_roundtrip() -> Any:
     """A ruamel round-trip YAML instance (see `meshgen.yaml_ruamel.new_roundtrip`)."""
     from meshgen import yaml_ruamel

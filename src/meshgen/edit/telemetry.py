@@ -8,7 +8,7 @@ first `metrics` entry, so the config keeps one Telemetry per scope as Istio requ
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
@@ -36,21 +36,24 @@ class Scope:
         return f"{self.namespace}-metrics" if self.namespace else "mesh-default"
 
 
+C = TypeVar("C", CommentedMap, CommentedSeq)
+
+
 def _map(node: Any, key: str) -> CommentedMap:
-    if key not in node or node[key] is None:
-        node[key] = CommentedMap()
-    value = node[key]
-    if not isinstance(value, CommentedMap):
-        raise UsageError(f"`{key}` in the config is not a mapping; fix it before editing")
-    return value
+    return _child(node, key, CommentedMap, "a mapping")
 
 
 def _seq(node: Any, key: str) -> CommentedSeq:
+    return _child(node, key, CommentedSeq, "a list")
+
+
+def _child(node: Any, key: str, kind: type[C], what: str) -> C:
+    """`node[key]` of `kind`, created empty when missing or null; refused when another type."""
     if key not in node or node[key] is None:
-        node[key] = CommentedSeq()
+        node[key] = kind()
     value = node[key]
-    if not isinstance(value, CommentedSeq):
-        raise UsageError(f"`{key}` in the config is not a list; fix it before editing")
+    if not isinstance(value, kind):
+        raise UsageError(f"`{key}` in the config is not {what}; fix it before editing")
     return value
 
 

@@ -14,7 +14,7 @@ from meshgen import yamlio
 from meshgen.cache import JsonCache, module_fingerprint
 from meshgen.models import MeshConfig
 from meshgen.render.environment import render_parts
-from meshgen.render.files import RenderedFile, header_for_digest
+from meshgen.render.files import RenderedFile, header
 from meshgen.source import KeyPath
 
 
@@ -66,7 +66,7 @@ def build_file(
         _parse_back(path, "".join(parts), intended, origin)
         if key is not None:
             _verified().put(key, True)
-    head = header_for_digest(inputs.config_name, body_sha256)
+    head = header(inputs.config_name, body_sha256)
     return RenderedFile(path=path, parts=(head, *parts), documents=tuple(intended), origin=origin)
 
 

@@ -43,10 +43,6 @@ def comment(value: Any) -> str:
     return " ".join(str(value).splitlines())
 
 
-def to_yaml_documents(values: list[Any]) -> str:
-    return yamlio.dump_all(values).rstrip("\n")
-
-
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
     """Compiled templates kept across runs (compiling them cost a few ms of every check).
 
@@ -102,14 +98,8 @@ def environment() -> jinja2.Environment:
         bytecode_cache=_bytecode_cache(),
     )
     env.filters["to_yaml"] = to_yaml
-    env.filters["to_yaml_documents"] = to_yaml_documents
     env.filters["comment"] = comment
     return env
-
-
-def render_template(name: str, **context: Any) -> str:
-    """A template's whole output."""
-    return "".join(render_parts(name, **context))
 
 
 def render_parts(name: str, **context: Any) -> list[str]:

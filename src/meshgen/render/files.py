@@ -52,13 +52,11 @@ def checksum(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()[:16]
 
 
-def header(config_name: str, body: str) -> str:
-    """The two header lines: provenance and a checksum of the body (detects hand edits)."""
-    return header_for_digest(config_name, hashlib.sha256(body.encode("utf-8")).hexdigest())
+def header(config_name: str, body_sha256: str) -> str:
+    """The two header lines: provenance and a checksum of the body (detects hand edits).
 
-
-def header_for_digest(config_name: str, body_sha256: str) -> str:
-    """`header`, given the body's SHA-256 (hex) already computed."""
+    `body_sha256` is the SHA-256 (hex) of the body; `checksum` is its first 16 digits.
+    """
     config_name = " ".join(config_name.splitlines())
     return (
         f"{HEADER_PREFIX} from {config_name}. DO NOT EDIT: change the config and run "
