@@ -10,7 +10,7 @@ DOC = Path(__file__).resolve().parent.parent / "docs" / "diagnostics.md"
 
 def render() -> str:
     from meshgen.checks import ALL_CHECKS
-    from meshgen.loader import LOADER_CODES
+    from meshgen.diagnostics import LOADER_CODES
 
     lines = [
         "# meshgen diagnostics",

@@ -186,7 +186,7 @@ import time:       100 |        100 |   _io
 import time:      2000 |       5000 | pydantic
 import time:      3000 |       3000 |   pydantic.main
 import time:       500 |       9000 | meshgen.cli
-import time:      1500 |       1500 |   meshgen.promql
+import time:      1500 |       1500 |   meshgen.analysis.promql
 some other stderr line
 """
 
@@ -198,14 +198,14 @@ def test_parse_importtime_and_summary() -> None:
         "pydantic",
         "pydantic.main",
         "meshgen.cli",
-        "meshgen.promql",
+        "meshgen.analysis.promql",
     ]
     assert rows[0].depth == 1 and rows[1].depth == 0
     summary = run.import_summary(rows, top=2)
     assert summary["total_us"] == 7100
     assert summary["packages"] == [("pydantic", 5000), ("meshgen", 2000)]
     assert summary["meshgen"][0] == ("meshgen.cli", 9000, 500)
-    assert summary["meshgen_self"][0] == ("meshgen.promql", 1500)
+    assert summary["meshgen_self"][0] == ("meshgen.analysis.promql", 1500)
     text = run.format_imports(summary)
     assert "5 modules imported, 7 ms in imports" in text
 
@@ -256,7 +256,7 @@ def test_machine_names_cpu_cores_and_python() -> None:
 
 
 def test_bump_config_changes_bytes_not_meaning(tmp_path: Path) -> None:
-    from meshgen.loader import load_text
+    from meshgen.load.config import load_text
 
     config = tmp_path / "meshgen.yaml"
     config.write_text("istio: {version: 1.30.3}")
@@ -265,8 +265,9 @@ def test_bump_config_changes_bytes_not_meaning(tmp_path: Path) -> None:
         run.bump_config(config)
         text = config.read_text()
         seen.add(text)
-        assert load_text(text, "meshgen.yaml").config == load_text(
-            "istio: {version: 1.30.3}\n", "meshgen.yaml"
-        ).config
+        assert (
+            load_text(text, "meshgen.yaml").config
+            == load_text("istio: {version: 1.30.3}\n", "meshgen.yaml").config
+        )
     assert len(seen) == 3
     assert config.read_text().count(run._EDIT_MARK) == 1

@@ -63,7 +63,7 @@ def test_disabled(monkeypatch: pytest.MonkeyPatch, cache_dir: Path) -> None:
 
 
 def test_cel_analysis_comes_back_identical_from_disk(cache_dir: Path) -> None:
-    from meshgen import cel
+    from meshgen.analysis import cel
 
     expr = "request.headers['x-t'] in ['a', 'b'] ? request.headers['x-t'] : 'o'"
     fresh = cel._analyze(expr)

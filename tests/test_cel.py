@@ -1,4 +1,4 @@
-"""meshgen.cel: syntax errors, attributes read, and the bounded value sets of tag expressions."""
+"""meshgen.analysis.cel: syntax errors, attributes read, and the bounded value sets of tag expressions."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meshgen.cel import CelAnalysis, analyze, attribute_under
+from meshgen.analysis.cel import CelAnalysis, analyze, attribute_under
 
 INFRA_MODEL = (
     "request.headers['x-model'] in ['llama-3-8b', 'mistral-7b', 'qwen-2-7b']"
@@ -102,7 +102,7 @@ def test_unbounded_expressions(expression: str) -> None:
     ("expression", "attributes"),
     [
         ("request.path", ("request.path",)),
-        ("request.headers[\"x-model\"]", ("request.headers['x-model']",)),
+        ('request.headers["x-model"]', ("request.headers['x-model']",)),
         ("upstream_peer.labels['app'].value", ("upstream_peer.labels['app'].value",)),
         ("string(destination.port)", ("destination.port",)),
         ("request.url_path.startsWith('/v1/')", ("request.url_path",)),
@@ -171,10 +171,10 @@ def test_results_are_cached_per_expression() -> None:
 
 
 def test_parser_is_not_loaded_without_an_expression() -> None:
-    """Importing meshgen.cel and checking a config without expressions never loads celpy."""
+    """Importing meshgen.analysis.cel and checking a config without expressions never loads celpy."""
     script = (
         "import sys, pathlib, tempfile\n"
-        "import meshgen.cel\n"
+        "import meshgen.analysis.cel\n"
         "from meshgen import api\n"
         "d = pathlib.Path(tempfile.mkdtemp())\n"
         "(d / 'meshgen.yaml').write_text('istio: {version: 1.30.3}\\n')\n"
@@ -206,4 +206,6 @@ def test_guarded_mapping_bounds_to_the_list_plus_default(values: list[str], defa
 def test_any_text_gives_an_analysis_never_an_exception(text: str) -> None:
     result = analyze(text)
     assert isinstance(result, CelAnalysis)
-    assert result.ok or (result.error is not None and result.error.line >= 1 and result.error.col >= 1)
+    assert result.ok or (
+        result.error is not None and result.error.line >= 1 and result.error.col >= 1
+    )

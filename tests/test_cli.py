@@ -197,7 +197,9 @@ def test_internal_errors_exit_3_without_traceback(
     assert "internal error: RuntimeError: kaboom" in result.err and "Traceback" not in result.err
 
 
-def test_checks_section_regrades_and_ignores(write_config: Callable[..., Path], run_cli: Run, chdir: Path) -> None:
+def test_checks_section_regrades_and_ignores(
+    write_config: Callable[..., Path], run_cli: Run, chdir: Path
+) -> None:
     base = (
         "istio: {version: 1.30.3}\n"
         "namespaces: [{name: apps, injection: disabled}]\n"
@@ -206,7 +208,9 @@ def test_checks_section_regrades_and_ignores(write_config: Callable[..., Path], 
     path = write_config(base)
     plain = run_cli("validate", "-c", str(path))
     assert plain.code == 0 and "C105" in plain.out and "1 warning(s)" in plain.out
-    path.write_text(base + "checks:\n  - {code: C105, severity: error, reason: all apps need sidecars}\n")
+    path.write_text(
+        base + "checks:\n  - {code: C105, severity: error, reason: all apps need sidecars}\n"
+    )
     regraded = run_cli("validate", "-c", str(path))
     assert regraded.code == 1 and "1 error(s), 0 warning(s)" in regraded.out
     path.write_text(base + "checks:\n  - {code: C105, severity: ignore, reason: batch jobs}\n")

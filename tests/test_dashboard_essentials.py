@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from meshgen.checks.grafana_dashboards import _datasource_refs
-from meshgen.checks.grafana_dashboards import _variables as dashboard_variables
-from meshgen.checks.grafana_model import dashboard_queries, essentials, variable_options
+from meshgen.analysis.dashboards import dashboard_queries, essentials, variable_options
+from meshgen.checks.grafana.dashboards import _datasource_refs
+from meshgen.checks.grafana.dashboards import _variables as dashboard_variables
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,7 +53,7 @@ def test_upstream_dashboards_read_alike(upstream: Path) -> None:
 
 
 def test_shared_keeps_values_and_holds_repeats_once() -> None:
-    from meshgen.checks.grafana_model import shared
+    from meshgen.analysis.dashboards import shared
 
     ds = {"type": "prometheus", "uid": "${datasource}"}
     board = {

@@ -1,7 +1,7 @@
 """The built-in record of Istio's dashboards, verified against the real 1.30.3 JSON.
 
 `knowledge.dashboards` is what meshgen believes each grafana.com dashboard reads; here it is
-rebuilt from `../shared/upstream/istio-1.30.3/dashboards/` with `meshgen.promql` and must be
+rebuilt from `../shared/upstream/istio-1.30.3/dashboards/` with `meshgen.analysis.promql` and must be
 identical, and its Istio-metric labels must agree with reference istio-telemetry.md 5.1.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from meshgen.checks.grafana_model import dashboard_queries, panels_of
+from meshgen.analysis.dashboards import dashboard_queries, panels_of
 from meshgen.knowledge.dashboards import (
     BY_GNET_ID,
     CLIENT_SIDE,
@@ -145,7 +145,7 @@ def test_reporter_sides_per_dashboard() -> None:
 
 
 def test_upstream_dashboards_lint_clean(upstream: Path) -> None:
-    from meshgen.lint import lint_files
+    from meshgen.checks.lint import lint_files
 
     paths = [upstream / "istio-1.30.3" / "dashboards" / r.file for r in RECORDS]
     codes = {d.code for d in lint_files(paths) if d.code.startswith("G")}
@@ -153,7 +153,7 @@ def test_upstream_dashboards_lint_clean(upstream: Path) -> None:
 
 
 def test_a_broken_expression_is_reported(upstream: Path, tmp_path: Path) -> None:
-    from meshgen.lint import lint_files
+    from meshgen.checks.lint import lint_files
 
     record = BY_GNET_ID[7636]
     text = (upstream / "istio-1.30.3" / "dashboards" / record.file).read_text(encoding="utf-8")

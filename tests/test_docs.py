@@ -23,7 +23,7 @@ def test_diagnostics_doc_is_fresh() -> None:
 def test_config_schema_is_fresh_and_valid() -> None:
     from jsonschema import Draft202012Validator
 
-    from meshgen.schema import config_schema
+    from meshgen.models.json_schema import config_schema
 
     committed = json.loads((REPO / "schemas" / "meshgen.schema.json").read_text())
     assert committed == config_schema(), "run `meshgen schema -o schemas/meshgen.schema.json`"
@@ -41,8 +41,8 @@ def test_infrastructure_config_satisfies_the_schema() -> None:
 
 
 def test_every_shipped_schema_is_a_valid_schema() -> None:
+    from meshgen.checks.schemas import _draft, load_schema
     from meshgen.resources import schemas_dir
-    from meshgen.schemas import _draft, load_schema
 
     names = sorted(p.name for p in schemas_dir().glob("*.schema.json"))
     assert "telemetry.schema.json" in names

@@ -1,4 +1,4 @@
-"""meshgen.effective against Istio's Telemetry precedence rules (reference 2.3)."""
+"""meshgen.analysis.effective against Istio's Telemetry precedence rules (reference 2.3)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
-from meshgen.checks.context import TelemetryDoc
-from meshgen.effective import (
+from meshgen.analysis.effective import (
     applicable_telemetries,
     effective_metrics,
     effective_metrics_by_side,
 )
+from meshgen.load.documents import TelemetryDoc
 from meshgen.models import TelemetrySpec
 from meshgen.source import Span
 

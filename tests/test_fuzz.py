@@ -17,7 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from meshgen import api, yamlio
+from meshgen import api
+from meshgen.load import yaml_reader
+from meshgen.render import yaml_writer
 from meshgen.render.files import split_header
 from tests.conftest import INFRA_CONFIG
 from tests.strategies import configs
@@ -151,7 +153,7 @@ def assert_reparses(project: api.Project) -> None:
         generated, checksum, body = split_header(rendered.text)
         assert generated and checksum, rendered.path
         assert rendered.text.endswith("\n")
-        docs = [d for d in yamlio.load_all_safe(body) if d is not None]
+        docs = [d for d in yaml_reader.load_all_safe(body) if d is not None]
         assert docs == list(rendered.documents), rendered.path
         docs_11 = [d for d in yaml_11.load_all("%YAML 1.1\n---\n" + body) if d is not None]
         assert docs_11 == list(rendered.documents), f"{rendered.path} differs as YAML 1.1"
@@ -160,20 +162,20 @@ def assert_reparses(project: api.Project) -> None:
 @SETTINGS
 @given(mutated(INFRA_DATA))
 def test_mutated_infrastructure_config_never_crashes(data: Any) -> None:
-    check_project(yamlio.dump(data))
+    check_project(yaml_writer.dump(data))
 
 
 @settings(SETTINGS, max_examples=100)
 @given(st.data())
 def test_mutated_generated_config_never_crashes(data: st.DataObject) -> None:
     base = data.draw(configs())
-    check_project(yamlio.dump(data.draw(mutated(base))))
+    check_project(yaml_writer.dump(data.draw(mutated(base))))
 
 
 @settings(SETTINGS, max_examples=100)
 @given(configs())
 def test_generated_configs_render_and_reparse(config: dict[str, Any]) -> None:
-    project = api.load_project(INFRA_CONFIG, text=yamlio.dump(config))
+    project = api.load_project(INFRA_CONFIG, text=yaml_writer.dump(config))
     assert project.loaded.config is not None, project.diagnostics
     assert project.rendered, project.diagnostics
     assert_reparses(project)

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from meshgen import api
-from meshgen.checks import grafana_model, grafana_telemetry
+from meshgen.analysis import dashboards as grafana_model
+from meshgen.checks.grafana import telemetry as grafana_telemetry
 
 CONFIG = """\
 istio: {version: 1.30.3}

@@ -30,7 +30,9 @@ def test_facts_for_supported_versions(version: str, minor: str) -> None:
     assert facts.version == minor
 
 
-@pytest.mark.parametrize("version", ["1.31.0", "1.27.9", "2.30.0", "latest", "", None, "1", "1.30.x"])
+@pytest.mark.parametrize(
+    "version", ["1.31.0", "1.27.9", "2.30.0", "latest", "", None, "1", "1.30.x"]
+)
 def test_facts_for_unknown_versions_is_none(version: str | None) -> None:
     assert facts_for(version) is None
 
@@ -125,7 +127,10 @@ def test_fields_unavailable_per_version() -> None:
 
 def _crd_schemas(upstream: Path) -> dict[str, Any]:
     crd = YAML(typ="safe").load((upstream / "istio-1.30.3" / "telemetry-crd.yaml").read_text())
-    return {v["name"]: v["schema"]["openAPIV3Schema"]["properties"]["spec"] for v in crd["spec"]["versions"]}
+    return {
+        v["name"]: v["schema"]["openAPIV3Schema"]["properties"]["spec"]
+        for v in crd["spec"]["versions"]
+    }
 
 
 def _walk(schema: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any] | None:
@@ -144,7 +149,9 @@ def test_metric_enum_equals_the_crd(upstream: Path) -> None:
         metric = _walk(spec, ("metrics", "*", "overrides", "*", "match", "metric"))
         assert metric is not None
         assert metric["enum"] == [m.value for m in IstioMetric]
-        operation = _walk(spec, ("metrics", "*", "overrides", "*", "tagOverrides", "*", "operation"))
+        operation = _walk(
+            spec, ("metrics", "*", "overrides", "*", "tagOverrides", "*", "operation")
+        )
         assert operation is not None
         assert operation["enum"] == [o.value for o in istio.TagOperation]
         mode = _walk(spec, ("metrics", "*", "overrides", "*", "match", "mode"))

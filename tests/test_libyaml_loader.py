@@ -16,26 +16,28 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from meshgen import libyaml_loader, loader, yamlio
+from meshgen.load import config, yaml_reader, yaml_rules
+from meshgen.load import libyaml_events as libyaml_loader
+from meshgen.render import yaml_writer
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _ruamel(text: str) -> tuple[Any, dict[Any, Any], dict[Any, Any]] | None:
-    document, problem = loader.parse_yaml(text, "m.yaml")
+    document, problem = yaml_reader.parse_yaml(text, "m.yaml")
     if problem is not None:
         return None
     try:
-        data = yamlio.to_plain(document)
-    except (yamlio.TooLargeError, RecursionError):
+        data = yaml_reader.to_plain(document)
+    except (yaml_reader.TooLargeError, RecursionError):
         return None
-    source = loader.build_source_map(document, "m.yaml")
+    source = yaml_reader.build_source_map(document, "m.yaml")
     return data, source.values, source.keys
 
 
 def _fast(text: str) -> tuple[Any, dict[Any, Any], dict[Any, Any]] | None:
     found = libyaml_loader.load(
-        text, "m.yaml", max_nodes=yamlio.MAX_NODES, max_depth=yamlio.MAX_DEPTH
+        text, "m.yaml", max_nodes=yaml_rules.MAX_NODES, max_depth=yaml_rules.MAX_DEPTH
     )
     if found is None:
         return None
@@ -110,9 +112,9 @@ def test_loader_uses_the_fast_path_unless_told_not_to(monkeypatch: pytest.Monkey
         return real(*args, **kwargs)
 
     monkeypatch.setattr(libyaml_loader, "load", spy)
-    fast = loader.load_text(text, "meshgen.yaml")
+    fast = config.load_text(text, "meshgen.yaml")
     monkeypatch.setenv("MESHGEN_RUAMEL_LOADER", "1")
-    slow = loader.load_text(text, "meshgen.yaml")
+    slow = config.load_text(text, "meshgen.yaml")
     assert calls == ["fast"]
     assert fast.config == slow.config
     assert fast.source == slow.source
@@ -228,4 +230,4 @@ def test_generated_plain_scalars_read_alike(pairs: list[tuple[str, str]]) -> Non
     )
 )
 def test_meshgen_written_yaml_reads_alike(data: Any) -> None:
-    _assert_same(yamlio.dump({"root": data}))
+    _assert_same(yaml_writer.dump({"root": data}))

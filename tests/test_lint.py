@@ -1,4 +1,4 @@
-"""`meshgen lint` and `meshgen.lint`: recognition, positions, exact output and exit codes."""
+"""`meshgen lint` and `meshgen.checks.lint`: recognition, positions, exact output and exit codes."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from meshgen.lint import lint, lint_files, values_chart
+from meshgen.checks.lint import lint, lint_files, values_chart
 
 TELEMETRY = """\
 apiVersion: telemetry.istio.io/v1
@@ -81,7 +81,9 @@ def test_findings_exit_1_with_exact_text(write: Callable[[str, str], Path], run_
     )
 
 
-def test_spec_is_validated_with_the_telemetry_model(write: Callable[[str, str], Path], run_cli: Any) -> None:
+def test_spec_is_validated_with_the_telemetry_model(
+    write: Callable[[str, str], Path], run_cli: Any
+) -> None:
     write("telemetry.yaml", TELEMETRY.replace("  metrics:", "  metrcs:"))
     result = run_cli("lint", "telemetry.yaml")
     assert result.code == 1
@@ -97,7 +99,10 @@ def test_missing_and_broken_files_exit_2(write: Callable[[str, str], Path], run_
     result = run_cli("lint", "missing.yaml", "broken.yaml", "dash.json")
     assert result.code == 2
     lines = result.out.splitlines()
-    assert lines[0] == "broken.yaml:2:1: C002 YAML syntax error: expected ',' or ']', but got '<stream end>' [yaml-syntax-error]"
+    assert (
+        lines[0]
+        == "broken.yaml:2:1: C002 YAML syntax error: expected ',' or ']', but got '<stream end>' [yaml-syntax-error]"
+    )
     assert lines[1] == "dash.json:1:13: C002 invalid JSON: Expecting value [yaml-syntax-error]"
     assert lines[2] == "missing.yaml:1:1: C001 file missing.yaml does not exist [config-unreadable]"
     assert lines[3] == "3 error(s), 0 warning(s), 0 info(s)"
@@ -110,11 +115,15 @@ def test_duplicate_key_is_unreadable(write: Callable[[str, str], Path], run_cli:
     assert result.out.startswith("dup.yaml:2:1: C003 duplicate key 'meshConfig' [duplicate-key]\n")
 
 
-def test_unrecognised_file_warns_and_strict_fails(write: Callable[[str, str], Path], run_cli: Any) -> None:
+def test_unrecognised_file_warns_and_strict_fails(
+    write: Callable[[str, str], Path], run_cli: Any
+) -> None:
     write("deploy.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n")
     relaxed = run_cli("lint", "deploy.yaml")
     assert relaxed.code == 0
-    assert relaxed.out.startswith("deploy.yaml:1:1: C010 nothing meshgen lint checks in deploy.yaml")
+    assert relaxed.out.startswith(
+        "deploy.yaml:1:1: C010 nothing meshgen lint checks in deploy.yaml"
+    )
     assert run_cli("lint", "deploy.yaml", "--strict").code == 1
 
 
@@ -133,7 +142,9 @@ def test_json_and_github_formats(write: Callable[[str, str], Path], run_cli: Any
     ]
     assert out["summary"] == {"errors": 1, "warnings": 0, "infos": 0}
     github = run_cli("lint", "values.yaml", "--format", "github").out
-    assert github.startswith("::error file=values.yaml,line=2,col=3,title=H104 unknown-mesh-config-field::")
+    assert github.startswith(
+        "::error file=values.yaml,line=2,col=3,title=H104 unknown-mesh-config-field::"
+    )
     sarif = json.loads(run_cli("lint", "values.yaml", "--format", "sarif").out)
     assert sarif["runs"][0]["results"][0]["ruleId"] == "H104"
 
@@ -146,12 +157,17 @@ def test_help_has_an_example(run_cli: Any) -> None:
 
 
 def test_files_linted_together_share_one_context(write: Callable[[str, str], Path]) -> None:
-    from meshgen.lint import build_context
+    from meshgen.checks.lint import build_context
 
     write("telemetry.yaml", TELEMETRY)
     write("pods.yaml", POD)
-    write("istio-values.yaml", "meshConfig:\n  rootNamespace: mesh-root\n  extensionProviders:\n    - name: otel\n      opentelemetry: {service: x, port: 4317}\n")
-    ctx, diagnostics = build_context([Path("telemetry.yaml"), Path("pods.yaml"), Path("istio-values.yaml")])
+    write(
+        "istio-values.yaml",
+        "meshConfig:\n  rootNamespace: mesh-root\n  extensionProviders:\n    - name: otel\n      opentelemetry: {service: x, port: 4317}\n",
+    )
+    ctx, diagnostics = build_context(
+        [Path("telemetry.yaml"), Path("pods.yaml"), Path("istio-values.yaml")]
+    )
     assert diagnostics == []
     assert ctx.kinds == {"telemetry", "pods", "values"}
     assert [(t.name, t.namespace) for t in ctx.telemetries] == [("balancer", "inference")]
@@ -162,7 +178,7 @@ def test_files_linted_together_share_one_context(write: Callable[[str, str], Pat
 
 
 def test_dashboards_plain_and_in_a_configmap(write: Callable[[str, str], Path]) -> None:
-    from meshgen.lint import build_context
+    from meshgen.checks.lint import build_context
 
     board = {"title": "Mesh", "panels": [{"targets": [{"expr": "sum(istio_requests_total)"}]}]}
     write("mesh.json", json.dumps(board, indent=2))
@@ -191,7 +207,10 @@ def test_dashboards_plain_and_in_a_configmap(write: Callable[[str, str], Path]) 
 
 
 def test_helmfile_state_is_checked(write: Callable[[str, str], Path]) -> None:
-    write("helmfile.yaml", "releases:\n  - name: grafana\n    namespace: monitoring\n    chart: g/g\n    needs: [istiod]\n")
+    write(
+        "helmfile.yaml",
+        "releases:\n  - name: grafana\n    namespace: monitoring\n    chart: g/g\n    needs: [istiod]\n",
+    )
     codes = [(d.code, d.span.line, d.span.col) for d in lint_files([Path("helmfile.yaml")])]
     assert codes == [("H101", 5, 13)]
 

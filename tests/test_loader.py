@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from meshgen.loader import load_config, load_text
+from meshgen.load.config import load_config, load_text
 
 
 def _diags(text: str) -> list[tuple[str, int, int, str]]:

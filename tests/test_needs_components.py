@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meshgen.checks.helm_helmfile import Release, _components, _path_back
+from meshgen.checks.helm.helmfile import Release, _components, _path_back
 
 NODES = [f"ns/r{i}" for i in range(7)]
 

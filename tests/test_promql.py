@@ -1,11 +1,16 @@
-"""meshgen.promql: Grafana variable substitution, Grafana query functions, what a query reads."""
+"""meshgen.analysis.promql: Grafana variable substitution, Grafana query functions, what a query reads."""
 
 from __future__ import annotations
 
 import pytest
 
-from meshgen import promql
-from meshgen.promql import LabelMatcher, analyze, analyze_variable_query, substitute_variables
+from meshgen.analysis import promql
+from meshgen.analysis.promql import (
+    LabelMatcher,
+    analyze,
+    analyze_variable_query,
+    substitute_variables,
+)
 
 
 def test_selectors_matchers_and_grouping_labels() -> None:

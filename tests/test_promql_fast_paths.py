@@ -1,4 +1,4 @@
-"""meshgen.promql's fast paths give exactly what the plain ones give.
+"""meshgen.analysis.promql's fast paths give exactly what the plain ones give.
 
 - `substitute_variables` copies runs of plain text in one step: compared with the
   character-by-character version it replaced (kept below as the oracle);
@@ -19,8 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from meshgen import promql
-from meshgen.promql import Substitution
+from meshgen.analysis import promql
+from meshgen.analysis.promql import Substitution
 
 UPSTREAM = Path(__file__).resolve().parents[2] / "shared" / "upstream"
 

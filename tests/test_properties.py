@@ -6,9 +6,9 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 
-from meshgen import yamlio
-from meshgen.loader import load_text
-from meshgen.render import RenderInputs, render_tree
+from meshgen.load import yaml_reader
+from meshgen.load.config import load_text
+from meshgen.render import RenderInputs, render_tree, yaml_writer
 from meshgen.render.files import split_header
 from tests.strategies import configs
 
@@ -16,7 +16,7 @@ SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
 
 
 def _load(data: dict[str, Any]) -> Any:
-    result = load_text(yamlio.dump(data), "meshgen.yaml")
+    result = load_text(yaml_writer.dump(data), "meshgen.yaml")
     assert result.config is not None, [d.format_text() for d in result.diagnostics]
     return result
 
@@ -27,7 +27,7 @@ def test_valid_configs_load_back_to_the_same_data(data: dict[str, Any]) -> None:
     result = _load(data)
     assert result.data == data
     # every key path in the data has a position inside the file
-    lines = result.text.count("\n") + 1 if result.text else yamlio.dump(data).count("\n") + 1
+    lines = result.text.count("\n") + 1 if result.text else yaml_writer.dump(data).count("\n") + 1
     for span in result.source.values.values():
         assert 1 <= span.line <= lines + 1
 
@@ -42,7 +42,9 @@ def test_valid_configs_render_deterministically_and_reparse(data: dict[str, Any]
     for rendered in first:
         generated, _, body = split_header(rendered.text)
         assert generated
-        assert [d for d in yamlio.load_all_safe(body) if d is not None] == list(rendered.documents)
+        assert [d for d in yaml_reader.load_all_safe(body) if d is not None] == list(
+            rendered.documents
+        )
         assert rendered.text.endswith("\n")
 
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from meshgen import yamlio
-from meshgen.loader import load_config
-from meshgen.render import RenderError, RenderInputs, render_tree
+from meshgen.load import yaml_reader
+from meshgen.load.config import load_config
+from meshgen.render import RenderError, RenderInputs, render_tree, yaml_writer
 from meshgen.render import context as render_context
 
 from .conftest import INFRA_CONFIG
@@ -28,13 +28,13 @@ def fresh_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
 @pytest.fixture
 def parse_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
-    real = yamlio.load_all_as_helm_reads
+    real = yaml_reader.load_all_as_helm_reads
 
     def counting(text: str) -> list[Any]:
         calls.append(text)
         return real(text)
 
-    monkeypatch.setattr(yamlio, "load_all_as_helm_reads", counting)
+    monkeypatch.setattr(yaml_reader, "load_all_as_helm_reads", counting)
     return calls
 
 
@@ -69,13 +69,13 @@ def test_a_changed_body_is_parsed_back_and_a_bad_one_refused(
     render_tree(_inputs())
     _new_run()
     parse_calls.clear()
-    real_dump = yamlio.dump_parts
+    real_dump = yaml_writer.dump_parts
 
     def broken_dump(data: Any) -> list[str]:
         # An emitter bug: a string that YAML 1.1 reads as a boolean goes out unquoted.
         return [part.replace("'false'", "false") for part in real_dump(data)]
 
-    monkeypatch.setattr(yamlio, "dump_parts", broken_dump)
+    monkeypatch.setattr(yaml_writer, "dump_parts", broken_dump)
     with pytest.raises(RenderError, match="parse back"):
         render_tree(_inputs())
     assert parse_calls, "the changed body was parsed back"

@@ -11,10 +11,21 @@ from meshgen.diagnostics import Diagnostic, Severity
 from meshgen.source import Span
 
 DIAGS = [
-    Diagnostic("T116", "unbounded-tag-value", Severity.WARNING, "tag 'path': unbounded, 100%",
-               Span("meshgen.yaml", 56, 26), related=(Span("values/x.yaml", 3, 1),)),
-    Diagnostic("C004", "unknown-key", Severity.ERROR, "unknown key 'a,b:c'\nsecond line",
-               Span("dir,1/meshgen.yaml", 2, 3)),
+    Diagnostic(
+        "T116",
+        "unbounded-tag-value",
+        Severity.WARNING,
+        "tag 'path': unbounded, 100%",
+        Span("meshgen.yaml", 56, 26),
+        related=(Span("values/x.yaml", 3, 1),),
+    ),
+    Diagnostic(
+        "C004",
+        "unknown-key",
+        Severity.ERROR,
+        "unknown key 'a,b:c'\nsecond line",
+        Span("dir,1/meshgen.yaml", 2, 3),
+    ),
 ]
 
 # The parts of the SARIF 2.1.0 schema (sarif-schema-2.1.0.json, required properties and
@@ -73,8 +84,14 @@ SARIF_SUBSET = {
                                                     "region": {
                                                         "type": "object",
                                                         "properties": {
-                                                            "startLine": {"type": "integer", "minimum": 1},
-                                                            "startColumn": {"type": "integer", "minimum": 1},
+                                                            "startLine": {
+                                                                "type": "integer",
+                                                                "minimum": 1,
+                                                            },
+                                                            "startColumn": {
+                                                                "type": "integer",
+                                                                "minimum": 1,
+                                                            },
                                                         },
                                                     },
                                                 },

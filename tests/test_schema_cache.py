@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from meshgen import schemas
+from meshgen.checks import schemas
 
 BAD_TELEMETRY: dict[str, Any] = {
     "apiVersion": "telemetry.istio.io/v1",

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from meshgen import api
-from meshgen.promql import analyze, analyze_variable_query
+from meshgen.analysis.promql import analyze, analyze_variable_query
 from meshgen.render import naming
 from meshgen.render.dashboards import dashboard_json
 from tests.conftest import INFRA_CONFIG

@@ -55,15 +55,12 @@ def test_check_with_warm_caches_needs_neither_ruamel_nor_jsonschema(
     """A well-formed config loads through libyaml, renders through the direct writer, and
     finds its schema results cached: the two slowest imports are never made."""
     monkeypatch.setenv("MESHGEN_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("MESHGEN_NO_RUN_CACHE", "1")
     code = (
         "from meshgen.cli import main\n"
         "import contextlib, io\n"
         "with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
         f"    assert main(['check', '-c', {str(INFRA_CONFIG)!r}]) == 0\n"
     )
-    # (`ruamel` alone is an empty namespace package: the run cache's fingerprint looks
-    # up where ruamel.yaml is installed, which imports only that.)
     first = _modules_after(code)
     assert "jsonschema" in first  # the cold run validated
     loaded = _modules_after(code)
@@ -80,11 +77,10 @@ def test_the_executable_exits_fast_but_flushes_output_and_caches(tmp_path: Path)
     shutil.copytree(INFRA_CONFIG.parent, project)
     env = {**os.environ, "MESHGEN_CACHE_DIR": str(tmp_path / "cache")}
     env.pop("MESHGEN_NO_CACHE", None)
-    env.pop("MESHGEN_NO_RUN_CACHE", None)
     command = [sys.executable, "-m", "meshgen", "check", "-c", str(project / "meshgen.yaml")]
     first = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     assert first.returncode == 0, first.stderr
-    assert list((tmp_path / "cache" / "check-runs").glob("*.json"))  # by an exit handler
+    assert list((tmp_path / "cache" / "schema-results").rglob("*.json"))  # by an exit handler
     (project / "deployment" / "helmfile" / "helmfile.yaml").write_text("# stale\n")
     second = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     assert second.returncode == 1

@@ -28,7 +28,8 @@ import pytest
 from jsonschema import Draft7Validator, Draft202012Validator
 from ruamel.yaml import YAML
 
-from meshgen import api, schemas
+from meshgen import api
+from meshgen.checks import schemas
 from meshgen.render import RenderedFile, naming
 
 REPO = Path(__file__).resolve().parent.parent
@@ -143,7 +144,9 @@ def _rendered(which: str, tmp: str) -> tuple[RenderedFile, ...]:
 
 
 @pytest.fixture(scope="module", params=["infrastructure", "rich"])
-def rendered(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[RenderedFile, ...]:
+def rendered(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[RenderedFile, ...]:
     return _rendered(request.param, str(tmp_path_factory.mktemp("rich")))
 
 
@@ -176,8 +179,11 @@ def _to_json_schema(node: Any) -> Any:
         return [_to_json_schema(n) for n in node]
     if not isinstance(node, dict):
         return node
-    out = {k: _to_json_schema(v) for k, v in node.items()
-           if not k.startswith("x-kubernetes-") and k != "nullable"}
+    out = {
+        k: _to_json_schema(v)
+        for k, v in node.items()
+        if not k.startswith("x-kubernetes-") and k != "nullable"
+    }
     if node.get("nullable"):
         return {"anyOf": [out, {"type": "null"}]}
     return out
@@ -222,13 +228,19 @@ def crd_problems(upstream: Path, spec: Any) -> list[str]:
     """Why the API server would refuse a Telemetry with this spec (empty when accepted)."""
     schema = _crd_schema(upstream)
     validator = Draft7Validator(_to_json_schema(schema))
-    problems = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors({"spec": spec})]
+    problems = [
+        f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors({"spec": spec})
+    ]
     return problems + list(_cel_failures(schema["properties"]["spec"], spec))
 
 
 def meshgen_problems(spec: Any) -> list[str]:
-    doc = {"apiVersion": "telemetry.istio.io/v1", "kind": "Telemetry",
-           "metadata": {"name": "t", "namespace": "default"}, "spec": spec}
+    doc = {
+        "apiVersion": "telemetry.istio.io/v1",
+        "kind": "Telemetry",
+        "metadata": {"name": "t", "namespace": "default"},
+        "spec": spec,
+    }
     return [f"{e.dotted}: {e.message}" for e in schemas.errors(schemas.TELEMETRY, doc)]
 
 
@@ -236,7 +248,9 @@ def _telemetries(files: tuple[RenderedFile, ...]) -> list[Any]:
     return [f.data for f in files if f.path.startswith(naming.TELEMETRY_DIR)]
 
 
-def test_rendered_telemetry_validates_against_the_crd(upstream: Path, rendered: tuple[RenderedFile, ...]) -> None:
+def test_rendered_telemetry_validates_against_the_crd(
+    upstream: Path, rendered: tuple[RenderedFile, ...]
+) -> None:
     docs = _telemetries(rendered)
     assert docs
     for doc in docs:
@@ -252,7 +266,12 @@ def test_rich_config_exercises_every_telemetry_field(upstream: Path, tmp_path: P
     def walk(value: Any, path: str) -> None:
         if isinstance(value, dict):
             for key, child in value.items():
-                walk(child, f"{path}.*" if path.endswith(("tagOverrides", "customTags", "matchLabels")) else f"{path}.{key}")
+                walk(
+                    child,
+                    f"{path}.*"
+                    if path.endswith(("tagOverrides", "customTags", "matchLabels"))
+                    else f"{path}.{key}",
+                )
         elif isinstance(value, list):
             for child in value:
                 walk(child, f"{path}[]")
@@ -301,7 +320,9 @@ def _defaults(upstream: Path, chart: str) -> tuple[Any, str]:
     return data, text
 
 
-def _key_paths(values: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+def _key_paths(
+    values: Mapping[str, Any], prefix: tuple[str, ...] = ()
+) -> Iterator[tuple[str, ...]]:
     for key, value in values.items():
         yield (*prefix, str(key))
         if isinstance(value, Mapping):
@@ -324,9 +345,14 @@ def _accepted(defaults: Any, text: str, free: set[tuple[str, ...]], path: tuple[
     return True
 
 
-@pytest.mark.parametrize(("chart", "path"), [
-    ("istiod", naming.ISTIO_VALUES), ("base", naming.ISTIO_BASE_VALUES), ("grafana", naming.GRAFANA_VALUES),
-])
+@pytest.mark.parametrize(
+    ("chart", "path"),
+    [
+        ("istiod", naming.ISTIO_VALUES),
+        ("base", naming.ISTIO_BASE_VALUES),
+        ("grafana", naming.GRAFANA_VALUES),
+    ],
+)
 def test_rendered_value_keys_exist_upstream(
     upstream: Path, rendered: tuple[RenderedFile, ...], chart: str, path: str
 ) -> None:
@@ -338,7 +364,9 @@ def test_rendered_value_keys_exist_upstream(
 
 def test_accepted_rejects_a_misspelt_key(upstream: Path) -> None:
     defaults, text = _defaults(upstream, "istiod")
-    assert not _accepted(defaults, text, FREE_FORM["istiod"], ("telemetry", "v2", "prometheus", "enable"))
+    assert not _accepted(
+        defaults, text, FREE_FORM["istiod"], ("telemetry", "v2", "prometheus", "enable")
+    )
     assert _accepted(defaults, text, FREE_FORM["istiod"], ("meshConfig", "anything"))
 
 
@@ -392,7 +420,9 @@ def test_rendered_helmfile_validates_against_schemastore(
 
 
 def _derive_module() -> Any:
-    spec = importlib.util.spec_from_file_location("derive_chart_keys", REPO / "scripts" / "derive_chart_keys.py")
+    spec = importlib.util.spec_from_file_location(
+        "derive_chart_keys", REPO / "scripts" / "derive_chart_keys.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
@@ -405,7 +435,9 @@ def test_committed_chart_keys_match_upstream_defaults(upstream: Path) -> None:
     data_dir = REPO / "src" / "meshgen" / "knowledge" / "data"
     for name, content in derive.derive_all(upstream).items():
         committed = (data_dir / name).read_text(encoding="utf-8")
-        assert committed == derive.dumps(content), f"{name} is stale: run scripts/derive_chart_keys.py"
+        assert committed == derive.dumps(content), (
+            f"{name} is stale: run scripts/derive_chart_keys.py"
+        )
 
 
 def test_chart_keys_know_every_default_key(upstream: Path) -> None:
@@ -425,28 +457,77 @@ VALID_SPECS: list[Any] = [
     {},
     {"selector": {"matchLabels": {"app": "inference-balancer", "version": "v1"}}},
     {"targetRefs": [{"group": "", "kind": "Service", "name": "web"}]},
-    {"targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": f"g{i}"} for i in range(16)]},
+    {
+        "targetRefs": [
+            {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": f"g{i}"}
+            for i in range(16)
+        ]
+    },
     {"targetRef": {"kind": "Gateway", "name": "waypoint", "group": "gateway.networking.k8s.io"}},
-    {"metrics": [{"providers": [{"name": "prometheus"}], "reportingInterval": "10s",
-                  "overrides": [{"match": {"metric": "REQUEST_COUNT", "mode": "CLIENT_AND_SERVER"},
-                                 "tagOverrides": {"model": {"value": "request.headers['x-model']"},
-                                                  "request_protocol": {"operation": "REMOVE"},
-                                                  "method": {"operation": "UPSERT", "value": "request.method"}}},
-                                {"match": {"customMetric": "my_metric", "mode": "SERVER"}, "disabled": None},
-                                {"match": {"mode": "CLIENT"}, "disabled": True}]}]},
-    {"metrics": [{"reportingInterval": "1m30s"}, {"reportingInterval": "1ms"}, {"reportingInterval": "0.5s"}]},
-    {"accessLogging": [{"match": {"mode": "SERVER"}, "providers": [{"name": "envoy"}], "disabled": False,
-                        "filter": {"expression": "response.code >= 400"}}]},
-    {"tracing": [{"match": {"mode": "CLIENT"}, "providers": [{"name": "zipkin"}],
-                  "randomSamplingPercentage": 0, "disableSpanReporting": None,
-                  "useRequestIdForTraceSampling": True, "enableIstioTags": False,
-                  "disableContextPropagation": True,
-                  "customTags": {"a": {"literal": {"value": "x"}},
-                                 "b": {"environment": {"name": "POD", "defaultValue": ""}},
-                                 "c": {"header": {"name": "x-user"}},
-                                 "d": {"formatter": {"value": "%ROUTE_NAME%"}},
-                                 "e": {}}}]},
-    {"tracing": [{"randomSamplingPercentage": 100}, {"randomSamplingPercentage": 12.5}, {"randomSamplingPercentage": None}]},
+    {
+        "metrics": [
+            {
+                "providers": [{"name": "prometheus"}],
+                "reportingInterval": "10s",
+                "overrides": [
+                    {
+                        "match": {"metric": "REQUEST_COUNT", "mode": "CLIENT_AND_SERVER"},
+                        "tagOverrides": {
+                            "model": {"value": "request.headers['x-model']"},
+                            "request_protocol": {"operation": "REMOVE"},
+                            "method": {"operation": "UPSERT", "value": "request.method"},
+                        },
+                    },
+                    {"match": {"customMetric": "my_metric", "mode": "SERVER"}, "disabled": None},
+                    {"match": {"mode": "CLIENT"}, "disabled": True},
+                ],
+            }
+        ]
+    },
+    {
+        "metrics": [
+            {"reportingInterval": "1m30s"},
+            {"reportingInterval": "1ms"},
+            {"reportingInterval": "0.5s"},
+        ]
+    },
+    {
+        "accessLogging": [
+            {
+                "match": {"mode": "SERVER"},
+                "providers": [{"name": "envoy"}],
+                "disabled": False,
+                "filter": {"expression": "response.code >= 400"},
+            }
+        ]
+    },
+    {
+        "tracing": [
+            {
+                "match": {"mode": "CLIENT"},
+                "providers": [{"name": "zipkin"}],
+                "randomSamplingPercentage": 0,
+                "disableSpanReporting": None,
+                "useRequestIdForTraceSampling": True,
+                "enableIstioTags": False,
+                "disableContextPropagation": True,
+                "customTags": {
+                    "a": {"literal": {"value": "x"}},
+                    "b": {"environment": {"name": "POD", "defaultValue": ""}},
+                    "c": {"header": {"name": "x-user"}},
+                    "d": {"formatter": {"value": "%ROUTE_NAME%"}},
+                    "e": {},
+                },
+            }
+        ]
+    },
+    {
+        "tracing": [
+            {"randomSamplingPercentage": 100},
+            {"randomSamplingPercentage": 12.5},
+            {"randomSamplingPercentage": None},
+        ]
+    },
     {"selector": {"matchLabels": {"a": "x" * 63}}},
 ]
 
@@ -476,8 +557,14 @@ INVALID_SPECS: list[Any] = [
     {"selector": {"matchLabels": {"app*": "web"}}},
     {"selector": {"matchLabels": {"": "web"}}},
     {"selector": {"matchLabels": {"app": "x" * 64}}},
-    {"selector": {"matchLabels": {"app": "web"}}, "targetRefs": [{"kind": "Service", "name": "web"}]},
-    {"targetRef": {"kind": "Service", "name": "a"}, "targetRefs": [{"kind": "Service", "name": "b"}]},
+    {
+        "selector": {"matchLabels": {"app": "web"}},
+        "targetRefs": [{"kind": "Service", "name": "web"}],
+    },
+    {
+        "targetRef": {"kind": "Service", "name": "a"},
+        "targetRefs": [{"kind": "Service", "name": "b"}],
+    },
     {"targetRefs": [{"kind": "Service", "name": "web", "namespace": "other"}]},
     {"targetRefs": [{"kind": "1Service", "name": "web"}]},
     {"targetRefs": [{"kind": "Service"}]},
@@ -504,7 +591,9 @@ def test_invalid_corpus_rejected_by_crd_and_meshgen(upstream: Path, spec: Any) -
 @pytest.mark.parametrize("spec", CRD_ONLY_INVALID, ids=lambda s: json.dumps(s)[:60])
 def test_known_gap_duration_minimum(upstream: Path, spec: Any) -> None:
     assert crd_problems(upstream, spec)
-    assert meshgen_problems(spec) == [], "the schema now expresses this rule: move it to INVALID_SPECS"
+    assert meshgen_problems(spec) == [], (
+        "the schema now expresses this rule: move it to INVALID_SPECS"
+    )
 
 
 def test_crd_oracle_is_not_vacuous(upstream: Path) -> None:

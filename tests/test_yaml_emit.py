@@ -1,6 +1,6 @@
-"""The direct YAML writer (`yamlio._fast_dump_parts`) writes exactly what ruamel writes.
+"""The direct YAML writer (`yaml_writer._fast_dump_parts`) writes exactly what ruamel writes.
 
-`yamlio.dump` takes the direct path for ordinary documents and ruamel's emitter for the
+`yaml_writer.dump` takes the direct path for ordinary documents and ruamel's emitter for the
 rest; these tests hold the direct path to ruamel's bytes on hostile data, and check that
 rendering really takes it (so the speed-up cannot silently stop applying).
 """
@@ -15,7 +15,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from meshgen import api, yaml_ruamel, yamlio
+from meshgen import api
+from meshgen.load import yaml_reader
+from meshgen.render import yaml_writer
 
 ROOT = Path(__file__).parent.parent
 
@@ -23,17 +25,17 @@ ROOT = Path(__file__).parent.parent
 def ruamel_text(data: Any) -> str:
     """What ruamel's emitter alone writes (no direct writer, no spliced blocks)."""
     stream = io.StringIO()
-    yaml_ruamel._writer().dump(data, stream)
+    yaml_writer._writer().dump(data, stream)
     return stream.getvalue()
 
 
 def assert_same_as_ruamel(data: Any) -> str | None:
-    pieces = yamlio._fast_dump_parts(data)
+    pieces = yaml_writer._fast_dump_parts(data)
     fast = None if pieces is None else "".join(pieces)
     if fast is not None:
         assert fast == ruamel_text(data)
-        assert fast == yaml_ruamel.dump(data)
-    assert yamlio.dump(data) == yaml_ruamel.dump(data)
+        assert fast == yaml_writer._ruamel_dump(data)
+    assert yaml_writer.dump(data) == yaml_writer._ruamel_dump(data)
     return fast
 
 
@@ -249,7 +251,7 @@ direct_one_line = weighted(
     (6, one_line.filter(str.isprintable)),
     (1, st.builds(lambda n, end: "ab " * n + end, st.integers(0, 1130), st.sampled_from("z '"))),
 )
-# Long blocks (`yaml_ruamel.LONG_BLOCK`) are also spliced into ruamel's text on the ruamel path.
+# Long blocks (`yaml_writer.LONG_BLOCK`) are also spliced into ruamel's text on the ruamel path.
 long_literal_blocks = literal_blocks(5).map(lambda block: "ab " * 700 + "z\n" + block)
 direct_strings = weighted((6, direct_one_line), (3, literal_blocks(0)), (1, long_literal_blocks))
 direct_keys = weighted(
@@ -333,7 +335,7 @@ def test_direct_writer_takes_and_matches(data: Any) -> None:
     fast = assert_same_as_ruamel(data)
     assert fast is not None, "the direct writer refused ordinary data"
     if "nan" not in fast:
-        assert yamlio.load_all_as_helm_reads(fast) == [as_loaded(data)]
+        assert yaml_reader.load_all_as_helm_reads(fast) == [as_loaded(data)]
 
 
 @SETTINGS
@@ -343,13 +345,13 @@ def test_direct_writer_takes_and_matches(data: Any) -> None:
 def test_hostile_data_matches_ruamel(data: Any) -> None:
     fast = assert_same_as_ruamel(data)
     if fast is not None and "nan" not in fast:
-        assert yamlio.load_all_as_helm_reads(fast) == [as_loaded(data)]
+        assert yaml_reader.load_all_as_helm_reads(fast) == [as_loaded(data)]
 
 
 def count_paths(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """Count the documents `dump` writes directly and those it hands to ruamel."""
     counts = {"direct": 0, "ruamel": 0}
-    fast, slow = yamlio._fast_dump_parts, yaml_ruamel.dump
+    fast, slow = yaml_writer._fast_dump_parts, yaml_writer._ruamel_dump
 
     def direct(data: Any) -> list[str] | None:
         counts["direct"] += 1
@@ -359,8 +361,8 @@ def count_paths(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
         counts["ruamel"] += 1
         return slow(data)
 
-    monkeypatch.setattr(yamlio, "_fast_dump_parts", direct)
-    monkeypatch.setattr(yaml_ruamel, "dump", fallback)
+    monkeypatch.setattr(yaml_writer, "_fast_dump_parts", direct)
+    monkeypatch.setattr(yaml_writer, "_ruamel_dump", fallback)
     return counts
 
 

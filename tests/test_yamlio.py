@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meshgen import yamlio
+from meshgen.load import yaml_reader
+from meshgen.render import yaml_writer
 
 BIG = "{\n" + "\n".join(f'  "a{i}": 1,' for i in range(300)) + "\n}\n"
 
@@ -25,9 +26,9 @@ BIG = "{\n" + "\n".join(f'  "a{i}": 1,' for i in range(300)) + "\n}\n"
     ],
 )
 def test_long_blocks_read_back(data: dict[str, Any]) -> None:
-    text = yamlio.dump(data)
-    assert yamlio.load_all_as_helm_reads(text) == [data]
-    assert yamlio.load_all_safe(text) == [data]
+    text = yaml_writer.dump(data)
+    assert yaml_reader.load_all_as_helm_reads(text) == [data]
+    assert yaml_reader.load_all_safe(text) == [data]
 
 
 keys = st.text(min_size=1, max_size=12)
@@ -45,5 +46,5 @@ trees = st.recursive(
 @settings(max_examples=150, deadline=None)
 @given(st.dictionaries(keys, trees, min_size=1, max_size=3))
 def test_anything_written_reads_back(data: dict[str, Any]) -> None:
-    text = yamlio.dump(data)
-    assert yamlio.load_all_as_helm_reads(text) == [data]
+    text = yaml_writer.dump(data)
+    assert yaml_reader.load_all_as_helm_reads(text) == [data]

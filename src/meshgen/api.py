@@ -10,18 +10,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from meshgen.diagnostics import Diagnostic, Severity
-from meshgen.discover import CONFIG_CANDIDATES as CONFIG_CANDIDATES
-from meshgen.discover import discover_config as discover_config
+from meshgen.diagnostics import Diagnostic, Severity, diagnostic
 from meshgen.errors import UsageError
-from meshgen.loader import (
-    LoadResult,
-    diagnostic,
-    display_path,
-    load_config,
-    load_text,
-    read_text,
-)
+from meshgen.load.config import LoadResult, load_config, load_text
+from meshgen.load.files import CONFIG_CANDIDATES as CONFIG_CANDIDATES
+from meshgen.load.files import discover_config as discover_config
+from meshgen.load.files import display_path, read_text
 from meshgen.output import Plan, confined_output_dir, plan
 from meshgen.render import RenderedFile, RenderError, RenderInputs, render_tree
 from meshgen.source import SourceMap, Span

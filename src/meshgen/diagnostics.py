@@ -63,3 +63,40 @@ def has_errors(diagnostics: Iterable[Diagnostic], *, strict: bool = False) -> bo
     """True when any finding should fail the run (warnings too when `strict`)."""
     floor = Severity.WARNING if strict else Severity.ERROR
     return any(d.severity >= floor for d in diagnostics)
+
+
+# Codes reported while reading input, before any check runs.
+LOADER_CODES: dict[str, tuple[str, str]] = {
+    "C001": (
+        "config-unreadable",
+        "The config file is missing, a directory, unreadable or too large.",
+    ),
+    "C002": (
+        "yaml-syntax-error",
+        "The config is not valid YAML (syntax, tabs, encoding, NUL bytes).",
+    ),
+    "C003": ("duplicate-key", "A mapping repeats a key; YAML would silently keep only one value."),
+    "C004": (
+        "unknown-key",
+        "A key that meshgen does not know; usually a typo (a suggestion is given).",
+    ),
+    "C005": ("invalid-value", "A value of the wrong type or outside the allowed values."),
+    "C006": ("missing-key", "A required key is missing."),
+    "C007": ("document-too-large", "The document expands too far (alias bomb) or nests too deep."),
+    "C008": ("config-not-a-mapping", "The config must be a YAML mapping at the top level."),
+    "C009": (
+        "referenced-file-unreadable",
+        "A file the config names (a dashboard JSON) is missing, outside the config's folder, "
+        "unreadable or not valid JSON.",
+    ),
+    "C010": (
+        "unrecognised-input",
+        "`meshgen lint` found nothing it knows in a file (Telemetry, Pod, Namespace, Job, "
+        "ConfigMap, helmfile.yaml, istiod/base/grafana/prometheus values, Grafana dashboard JSON).",
+    ),
+}
+
+
+def diagnostic(code: str, message: str, span: Span, *, hint: str | None = None) -> Diagnostic:
+    name = LOADER_CODES[code][0]
+    return Diagnostic(code, name, Severity.ERROR, message, span, hint=hint)

@@ -60,7 +60,7 @@ def _run_case(code: str, case: dict[str, Any], tmp_path: Path) -> list[list[Any]
                 assert Path(d.span.file).name in ("meshgen.yaml",) or case.get("any_file"), d
                 got.append([d.code, d.span.line, d.span.col])
     else:
-        from meshgen.lint import lint_files
+        from meshgen.checks.lint import lint_files
 
         paths = []
         for rel, text in case["files"].items():

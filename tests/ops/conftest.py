@@ -33,12 +33,28 @@ class Standins:
             path.write_text(f"#!{sys.executable}\n{source}", encoding="utf-8")
             path.chmod(0o755)
 
-    def on(self, tool: str, *args: str, code: int = 0, stdout: str = "", stderr: str = "",
-           stdout_file: str = "", stderr_file: str = "") -> None:
+    def on(
+        self,
+        tool: str,
+        *args: str,
+        code: int = 0,
+        stdout: str = "",
+        stderr: str = "",
+        stdout_file: str = "",
+        stderr_file: str = "",
+    ) -> None:
         """Record the response to `tool args...` (files are relative to tests/ops/recorded)."""
-        self._responses.append({"tool": tool, "args": list(args), "code": code, "stdout": stdout,
-                                "stderr": stderr, "stdout_file": stdout_file,
-                                "stderr_file": stderr_file})
+        self._responses.append(
+            {
+                "tool": tool,
+                "args": list(args),
+                "code": code,
+                "stdout": stdout,
+                "stderr": stderr,
+                "stdout_file": stdout_file,
+                "stderr_file": stderr_file,
+            }
+        )
         self._save()
 
     def _save(self) -> None:

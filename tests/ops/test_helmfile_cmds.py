@@ -17,8 +17,13 @@ def test_diff_of_a_tier_passes_detailed_exitcode_2_through(standins, render, run
     render()
     standins.install("helmfile")
     args = ("--file", HELMFILE, "diff", "--selector", "tier=app", "--detailed-exitcode")
-    standins.on("helmfile", *args, code=2, stdout_file="helmfile/diff-changes.out",
-                stderr_file="helmfile/diff-changes.err")
+    standins.on(
+        "helmfile",
+        *args,
+        code=2,
+        stdout_file="helmfile/diff-changes.out",
+        stderr_file="helmfile/diff-changes.err",
+    )
 
     result = run_cli("diff", "-c", "meshgen.yaml", "--tier", "app", "--", "--detailed-exitcode")
 
@@ -43,8 +48,16 @@ def test_each_command_runs_helmfile_with_the_tree(standins, render, run_cli, com
 def test_helmfile_failure_exit_code_and_stderr_are_passed_through(standins, render, run_cli):
     render()
     standins.install("helmfile")
-    standins.on("helmfile", "--file", HELMFILE, "apply", "--selector", "tier=monitoring",
-                code=1, stderr_file="helmfile/apply-failed.err")
+    standins.on(
+        "helmfile",
+        "--file",
+        HELMFILE,
+        "apply",
+        "--selector",
+        "tier=monitoring",
+        code=1,
+        stderr_file="helmfile/apply-failed.err",
+    )
 
     result = run_cli("apply", "-c", "meshgen.yaml", "--tier", "monitoring")
 
@@ -101,9 +114,20 @@ def test_missing_helmfile_is_one_line_exit_2_and_writes_nothing(standins, projec
 def test_dry_run_prints_the_command_and_starts_and_writes_nothing(standins, project_dir, run_cli):
     standins.install("helmfile")
 
-    result = run_cli("diff", "-c", "meshgen.yaml", "--dry-run", "--tier", "mesh", "--",
-                     "--detailed-exitcode", "--set", "grafana.adminPassword=hunter2,replicas=2",
-                     "--context", "3")
+    result = run_cli(
+        "diff",
+        "-c",
+        "meshgen.yaml",
+        "--dry-run",
+        "--tier",
+        "mesh",
+        "--",
+        "--detailed-exitcode",
+        "--set",
+        "grafana.adminPassword=hunter2,replicas=2",
+        "--context",
+        "3",
+    )
 
     assert result.code == 0
     assert result.out == (
@@ -116,8 +140,7 @@ def test_dry_run_prints_the_command_and_starts_and_writes_nothing(standins, proj
 
 
 def test_dry_run_quotes_arguments_for_the_shell(standins, project_dir, run_cli):
-    result = run_cli("template", "-c", "meshgen.yaml", "--dry-run", "--",
-                     "--args", "--set a=b c")
+    result = run_cli("template", "-c", "meshgen.yaml", "--dry-run", "--", "--args", "--set a=b c")
     assert result.out == f"helmfile --file {HELMFILE} template --args '--set a=b c'\n"
 
 

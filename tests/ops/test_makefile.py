@@ -40,8 +40,12 @@ EXPECTED = {
 
 
 def make(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["make", "--no-print-directory", "-C", str(REPO), *args],
-                          capture_output=True, text=True, check=False)
+    return subprocess.run(
+        ["make", "--no-print-directory", "-C", str(REPO), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 @pytest.mark.parametrize("target", sorted(EXPECTED))
@@ -52,8 +56,15 @@ def test_make_n_prints_the_commands(target):
 
 
 def test_context_and_tools_can_be_overridden():
-    result = make("-n", "deploy-balancer", "istio-verify", "grafana-ui", "KUBE_CONTEXT=prod",
-                  "MESHGEN=.venv/bin/meshgen", "KUBECTL=kubectl-1.31")
+    result = make(
+        "-n",
+        "deploy-balancer",
+        "istio-verify",
+        "grafana-ui",
+        "KUBE_CONTEXT=prod",
+        "MESHGEN=.venv/bin/meshgen",
+        "KUBECTL=kubectl-1.31",
+    )
     assert result.stdout.splitlines() == [
         f".venv/bin/meshgen apply -c {CFG} --tier app -- --kube-context prod",
         f".venv/bin/meshgen verify -c {CFG} --context prod",
@@ -94,5 +105,9 @@ def test_defaults_match_the_config():
     assert value("BALANCER_NAMESPACE") == balancer.namespace
     assert value("BALANCER_SELECTOR") == f"app={balancer.app_label}"
     assert value("GRAFANA_SERVICE") == config.monitoring.grafana.release
-    assert value("PROMETHEUS_SERVICE") == naming.prometheus_server(
-        config.monitoring.prometheus.release, config.monitoring.namespace, {})[0]
+    assert (
+        value("PROMETHEUS_SERVICE")
+        == naming.prometheus_server(
+            config.monitoring.prometheus.release, config.monitoring.namespace, {}
+        )[0]
+    )

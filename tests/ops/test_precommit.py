@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from meshgen import yamlio
+from meshgen.load import yaml_reader
+from meshgen.render import yaml_writer
 from tests.conftest import REPO
 from tests.ops.conftest import FIXTURE_CONFIG
 
@@ -32,7 +33,7 @@ pytestmark = pytest.mark.skipif(
 
 
 def manifest() -> list[dict]:
-    return yamlio.load_all_safe((REPO / ".pre-commit-hooks.yaml").read_text())[0]
+    return yaml_reader.load_all_safe((REPO / ".pre-commit-hooks.yaml").read_text())[0]
 
 
 def local_config() -> str:
@@ -43,7 +44,7 @@ def local_config() -> str:
         assert program == "meshgen"
         local["entry"] = f"{MESHGEN} {rest}"
         hooks.append(local)
-    return yamlio.dump({"repos": [{"repo": "local", "hooks": hooks}]})
+    return yaml_writer.dump({"repos": [{"repo": "local", "hooks": hooks}]})
 
 
 @pytest.fixture
@@ -56,8 +57,9 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copy(FIXTURE_CONFIG, root / "meshgen.yaml")
     (root / ".pre-commit-config.yaml").write_text(local_config())
     (root / "README.md").write_text("# project\n")
-    subprocess.run([MESHGEN, "render", "-c", "meshgen.yaml"], cwd=root, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [MESHGEN, "render", "-c", "meshgen.yaml"], cwd=root, check=True, capture_output=True
+    )
     monkeypatch.setenv("PRE_COMMIT_HOME", str(tmp_path / "pre-commit-home"))
     monkeypatch.setenv("PRE_COMMIT_COLOR", "never")
     git(root, "init", "-q")
@@ -71,8 +73,13 @@ def git(root: Path, *args: str) -> None:
 
 
 def pre_commit(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([PRE_COMMIT, "run", "--color", "never", *args], cwd=root, text=True,
-                          capture_output=True, check=False)
+    return subprocess.run(
+        [PRE_COMMIT, "run", "--color", "never", *args],
+        cwd=root,
+        text=True,
+        capture_output=True,
+        check=False,
+    )
 
 
 def status(output: str, hook: str) -> str:
@@ -82,8 +89,12 @@ def status(output: str, hook: str) -> str:
 
 
 def test_manifest_is_valid_and_shaped_as_documented():
-    result = subprocess.run([PRE_COMMIT, "validate-manifest", REPO / ".pre-commit-hooks.yaml"],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [PRE_COMMIT, "validate-manifest", REPO / ".pre-commit-hooks.yaml"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     hooks = {h["id"]: h for h in manifest()}
     assert hooks["meshgen-check"]["entry"] == "meshgen check"
@@ -94,10 +105,14 @@ def test_manifest_is_valid_and_shaped_as_documented():
 
 
 def test_own_config_is_valid_and_uses_the_manifest_filters():
-    result = subprocess.run([PRE_COMMIT, "validate-config", REPO / ".pre-commit-config.yaml"],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [PRE_COMMIT, "validate-config", REPO / ".pre-commit-config.yaml"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
-    own = yamlio.load_all_safe((REPO / ".pre-commit-config.yaml").read_text())[0]
+    own = yaml_reader.load_all_safe((REPO / ".pre-commit-config.yaml").read_text())[0]
     local = {h["id"]: h for r in own["repos"] if r["repo"] == "local" for h in r["hooks"]}
     for hook in manifest():
         assert local[hook["id"]]["files"] == hook["files"]
@@ -150,10 +165,12 @@ def test_fails_with_the_diagnostic_on_an_invalid_config(repo):
     result = pre_commit(repo)
     assert result.returncode == 1
     assert status(result.stdout, "meshgen check") == "Failed"
-    line = next(n for n, text in enumerate(config.read_text().splitlines(), 1)
-                if "scrapeIntervall" in text)
-    assert re.search(rf"^meshgen\.yaml:{line}:\d+: C\d{{3}} .*scrapeIntervall", result.stdout,
-                     re.M), result.stdout
+    line = next(
+        n for n, text in enumerate(config.read_text().splitlines(), 1) if "scrapeIntervall" in text
+    )
+    assert re.search(
+        rf"^meshgen\.yaml:{line}:\d+: C\d{{3}} .*scrapeIntervall", result.stdout, re.M
+    ), result.stdout
 
 
 def test_fails_with_the_diff_on_a_stale_tree(repo):

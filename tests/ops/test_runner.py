@@ -1,4 +1,4 @@
-"""`meshgen.runner`: PATH lookup, streaming, capture, timeouts, start failures, redaction."""
+"""`meshgen.handoff.runner`: PATH lookup, streaming, capture, timeouts, start failures, redaction."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from meshgen import runner
 from meshgen.errors import ToolError
+from meshgen.handoff import runner
 
 
 def script(standins, name, body):
@@ -29,10 +29,14 @@ def test_find_names_what_to_install(standins):
 
 
 def test_stream_copies_output_as_it_comes_and_returns_the_code(standins, capsys):
-    path = script(standins, "tool", (
-        "sys.stdout.write('Do you really want to apply? [y/N]: '); sys.stdout.flush()\n"
-        "sys.stderr.write('Ünïcode log\\n'); sys.exit(3)"
-    ))
+    path = script(
+        standins,
+        "tool",
+        (
+            "sys.stdout.write('Do you really want to apply? [y/N]: '); sys.stdout.flush()\n"
+            "sys.stderr.write('Ünïcode log\\n'); sys.exit(3)"
+        ),
+    )
     assert runner.stream([path], timeout=30) == 3
     captured = capsys.readouterr()
     assert captured.out == "Do you really want to apply? [y/N]: "
@@ -70,7 +74,10 @@ def test_capture_passes_stdin(standins):
 @pytest.mark.parametrize(
     ("argv", "shown"),
     [
-        (["--set", "adminPassword=s3cret,replicas=2"], ["--set", "adminPassword=<redacted>,replicas=2"]),
+        (
+            ["--set", "adminPassword=s3cret,replicas=2"],
+            ["--set", "adminPassword=<redacted>,replicas=2"],
+        ),
         (["--set=grafana.admin.token=abc"], ["--set=grafana.admin.token=<redacted>"]),
         (["--state-values-set", "apiKey=1"], ["--state-values-set", "apiKey=<redacted>"]),
         (["--token", "abc"], ["--token", "<redacted>"]),
@@ -92,8 +99,11 @@ def test_format_command_quotes_and_redacts():
 @pytest.mark.parametrize(
     ("stderr", "unreachable"),
     [
-        ("The connection to the server localhost:8080 was refused - did you specify the right "
-         "host or port?", True),
+        (
+            "The connection to the server localhost:8080 was refused - did you specify the right "
+            "host or port?",
+            True,
+        ),
         ("Unable to connect to the server: net/http: TLS handshake timeout", True),
         ('error: context "kind-prod" does not exist', True),
         ('Error from server (NotFound): namespaces "inference" not found', False),

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from meshgen import yamlio
 from meshgen.errors import UsageError
-from meshgen.traffic import go_duration_seconds, parse_fortio
+from meshgen.handoff.traffic import go_duration_seconds, parse_fortio
+from meshgen.load import yaml_reader
+from meshgen.render import yaml_writer
 from tests.ops.conftest import RECORDED
 
 JOB = "inference-balancer-traffic-test"
@@ -24,15 +25,43 @@ Open Grafana (make grafana-ui, then http://localhost:3000): folder 'istio', "Ist
 def job_run(standins, *, timeout="240s", wait_code=0, context=None):
     standins.install("kubectl")
     pre = ["--context", context] if context else []
-    standins.on("kubectl", *pre, "delete", "job", JOB, "-n", "inference", "--ignore-not-found",
-                "--wait=true", stdout=f'job.batch "{JOB}" deleted\n')
+    standins.on(
+        "kubectl",
+        *pre,
+        "delete",
+        "job",
+        JOB,
+        "-n",
+        "inference",
+        "--ignore-not-found",
+        "--wait=true",
+        stdout=f'job.batch "{JOB}" deleted\n',
+    )
     standins.on("kubectl", *pre, "apply", "-f", "-", stdout=f"job.batch/{JOB} created\n")
-    standins.on("kubectl", *pre, "wait", "--for=condition=complete", f"job/{JOB}", "-n",
-                "inference", f"--timeout={timeout}", code=wait_code,
-                stdout="" if wait_code else f"job.batch/{JOB} condition met\n",
-                stderr=f"error: timed out waiting for the condition on jobs/{JOB}\n" if wait_code else "")
-    standins.on("kubectl", *pre, "logs", f"job/{JOB}", "-n", "inference", "-c", "fortio",
-                stdout_file="fortio/load-inference-balancer.log")
+    standins.on(
+        "kubectl",
+        *pre,
+        "wait",
+        "--for=condition=complete",
+        f"job/{JOB}",
+        "-n",
+        "inference",
+        f"--timeout={timeout}",
+        code=wait_code,
+        stdout="" if wait_code else f"job.batch/{JOB} condition met\n",
+        stderr=f"error: timed out waiting for the condition on jobs/{JOB}\n" if wait_code else "",
+    )
+    standins.on(
+        "kubectl",
+        *pre,
+        "logs",
+        f"job/{JOB}",
+        "-n",
+        "inference",
+        "-c",
+        "fortio",
+        stdout_file="fortio/load-inference-balancer.log",
+    )
     return pre
 
 
@@ -54,17 +83,31 @@ def test_traffic_runs_the_rendered_job_and_prints_the_summary(standins, project_
         f"job.batch/{JOB} created\nwaiting up to 240s for job/{JOB} in inference to complete\n"
     )
     calls = standins.calls()
-    assert [c["args"][:2] for c in calls] == [["delete", "job"], ["apply", "-f"],
-                                              ["wait", "--for=condition=complete"],
-                                              ["logs", f"job/{JOB}"]]
-    assert yamlio.load_all_safe(calls[1]["stdin"]) == [rendered_job(project_dir)]
+    assert [c["args"][:2] for c in calls] == [
+        ["delete", "job"],
+        ["apply", "-f"],
+        ["wait", "--for=condition=complete"],
+        ["logs", f"job/{JOB}"],
+    ]
+    assert yaml_reader.load_all_safe(calls[1]["stdin"]) == [rendered_job(project_dir)]
 
 
 def test_overrides_change_a_copy_of_the_manifest(standins, project_dir, run_cli):
     pre = job_run(standins, timeout="300s", context="prod")
 
-    result = run_cli("traffic", "-c", "meshgen.yaml", "--qps", "50", "--duration", "2m",
-                     "--service", "inference-balancer", "--context", "prod")
+    result = run_cli(
+        "traffic",
+        "-c",
+        "meshgen.yaml",
+        "--qps",
+        "50",
+        "--duration",
+        "2m",
+        "--service",
+        "inference-balancer",
+        "--context",
+        "prod",
+    )
 
     assert result.code == 0, result
     applied = standins.calls()[1]
@@ -73,7 +116,7 @@ def test_overrides_change_a_copy_of_the_manifest(standins, project_dir, run_cli)
     args = expected["spec"]["template"]["spec"]["containers"][0]["args"]
     args[args.index("-qps") + 1] = "50"
     args[args.index("-t") + 1] = "2m"
-    assert applied["stdin"] == yamlio.dump(expected)
+    assert applied["stdin"] == yaml_writer.dump(expected)
     assert "(asked 50)" in result.out
     # the rendered file on disk (if any) and the in-memory tree are not changed
     assert rendered_job(project_dir)["spec"]["template"]["spec"]["containers"][0]["args"][2] == "20"
@@ -93,10 +136,14 @@ def test_unknown_service_and_bad_duration_are_usage_errors(standins, project_dir
     standins.install("kubectl")
     result = run_cli("traffic", "-c", "meshgen.yaml", "--service", "checkout")
     assert (result.code, result.err) == (
-        2, "meshgen: error: no service 'checkout' in the config (have: inference-balancer)\n")
+        2,
+        "meshgen: error: no service 'checkout' in the config (have: inference-balancer)\n",
+    )
     result = run_cli("traffic", "-c", "meshgen.yaml", "--duration", "a minute")
     assert (result.code, result.err) == (
-        2, "meshgen: error: 'a minute' is not a duration like 60s, 2m or 1m30s\n")
+        2,
+        "meshgen: error: 'a minute' is not a duration like 60s, 2m or 1m30s\n",
+    )
     assert standins.calls() == []
 
 
@@ -113,8 +160,13 @@ def test_parse_fortio_reads_the_function_time_section_only():
     assert (result.calls, result.qps, result.elapsed) == (1200, 20.0, "1m0.006470511s")
     assert (result.avg, result.min, result.max) == (0.014672351, 0.004811342, 0.081226715)
     # not the "Error cases" nor the "Connection time histogram" targets that follow
-    assert result.percentiles == {"50": 0.0132715, "75": 0.0182195, "90": 0.0243145,
-                                  "99": 0.045, "99.9": 0.0698824}
+    assert result.percentiles == {
+        "50": 0.0132715,
+        "75": 0.0182195,
+        "90": 0.0243145,
+        "99": 0.045,
+        "99.9": 0.0698824,
+    }
     assert result.codes == {200: 1198, 503: 2}
     assert result.errors == 2
     assert result.complete
@@ -126,8 +178,9 @@ def test_parse_fortio_socket_errors_and_missing_codes_percent():
     assert not parse_fortio(["some unrelated log line"]).complete
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("60s", 60), ("1m30s", 90), ("2m", 120),
-                                               ("1.5h", 5400), ("500ms", 0.5)])
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("60s", 60), ("1m30s", 90), ("2m", 120), ("1.5h", 5400), ("500ms", 0.5)]
+)
 def test_go_durations(text, seconds):
     assert go_duration_seconds(text) == seconds
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from meshgen.verify import has_proxy
+from meshgen.handoff.verify import has_proxy
 from tests.ops.conftest import RECORDED
 
 GRAFANA = "app.kubernetes.io/name=grafana,app.kubernetes.io/instance=grafana"
@@ -16,13 +16,19 @@ CALLS = {
     "istiod": (["get", "deployments", "-n", "istio-system"], "deployments-istio-system.json"),
     "namespaces": (["get", "namespaces"], "namespaces.json"),
     "pods": (["get", "pods", "-n", "inference"], "pods-inference-classic.json"),
-    "tel-inference": (["get", "telemetries.telemetry.istio.io", "-n", "inference"],
-                      "telemetries-inference.json"),
-    "tel-root": (["get", "telemetries.telemetry.istio.io", "-n", "istio-system"],
-                 "telemetries-istio-system.json"),
+    "tel-inference": (
+        ["get", "telemetries.telemetry.istio.io", "-n", "inference"],
+        "telemetries-inference.json",
+    ),
+    "tel-root": (
+        ["get", "telemetries.telemetry.istio.io", "-n", "istio-system"],
+        "telemetries-istio-system.json",
+    ),
     "monitoring": (["get", "deployments", "-n", "monitoring"], "deployments-monitoring.json"),
-    "configmaps": (["get", "configmaps", "-n", "monitoring", "-l", GRAFANA],
-                   "configmaps-grafana.json"),
+    "configmaps": (
+        ["get", "configmaps", "-n", "monitoring", "-l", GRAFANA],
+        "configmaps-grafana.json",
+    ),
     "grafana-pods": (["get", "pods", "-n", "monitoring", "-l", GRAFANA], "pods-grafana.json"),
 }
 
@@ -106,7 +112,10 @@ def test_conflicting_injection_labels_fail(standins, project_dir, run_cli):
         "FAIL    istio-injection=enabled but also istio.io/rev=canary "
         "(only one injection label may be set)"
     )
-    assert "  namespace inference labels: kubectl label namespace inference istio.io/rev-" in result.out
+    assert (
+        "  namespace inference labels: kubectl label namespace inference istio.io/rev-"
+        in result.out
+    )
 
 
 def test_missing_injection_label_points_at_the_make_target(standins, project_dir, run_cli):
@@ -121,24 +130,37 @@ def test_missing_injection_label_points_at_the_make_target(standins, project_dir
 
 
 def test_unavailable_deployments_fail(standins, project_dir, run_cli):
-    cluster(standins, istiod="deployments-istio-system-unavailable.json",
-            monitoring="deployments-monitoring-grafana-down.json")
+    cluster(
+        standins,
+        istiod="deployments-istio-system-unavailable.json",
+        monitoring="deployments-monitoring-grafana-down.json",
+    )
     result = run_cli("verify", "-c", "meshgen.yaml")
     assert result.code == 1
     table = rows(result.out)
     assert table["istiod available"].endswith(
-        "FAIL    Deployment istio-system/istiod: 0/1 ready, not Available")
+        "FAIL    Deployment istio-system/istiod: 0/1 ready, not Available"
+    )
     assert table["grafana available"].endswith(
-        "FAIL    Deployment monitoring/grafana: 0/1 ready, not Available")
-    assert table["prometheus available"].endswith("PASS    Deployment monitoring/prometheus-server: 1/1 ready")
+        "FAIL    Deployment monitoring/grafana: 0/1 ready, not Available"
+    )
+    assert table["prometheus available"].endswith(
+        "PASS    Deployment monitoring/prometheus-server: 1/1 ready"
+    )
 
 
 def test_telemetry_missing_or_edited_fails(standins, project_dir, run_cli):
-    cluster(standins, tel_inference="telemetries-inference-edited.json",
-            tel_root="pods-inference-empty.json")
+    cluster(
+        standins,
+        tel_inference="telemetries-inference-edited.json",
+        tel_root="pods-inference-empty.json",
+    )
     result = run_cli("verify", "-c", "meshgen.yaml")
     assert result.code == 1
-    assert "telemetry inference/inference-balancer-metrics  FAIL    present but its spec differs" in result.out
+    assert (
+        "telemetry inference/inference-balancer-metrics  FAIL    present but its spec differs"
+        in result.out
+    )
     assert f"{'telemetry istio-system/mesh-default':46}  FAIL    not found" in result.out
 
 
@@ -166,9 +188,11 @@ def test_dashboard_script_that_lacks_a_pinned_revision_fails(standins, project_d
     assert result.code == 1
     table = rows(result.out)
     assert table["grafana dashboard downloads"].endswith(
-        "FAIL    download_dashboards.sh in ConfigMap grafana lacks istio-mesh")
+        "FAIL    download_dashboards.sh in ConfigMap grafana lacks istio-mesh"
+    )
     assert table["grafana dashboards (services)"].endswith(
-        "FAIL    ConfigMap grafana-dashboards-services lacks inference-balancer")
+        "FAIL    ConfigMap grafana-dashboards-services lacks inference-balancer"
+    )
 
 
 def test_json_format(standins, project_dir, run_cli):
@@ -189,7 +213,7 @@ def test_json_format(standins, project_dir, run_cli):
         'Get "https://127.0.0.1:6443/api?timeout=32s": dial tcp 127.0.0.1:6443: connect: connection '
         "refused\nThe connection to the server 127.0.0.1:6443 was refused - did you specify the "
         "right host or port?\n",
-        'Unable to connect to the server: dial tcp: lookup kind.example on 10.0.0.2:53: no such host\n',
+        "Unable to connect to the server: dial tcp: lookup kind.example on 10.0.0.2:53: no such host\n",
         'error: context "prod" does not exist\n',
     ],
 )
@@ -199,7 +223,8 @@ def test_unreachable_cluster_is_exit_2(standins, project_dir, run_cli, stderr):
     assert result.code == 2
     assert result.out == ""
     assert result.err.startswith(
-        "meshgen: error: cannot reach the Kubernetes cluster (current kubectl context): ")
+        "meshgen: error: cannot reach the Kubernetes cluster (current kubectl context): "
+    )
     assert result.err.count("\n") == 1
     assert len(standins.calls()) == 1
 
@@ -218,8 +243,11 @@ def test_unreachable_message_is_kubectls_summary_not_klog_noise(standins, projec
 
 
 def test_other_kubectl_failure_is_exit_2_with_its_message(standins, project_dir, run_cli):
-    forbidden = (1, 'Error from server (Forbidden): pods is forbidden: User "dev" cannot list '
-                    'resource "pods" in API group "" in the namespace "inference"\n')
+    forbidden = (
+        1,
+        'Error from server (Forbidden): pods is forbidden: User "dev" cannot list '
+        'resource "pods" in API group "" in the namespace "inference"\n',
+    )
     cluster(standins, pods=forbidden)
     result = run_cli("verify", "-c", "meshgen.yaml")
     assert result.code == 2
@@ -238,11 +266,18 @@ def test_missing_kubectl_is_exit_2(standins, project_dir, run_cli):
 def test_has_proxy_distinguishes_native_sidecars():
     pods = {
         name: json.loads((RECORDED / "kubectl" / name).read_text())["items"]
-        for name in ("pods-inference-classic.json", "pods-inference-native.json",
-                     "pods-inference-missing-proxy.json")
+        for name in (
+            "pods-inference-classic.json",
+            "pods-inference-native.json",
+            "pods-inference-missing-proxy.json",
+        )
     }
     assert all(has_proxy(p) for p in pods["pods-inference-classic.json"][:2])
     assert all(has_proxy(p) for p in pods["pods-inference-native.json"])
     # an init container named istio-proxy without restartPolicy: Always is not a sidecar
     assert [has_proxy(p) for p in pods["pods-inference-missing-proxy.json"]] == [
-        True, False, False, False]
+        True,
+        False,
+        False,
+        False,
+    ]

@@ -1,34 +1,47 @@
-"""The check registry: every check meshgen runs, in one explicit list sorted by code.
+"""The check registry, built from the check modules themselves.
 
-Each family module exports `CHECKS`; add a check by writing it in its family's module (or
-a new module that the family module includes). A test fails when a check lacks a case file
-with a failing and a passing case, or when codes are not unique.
+Every module under `meshgen.checks` is imported once and every `Check` it defines at module
+level (what `@check` returns) is registered, sorted by code. Adding a check is one edit:
+write the decorated function in the module of its theme. A test fails when two checks share
+a code, or a check lacks a case file with a failing and a passing case.
 """
 
 from __future__ import annotations
 
-from meshgen.checks import (
-    config_checks,
-    drift,
-    grafana,
-    helm,
-    resources,
-    secrets,
-    telemetry_checks,
-)
+import importlib
+import pkgutil
+from functools import cache
+
 from meshgen.checks.framework import Check
 
-FAMILIES = (config_checks, secrets, telemetry_checks, resources, helm, grafana, drift)
 
-ALL_CHECKS: tuple[Check, ...] = tuple(
-    sorted((chk for family in FAMILIES for chk in family.CHECKS), key=lambda c: c.code)
-)
+@cache
+def _registry() -> tuple[Check, ...]:
+    found: dict[int, Check] = {}
+    for info in pkgutil.walk_packages(__path__, prefix=f"{__name__}."):
+        module = importlib.import_module(info.name)
+        for value in vars(module).values():
+            if isinstance(value, Check):
+                found[id(value)] = value
+    return tuple(sorted(found.values(), key=lambda c: c.code))
+
+
+def all_checks() -> tuple[Check, ...]:
+    """Every registered check, sorted by code."""
+    return _registry()
 
 
 def by_code(code: str) -> Check | None:
     """The check with this code or alias (e.g. `T104`, `IST0160`)."""
     code = code.strip().upper()
-    for chk in ALL_CHECKS:
+    for chk in _registry():
         if chk.code == code or code in chk.aliases:
             return chk
     return None
+
+
+def __getattr__(name: str) -> tuple[Check, ...]:
+    # `ALL_CHECKS` is built on first use: importing a framework module must not load them all.
+    if name == "ALL_CHECKS":
+        return _registry()
+    raise AttributeError(name)

@@ -5,13 +5,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from meshgen.checks.context import (
-    CheckContext,
-    DashboardDoc,
-    Locate,
-    TelemetryDoc,
-    ValuesDoc,
-)
+from meshgen.checks.context import CheckContext
+from meshgen.load.documents import DashboardDoc, Locate, TelemetryDoc, ValuesDoc
 from meshgen.render import naming
 from meshgen.render.telemetry import resource_namespace
 from meshgen.source import KeyPath, Span
@@ -104,7 +99,7 @@ def _add_dashboards(ctx: CheckContext, project: Project) -> None:
 
 def _json_object(text: str, table: dict[Any, Any]) -> dict[str, Any] | None:
     """A dashboard's JSON, reduced to what the checks read, repeats shared through `table`."""
-    from meshgen.checks.grafana_model import essentials, shared
+    from meshgen.analysis.dashboards import essentials, shared
 
     try:
         data = json.loads(text)

@@ -1,80 +1,20 @@
 """What checks look at: the config, the rendered files, and the documents derived from them.
 
 The same document types come from a config (`from_project`) or from files given to
-`meshgen lint` (see `meshgen.lint`), so one check serves both.
+`meshgen lint` (see `meshgen.checks.lint`), so one check serves both.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from meshgen import yamlio
-from meshgen.models import MeshConfig, TelemetrySpec
+from meshgen.load import yaml_reader
+from meshgen.load.documents import DashboardDoc, PodDoc, TelemetryDoc, ValuesDoc
+from meshgen.models import MeshConfig
 from meshgen.render.files import RenderedFile
 from meshgen.source import KeyPath, SourceMap, Span
-
-Locate = Callable[[KeyPath], Span]
-
-
-@dataclass(frozen=True)
-class TelemetryDoc:
-    """A Telemetry resource: name, namespace, spec, and where each spec key was written."""
-
-    name: str
-    namespace: str
-    spec: TelemetrySpec
-    locate: Locate
-    #: Span of a spec *key* (e.g. a tag name); None: `locate` (the value) is the best known.
-    locate_key: Locate | None = None
-
-
-@dataclass(frozen=True)
-class PodDoc:
-    """A Pod known from linted files (its labels decide which Telemetry selects it)."""
-
-    name: str
-    namespace: str
-    labels: dict[str, str]
-    span: Span
-
-
-@dataclass(frozen=True)
-class DashboardDoc:
-    """A Grafana dashboard, parsed (local JSON) or known by grafana.com id (`gnet_id`)."""
-
-    name: str
-    file: str
-    data: dict[str, Any] | None
-    text: str = ""
-    #: Where the dashboard is declared in the config, when it comes from one.
-    declared: Span | None = None
-    gnet_id: int | None = None
-    #: (lines, columns) to add to a position in `text` when the JSON sits inside another
-    #: file (a ConfigMap's `|` block scalar, linted by `meshgen lint`).
-    offset: tuple[int, int] = (0, 0)
-
-    def locate_text(self, needle: str) -> Span:
-        """Position of the first occurrence of `needle` (JSON-escaped) in the file."""
-        import json
-
-        escaped = json.dumps(needle)[1:-1]
-        index = self.text.find(escaped)
-        if index < 0:
-            return self.declared or Span(self.file, 1, 1)
-        line = self.text.count("\n", 0, index) + 1
-        col = index - (self.text.rfind("\n", 0, index) + 1) + 1
-        return Span(self.file, line + self.offset[0], col + self.offset[1])
-
-
-@dataclass(frozen=True)
-class ValuesDoc:
-    """Chart values to check against a chart's known keys (`chart` is istiod/base/grafana/...)."""
-
-    chart: str
-    data: dict[str, Any]
-    locate: Locate
 
 
 @dataclass
@@ -117,7 +57,7 @@ class CheckContext:
 
     def rendered_span(self, path: str, keys: KeyPath) -> Span:
         """Position of `keys` inside a rendered file (parsed on first use)."""
-        from meshgen.loader import build_source_map
+        from meshgen.load.yaml_reader import build_source_map
 
         maps = self._rendered_maps
         if path not in maps:
@@ -125,5 +65,5 @@ class CheckContext:
             shown = f"{self.output_dir}/{path}" if self.output_dir else path
             if rendered is None:
                 return Span(shown)
-            maps[path] = build_source_map(yamlio.load_roundtrip(rendered.text), shown)
+            maps[path] = build_source_map(yaml_reader.load_roundtrip(rendered.text), shown)
         return maps[path].lookup(keys)

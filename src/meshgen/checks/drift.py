@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from meshgen.checks.context import CheckContext
 from meshgen.checks.framework import Finding, check
 from meshgen.diagnostics import Severity
-from meshgen.loader import display_path
+from meshgen.load.files import display_path
 from meshgen.source import Span
 
 
@@ -59,6 +59,3 @@ def hand_edited_rendered_file(ctx: CheckContext) -> Iterator[Finding]:
     """
     for path, reason in ctx.plan.conflicts:
         yield Finding(f"{display_path(path)} {reason}", span=Span(display_path(path)))
-
-
-CHECKS = (stale_rendered_file, hand_edited_rendered_file)

@@ -1,6 +1,6 @@
 """K1xx: every rendered Kubernetes/Istio resource validates against meshgen's own schema.
 
-The schemas (`schemas/*.schema.json`, see `meshgen.schemas`) are written from the documented
+The schemas (`schemas/*.schema.json`, see `meshgen.checks.schemas`) are written from the documented
 APIs. A finding points into the rendered file and, as related, at the config line that
 produced it. `meshgen lint` validates the resources of plain files with the same schemas
 (`resource_errors`).
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from meshgen import schemas
+from meshgen.checks import schemas
 from meshgen.checks.context import CheckContext
 from meshgen.checks.framework import Check, Finding, check
 from meshgen.diagnostics import Severity
@@ -152,13 +152,6 @@ def invalid_configmap_resource(ctx: CheckContext) -> Iterator[Finding]:
     """
     yield from _rendered_findings(ctx, schemas.CONFIGMAP)
 
-
-CHECKS: tuple[Check, ...] = (
-    invalid_telemetry_resource,
-    invalid_namespace_resource,
-    invalid_job_resource,
-    invalid_configmap_resource,
-)
 
 #: The check that reports a resource of each schema (used by `meshgen lint`).
 CHECK_BY_SCHEMA: dict[str, Check] = {

@@ -11,10 +11,10 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from meshgen import yamlio
 from meshgen.checks.context import CheckContext
 from meshgen.checks.framework import Finding, check
 from meshgen.diagnostics import Severity
+from meshgen.load import yaml_reader
 from meshgen.models import MeshConfig
 from meshgen.source import KeyPath
 
@@ -136,7 +136,7 @@ def _embedded(text: str) -> Any:
     if "\n" not in text or ":" not in text:
         return None
     try:
-        return yamlio.load_all_safe(text)
+        return yaml_reader.load_all_safe(text)
     except Exception:  # not YAML: an ordinary multi-line string
         return None
 
@@ -345,11 +345,3 @@ def unsafe_script_string(ctx: CheckContext) -> Iterator[Finding]:
             f"datasource name {name!r} is not safe in the chart's dashboard download script",
             at=("monitoring", "grafana", "datasource", "name"),
         )
-
-
-CHECKS = (
-    grafana_admin_secret_missing,
-    literal_secret,
-    invalid_secret_reference,
-    unsafe_script_string,
-)

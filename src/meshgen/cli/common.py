@@ -60,7 +60,7 @@ def render_report(diagnostics: Sequence[Any], fmt: str) -> str:
     if fmt != "sarif":
         return report.render(diagnostics, fmt)
     from meshgen.checks import ALL_CHECKS
-    from meshgen.loader import LOADER_CODES
+    from meshgen.diagnostics import LOADER_CODES
 
     rules = [(c, n, d) for c, (n, d) in LOADER_CODES.items()]
     rules += [(c.code, c.name, c.summary) for c in ALL_CHECKS]

@@ -111,7 +111,7 @@ def _helmfile_command(name: str, summary: str, example: str) -> click.Command:
         force: bool,
         helmfile_args: tuple[str, ...],
     ) -> int:
-        from meshgen import runner
+        from meshgen.handoff import runner
 
         loaded = _load_valid(config, debug=opts.debug)
         if isinstance(loaded, int):
@@ -123,9 +123,7 @@ def _helmfile_command(name: str, summary: str, example: str) -> click.Command:
             click.echo(runner.format_command(argv))
             return common.EXIT_OK
         runner.find("helmfile")
-        plan = common.write_tree(
-            config_path, project, force=force, refused="helmfile not started"
-        )
+        plan = common.write_tree(config_path, project, force=force, refused="helmfile not started")
         if plan is None:
             return common.EXIT_FINDINGS
         if plan.changed:
@@ -165,7 +163,8 @@ def verify_cmd(config: Path | None, context: str | None, fmt: str) -> int:
       meshgen verify
       meshgen verify --context prod --format json
     """
-    from meshgen import api, report, verify
+    from meshgen import api, report
+    from meshgen.handoff import verify
 
     project = api.load_project(api.discover_config(config))
     if project.unreadable or not project.rendered:
@@ -216,7 +215,8 @@ def traffic_cmd(
       meshgen traffic
       meshgen traffic --service inference-balancer --qps 50 --duration 2m
     """
-    from meshgen import api, report, traffic
+    from meshgen import api, report
+    from meshgen.handoff import traffic
 
     project = api.load_project(api.discover_config(config))
     config_model = project.loaded.config

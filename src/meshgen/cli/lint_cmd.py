@@ -10,9 +10,7 @@ from meshgen.cli import common
 
 
 @click.command("lint")
-@click.argument(
-    "files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False)
-)
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
 @common.findings_options
 @click.pass_obj
 def lint(
@@ -37,7 +35,7 @@ def lint(
       meshgen lint values/istio-values.yaml --select H
       meshgen lint dashboards/*.json --format github --strict
     """
-    from meshgen.lint import lint as run_lint
+    from meshgen.checks.lint import lint as run_lint
 
     result = run_lint(
         files,

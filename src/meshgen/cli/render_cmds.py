@@ -23,8 +23,8 @@ def init_cmd(path: Path, force: bool) -> int:
       meshgen init infrastructure/meshgen.yaml
     """
     from meshgen.errors import UsageError
+    from meshgen.models.json_schema import config_schema
     from meshgen.resources import templates_dir
-    from meshgen.schema import config_schema
 
     schema_path = path.parent / "meshgen.schema.json"
     for target in (path, schema_path):
@@ -114,7 +114,7 @@ def schema_cmd(output_path: Path | None) -> int:
     Example:
       meshgen schema -o schemas/meshgen.schema.json
     """
-    from meshgen.schema import config_schema
+    from meshgen.models.json_schema import config_schema
 
     text = json.dumps(config_schema(), indent=2) + "\n"
     if output_path is None:

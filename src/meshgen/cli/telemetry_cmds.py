@@ -77,7 +77,7 @@ def run_edit(
     from meshgen.diagnostics import Severity
     from meshgen.edit.roundtrip import edit_text
     from meshgen.errors import UsageError
-    from meshgen.loader import display_path
+    from meshgen.load.files import display_path
 
     path = api.discover_config(config)
     try:
@@ -173,9 +173,9 @@ def show_cmd(namespace: str | None, workload: str | None, config: Path | None, f
     import json
 
     from meshgen import api, report
+    from meshgen.analysis.telemetry_view import as_json, as_text, build_view
     from meshgen.checks.build import from_project
     from meshgen.errors import UsageError
-    from meshgen.telemetry_view import as_json, as_text, build_view
 
     path = api.discover_config(config)
     project = api.load_project(path)
@@ -216,7 +216,7 @@ def run_scoped_edit(
     force: bool,
 ) -> int:
     """Resolve the scope, then `run_edit` the change `change(scope)` makes."""
-    from meshgen.discover import discover_config
+    from meshgen.load.files import discover_config
 
     scope = _scope(discover_config(config), namespace, workload)
     return run_edit(config, change(scope), dry_run=dry_run, force=force, debug=opts.debug)

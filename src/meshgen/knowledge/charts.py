@@ -105,9 +105,14 @@ def _load(chart: str, version: str) -> dict[str, Any]:
 
 
 def _without(tree: Mapping[str, Any], paths: tuple[KeyPath, ...]) -> dict[str, Any]:
-    out = {k: (_without(v, tuple(p[1:] for p in paths if p[:1] == (k,) and len(p) > 1))
-               if isinstance(v, Mapping) else v)
-           for k, v in tree.items()}
+    out = {
+        k: (
+            _without(v, tuple(p[1:] for p in paths if p[:1] == (k,) and len(p) > 1))
+            if isinstance(v, Mapping)
+            else v
+        )
+        for k, v in tree.items()
+    }
     for path in paths:
         if len(path) == 1:
             out.pop(str(path[0]), None)
@@ -180,32 +185,96 @@ def istiod_special(path: KeyPath) -> bool:
 
 MESH_CONFIG_FIELDS: frozenset[str] = frozenset(
     {
-        "proxyListenPort", "proxyInboundListenPort", "proxyHttpPort", "connectTimeout",
-        "hboneIdleTimeout", "protocolDetectionTimeout", "tcpKeepalive", "ingressClass",
-        "ingressService", "ingressControllerMode", "ingressSelector", "enableTracing",
-        "accessLogFile", "accessLogFormat", "accessLogEncoding", "enableEnvoyAccessLogService",
-        "disableEnvoyListenerLog", "defaultConfig", "outboundTrafficPolicy", "inboundTrafficPolicy",
-        "configSources", "enableAutoMtls", "trustDomain", "trustDomainAliases", "caCertificates",
-        "defaultServiceExportTo", "defaultVirtualServiceExportTo", "defaultDestinationRuleExportTo",
-        "rootNamespace", "localityLbSetting", "dnsRefreshRate", "h2UpgradePolicy",
-        "inboundClusterStatName", "outboundClusterStatName", "certificates", "serviceSettings",
-        "serviceScopeConfigs", "enablePrometheusMerge", "verifyCertificateAtClient", "ca",
-        "extensionProviders", "defaultProviders", "discoverySelectors", "pathNormalization",
-        "defaultHttpRetryPolicy", "meshMTLS", "tlsDefaults",
+        "proxyListenPort",
+        "proxyInboundListenPort",
+        "proxyHttpPort",
+        "connectTimeout",
+        "hboneIdleTimeout",
+        "protocolDetectionTimeout",
+        "tcpKeepalive",
+        "ingressClass",
+        "ingressService",
+        "ingressControllerMode",
+        "ingressSelector",
+        "enableTracing",
+        "accessLogFile",
+        "accessLogFormat",
+        "accessLogEncoding",
+        "enableEnvoyAccessLogService",
+        "disableEnvoyListenerLog",
+        "defaultConfig",
+        "outboundTrafficPolicy",
+        "inboundTrafficPolicy",
+        "configSources",
+        "enableAutoMtls",
+        "trustDomain",
+        "trustDomainAliases",
+        "caCertificates",
+        "defaultServiceExportTo",
+        "defaultVirtualServiceExportTo",
+        "defaultDestinationRuleExportTo",
+        "rootNamespace",
+        "localityLbSetting",
+        "dnsRefreshRate",
+        "h2UpgradePolicy",
+        "inboundClusterStatName",
+        "outboundClusterStatName",
+        "certificates",
+        "serviceSettings",
+        "serviceScopeConfigs",
+        "enablePrometheusMerge",
+        "verifyCertificateAtClient",
+        "ca",
+        "extensionProviders",
+        "defaultProviders",
+        "discoverySelectors",
+        "pathNormalization",
+        "defaultHttpRetryPolicy",
+        "meshMTLS",
+        "tlsDefaults",
     }
 )
 
 PROXY_CONFIG_FIELDS: frozenset[str] = frozenset(
     {
-        "configPath", "binaryPath", "serviceCluster", "tracingServiceName", "drainDuration",
-        "discoveryAddress", "discoveryRefreshDelay", "zipkinAddress", "statsdUdpAddress",
-        "envoyMetricsServiceAddress", "proxyAdminPort", "availabilityZone",
-        "controlPlaneAuthPolicy", "customConfigFile", "statNameLength", "concurrency",
-        "proxyBootstrapTemplatePath", "interceptionMode", "tracing", "sds", "envoyAccessLogService",
-        "envoyMetricsService", "proxyMetadata", "runtimeValues", "statusPort", "extraStatTags",
-        "gatewayTopology", "terminationDrainDuration", "meshId", "readinessProbe",
-        "proxyStatsMatcher", "holdApplicationUntilProxyStarts", "caCertificatesPem", "image",
-        "privateKeyProvider", "proxyHeaders", "fileFlushInterval", "fileFlushMinSizeKb",
+        "configPath",
+        "binaryPath",
+        "serviceCluster",
+        "tracingServiceName",
+        "drainDuration",
+        "discoveryAddress",
+        "discoveryRefreshDelay",
+        "zipkinAddress",
+        "statsdUdpAddress",
+        "envoyMetricsServiceAddress",
+        "proxyAdminPort",
+        "availabilityZone",
+        "controlPlaneAuthPolicy",
+        "customConfigFile",
+        "statNameLength",
+        "concurrency",
+        "proxyBootstrapTemplatePath",
+        "interceptionMode",
+        "tracing",
+        "sds",
+        "envoyAccessLogService",
+        "envoyMetricsService",
+        "proxyMetadata",
+        "runtimeValues",
+        "statusPort",
+        "extraStatTags",
+        "gatewayTopology",
+        "terminationDrainDuration",
+        "meshId",
+        "readinessProbe",
+        "proxyStatsMatcher",
+        "holdApplicationUntilProxyStarts",
+        "caCertificatesPem",
+        "image",
+        "privateKeyProvider",
+        "proxyHeaders",
+        "fileFlushInterval",
+        "fileFlushMinSizeKb",
         "statsCompression",
     }
 )

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from meshgen.promql import LabelMatcher, MatchOp
+from meshgen.analysis.promql import LabelMatcher, MatchOp
 
 #: Labels that say which workload reported a series; literal matchers on them narrow a read.
 SCOPE_LABELS = frozenset(
@@ -104,7 +104,7 @@ def _m(name: str, op: MatchOp, value: str) -> LabelMatcher:
     return LabelMatcher(name, op, value)
 
 
-# Generated from the 1.30.3 JSON with `meshgen.checks.grafana_model.panels_of`, then kept
+# Generated from the 1.30.3 JSON with `meshgen.analysis.dashboards.panels_of`, then kept
 # as data; the upstream test rebuilds it and compares.
 MESH = IstioDashboard(
     key="mesh",

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from meshgen import yamlio
 from meshgen.cache import JsonCache, module_fingerprint
+from meshgen.load import yaml_reader
 from meshgen.models import MeshConfig
 from meshgen.render.environment import render_parts
 from meshgen.render.files import RenderedFile, header
@@ -59,7 +59,7 @@ def build_file(
     parts = render_parts(template, documents=documents, **context)
     if not parts or not parts[-1].endswith("\n"):
         parts.append("\n")
-    intended = [yamlio.to_plain(doc) for doc in documents]
+    intended = [yaml_reader.to_plain(doc) for doc in documents]
     body_sha256 = _sha256(parts)
     key = _verification_key(body_sha256, intended)
     if key is None or _verified().get(key) is not True:
@@ -84,7 +84,7 @@ def _parse_back(path: str, body: str, intended: list[Any], origin: KeyPath) -> N
     written.
     """
     try:
-        parsed = yamlio.load_all_as_helm_reads(body)
+        parsed = yaml_reader.load_all_as_helm_reads(body)
     except Exception as exc:  # any parser error here is a template bug
         raise RenderError(path, f"rendered text is not valid YAML: {exc}", origin) from exc
     if not _same_data([doc for doc in parsed if doc is not None], intended):
@@ -159,7 +159,7 @@ def _verified() -> JsonCache:
         [
             f"meshgen={__version__}",
             hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
-            hashlib.sha256(Path(yamlio.__file__).read_bytes()).hexdigest(),
+            hashlib.sha256(Path(yaml_reader.__file__).read_bytes()).hexdigest(),
             module_fingerprint("yaml", "_yaml", "yaml._yaml"),
         ]
     )

@@ -2,7 +2,7 @@
 
 The queries read the server side (`reporter="destination"`) of the service's workload, and
 only metrics and labels that the effective Telemetry configuration leaves on (see
-`meshgen.effective`): request rate, responses by code and the error ratio, p50/p90/p99
+`meshgen.analysis.effective`): request rate, responses by code and the error ratio, p50/p90/p99
 latency, request/response sizes when those metrics are on, and for every label the config
 adds (e.g. `model`) a template variable plus a breakdown panel.
 """
@@ -29,7 +29,7 @@ PANEL_WIDTH, PANEL_HEIGHT = 12, 8
 
 @dataclass(frozen=True)
 class _Doc:
-    """The minimal Telemetry view `meshgen.effective` needs (no source positions here)."""
+    """The minimal Telemetry view `meshgen.analysis.effective` needs (no source positions here)."""
 
     name: str
     namespace: str
@@ -90,7 +90,7 @@ def _telemetries_by_namespace(config: MeshConfig) -> dict[str, list[_Doc]]:
 def _server_state(
     config: MeshConfig, service: Service, by_namespace: dict[str, list[_Doc]]
 ) -> dict[str, Any]:
-    from meshgen.effective import effective_metrics
+    from meshgen.analysis.effective import effective_metrics
 
     # Only the root namespace's and the service's own namespace's resources can apply; the
     # rest would be filtered out again for every service (quadratic at scale).

@@ -1,7 +1,7 @@
 """The one Jinja2 environment: strict undefined, no autoescape (output is YAML), YAML filters.
 
 Templates never receive raw user strings to paste: values go through `to_yaml`, which
-serializes them (`meshgen.yamlio.dump`, ruamel's exact text), so a string cannot become
+serializes them (`meshgen.yaml_writer.dump`, ruamel's exact text), so a string cannot become
 YAML structure.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 import jinja2
 
-from meshgen import yamlio
+from meshgen.render import yaml_writer
 from meshgen.resources import templates_dir
 
 #: While `render_parts` runs: the YAML blocks `to_yaml` wrote, each a list of pieces.
@@ -25,7 +25,7 @@ _MARK = "\x00"
 
 def to_yaml(value: Any) -> str:
     """Serialize a value as a block of YAML (no trailing newline)."""
-    pieces = yamlio.dump_parts(value)
+    pieces = yaml_writer.dump_parts(value)
     while pieces and pieces[-1].endswith("\n"):
         pieces[-1] = pieces[-1].rstrip("\n")
         if not pieces[-1]:

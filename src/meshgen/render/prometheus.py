@@ -5,9 +5,8 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-from meshgen import yamlio
 from meshgen.models import MeshConfig, Prometheus
-from meshgen.render import naming
+from meshgen.render import naming, yaml_writer
 from meshgen.render.context import RenderInputs, build_file, deep_merge
 from meshgen.render.files import RenderedFile
 
@@ -74,7 +73,7 @@ def prometheus_values(config: MeshConfig, prometheus: Prometheus) -> dict[str, A
     jobs = istio_scrape_jobs(config, prometheus)
     if jobs:
         # A plain YAML list at column 0: the chart pastes it under scrape_configs with `tpl`.
-        values["extraScrapeConfigs"] = escape_tpl(textwrap.dedent(yamlio.dump(jobs)))
+        values["extraScrapeConfigs"] = escape_tpl(textwrap.dedent(yaml_writer.dump(jobs)))
     return deep_merge(values, prometheus.values)
 
 

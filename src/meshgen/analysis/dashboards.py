@@ -1,0 +1,274 @@
+"""What a Grafana dashboard JSON reads: its queries, per panel, as `knowledge.dashboards` types.
+
+Walks panels (rows' nested `panels` included) and template variables, analyses each
+PromQL expression with `meshgen.analysis.promql`, and folds the results into `Panel`/`Read`
+records: the same shape as the built-in record of Istio's grafana.com dashboards, so a
+check treats a local JSON file and a grafana.com dashboard alike.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, TypeVar
+
+from meshgen.analysis.promql import Query, Selector, analyze, analyze_variable_query
+from meshgen.checks.context import CheckContext
+from meshgen.knowledge.dashboards import SCOPE_LABELS, Panel, Read
+from meshgen.load.documents import DashboardDoc
+
+#: Datasource plugin types whose targets are not PromQL.
+_PROMQL_TYPES = frozenset({"prometheus"})
+_CUSTOM_SPLIT = re.compile(r"(?<!\\),")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardQuery:
+    """One expression of a dashboard: where it sits and what it reads."""
+
+    #: Panel title, or the variable name for a template variable.
+    title: str
+    expression: str
+    variable: bool
+    query: Query
+
+
+def dashboard_queries(data: Mapping[str, Any]) -> Iterator[DashboardQuery]:
+    """Every PromQL expression of panels (rows included) and query variables."""
+    variables = _variables(data)
+    for panel in _panels(data.get("panels")):
+        title = str(panel.get("title") or "(untitled panel)")
+        for target in panel.get("targets") or ():
+            if not isinstance(target, Mapping):
+                continue
+            expression = target.get("expr")
+            if not isinstance(expression, str) or not expression.strip():
+                continue
+            source = target.get("datasource") or panel.get("datasource")
+            if not _is_promql(source, variables):
+                continue
+            yield DashboardQuery(title, expression, False, analyze(expression))
+    for variable in variables.values():
+        if variable.get("type") != "query":
+            continue
+        query = variable.get("query")
+        if isinstance(query, Mapping):
+            query = query.get("query")
+        if not isinstance(query, str) or not query.strip():
+            continue
+        if not _is_promql(variable.get("datasource"), variables):
+            continue
+        name = str(variable.get("name"))
+        yield DashboardQuery(name, query, True, analyze_variable_query(query))
+
+
+#: Keys the dashboard checks read: of a dashboard, of a panel (rows nest `panels`), of a
+#: panel target and of an annotation. Variables (`templating`) are kept whole.
+_DASHBOARD_KEYS = frozenset({"uid", "title", "panels", "templating", "annotations"})
+_PANEL_KEYS = frozenset({"title", "datasource", "targets", "panels"})
+_TARGET_KEYS = frozenset({"expr", "datasource"})
+_ANNOTATION_KEYS = frozenset({"name", "datasource"})
+
+
+def essentials(data: dict[str, Any]) -> dict[str, Any]:
+    """The part of a dashboard the checks read; the rest (layout, styling) is dropped.
+
+    A large dashboard is mostly `gridPos`, `fieldConfig` and `options`: keeping only what
+    is checked lets hundreds of dashboards sit in memory at once. Values of an unexpected
+    type are kept as they are, so the checks see exactly what they would have.
+    """
+    out = {key: value for key, value in data.items() if key in _DASHBOARD_KEYS}
+    if isinstance(out.get("panels"), list):
+        out["panels"] = [_panel(panel) for panel in out["panels"]]
+    annotations = out.get("annotations")
+    if isinstance(annotations, Mapping) and isinstance(annotations.get("list"), list):
+        out["annotations"] = {
+            "list": [_only(item, _ANNOTATION_KEYS) for item in annotations["list"]]
+        }
+    return out
+
+
+def shared(node: Any, table: dict[Any, Any]) -> Any:
+    """`node` with equal strings, and equal flat mappings, replaced by one object each.
+
+    Dashboards repeat themselves (the same datasource reference in every panel and target,
+    the same expressions across copies of a board): through one `table` per run, each
+    distinct value is held once. The result is read-only by convention, like all check
+    inputs.
+    """
+    kind = type(node)
+    if kind is str:
+        return table.setdefault(node, node)
+    if kind is list:
+        return [shared(item, table) for item in node]
+    if kind is not dict:
+        return node
+    out = {}
+    flat = True
+    for key, value in node.items():
+        value_kind = type(value)
+        if value_kind is str:
+            value = table.setdefault(value, value)
+        elif value_kind is dict or value_kind is list:
+            value = shared(value, table)
+            flat = False
+        elif value is not None and value_kind not in _SCALARS:
+            flat = False
+        out[table.setdefault(key, key) if type(key) is str else key] = value
+    if flat:
+        # A flat mapping (a datasource reference, a target): one object per content; the
+        # types keep `1`, `1.0` and `True` apart.
+        signature = ("mapping", tuple(out.items()), tuple(map(type, out.values())))
+        return table.setdefault(signature, out)
+    return out
+
+
+_SCALARS = frozenset({int, float, bool})
+
+
+def _panel(panel: Any) -> Any:
+    if not isinstance(panel, Mapping):
+        return panel
+    out = _only(panel, _PANEL_KEYS)
+    if isinstance(out.get("targets"), list):
+        out["targets"] = [_only(target, _TARGET_KEYS) for target in out["targets"]]
+    if isinstance(out.get("panels"), list):
+        out["panels"] = [_panel(inner) for inner in out["panels"]]
+    return out
+
+
+def _only(item: Any, keys: frozenset[str]) -> Any:
+    if not isinstance(item, Mapping):
+        return item
+    return {key: value for key, value in item.items() if key in keys}
+
+
+def queries_of(ctx: CheckContext, doc: DashboardDoc) -> tuple[DashboardQuery, ...]:
+    """`dashboard_queries` of a dashboard, extracted once per run and shared by the checks."""
+    if doc.data is None:
+        return ()
+    data = doc.data
+    return per_document(ctx, "grafana_model.queries", doc, lambda: tuple(dashboard_queries(data)))
+
+
+def per_document(ctx: CheckContext, key: str, doc: DashboardDoc, compute: Callable[[], T]) -> T:
+    """`compute()` for `doc`, remembered in `ctx` under `key`: once per run and document."""
+    memo: dict[int, tuple[DashboardDoc, T]] = ctx.memo.setdefault(key, {})
+    entry = memo.get(id(doc))
+    # The document is kept with its result, so its id cannot be reused by another one.
+    if entry is None or entry[0] is not doc:
+        entry = memo[id(doc)] = (doc, compute())
+    return entry[1]
+
+
+def variable_options(data: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """Values a user can pick for each custom variable (`.*` stands for "All")."""
+    out: dict[str, tuple[str, ...]] = {}
+    for name, variable in _variables(data).items():
+        if variable.get("type") != "custom":
+            continue
+        values = [
+            str(o.get("value"))
+            for o in variable.get("options") or ()
+            if isinstance(o, Mapping) and o.get("value") not in (None, "", "$__all")
+        ]
+        if not values and isinstance(variable.get("query"), str):
+            for part in _CUSTOM_SPLIT.split(variable["query"]):
+                value = part.split(" : ", 1)[-1].strip().replace("\\,", ",")
+                if value:
+                    values.append(value)
+        if variable.get("includeAll"):
+            values.append(".*")
+        out[name] = tuple(dict.fromkeys(values))
+    return out
+
+
+def panels_of(data: Mapping[str, Any]) -> tuple[Panel, ...]:
+    """The dashboard's reads, one `Panel` per title (panels sharing a title merge)."""
+    options = variable_options(data)
+    merged: dict[tuple[str, bool], dict[tuple[Any, ...], set[str]]] = {}
+    for item in dashboard_queries(data):
+        reads = merged.setdefault((item.title, item.variable), {})
+        for selector in item.query.selectors:
+            read = read_of(selector, options)
+            if read is not None:
+                key = (read.metric, read.views, read.where)
+                reads.setdefault(key, set()).update(read.labels)
+    return tuple(
+        Panel(
+            title,
+            tuple(
+                Read(metric, frozenset(labels), views, where)
+                for (metric, views, where), labels in sorted(reads.items(), key=_read_order)
+            ),
+            variable=variable,
+        )
+        for (title, variable), reads in merged.items()
+        if reads
+    )
+
+
+def read_of(selector: Selector, options: Mapping[str, Sequence[str]]) -> Read | None:
+    """A selector as a `Read`: its metric, labels, reporter views and literal scope matchers."""
+    if not selector.metric:
+        return None
+    views = _sorted_views(selector.reporter_views(options))
+    where = tuple(m for m in selector.matchers if m.name in SCOPE_LABELS and not m.variables)
+    return Read(selector.metric, selector.labels_read, views, where)
+
+
+@lru_cache(maxsize=256)
+def _sorted_views(views: tuple[frozenset[str], ...]) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(sorted(v)) for v in views)
+
+
+def _read_order(item: tuple[tuple[Any, ...], set[str]]) -> tuple[str, str, str]:
+    (metric, views, where), _ = item
+    return metric, repr(views), repr(tuple(str(m) for m in where))
+
+
+def _panels(panels: Any) -> Iterator[Mapping[str, Any]]:
+    for panel in panels or ():
+        if not isinstance(panel, Mapping):
+            continue
+        yield panel
+        yield from _panels(panel.get("panels"))
+
+
+def _variables(data: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    templating = data.get("templating")
+    entries = templating.get("list") if isinstance(templating, Mapping) else None
+    return {
+        str(v["name"]): v
+        for v in entries or ()
+        if isinstance(v, Mapping) and isinstance(v.get("name"), str)
+    }
+
+
+def _is_promql(source: Any, variables: Mapping[str, Mapping[str, Any]]) -> bool:
+    """False only for a datasource known to be of another type than Prometheus."""
+    kind: Any = None
+    if isinstance(source, Mapping):
+        kind = source.get("type")
+        if kind == "datasource":
+            return source.get("uid") not in ("grafana", "-- Grafana --", "-- Dashboard --")
+        uid = source.get("uid")
+        if kind is None and isinstance(uid, str):
+            kind = _variable_plugin(uid, variables)
+    elif isinstance(source, str):
+        kind = _variable_plugin(source, variables)
+        if source in ("-- Grafana --", "-- Dashboard --", "grafana"):
+            return False
+    return kind is None or kind in _PROMQL_TYPES
+
+
+def _variable_plugin(reference: str, variables: Mapping[str, Mapping[str, Any]]) -> str | None:
+    name = reference.strip("${}[]").split(":", 1)[0]
+    variable = variables.get(name)
+    if reference.startswith(("$", "[[")) and variable and variable.get("type") == "datasource":
+        query = variable.get("query")
+        return query if isinstance(query, str) else None
+    return None

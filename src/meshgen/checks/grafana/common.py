@@ -1,0 +1,103 @@
+"""Shared helpers of the G checks: the Grafana values, provisioned datasources, positions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from meshgen.checks.context import CheckContext
+from meshgen.load.documents import DashboardDoc, ValuesDoc
+from meshgen.source import KeyPath, Span
+
+PROVIDERS_KEY = "dashboardproviders.yaml"
+#: Datasource references Grafana resolves itself.
+BUILTIN_DATASOURCES = frozenset(
+    {"-- Mixed --", "-- Grafana --", "-- Dashboard --", "grafana", "dashboard", "default"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ProvisionedDatasource:
+    name: str
+    uid: str | None
+    type: str | None
+    url: str | None
+    #: Key path of the entry in the Grafana values.
+    path: KeyPath
+
+
+def grafana_values(ctx: CheckContext) -> ValuesDoc | None:
+    """The Grafana chart values (rendered from a config, or a linted values file)."""
+    return next((v for v in ctx.values if v.chart == "grafana"), None)
+
+
+def mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def provisioned_datasources(values: ValuesDoc) -> list[ProvisionedDatasource] | None:
+    """Datasources the values provision; None when others may come from elsewhere."""
+    if mapping(mapping(values.data.get("sidecar")).get("datasources")).get("enabled"):
+        return None
+    out: list[ProvisionedDatasource] = []
+    for file, content in mapping(values.data.get("datasources")).items():
+        entries = mapping(content).get("datasources")
+        for index, entry in enumerate(entries if isinstance(entries, list) else ()):
+            if not isinstance(entry, Mapping) or not isinstance(entry.get("name"), str):
+                continue
+            out.append(
+                ProvisionedDatasource(
+                    name=entry["name"],
+                    uid=_text(entry.get("uid")),
+                    type=_text(entry.get("type")),
+                    url=_text(entry.get("url")),
+                    path=("datasources", file, "datasources", index),
+                )
+            )
+    return out
+
+
+def datasource_names(datasources: list[ProvisionedDatasource]) -> set[str]:
+    """Every name or uid a dashboard may use to reference one of them."""
+    return {d.name for d in datasources} | {d.uid for d in datasources if d.uid}
+
+
+def dashboard_entries(values: ValuesDoc) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
+    """(provider, dashboard name, entry) of `dashboards.<provider>.<name>`."""
+    for provider, entries in mapping(values.data.get("dashboards")).items():
+        for name, entry in mapping(entries).items():
+            yield str(provider), str(name), mapping(entry)
+
+
+def declared_dashboard(ctx: CheckContext, provider: str, name: str) -> KeyPath | None:
+    """Config path of the dashboard meshgen rendered as `dashboards.<provider>.<name>`."""
+    grafana = ctx.config.monitoring.grafana if ctx.config else None
+    for index, dash in enumerate(grafana.dashboards if grafana else ()):
+        if dash.folder == provider and dash.name == name:
+            return ("monitoring", "grafana", "dashboards", index)
+    return None
+
+
+def entry_span(ctx: CheckContext, values: ValuesDoc, provider: str, name: str, *key: str) -> Span:
+    """Where a dashboard entry (or a key in it) was written.
+
+    The config entry when meshgen rendered it from `monitoring.grafana.dashboards`, else
+    the values line (a pass-through key or a linted values file).
+    """
+    path = ("dashboards", provider, name, *key)
+    declared = declared_dashboard(ctx, provider, name)
+    user = ctx.config is not None and ctx.source.has(("monitoring", "grafana", "values", *path))
+    if declared is not None and not user:
+        return ctx.at(declared)
+    return values.locate(path)
+
+
+def dashboard_label(doc: DashboardDoc) -> str:
+    if doc.gnet_id is not None:
+        return f"dashboard {doc.name!r} (grafana.com {doc.gnet_id})"
+    return f"dashboard {doc.name!r}"
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None

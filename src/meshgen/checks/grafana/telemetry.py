@@ -1,0 +1,601 @@
+"""G110, G111: dashboard queries that read metrics or labels the telemetry config turns off.
+
+For every scope a workload can be in (the mesh root, each namespace, each service's or
+pod's labels) and each side (CLIENT = `reporter="source"`, SERVER = `"destination"`),
+`meshgen.analysis.effective` computes which standard metrics are on and which labels they carry.
+Each dashboard query is then matched against the scopes and sides it reads:
+
+- a metric is *dark* for a query when, in some scope, every side of one reporter view of
+  the query (what one evaluation sums) has it disabled;
+- a label is *missing* when the query needs it (matcher, `by`, `on`, ...) and a side it
+  reads still emits the metric but without that label.
+
+Local dashboard JSON is analysed query by query; Istio's grafana.com dashboards through the
+built-in record (`knowledge.dashboards`). Literal matchers on the reporting workload or its
+namespace (e.g. `source_workload="istio-ingressgateway"`) narrow the scopes a query reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from meshgen.analysis.dashboards import per_document, queries_of, read_of, variable_options
+from meshgen.analysis.effective import (
+    SIDE_OF_REPORTER,
+    Cause,
+    MetricState,
+    Side,
+    applicable_telemetries,
+    effective_metrics_by_side,
+)
+from meshgen.analysis.promql import Query
+from meshgen.checks.context import CheckContext
+from meshgen.checks.framework import Finding, check
+from meshgen.checks.grafana.common import dashboard_label
+from meshgen.diagnostics import Severity
+from meshgen.knowledge.dashboards import Read, by_gnet_id
+from meshgen.knowledge.istio import STANDARD_METRICS
+from meshgen.load.documents import DashboardDoc, TelemetryDoc
+from meshgen.source import Span
+
+#: Prometheus series name -> Telemetry metric enum (histograms: every suffix).
+METRIC_OF_SERIES: Mapping[str, str] = {
+    series: str(m.metric) for m in STANDARD_METRICS for series in m.series
+}
+_SIDE_WORDS = {
+    "CLIENT": 'client side, reporter="source"',
+    "SERVER": 'server side, reporter="destination"',
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Workloads that share one effective telemetry configuration."""
+
+    label: str
+    namespace: str | None
+    #: Pod labels (sorted items); None for "a workload no selector picks".
+    labels: tuple[tuple[str, str], ...] | None = None
+    workload: str | None = None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Usage:
+    """One read of a metric by a panel, and the expression that makes it."""
+
+    doc: DashboardDoc
+    dashboard: str
+    panel: str
+    read: Read
+    #: None for a grafana.com dashboard (reported where the config declares it).
+    expression: str | None
+
+
+@dataclass
+class _Hit:
+    """What one read adds to one problem, whichever dashboard and panel it sits in."""
+
+    message_head: str
+    related: tuple[Span, ...]
+    #: Labels of the scopes it is reported for, in order (a dict as an ordered set).
+    scopes: dict[str, None] = field(default_factory=dict)
+
+
+#: A problem's identity apart from the dashboard and span it is reported at.
+_HitKey = tuple[object, ...]
+
+
+@dataclass
+class _Problem:
+    dashboard: str
+    message_head: str
+    span: Span
+    related: tuple[Span, ...]
+    #: Ordered sets (dicts): panels and scopes are added many times at scale.
+    panels: dict[str, None] = field(default_factory=dict)
+    scopes: dict[str, None] = field(default_factory=dict)
+
+
+class _Analysis:
+    """Effective telemetry per scope and side, computed once per run."""
+
+    def __init__(self, ctx: CheckContext) -> None:
+        self.ctx = ctx
+        self.scopes = _scopes(ctx)
+        self.declared = {s.namespace for s in self.scopes if s.namespace}
+        self._indexes: dict[tuple[int, bool], dict[str | None, frozenset[Scope]]] = {}
+        self._orders: dict[int, dict[Scope, int]] = {}
+        self._groups: dict[bool, list[list[Scope]]] = {}
+        #: By (G111?, id of an interned read): the reads live as long as `usages`.
+        self._hits: dict[tuple[bool, int], dict[_HitKey, _Hit]] = {}
+        self._spans: dict[tuple[int, str | None], Span] = {}
+        self._flaggables: dict[tuple[int, bool], dict[str, dict[Side, frozenset[str]]]] = {}
+
+    @cached_property
+    def usages(self) -> list[Usage]:
+        """Every read of every dashboard, in order, each repeat of a panel's read dropped.
+
+        Equal reads are one object (see `_reads_of`), so they compare by identity here and
+        in `hits`. A repeat would only add its panel and scopes to a problem a second time.
+        """
+        seen: set[tuple[int, str, int, str | None]] = set()
+        out: list[Usage] = []
+        for doc in self.ctx.dashboards:
+            for usage in _usages(self.ctx, doc):
+                key = (id(doc), usage.panel, id(usage.read), usage.expression)
+                if key not in seen:
+                    seen.add(key)
+                    out.append(usage)
+        return out
+
+    @cached_property
+    def positions(self) -> dict[int, tuple[Read, list[int]]]:
+        """Each distinct read (by id), and where it occurs in `usages`."""
+        out: dict[int, tuple[Read, list[int]]] = {}
+        for index, usage in enumerate(self.usages):
+            out.setdefault(id(usage.read), (usage.read, []))[1].append(index)
+        return out
+
+    def flagged_usages(self, *, labels: bool) -> list[Usage]:
+        """The usages, in order, whose read adds to a G111 (`labels`) or G110 problem."""
+        if not self.groups(labels=labels):
+            return []
+        indexes = [
+            index
+            for read, where in self.positions.values()
+            if self.hits(read, labels=labels)
+            for index in where
+        ]
+        return [self.usages[index] for index in sorted(indexes)]
+
+    def hits(self, read: Read, *, labels: bool) -> dict[_HitKey, _Hit]:
+        """What `read` adds to G111's (`labels`) or G110's problems, wherever it sits.
+
+        It depends on the read only, and dashboards generated per service, or copied from
+        one another, repeat the same reads: each is judged once.
+        """
+        key = (labels, id(read))
+        if key not in self._hits:
+            self._hits[key] = self._judge(read, labels=labels)
+        return self._hits[key]
+
+    def _flaggable(
+        self, members: list[Scope], *, labels: bool
+    ) -> dict[str, dict[Side, frozenset[str]]]:
+        """Per metric, the sides on which a read alone is flagged in a group (`_flagged`).
+
+        G110: the sides where the metric is off. G111: those where it is on without some
+        labels, with those labels (a read is flagged if it needs one of them).
+        """
+        key = (id(members), labels)
+        if key not in self._flaggables:
+            found: dict[str, dict[Side, frozenset[str]]] = {}
+            for side, metrics in self.states[members[0]].items():
+                for metric, state in metrics.items():
+                    if labels and state.enabled and state.removed_labels:
+                        found.setdefault(metric, {})[side] = state.removed_labels
+                    elif not labels and not state.enabled:
+                        found.setdefault(metric, {})[side] = frozenset()
+            self._flaggables[key] = found
+        return self._flaggables[key]
+
+    def span(self, usage: Usage) -> Span:
+        """Where to report a usage: its expression in the file, found when first needed."""
+        doc = usage.doc
+        key = (id(doc), usage.expression)
+        if key not in self._spans:
+            if usage.expression is None:
+                self._spans[key] = doc.declared or Span(doc.file)
+            else:
+                self._spans[key] = doc.locate_text(usage.expression)
+        return self._spans[key]
+
+    def _judge(self, read: Read, *, labels: bool) -> dict[_HitKey, _Hit]:
+        hits: dict[_HitKey, _Hit] = {}
+        metric = METRIC_OF_SERIES[read.metric]
+        pinned = _pins(read)
+        for members in self.groups(labels=labels):
+            flaggable = self._flaggable(members, labels=labels).get(metric)
+            if not flaggable:
+                continue
+            by_side = self.states[members[0]]
+            for view in read.views:
+                view_sides = _sides(view)
+                # A set of sides is flagged when all (G110) or any (G111) of its sides are
+                # flagged alone: when none is, no split of the group below can be.
+                if not any(
+                    side in flaggable and (not labels or read.labels & flaggable[side])
+                    for side in view_sides
+                ):
+                    continue
+                # Which sides a scope's series reach depends on the scope only when the
+                # query pins a workload or namespace literally; split the group by that.
+                parts: dict[tuple[Side, ...], list[Scope]] = {}
+                if pinned:
+                    passing = {side: list(self.reading(members, side, read)) for side in view_sides}
+                    sides_of: dict[Scope, list[Side]] = {}
+                    for side in view_sides:
+                        for scope in passing[side]:
+                            sides_of.setdefault(scope, []).append(side)
+                    for scope, reached in sides_of.items():
+                        parts.setdefault(tuple(reached), []).append(scope)
+                else:
+                    parts[tuple(view_sides)] = members
+                for sides, scopes in parts.items():
+                    if not sides or not _flagged(labels, read, by_side, metric, sides):
+                        continue
+                    # Flagged: each scope reports the override that caused it.
+                    for scope in scopes:
+                        states = [self.states[scope][s][metric] for s in sides]
+                        if labels:
+                            _label_problems(hits, read, scope, states)
+                        else:
+                            _metric_problem(hits, read, scope, states)
+        return hits
+
+    @cached_property
+    def states(self) -> dict[Scope, dict[Side, dict[str, MetricState]]]:
+        root = self.ctx.root_namespace
+        by_namespace: dict[str, list[TelemetryDoc]] = {}
+        for doc in self.ctx.telemetries:
+            by_namespace.setdefault(doc.namespace, []).append(doc)
+        out = {}
+        # Scopes configured by the same Telemetries share one state: every namespace
+        # without its own Telemetry, for one (thousands of objects fewer at scale).
+        shared: dict[tuple[int, ...], tuple[object, dict[Side, dict[str, MetricState]]]] = {}
+        for scope in self.scopes:
+            namespace = scope.namespace or root
+            docs = by_namespace.get(root, []) + (
+                by_namespace.get(namespace, []) if namespace != root else []
+            )
+            labels = dict(scope.labels) if scope.labels is not None else None
+            chosen = applicable_telemetries(
+                docs, root_namespace=root, namespace=namespace, workload_labels=labels
+            )
+            key = tuple(id(doc) for doc in chosen)
+            if key not in shared:
+                # `chosen` is kept with its result, so no id in the key can be reused.
+                shared[key] = (
+                    chosen,
+                    effective_metrics_by_side(
+                        docs, root_namespace=root, namespace=namespace, workload_labels=labels
+                    ),
+                )
+            out[scope] = shared[key][1]
+        return out
+
+    def groups(self, *, labels: bool) -> list[list[Scope]]:
+        """Scopes with identical effective telemetry on both sides, grouped.
+
+        Thousands of services usually share a handful of configurations; a query is then
+        judged once per group instead of once per scope. The lists live as long as the
+        analysis: the indexes below are keyed by their identity.
+        """
+        if labels not in self._groups:
+            grouped: dict[tuple[object, ...], list[Scope]] = {}
+            for scope in self.removing if labels else self.disabling:
+                grouped.setdefault(_signature(self.states[scope]), []).append(scope)
+            self._groups[labels] = list(grouped.values())
+        return self._groups[labels]
+
+    @cached_property
+    def disabling(self) -> list[Scope]:
+        """Scopes where some metric is off on some side (the only ones G110 can flag)."""
+        return [
+            scope
+            for scope, sides in self.states.items()
+            if any(not m.enabled for metrics in sides.values() for m in metrics.values())
+        ]
+
+    @cached_property
+    def removing(self) -> list[Scope]:
+        """Scopes where some metric lacks a standard label (the only ones G111 can flag)."""
+        return [
+            scope
+            for scope, sides in self.states.items()
+            if any(m.removed_labels for metrics in sides.values() for m in metrics.values())
+        ]
+
+    def reading(self, members: list[Scope], side: Side, read: Read) -> Iterator[Scope]:
+        """The scopes of a group whose `side` series `read` sees.
+
+        A literal `=` on the workload or its namespace names the only scopes that can pass
+        (plus the unnamed ones); an index finds them, so a query pinned to one workload
+        costs the same with ten services or ten thousand.
+        """
+        prefix = "source_" if side == "CLIENT" else "destination_"
+        narrowed: list[frozenset[Scope]] = []
+        for matcher in read.where:
+            if matcher.op != "=" or matcher.variables or not matcher.name.startswith(prefix):
+                continue
+            index = self._index(members, namespace=matcher.name.endswith("_namespace"))
+            narrowed.append(index.get(matcher.value, frozenset()) | index.get(None, frozenset()))
+        pool: Iterable[Scope] = members
+        if narrowed:
+            narrowed.sort(key=len)
+            order = self._order(members)
+            pool = sorted(narrowed[0].intersection(*narrowed[1:]), key=order.__getitem__)
+        return (scope for scope in pool if self.reads(scope, side, read))
+
+    def _index(
+        self, members: list[Scope], *, namespace: bool
+    ) -> dict[str | None, frozenset[Scope]]:
+        key = (id(members), namespace)
+        if key not in self._indexes:
+            index: dict[str | None, list[Scope]] = {}
+            for scope in members:
+                name = scope.namespace if namespace else scope.workload
+                index.setdefault(name, []).append(scope)
+            self._indexes[key] = {k: frozenset(v) for k, v in index.items()}
+        return self._indexes[key]
+
+    def _order(self, members: list[Scope]) -> dict[Scope, int]:
+        key = id(members)
+        if key not in self._orders:
+            self._orders[key] = {scope: i for i, scope in enumerate(members)}
+        return self._orders[key]
+
+    def reads(self, scope: Scope, side: Side, read: Read) -> bool:
+        """Whether `read` sees the series `scope`'s workloads report on `side`."""
+        prefix = "source_" if side == "CLIENT" else "destination_"
+        for matcher in read.where:
+            if not matcher.name.startswith(prefix):
+                continue
+            if matcher.name.endswith("_namespace"):
+                candidate = scope.namespace
+                if candidate is None:
+                    # Other namespaces: only an exact match on a declared one excludes them.
+                    if matcher.op == "=" and matcher.value in self.declared:
+                        return False
+                    continue
+            else:
+                candidate = scope.workload
+                if candidate is None:
+                    continue
+            if matcher.matches(candidate) is False:
+                return False
+        return True
+
+
+def _signature(sides: Mapping[Side, Mapping[str, MetricState]]) -> tuple[object, ...]:
+    """What decides whether a read is dark or missing a label (not which override did it)."""
+    return tuple(
+        (side, metric, state.enabled, state.removed_labels)
+        for side, metrics in sorted(sides.items())
+        for metric, state in sorted(metrics.items())
+    )
+
+
+def _pins(read: Read) -> bool:
+    """Whether a read's workload/namespace matchers can exclude a scope (literal values).
+
+    A matcher on a Grafana variable (`destination_workload=~"$workload"`) reads whatever
+    the user picks, so it excludes nothing.
+    """
+    return any(not matcher.variables for matcher in read.where)
+
+
+def _analysis(ctx: CheckContext) -> _Analysis:
+    """One analysis per context, shared by G110 and G111."""
+    analysis = ctx.memo.get(_ANALYSIS)
+    if not isinstance(analysis, _Analysis):
+        analysis = ctx.memo[_ANALYSIS] = _Analysis(ctx)
+    return analysis
+
+
+_ANALYSIS = "grafana_telemetry.analysis"
+
+
+def _scopes(ctx: CheckContext) -> list[Scope]:
+    root = ctx.root_namespace
+    # Namespace None: any namespace without a Telemetry of its own (configured from the root).
+    scopes = [Scope(f"the mesh root ({root})", None)]
+    namespaces: list[str] = []
+    if ctx.config is not None:
+        namespaces.extend(ns.name for ns in ctx.config.namespaces)
+    namespaces.extend(t.namespace for t in ctx.telemetries)
+    namespaces.extend(p.namespace for p in ctx.pods)
+    for name in dict.fromkeys(namespaces):
+        if name != root:
+            scopes.append(Scope(f"namespace {name}", name))
+    if ctx.config is not None:
+        for svc in ctx.config.services:
+            labels = (("app", svc.app_label), ("version", svc.app_version))
+            label = f"service {svc.name} ({svc.namespace})"
+            scopes.append(Scope(label, svc.namespace, labels, svc.name))
+    for pod in ctx.pods:
+        scopes.append(
+            Scope(
+                f"pod {pod.name} ({pod.namespace})",
+                pod.namespace,
+                tuple(sorted(pod.labels.items())),
+            )
+        )
+    return scopes
+
+
+def _usages(ctx: CheckContext, doc: DashboardDoc) -> tuple[Usage, ...]:
+    """Every Istio-metric read of a dashboard (once per run)."""
+    return per_document(ctx, "grafana_telemetry.usages", doc, lambda: tuple(_find_usages(ctx, doc)))
+
+
+def _find_usages(ctx: CheckContext, doc: DashboardDoc) -> Iterator[Usage]:
+    label = dashboard_label(doc)
+    if doc.data is None:
+        record = by_gnet_id(doc.gnet_id)
+        if record is None:
+            return
+        for panel in record.panels:
+            for read in panel.reads:
+                if read.metric in METRIC_OF_SERIES:
+                    yield Usage(doc, label, panel.label, _intern(ctx, read), None)
+        return
+    options = variable_options(doc.data)
+    choices = tuple(options.items())
+    for item in queries_of(ctx, doc):
+        where = f"variable ${item.title}" if item.variable else f"panel {item.title!r}"
+        for read in _reads_of(ctx, item.query, choices):
+            yield Usage(doc, label, where, read, item.expression)
+
+
+def _reads_of(
+    ctx: CheckContext, query: Query, choices: tuple[tuple[str, tuple[str, ...]], ...]
+) -> tuple[Read, ...]:
+    """The Istio-metric reads of a query, given the dashboard's variable choices.
+
+    Remembered per query object (equal expressions share one, see `promql.analyze`) and
+    choices, and interned, so that equal reads are one object for the rest of the run.
+    """
+    memo: dict[object, dict[int, tuple[Read, ...]]]
+    memo = ctx.memo.setdefault("grafana_telemetry.reads_of", {})
+    by_query = memo.setdefault(choices, {})
+    reads = by_query.get(id(query))
+    if reads is None:
+        options = dict(choices)
+        found = []
+        for selector in query.selectors:
+            if selector.metric in METRIC_OF_SERIES:
+                read = read_of(selector, options)
+                assert read is not None  # a selector with a metric always reads
+                found.append(_intern(ctx, read))
+        reads = by_query[id(query)] = tuple(found)
+        # Keep the query, so that its id names it for the whole run.
+        ctx.memo.setdefault("grafana_telemetry.queries", []).append(query)
+    return reads
+
+
+def _intern(ctx: CheckContext, read: Read) -> Read:
+    reads: dict[Read, Read] = ctx.memo.setdefault("grafana_telemetry.reads", {})
+    return reads.setdefault(read, read)
+
+
+def _problems(ctx: CheckContext, labels: bool) -> Iterator[Finding]:
+    analysis = _analysis(ctx)
+    found: dict[tuple[str, Span, _HitKey], _Problem] = {}
+    for usage in analysis.flagged_usages(labels=labels):
+        for key, hit in analysis.hits(usage.read, labels=labels).items():
+            span = analysis.span(usage)
+            at = (usage.dashboard, span, key)
+            problem = found.get(at)
+            if problem is None:
+                problem = _Problem(usage.dashboard, hit.message_head, span, hit.related)
+                found[at] = problem
+            problem.panels[usage.panel] = None
+            problem.scopes.update(hit.scopes)
+    for problem in found.values():
+        yield Finding(
+            f"{problem.dashboard}: {_listing(list(problem.panels))} "
+            f"{problem.message_head.format(s='s' if len(problem.panels) == 1 else '')} for "
+            f"{_listing(list(problem.scopes))}",
+            span=problem.span,
+            related=problem.related,
+        )
+
+
+def _flagged(
+    labels: bool,
+    read: Read,
+    by_side: Mapping[Side, Mapping[str, MetricState]],
+    metric: str,
+    sides: Sequence[Side],
+) -> bool:
+    states = [by_side[s][metric] for s in sides]
+    if labels:
+        return any(state.enabled and read.labels & state.removed_labels for state in states)
+    return not any(state.enabled for state in states)
+
+
+def _sides(view: Sequence[str]) -> list[Side]:
+    """Sidecar sides whose series a reporter view sums (waypoints are not sidecars)."""
+    return list(dict.fromkeys(SIDE_OF_REPORTER[r] for r in view if r in SIDE_OF_REPORTER))
+
+
+def _metric_problem(
+    hits: dict[_HitKey, _Hit], read: Read, scope: Scope, states: list[MetricState]
+) -> None:
+    if any(state.enabled for state in states):
+        return
+    causes = [s.enabled_by for s in states if s.enabled_by]
+    related = tuple(dict.fromkeys(c.span for c in causes))
+    sides = " and ".join(_SIDE_WORDS[s.mode] for s in states)
+    key = ("metric", read.metric, sides, related)
+    head = f"read{{s}} {read.metric} ({sides}), which {_by(causes)} disables"
+    _add(hits, key, head, scope, related)
+
+
+def _label_problems(
+    hits: dict[_HitKey, _Hit], read: Read, scope: Scope, states: list[MetricState]
+) -> None:
+    for state in states:
+        if not state.enabled or not state.removed_labels:
+            continue
+        for label in sorted(read.labels & state.removed_labels):
+            cause = state.label_causes.get(label)
+            related = (cause.span,) if cause else ()
+            key = ("label", read.metric, label, state.mode, related)
+            head = (
+                f"need{{s}} label {label} on {read.metric} ({_SIDE_WORDS[state.mode]}), "
+                f"which {_by([cause] if cause else [])} removes"
+            )
+            _add(hits, key, head, scope, related)
+
+
+def _add(
+    hits: dict[_HitKey, _Hit],
+    key: _HitKey,
+    head: str,
+    scope: Scope,
+    related: tuple[Span, ...],
+) -> None:
+    hit = hits.get(key)
+    if hit is None:
+        hit = hits[key] = _Hit(head, related)
+    hit.scopes[scope.label] = None
+
+
+def _by(causes: Sequence[Cause]) -> str:
+    names = list(dict.fromkeys(c.telemetry for c in causes))
+    return f"Telemetry {' and '.join(names)}" if names else "the telemetry config"
+
+
+def _listing(items: Sequence[str], limit: int = 4) -> str:
+    shown = ", ".join(items[:limit])
+    return shown if len(items) <= limit else f"{shown} and {len(items) - limit} more"
+
+
+@check("G110", "dashboard-metric-disabled", Severity.WARNING, needs=("telemetry", "dashboards"))
+def dashboard_metric_disabled(ctx: CheckContext) -> Iterator[Finding]:
+    """A dashboard panel reads a metric that the Telemetry config disables where it looks.
+
+    Why: the panel stays empty for those workloads, and nothing says why. The side matters:
+    `reporter="source"` series come from CLIENT metrics, `reporter="destination"` from
+    SERVER ones; Istio's Mesh dashboard reads the client side only, Service and Workload
+    let the user pick (`$qrep`).
+
+    Example: a namespace Telemetry with `{match: {metric: REQUEST_COUNT, mode: CLIENT},
+    disabled: true}` empties the Mesh dashboard's request panels for that namespace.
+
+    Fix: keep the metric on (a lower-level `disabled: false` re-enables it), or drop the
+    panel. Disabling metrics no dashboard reads (TCP_OPENED/CLOSED_CONNECTIONS, GRPC_*) is
+    safe.
+    """
+    yield from _problems(ctx, labels=False)
+
+
+@check("G111", "dashboard-label-removed", Severity.WARNING, needs=("telemetry", "dashboards"))
+def dashboard_label_removed(ctx: CheckContext) -> Iterator[Finding]:
+    """A dashboard query needs a label that the Telemetry config removes where it looks.
+
+    Why: a matcher on a removed label matches nothing (or, with `!=`/`!~`, everything), and
+    `by (label)` folds every series into one unnamed group; the panel shows nothing or
+    wrong numbers.
+
+    Example: `tagOverrides: {response_code: {operation: REMOVE}}` mesh-wide breaks every
+    success-rate panel (`response_code!~"5.."`).
+
+    Fix: remove a label the dashboards do not read (e.g. `request_protocol`), or drop it
+    only for the workloads and side you do not chart.
+    """
+    yield from _problems(ctx, labels=True)

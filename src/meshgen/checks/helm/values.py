@@ -1,0 +1,182 @@
+"""H103-H107: chart values checked against what the pinned charts accept.
+
+Each check reads `ctx.values` (meshgen's rendered values merged with the user's pass-through
+values, or values files given to `meshgen lint`), so it declares `needs=("values",)`. A key
+the user wrote is located at its config line (`ValuesDoc.locate`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from meshgen.checks import schemas
+from meshgen.checks.context import CheckContext
+from meshgen.checks.framework import Finding, check
+from meshgen.diagnostics import Severity
+from meshgen.knowledge import charts
+from meshgen.load.documents import ValuesDoc
+from meshgen.source import KeyPath, iter_key_paths
+
+KEYED_CHARTS = ("istiod", "base", "grafana")
+
+
+def _dotted(path: KeyPath) -> str:
+    return ".".join(str(p) for p in path)
+
+
+def _version(ctx: CheckContext, chart: str) -> str | None:
+    if chart in ("istiod", "base"):
+        return ctx.istio_version
+    if chart == "grafana" and ctx.config is not None and ctx.config.monitoring.grafana:
+        return ctx.config.monitoring.grafana.chart_version
+    return None
+
+
+def _docs(ctx: CheckContext, *names: str) -> Iterator[ValuesDoc]:
+    return (doc for doc in ctx.values if doc.chart in names)
+
+
+@check("H103", "unknown-chart-value", Severity.ERROR, needs=("values",))
+def unknown_chart_value(ctx: CheckContext) -> Iterator[Finding]:
+    """A value key that the pinned istiod, base or grafana chart does not have.
+
+    Why: these charts ship no values schema, so Helm silently ignores a misspelt key
+    (`telemetry.v2.prometheus.enable`, `meshconfig`, `pilot.resource`) and the setting
+    never takes effect. Keys are compared with the chart's own default values.
+
+    Example: `istio: {values: {sidecarInjectorWebhook: {enableNamespaceByDefault: true}}}`
+
+    Fix: use the key the message suggests (here `enableNamespacesByDefault`).
+    """
+    for doc in _docs(ctx, *KEYED_CHARTS):
+        keys = charts.chart_keys(doc.chart, _version(ctx, doc.chart))
+        if keys is None:
+            continue  # a version meshgen has no key data for: nothing to compare with
+        for path, close in keys.unknown_keys(doc.data):
+            if doc.chart == "istiod" and charts.istiod_special(path):
+                continue  # reported by H105/H106
+            message = f"{doc.chart} chart {keys.version} has no value {_dotted(path)!r}"
+            hint = None
+            if path[0] == charts.INTERNAL_DEFAULTS:
+                hint = "set the keys at the top level; this section holds the chart's defaults"
+            elif close:
+                message += f" (did you mean {_dotted((*path[:-1], close))!r}?)"
+            yield Finding(message, span=doc.locate(path), hint=hint)
+
+
+def _mesh_configs(doc: ValuesDoc) -> Iterator[tuple[KeyPath, Mapping[str, Any]]]:
+    for prefix in ((), (charts.ISTIOD_ALIAS,)):
+        node: Any = doc.data
+        for part in prefix:
+            node = node.get(part) if isinstance(node, Mapping) else None
+        mesh = node.get("meshConfig") if isinstance(node, Mapping) else None
+        if isinstance(mesh, Mapping):
+            yield (*prefix, "meshConfig"), mesh
+
+
+@check("H104", "unknown-mesh-config-field", Severity.ERROR, needs=("values",))
+def unknown_mesh_config_field(ctx: CheckContext) -> Iterator[Finding]:
+    """A `meshConfig` or `meshConfig.defaultConfig` field that Istio's MeshConfig lacks.
+
+    Why: istiod parses the mesh config leniently: an unknown field is dropped with a
+    debug-level log only, so `defaultProvider` or `accessLogEncodeing` silently do nothing
+    (reference: protomarshal ApplyYAML retries with AllowUnknownFields).
+
+    Example: `istio: {meshConfig: {accessLogEncodeing: JSON}}`
+
+    Fix: use the MeshConfig field name the message suggests (`accessLogEncoding`).
+    """
+    for doc in _docs(ctx, "istiod"):
+        for prefix, mesh in _mesh_configs(doc):
+            for path, close in charts.unknown_mesh_fields(mesh):
+                full = (*prefix, *path)
+                where = "meshConfig" if len(path) == 1 else _dotted((*prefix, *path[:-1]))
+                message = f"{where} has no field {path[-1]!r}; istiod would silently ignore it"
+                if close:
+                    message += f" (did you mean {close!r}?)"
+                yield Finding(message, span=doc.locate(full))
+
+
+def _istiod_issue(path: KeyPath, value: Any) -> str | None:
+    plain = path[1:] if path[:1] == (charts.ISTIOD_ALIAS,) else path
+    if plain[:1] == (charts.ISTIOD_DEFAULTS_PREFIX,) and len(plain) == 1:
+        return 'the istiod chart fails on any `defaults.` key ("Setting with .default prefix")'
+    if plain in charts.ISTIOD_REMOVED:
+        return f"{_dotted(plain)} is removed: the istiod chart fails to render with it"
+    for prefix in charts.ISTIOD_REMOVED_PREFIXES:
+        if plain == prefix:
+            return f"{_dotted(plain)} is removed: the istiod chart fails to render with it"
+    if plain == ("global", "pilotCertProvider") and value == "kubernetes":
+        return "global.pilotCertProvider=kubernetes is no longer supported: the chart fails"
+    return None
+
+
+@check("H105", "istiod-value-removed", Severity.ERROR, needs=("values",))
+def istiod_value_removed(ctx: CheckContext) -> Iterator[Finding]:
+    """An istiod value that makes the chart fail to render.
+
+    Why: istiod's templates `fail` on removed settings (`telemetry.v2.prometheus.
+    configOverride`, `global.tracer.stackdriver.*`, `meshConfig.defaultConfig.tracing.
+    stackdriver`), on any `defaults.` key and on `global.pilotCertProvider: kubernetes`;
+    `helmfile apply` stops at the istiod release.
+
+    Example: `istio: {values: {telemetry: {v2: {prometheus: {configOverride: {}}}}}}`
+
+    Fix: remove the key; customise metrics with Telemetry resources instead.
+    """
+    for doc in _docs(ctx, "istiod"):
+        for path in iter_key_paths(doc.data):
+            issue = _istiod_issue(path, _get(doc.data, path))
+            if issue:
+                yield Finding(issue, span=doc.locate(path))
+
+
+def _get(data: Mapping[str, Any], path: KeyPath) -> Any:
+    node: Any = data
+    for part in path:
+        node = node.get(part) if isinstance(node, Mapping) else None
+    return node
+
+
+@check("H106", "istiod-value-deprecated", Severity.WARNING, needs=("values",))
+def istiod_value_deprecated(ctx: CheckContext) -> Iterator[Finding]:
+    """An istiod value the chart deprecates in favour of a meshConfig field.
+
+    Why: istiod prints `WARNING: "<old>" is deprecated` and the setting may stop working
+    in a later release; the meshConfig field is the supported way.
+
+    Example: `istio: {values: {global: {proxy: {accessLogFile: /dev/stdout}}}}`
+
+    Fix: set the replacement the message names (e.g. `istio.accessLogging.enabled: true`
+    or `meshConfig.accessLogFile`).
+    """
+    for doc in _docs(ctx, "istiod"):
+        for path in iter_key_paths(doc.data):
+            plain = path[1:] if path[:1] == (charts.ISTIOD_ALIAS,) else path
+            replacement = charts.ISTIOD_DEPRECATED.get(plain)
+            if replacement:
+                yield Finding(
+                    f"{_dotted(plain)} is deprecated; use {replacement}",
+                    span=doc.locate(path),
+                )
+
+
+@check("H107", "invalid-prometheus-values", Severity.ERROR, needs=("values",))
+def invalid_prometheus_values(ctx: CheckContext) -> Iterator[Finding]:
+    """Prometheus chart values of the wrong type.
+
+    Why: the chart's values schema makes helm refuse the release, and some values are
+    pasted into prometheus.yml: `extraScrapeConfigs` must be YAML text (a list fails),
+    `server.global.scrape_interval` and `server.retention` duration strings.
+
+    Example: `monitoring: {prometheus: {values: {server: {global: {scrape_interval: 15}}}}}`
+
+    Fix: quote durations (`"15s"`) and write `extraScrapeConfigs: |` as a block scalar.
+    """
+    for doc in _docs(ctx, "prometheus"):
+        for error in schemas.errors(schemas.PROMETHEUS_VALUES, doc.data):
+            yield Finding(
+                f"prometheus value {error.dotted or 'values'}: {error.message}",
+                span=doc.locate(error.path),
+            )

@@ -1,0 +1,157 @@
+"""T108-T109: providers that silently produce no metrics."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from meshgen.checks.context import CheckContext
+from meshgen.checks.framework import Finding, check
+from meshgen.checks.telemetry.common import dig, facts, has_selector, istiod_values, provider_refs
+from meshgen.diagnostics import Severity
+from meshgen.load.documents import Locate
+from meshgen.source import KeyPath, Span
+
+
+def _extension_providers(ctx: CheckContext) -> tuple[set[str], bool]:
+    """Declared extension provider names (lower-cased), and whether the list is known."""
+    names = {name.lower() for name in ctx.extension_providers}
+    known = ctx.config is not None or bool(names)
+    for data, _locate in istiod_values(ctx):
+        known = True
+        for entry in dig(data, "meshConfig", "extensionProviders") or ():
+            name = dig(entry, "name")
+            if isinstance(name, str):
+                names.add(name.lower())
+    return names, known
+
+
+ProviderUse = tuple[str, str, Span]  # (name, who names it, where)
+
+
+def _telemetry_provider_uses(ctx: CheckContext) -> Iterator[ProviderUse]:
+    for doc, path, ref in provider_refs(ctx):
+        yield ref.name, f"telemetry {doc.name!r}", doc.locate((*path, "name"))
+
+
+def _default_provider_uses(ctx: CheckContext) -> Iterator[ProviderUse]:
+    """Names in meshConfig.defaultProviders (and meshgen's shortcuts for them)."""
+    config = ctx.config
+    if config is None:
+        for data, locate in istiod_values(ctx):
+            providers = dig(data, "meshConfig", "defaultProviders")
+            yield from _default_lists(providers, locate, ("meshConfig", "defaultProviders"))
+        return
+    istio = config.istio
+    if istio.default_providers is not None:
+        dumped = istio.default_providers.model_dump(by_alias=True, exclude_none=True)
+        yield from _default_lists(dumped, ctx.at, ("istio", "defaultProviders"))
+    shortcuts = (("accessLogging", istio.access_logging.provider),
+                 ("tracing", istio.tracing.provider))  # fmt: skip
+    for section, provider in shortcuts:
+        if provider:
+            yield provider, f"istio.{section}.provider", ctx.at(("istio", section, "provider"))
+    passed_through = (
+        (("istio", "meshConfig"), istio.mesh_config),
+        (("istio", "values", "meshConfig"), dig(istio.values, "meshConfig")),
+    )
+    for prefix, mesh in passed_through:
+        providers = dig(mesh, "defaultProviders")
+        yield from _default_lists(providers, ctx.at, (*prefix, "defaultProviders"))
+
+
+def _default_lists(providers: Any, locate: Locate, base: KeyPath) -> Iterator[ProviderUse]:
+    """(name, `defaultProviders.<kind>`, span) of each name in a defaultProviders mapping."""
+    if not isinstance(providers, Mapping):
+        return
+    for kind, names in providers.items():
+        if isinstance(names, (list, tuple)):
+            for index, name in enumerate(names):
+                if isinstance(name, str):
+                    yield name, f"defaultProviders.{kind}", locate((*base, str(kind), index))
+
+
+@check("T108", "unknown-provider", Severity.ERROR, needs=())
+def unknown_provider(ctx: CheckContext) -> Iterator[Finding]:
+    """A provider name that is neither built in nor a declared extension provider.
+
+    Why: istiod looks providers up by name (case-insensitively) and silently skips unknown
+    ones: the Telemetry (or `meshConfig.defaultProviders` entry) applies, but no metrics,
+    logs or traces come out, and nothing is logged (reference 1.5). The built-in providers
+    are `prometheus`, `stackdriver` and `envoy`.
+
+    Example: `providers: [{name: promethues}]`
+
+    Fix: use a built-in name, or declare the provider under `istio.extensionProviders`.
+    """
+    # needs=(): it reads Telemetries and istiod values, and either may be linted alone.
+    builtins = facts(ctx).builtin_providers
+    declared, known = _extension_providers(ctx)
+    candidates = sorted(set(builtins) | declared)
+    uses = [*_telemetry_provider_uses(ctx), *_default_provider_uses(ctx)]
+    for raw_name, who, span in uses:
+        name = raw_name.strip()
+        if not name or name.lower() in builtins or name.lower() in declared:
+            continue
+        close = difflib.get_close_matches(name.lower(), candidates, n=1)
+        if not known and not close:
+            continue  # linting a lone Telemetry: other extension providers may exist
+        yield Finding(
+            f"{who} names provider {name!r}, which istiod does not know: it is silently "
+            "ignored and produces nothing",
+            span=span,
+            hint=f"did you mean {close[0]!r}?"
+            if close
+            else f"known providers: {', '.join(candidates)}",
+        )
+
+
+def _root_lists_metric_providers(ctx: CheckContext) -> bool:
+    """A mesh-wide Telemetry that names metrics providers keeps metrics on everywhere."""
+    for doc in ctx.telemetries:
+        mesh_wide = doc.namespace == ctx.root_namespace and not has_selector(doc)
+        if mesh_wide and any(m.providers for m in doc.spec.metrics):
+            return True
+    return False
+
+
+@check("T109", "default-providers-without-metrics", Severity.ERROR, needs=("values",))
+def default_providers_without_metrics(ctx: CheckContext) -> Iterator[Finding]:
+    """The istiod values set `meshConfig.defaultProviders` without `metrics`.
+
+    Why: the istiod chart adds `defaultProviders.metrics: [prometheus]` only when no
+    `defaultProviders` is given; setting any of it (e.g. only `accessLogging`) drops that,
+    and every `istio_*` metric disappears mesh-wide unless a mesh-wide Telemetry names
+    metrics providers (istio/istio#51384). `telemetry.v2.prometheus.enabled: false` does
+    the same.
+
+    Example: `istio: {meshConfig: {defaultProviders: {accessLogging: [envoy]}}}`
+
+    Fix: add `metrics: [prometheus]` to `defaultProviders` (or `metrics: []` to turn metrics
+    off on purpose), or set it with `istio.defaultProviders`, which always keeps it.
+    """
+    if _root_lists_metric_providers(ctx):
+        return
+    for data, locate in istiod_values(ctx):
+        providers = dig(data, "meshConfig", "defaultProviders")
+        if isinstance(providers, dict):
+            if "metrics" not in providers:
+                yield Finding(
+                    "meshConfig.defaultProviders is set without `metrics`, so the chart's "
+                    "`metrics: [prometheus]` is dropped and no istio_* metrics are emitted",
+                    span=locate(("meshConfig", "defaultProviders")),
+                    hint="add `metrics: [prometheus]` to defaultProviders",
+                )
+            continue
+        switches = (("telemetry", "enabled"), ("telemetry", "v2", "enabled"),
+                    ("telemetry", "v2", "prometheus", "enabled"))  # fmt: skip
+        for keys in switches:
+            if dig(data, *keys) is False:
+                yield Finding(
+                    f"`{'.'.join(keys)}: false` removes the chart's default "
+                    "`metrics: [prometheus]` provider: no istio_* metrics are emitted",
+                    span=locate(keys),
+                    hint="set meshConfig.defaultProviders.metrics: [prometheus] to keep them",
+                )
+                break

@@ -1,0 +1,516 @@
+"""`meshgen verify`: check a live cluster against what the config renders, through kubectl.
+
+What is expected comes from the loaded project (config + rendered tree in memory); what is
+there comes from `kubectl get ... -o json` list calls (a list of a missing object is empty
+rather than an error, so absence is a FAIL, not a crash). Each check yields one or more
+`CheckResult`s with, on failure, what to do about it.
+
+Grafana dashboards: the grafana chart provisions `dashboardProviders` and the download
+script for grafana.com dashboards into its main ConfigMap (`<fullname>`, keys
+`dashboardproviders.yaml` and `download_dashboards.sh`), inline `json` dashboards into
+`<fullname>-dashboards-<provider>` ConfigMaps, and runs the download in the pod's
+`download-dashboards` init container (reference helmfile-grafana-prometheus 2.3). Those are
+what is looked for; whether Grafana then loaded the files is not asked of Grafana itself.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from meshgen.api import Project
+from meshgen.handoff import runner
+from meshgen.load import yaml_reader
+from meshgen.models import MeshConfig, RevisionInjection
+from meshgen.render import naming
+
+INJECTION_LABEL = "istio-injection"
+REVISION_LABEL = "istio.io/rev"
+DATAPLANE_LABEL = "istio.io/dataplane-mode"
+POD_INJECT_LABEL = "sidecar.istio.io/inject"
+PROXY_NAME = "istio-proxy"
+DOWNLOAD_INIT_CONTAINER = "download-dashboards"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One line of the verify table."""
+
+    check: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+@dataclass
+class Cluster:
+    """kubectl list calls, each made once per run."""
+
+    context: str | None = None
+    _cache: dict[tuple[str, ...], list[dict[str, Any]] | None] = field(default_factory=dict)
+
+    def items(
+        self, resource: str, namespace: str | None = None, selector: str | None = None
+    ) -> list[dict[str, Any]] | None:
+        """The objects of a list call; None when the API server lacks the resource type."""
+        args = ["get", resource]
+        if namespace:
+            args += ["-n", namespace]
+        if selector:
+            args += ["-l", selector]
+        key = tuple(args)
+        if key not in self._cache:
+            self._cache[key] = self._fetch(args)
+        return self._cache[key]
+
+    def _fetch(self, args: list[str]) -> list[dict[str, Any]] | None:
+        result = runner.kubectl([*args, "-o", "json"], context=self.context, check=False)
+        if result.returncode != 0:
+            if "doesn't have a resource type" in result.stderr:
+                return None
+            runner.raise_for(result, context=self.context)
+        try:
+            data = json.loads(result.stdout)
+        except json.JSONDecodeError as exc:
+            raise runner.KubectlError(
+                f"`{runner.format_command(runner.kubectl_argv(args, context=self.context))}` "
+                f"printed no valid JSON: {exc}",
+                result,
+            ) from exc
+        items = data.get("items") if isinstance(data, dict) else None
+        return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+
+
+def _name(obj: dict[str, Any]) -> str:
+    return str(obj.get("metadata", {}).get("name", ""))
+
+
+def _labels(obj: dict[str, Any]) -> dict[str, str]:
+    labels = obj.get("metadata", {}).get("labels") or {}
+    return {str(k): str(v) for k, v in labels.items()}
+
+
+def _by_name(items: list[dict[str, Any]] | None, name: str) -> dict[str, Any] | None:
+    return next((i for i in items or () if _name(i) == name), None)
+
+
+def _deployment(cluster: Cluster, namespace: str, name: str, what: str, fix: str) -> CheckResult:
+    check = f"{what} available"
+    found = _by_name(cluster.items("deployments", namespace), name)
+    if found is None:
+        return CheckResult(check, False, f"no Deployment {namespace}/{name}", fix)
+    status = found.get("status") or {}
+    wanted = (found.get("spec") or {}).get("replicas", 1)
+    ready = int(status.get("readyReplicas") or 0)
+    available = any(
+        c.get("type") == "Available" and c.get("status") == "True"
+        for c in status.get("conditions") or ()
+    )
+    detail = f"Deployment {namespace}/{name}: {ready}/{wanted} ready"
+    if available and ready >= 1:
+        return CheckResult(check, True, detail)
+    return CheckResult(
+        check,
+        False,
+        detail + ("" if available else ", not Available"),
+        f"kubectl -n {namespace} describe deployment {name}; kubectl -n {namespace} get pods",
+    )
+
+
+def _istiod_name(config: MeshConfig) -> str:
+    return f"istiod-{config.istio.revision}" if config.istio.revision else "istiod"
+
+
+def check_istiod(cluster: Cluster, project: Project, config: MeshConfig) -> Iterator[CheckResult]:
+    """The control plane Deployment is available."""
+    yield _deployment(
+        cluster,
+        config.istio.namespace,
+        _istiod_name(config),
+        "istiod",
+        "deploy the mesh tier: make deploy-services (meshgen apply --tier mesh)",
+    )
+
+
+def _conflicts(expected: dict[str, str], labels: dict[str, str]) -> list[str]:
+    """Labels that fight the expected injection label (reference istio-telemetry 6.3)."""
+    if expected.get(INJECTION_LABEL) == "disabled":
+        return []
+    if INJECTION_LABEL in expected:
+        rivals = (REVISION_LABEL, DATAPLANE_LABEL)
+    else:
+        # istio-injection, whatever its value, wins over istio.io/rev.
+        rivals = (INJECTION_LABEL, DATAPLANE_LABEL)
+    return [f"{k}={labels[k]}" for k in rivals if k in labels]
+
+
+def check_namespaces(
+    cluster: Cluster, project: Project, config: MeshConfig
+) -> Iterator[CheckResult]:
+    """Each configured namespace has its injection label and nothing conflicting."""
+    tree = project.shown_output_dir
+    fix = f"make enable-istio-injection (kubectl apply -f {tree}/{naming.NAMESPACES_DIR}/)"
+    items = cluster.items("namespaces")
+    for ns in config.namespaces:
+        expected = ns.injection_labels()
+        want = ", ".join(f"{k}={v}" for k, v in expected.items())
+        check = f"namespace {ns.name} labels"
+        found = _by_name(items, ns.name)
+        if found is None:
+            yield CheckResult(check, False, f"namespace {ns.name} does not exist", fix)
+            continue
+        labels = _labels(found)
+        wrong = [
+            f"{k}={labels.get(k, '<unset>')}" for k, v in expected.items() if labels.get(k) != v
+        ]
+        conflicts = _conflicts(expected, labels)
+        if wrong:
+            yield CheckResult(check, False, f"want {want}, found {', '.join(wrong)}", fix)
+        elif conflicts:
+            why = (
+                "istio-injection takes precedence"
+                if isinstance(ns.injection, RevisionInjection)
+                else "only one injection label may be set"
+            )
+            yield CheckResult(
+                check,
+                False,
+                f"{want} but also {', '.join(conflicts)} ({why})",
+                f"kubectl label namespace {ns.name} "
+                + " ".join(f"{c.split('=')[0]}-" for c in conflicts),
+            )
+        else:
+            yield CheckResult(check, True, want)
+
+
+def has_proxy(pod: dict[str, Any]) -> bool:
+    """A classic `istio-proxy` container, or a native sidecar (restartPolicy Always init)."""
+    spec = pod.get("spec") or {}
+    if any(c.get("name") == PROXY_NAME for c in spec.get("containers") or ()):
+        return True
+    return any(
+        c.get("name") == PROXY_NAME and c.get("restartPolicy") == "Always"
+        for c in spec.get("initContainers") or ()
+    )
+
+
+def _running(pods: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    return [p for p in pods or () if (p.get("status") or {}).get("phase") == "Running"]
+
+
+def check_sidecars(cluster: Cluster, project: Project, config: MeshConfig) -> Iterator[CheckResult]:
+    """Every running pod of an injected namespace carries the Istio proxy."""
+    for ns in config.namespaces:
+        if not ns.injected:
+            continue
+        check = f"sidecars in {ns.name}"
+        running = _running(cluster.items("pods", ns.name))
+        opted_out = [p for p in running if _labels(p).get(POD_INJECT_LABEL) == "false"]
+        candidates = [p for p in running if p not in opted_out]
+        missing = sorted(_name(p) for p in candidates if not has_proxy(p))
+        note = f" ({len(opted_out)} opted out with {POD_INJECT_LABEL}=false)" if opted_out else ""
+        if missing:
+            shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
+            yield CheckResult(
+                check,
+                False,
+                f"{len(missing)} of {len(candidates)} running pods without istio-proxy: {shown}",
+                f"pods started before injection was enabled: make restart-inference-balancer "
+                f"(kubectl -n {ns.name} rollout restart deployment)",
+            )
+        else:
+            yield CheckResult(
+                check,
+                True,
+                f"{len(candidates)}/{len(candidates)} running pods have istio-proxy{note}",
+            )
+
+
+def check_services(cluster: Cluster, project: Project, config: MeshConfig) -> Iterator[CheckResult]:
+    """Each configured service has running pods (else the sidecar check proves nothing)."""
+    for svc in config.services:
+        label = f"app={svc.app_label}"
+        running = [
+            p
+            for p in _running(cluster.items("pods", svc.namespace))
+            if _labels(p).get("app") == svc.app_label
+        ]
+        check = f"{svc.name} pods running"
+        if running:
+            yield CheckResult(check, True, f"{len(running)} running pods labelled {label}")
+        else:
+            yield CheckResult(
+                check,
+                False,
+                f"no running pod labelled {label} in {svc.namespace}",
+                "make deploy-balancer (meshgen apply --tier app); "
+                f"kubectl -n {svc.namespace} get pods",
+            )
+
+
+def rendered_telemetries(project: Project) -> list[tuple[str, str, Any]]:
+    """(namespace, name, spec) of each Telemetry in the rendered tree."""
+    found = []
+    for rendered in project.files:
+        if not rendered.path.startswith(naming.TELEMETRY_DIR + "/"):
+            continue
+        for doc in rendered.documents:
+            if isinstance(doc, dict) and doc.get("kind") == "Telemetry":
+                meta = doc.get("metadata") or {}
+                found.append((str(meta.get("namespace")), str(meta.get("name")), doc.get("spec")))
+    return sorted(found, key=lambda t: (t[0], t[1]))
+
+
+def check_telemetry(
+    cluster: Cluster, project: Project, config: MeshConfig
+) -> Iterator[CheckResult]:
+    """The Telemetry resources exist as rendered (name, namespace and spec)."""
+    fix = "make deploy-services (meshgen apply --tier mesh)"
+    for namespace, name, spec in rendered_telemetries(project):
+        check = f"telemetry {namespace}/{name}"
+        items = cluster.items("telemetries.telemetry.istio.io", namespace)
+        if items is None:
+            yield CheckResult(
+                check, False, "the cluster has no Telemetry API (CRDs from istio-base)", fix
+            )
+            continue
+        found = _by_name(items, name)
+        if found is None:
+            yield CheckResult(check, False, "not found", fix)
+        elif found.get("spec") != spec:
+            yield CheckResult(
+                check, False, "present but its spec differs from the rendered one", fix
+            )
+        else:
+            yield CheckResult(check, True, "present, spec as rendered")
+
+
+def _chart_fullname(release: str, chart: str, override: object) -> str:
+    """Helm's usual `<chart>.fullname`: override, else release when it contains the chart."""
+    if isinstance(override, str) and override:
+        return override[:63].rstrip("-")
+    return (release if chart in release else f"{release}-{chart}")[:63].rstrip("-")
+
+
+def _values(project: Project, path: str) -> dict[str, Any]:
+    for rendered in project.files:
+        if rendered.path == path and rendered.documents and isinstance(rendered.documents[0], dict):
+            return dict(rendered.documents[0])
+    return {}
+
+
+def check_monitoring(
+    cluster: Cluster, project: Project, config: MeshConfig
+) -> Iterator[CheckResult]:
+    """Prometheus server and Grafana Deployments are available."""
+    namespace = config.monitoring.namespace
+    fix = "make deploy-services (meshgen apply --tier monitoring)"
+    prometheus = config.monitoring.prometheus
+    if prometheus is not None:
+        # The chart names the server Deployment like its Service.
+        name, server_namespace, _ = naming.prometheus_server(
+            prometheus.release, namespace, _values(project, naming.PROMETHEUS_VALUES)
+        )
+        yield _deployment(cluster, server_namespace, name, "prometheus", fix)
+    grafana = config.monitoring.grafana
+    if grafana is not None:
+        values = _values(project, naming.GRAFANA_VALUES)
+        name = _chart_fullname(grafana.release, "grafana", values.get("fullnameOverride"))
+        yield _deployment(cluster, namespace, name, "grafana", fix)
+
+
+@dataclass(frozen=True)
+class _Download:
+    provider: str
+    name: str
+    url: str
+    path: str
+
+
+def _dashboard_plan(
+    values: dict[str, Any],
+) -> tuple[dict[str, str], list[_Download], dict[str, list[str]]]:
+    """(provider name -> path, downloads, provider -> inline dashboard names) from values."""
+    providers: dict[str, str] = {}
+    for file in (values.get("dashboardProviders") or {}).values():
+        for prov in (file or {}).get("providers") or ():
+            providers[str(prov.get("name"))] = str((prov.get("options") or {}).get("path", ""))
+    downloads: list[_Download] = []
+    inline: dict[str, list[str]] = {}
+    for provider, boards in (values.get("dashboards") or {}).items():
+        root = providers.get(provider) or naming.dashboard_provider_path(provider)
+        for name, entry in (boards or {}).items():
+            if not isinstance(entry, dict):
+                continue
+            if "gnetId" in entry:
+                url = (
+                    f"https://grafana.com/api/dashboards/{entry['gnetId']}/revisions/"
+                    f"{entry.get('revision', 1)}/download"
+                )
+                downloads.append(_Download(provider, name, url, f"{root}/{name}.json"))
+            elif "url" in entry:
+                downloads.append(
+                    _Download(provider, name, str(entry["url"]), f"{root}/{name}.json")
+                )
+            elif "json" in entry or "file" in entry:
+                inline.setdefault(provider, []).append(name)
+    return providers, downloads, inline
+
+
+def check_dashboards(
+    cluster: Cluster, project: Project, config: MeshConfig
+) -> Iterator[CheckResult]:
+    """The Istio dashboards are provisioned the way the grafana chart does it."""
+    grafana = config.monitoring.grafana
+    if grafana is None:
+        return
+    values = _values(project, naming.GRAFANA_VALUES)
+    providers, downloads, inline = _dashboard_plan(values)
+    if not providers and not inline:
+        return
+    namespace = config.monitoring.namespace
+    fullname = _chart_fullname(grafana.release, "grafana", values.get("fullnameOverride"))
+    selector = f"app.kubernetes.io/name=grafana,app.kubernetes.io/instance={grafana.release}"
+    fix = "make deploy-services (meshgen apply --tier monitoring)"
+    maps = cluster.items("configmaps", namespace, selector)
+    main = _by_name(maps, fullname)
+    data = (main or {}).get("data") or {}
+    check = "grafana dashboard providers"
+    if main is None:
+        yield CheckResult(check, False, f"no ConfigMap {namespace}/{fullname}", fix)
+    else:
+        have: dict[str, str] = {}
+        for key in values.get("dashboardProviders") or {}:
+            try:
+                doc = yaml_reader.load_all_safe(str(data.get(key, "")))
+            except Exception:  # a garbled ConfigMap is a finding, not a crash
+                doc = []
+            for prov in (doc[0] if doc and isinstance(doc[0], dict) else {}).get("providers") or ():
+                if isinstance(prov, dict):
+                    have[str(prov.get("name"))] = str((prov.get("options") or {}).get("path", ""))
+        wrong = sorted(n for n, p in providers.items() if have.get(n) != p)
+        if wrong:
+            yield CheckResult(
+                check, False, f"ConfigMap {fullname} lacks provider(s) {', '.join(wrong)}", fix
+            )
+        else:
+            yield CheckResult(
+                check, True, f"{', '.join(sorted(providers))} in ConfigMap {fullname}"
+            )
+    if downloads:
+        yield from _check_downloads(cluster, namespace, selector, fullname, data, downloads, fix)
+    for provider, names in sorted(inline.items()):
+        cm_name = f"{fullname}-dashboards-{provider}"[:63]
+        keys = ((_by_name(maps, cm_name) or {}).get("data") or {}).keys()
+        lacking = sorted(n for n in names if f"{n}.json" not in keys)
+        check = f"grafana dashboards ({provider})"
+        if lacking:
+            yield CheckResult(check, False, f"ConfigMap {cm_name} lacks {', '.join(lacking)}", fix)
+        else:
+            yield CheckResult(check, True, f"{', '.join(names)} in ConfigMap {cm_name}")
+
+
+def _check_downloads(
+    cluster: Cluster,
+    namespace: str,
+    selector: str,
+    fullname: str,
+    data: dict[str, Any],
+    downloads: list[_Download],
+    fix: str,
+) -> Iterator[CheckResult]:
+    script = str(data.get("download_dashboards.sh", ""))
+    lacking = sorted(d.name for d in downloads if d.url not in script or d.path not in script)
+    check = "grafana dashboard downloads"
+    if lacking:
+        yield CheckResult(
+            check,
+            False,
+            f"download_dashboards.sh in ConfigMap {fullname} lacks {', '.join(lacking)}",
+            fix,
+        )
+        return
+    pods = cluster.items("pods", namespace, selector) or []
+    failed = [f"{_name(p)} ({_download_state(p)})" for p in pods if _download_state(p) != "ok"]
+    if not pods:
+        yield CheckResult(check, False, f"no Grafana pod in {namespace}", fix)
+    elif failed:
+        yield CheckResult(
+            check,
+            False,
+            f"init container {DOWNLOAD_INIT_CONTAINER} has not succeeded: {', '.join(failed)}",
+            f"kubectl -n {namespace} logs {_name(pods[0])} -c {DOWNLOAD_INIT_CONTAINER} "
+            "(the pod needs egress to grafana.com)",
+        )
+    else:
+        yield CheckResult(
+            check, True, f"{len(downloads)} dashboards fetched by {DOWNLOAD_INIT_CONTAINER}"
+        )
+
+
+def _download_state(pod: dict[str, Any]) -> str:
+    """'ok' when the pod's download-dashboards init container exited 0, else what it did."""
+    statuses = (pod.get("status") or {}).get("initContainerStatuses") or ()
+    status = next((s for s in statuses if s.get("name") == DOWNLOAD_INIT_CONTAINER), None)
+    if status is None:
+        return "not started"
+    terminated = (status.get("state") or {}).get("terminated")
+    if terminated is not None:
+        code = terminated.get("exitCode")
+        return "ok" if code == 0 else f"exit code {code}"
+    last = (status.get("lastState") or {}).get("terminated") or {}
+    waiting = ((status.get("state") or {}).get("waiting") or {}).get("reason", "running")
+    return f"{waiting}, last exit code {last['exitCode']}" if "exitCode" in last else waiting
+
+
+Check = Callable[[Cluster, Project, MeshConfig], Iterator[CheckResult]]
+
+CHECKS: tuple[Check, ...] = (
+    check_istiod,
+    check_namespaces,
+    check_sidecars,
+    check_services,
+    check_telemetry,
+    check_monitoring,
+    check_dashboards,
+)
+
+
+def verify(project: Project, *, context: str | None = None) -> list[CheckResult]:
+    """Run every check against the cluster of `context` (kubectl's current one by default)."""
+    config = project.loaded.config
+    assert config is not None
+    cluster = Cluster(context=context)
+    return [result for check in CHECKS for result in check(cluster, project, config)]
+
+
+def format_text(results: list[CheckResult]) -> str:
+    """The table of checks, the fixes of the failures, and a summary line."""
+    width = max((len(r.check) for r in results), default=5)
+    lines = [f"{'CHECK':{width}}  RESULT  DETAIL"]
+    lines += [f"{r.check:{width}}  {'PASS' if r.ok else 'FAIL':6}  {r.detail}" for r in results]
+    failed = [r for r in results if not r.ok]
+    if failed:
+        lines += ["", "To fix:"]
+        lines += [f"  {r.check}: {r.fix}" for r in failed]
+    lines += [
+        "",
+        f"{len(results)} checks: {len(results) - len(failed)} passed, {len(failed)} failed",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def format_json(results: list[CheckResult]) -> str:
+    failed = sum(not r.ok for r in results)
+    return (
+        json.dumps(
+            {
+                "checks": [asdict(r) for r in results],
+                "summary": {"passed": len(results) - failed, "failed": failed},
+            },
+            indent=2,
+        )
+        + "\n"
+    )

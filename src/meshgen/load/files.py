@@ -1,0 +1,79 @@
+"""Reading input files: find the config, read a file within bounds, show a path.
+
+Every file meshgen reads as input (the config, a dashboard JSON, a linted file) is read by
+`read_text`: a regular file only (a FIFO or /dev/zero is refused, not waited on), at most
+`MAX_CONFIG_BYTES`, UTF-8, a BOM dropped; each problem is a coded diagnostic.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from meshgen.diagnostics import Diagnostic, diagnostic
+from meshgen.errors import UsageError
+from meshgen.source import Span
+
+CONFIG_CANDIDATES = ("meshgen.yaml", "infrastructure/meshgen.yaml")
+
+#: A config larger than this is refused before parsing.
+MAX_CONFIG_BYTES = 2 * 1024 * 1024
+
+
+def discover_config(explicit: Path | None = None, *, cwd: Path | None = None) -> Path:
+    """`--config`, else ./meshgen.yaml, else ./infrastructure/meshgen.yaml."""
+    if explicit is not None:
+        return explicit
+    base = cwd or Path.cwd()
+    for candidate in CONFIG_CANDIDATES:
+        if (base / candidate).is_file():
+            return base / candidate
+    raise UsageError(
+        "no config found: pass --config FILE, or run where meshgen.yaml or "
+        "infrastructure/meshgen.yaml exists (`meshgen init` writes one)"
+    )
+
+
+def display_path(path: Path) -> str:
+    """A path as shown in diagnostics: relative to the working directory when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return str(path)
+
+
+def read_text(
+    path: Path, shown: str, *, what: str = "config file"
+) -> tuple[str | None, Diagnostic | None]:
+    """Read a UTF-8 file, or say precisely why it cannot be read (`what` names it)."""
+    start = Span(shown, 1, 1)
+    try:
+        if path.is_dir():
+            return None, diagnostic("C001", f"{shown} is a directory, not a {what}", start)
+        # Non-blocking open and a bounded read: a FIFO would block forever and /dev/zero
+        # never ends; only a regular file is read.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return None, diagnostic("C001", f"{shown} is not a regular file", start)
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
+        if len(raw) > MAX_CONFIG_BYTES:
+            return None, diagnostic(
+                "C001", f"{shown} is larger than {MAX_CONFIG_BYTES} bytes, a config's limit", start
+            )
+    except FileNotFoundError:
+        return None, diagnostic("C001", f"{what} {shown} does not exist", start)
+    except OSError as exc:
+        return None, diagnostic("C001", f"cannot read {shown}: {exc.strerror or exc}", start)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        return None, diagnostic(
+            "C002", f"invalid UTF-8 byte 0x{raw[exc.start]:02x}", Span(shown, line, col)
+        )
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text, None

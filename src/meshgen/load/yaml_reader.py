@@ -1,0 +1,279 @@
+"""The one YAML reader: every YAML meshgen reads (configs, linted files, rendered files, edits).
+
+- `parse` turns text into plain data plus a source map, or a coded C0xx diagnostic. A
+  well-formed config takes libyaml's C event stream (`libyaml_events`); anything it cannot
+  read identically goes through ruamel's round trip, whose constructor refuses what a config
+  may not use (unknown tags, complex keys, numbers helm cannot carry).
+- `parse_all` does the same for multi-document streams (`meshgen lint`).
+- `new_roundtrip` is the ruamel instance the telemetry editor uses, with the same refusals.
+- `load_all_as_helm_reads` reads rendered files back as helm does (YAML 1.1).
+
+One set of limits (`MAX_NODES`, `MAX_DEPTH`, `FLOW_DEPTH_LIMIT`) and one wording per problem.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from meshgen.diagnostics import Diagnostic, diagnostic
+from meshgen.load.yaml_rules import FLOW_DEPTH_LIMIT, MAX_DEPTH, MAX_NODES
+from meshgen.source import KeyPath, SourceMap, Span
+
+
+class TooLargeError(ValueError):
+    """A document expands (through aliases or nesting) past what a config may hold."""
+
+
+def parse(text: str, shown: str) -> tuple[Any, SourceMap] | Diagnostic:
+    """One YAML document as plain data and its source map, or the C0xx diagnostic why not.
+
+    A well-formed document takes libyaml's event stream; whatever it declines (tags,
+    directives, errors) goes through ruamel's round trip, so an error message has one
+    wording whichever path saw the document first.
+    """
+    fast = _load_fast(text, shown)
+    if fast is not None:
+        return fast
+    document, problem = parse_yaml(text, shown)
+    if problem is not None:
+        return problem
+    try:
+        return to_plain(document), build_source_map(document, shown)
+    except TooLargeError as exc:
+        return diagnostic("C007", str(exc), Span(shown))
+    except RecursionError:
+        return diagnostic("C007", "the document nests too deep", Span(shown))
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One document of a multi-document stream: plain data, positions, and ruamel's node."""
+
+    data: Any
+    source: SourceMap
+    node: Any
+
+
+def parse_all(text: str, shown: str) -> list[Document] | Diagnostic:
+    """Every document of a YAML stream (`meshgen lint`), or the C0xx diagnostic why not.
+
+    The same refusals, limits and wording as `parse`: one reader for every input.
+    """
+    nodes, problem = _roundtrip(text, shown, every=True)
+    if problem is not None:
+        return problem
+    documents = []
+    for node in nodes:
+        smap = build_source_map(node, shown)
+        if hasattr(node, "lc"):
+            smap.values[()] = Span(shown, node.lc.line + 1, node.lc.col + 1)
+        try:
+            data = to_plain(node)
+        except TooLargeError as exc:
+            return diagnostic("C007", str(exc), smap.lookup(()))
+        except RecursionError:
+            return diagnostic("C007", "the document nests too deep", smap.lookup(()))
+        documents.append(Document(data, smap, node))
+    return documents
+
+
+def is_literal_block(node: Any) -> bool:
+    """Whether a round-trip value was written as a `|` block scalar."""
+    if not isinstance(node, str) or type(node) is str:
+        return False
+    from ruamel.yaml.scalarstring import LiteralScalarString
+
+    return isinstance(node, LiteralScalarString)
+
+
+def parse_yaml(text: str, shown: str) -> tuple[Any, Diagnostic | None]:
+    """Parse one round-trip YAML document, mapping ruamel's errors to coded diagnostics."""
+    return _roundtrip(text, shown, every=False)
+
+
+def _roundtrip(text: str, shown: str, *, every: bool) -> tuple[Any, Diagnostic | None]:
+    """Ruamel's round trip of one document (or, with `every`, a list of all of them)."""
+    nul = text.find("\x00")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + 1
+        col = nul - (text.rfind("\n", 0, nul) + 1) + 1
+        return None, diagnostic("C002", "NUL byte in the file", Span(shown, line, col))
+    deep = _flow_nesting_past(text, FLOW_DEPTH_LIMIT)
+    if deep >= 0:
+        line = text.count("\n", 0, deep) + 1
+        col = deep - (text.rfind("\n", 0, deep) + 1) + 1
+        return None, diagnostic(
+            "C007", f"brackets nest deeper than {FLOW_DEPTH_LIMIT} levels", Span(shown, line, col)
+        )
+    # ruamel is imported only here and below: a well-formed config takes the libyaml path.
+    from ruamel.yaml.constructor import DuplicateKeyError
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    from meshgen.load.ruamel_roundtrip import RefusedYAMLError
+
+    try:
+        if every:
+            return [node for node in new_roundtrip().load_all(text) if node is not None], None
+        return load_roundtrip(text), None
+    except DuplicateKeyError as exc:
+        mark = exc.problem_mark
+        key = _problem_key(str(exc.problem))
+        span = Span(shown, mark.line + 1, mark.column + 1) if mark else Span(shown)
+        return None, diagnostic("C003", f"duplicate key {key}", span)
+    except RefusedYAMLError as exc:
+        mark = exc.problem_mark
+        span = Span(shown, mark.line + 1, mark.column + 1) if mark else Span(shown)
+        return None, diagnostic("C002", str(exc.problem), span)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        span = Span(shown, mark.line + 1, mark.column + 1) if mark else Span(shown)
+        problem = (exc.problem or exc.context or "invalid YAML").strip()
+        if "\t" in problem or "'\\t'" in problem:
+            problem = "a tab character cannot indent YAML; use spaces"
+        return None, diagnostic("C002", f"YAML syntax error: {problem}", span)
+    except YAMLError as exc:
+        return None, diagnostic("C002", f"YAML error: {exc}", Span(shown))
+    except RecursionError:
+        return None, diagnostic("C007", "the document nests too deep to parse", Span(shown))
+
+
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _flow_nesting_past(text: str, limit: int) -> int:
+    """Offset of the first `[`/`{` nested deeper than `limit`, or -1."""
+    depth = 0
+    for match in _BRACKETS.finditer(text):
+        depth = depth + 1 if match.group() in "[{" else max(depth - 1, 0)
+        if depth > limit:
+            return match.start()
+    return -1
+
+
+def _problem_key(problem: str) -> str:
+    # ruamel: 'found duplicate key "name" with value ...'
+    parts = problem.split('"')
+    return f"{parts[1]!r}" if len(parts) >= 3 else "in mapping"
+
+
+def _load_fast(text: str, shown: str) -> tuple[Any, SourceMap] | None:
+    """The libyaml path for a well-formed config; None leaves it to ruamel (and diagnostics)."""
+    if os.environ.get("MESHGEN_RUAMEL_LOADER", "") not in ("", "0"):
+        return None
+    if "\x00" in text or _flow_nesting_past(text, FLOW_DEPTH_LIMIT) >= 0:
+        return None
+    from meshgen.load import libyaml_events
+
+    return libyaml_events.load(text, shown, max_nodes=MAX_NODES, max_depth=MAX_DEPTH)
+
+
+def build_source_map(node: Any, shown: str) -> SourceMap:
+    """Positions of every key and value of a round-trip document (1-based)."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    smap = SourceMap(shown)
+    smap.add((), value=Span(shown, 1, 1))
+    stack: list[tuple[KeyPath, Any]] = [((), node)]
+    seen: set[int] = set()
+    while stack:
+        path, current = stack.pop()
+        if id(current) in seen or len(path) > MAX_DEPTH:
+            continue  # aliases point at nodes already mapped
+        seen.add(id(current))
+        if isinstance(current, CommentedMap):
+            for key in current:
+                child = (*path, str(key))
+                stack.append((child, current[key]))
+                if key not in current.lc.data:
+                    continue  # merged in by `<<: *alias`: positioned by its parent
+                kline, kcol = current.lc.key(key)
+                vline, vcol = current.lc.value(key)
+                smap.add(
+                    child,
+                    key=Span(shown, kline + 1, kcol + 1),
+                    value=Span(shown, vline + 1, vcol + 1),
+                )
+        elif isinstance(current, CommentedSeq):
+            for index, item in enumerate(current):
+                child = (*path, index)
+                line, col = current.lc.item(index)
+                smap.add(child, value=Span(shown, line + 1, col + 1))
+                stack.append((child, item))
+    return smap
+
+
+def load_all_as_helm_reads(text: str) -> list[Any]:
+    """Parse rendered YAML with YAML 1.1 rules, as helm and helmfile (go-yaml) read it.
+
+    PyYAML's libyaml loader: a YAML 1.1 resolver (so `yes`, `on`, `1:20`, dates are what helm
+    would take them for) and about ten times faster than ruamel's pure-Python one.
+    """
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return list(yaml.load_all(text, Loader=loader))
+
+
+def to_plain(node: Any, *, budget: list[int] | None = None, depth: int = 0) -> Any:
+    """Convert ruamel containers to dicts/lists/scalars, bounded in size and depth.
+
+    Dates and timestamps become their ISO text: a config value is a string until a model
+    says otherwise.
+    """
+    if budget is None:
+        budget = [MAX_NODES]
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise TooLargeError(f"the document expands to more than {MAX_NODES} values")
+    if depth > MAX_DEPTH:
+        raise TooLargeError(f"the document nests deeper than {MAX_DEPTH} levels")
+    if isinstance(node, Mapping):
+        return {
+            to_plain(k, budget=budget, depth=depth + 1): to_plain(v, budget=budget, depth=depth + 1)
+            for k, v in node.items()
+        }
+    if isinstance(node, list | tuple):
+        return [to_plain(v, budget=budget, depth=depth + 1) for v in node]
+    if isinstance(node, datetime.date | datetime.datetime):
+        return node.isoformat()
+    if isinstance(node, bool | int | float) or node is None:
+        return node if type(node) in (bool, int, float) or node is None else _scalar(node)
+    if isinstance(node, str):
+        return str(node)
+    return node
+
+
+def _scalar(node: Any) -> Any:
+    # ruamel's ScalarFloat / ScalarInt / ScalarBoolean subclasses -> builtins
+    if isinstance(node, bool):
+        return bool(node)
+    if isinstance(node, int):
+        return int(node)
+    return float(node)
+
+
+# The ruamel side, imported only when a document needs it.
+
+
+def new_roundtrip() -> Any:
+    """A round-trip YAML instance (comments, order, positions) with a config's refusals."""
+    from meshgen.load import ruamel_roundtrip
+
+    return ruamel_roundtrip.new_roundtrip()
+
+
+def load_roundtrip(text: str) -> Any:
+    """Parse one YAML document keeping comments and positions. Raises ruamel errors."""
+    return new_roundtrip().load(text)
+
+
+def load_all_safe(text: str) -> list[Any]:
+    """Parse a multi-document YAML stream into plain data (for re-reading rendered files)."""
+    from ruamel.yaml import YAML
+
+    return [to_plain(doc) for doc in YAML(typ="safe", pure=True).load_all(text)]
