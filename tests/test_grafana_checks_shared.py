@@ -1,6 +1,6 @@
 """G109, G110, G111 share one analysis of each dashboard, and say exactly what they said.
 
-The checks analyse each dashboard's queries once per run (`grafana_model.queries_of`) and
+The checks analyse each dashboard's queries once per run (`checks.grafana.common.queries_of`) and
 judge each distinct read once (`grafana_telemetry._Analysis.hits`); the messages (panel
 and scope lists, in order) are pinned below for a project with local copies of a
 dashboard, a grafana.com one, services and namespace, workload and mesh-wide overrides.
@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from meshgen import api
-from meshgen.analysis import dashboards as grafana_model
+from meshgen.checks.grafana import common as grafana_common
 from meshgen.checks.grafana import telemetry as grafana_telemetry
 
 CONFIG = """\
@@ -223,7 +223,7 @@ def test_each_dashboard_is_analysed_once_per_run(
 ) -> None:
     calls: list[int] = []
     usages: list[str] = []
-    real_queries = grafana_model.dashboard_queries
+    real_queries = grafana_common.dashboard_queries
     real_usages = grafana_telemetry._find_usages
 
     def counting_queries(data: Any) -> Any:
@@ -234,7 +234,7 @@ def test_each_dashboard_is_analysed_once_per_run(
         usages.append(doc.name)
         return real_usages(ctx, doc)
 
-    monkeypatch.setattr(grafana_model, "dashboard_queries", counting_queries)
+    monkeypatch.setattr(grafana_common, "dashboard_queries", counting_queries)
     monkeypatch.setattr(grafana_telemetry, "_find_usages", counting_usages)
     api.validate_project(project, select=("G109", "G110", "G111"))
     assert calls, "no dashboard was analysed"

@@ -35,11 +35,16 @@ def test_holds_is_false_for_a_missing_file(tmp_path: Path) -> None:
     assert output._holds(tmp_path / "missing.yaml", ("",)) is False
 
 
-def test_unchanged_files_keep_their_text_on_disk_only(tmp_path: Path) -> None:
-    """After a disk check, files the tree holds are not kept in memory; text still reads."""
+def test_unchanged_files_are_released_and_never_read_back_behind_the_callers_back(
+    tmp_path: Path,
+) -> None:
+    """After a disk check, files the tree holds drop their text; asking for it is an error."""
     import shutil
 
+    import pytest
+
     from meshgen import api
+    from meshgen.render.files import ReleasedTextError
 
     from .conftest import INFRA_CONFIG
 
@@ -54,9 +59,31 @@ def test_unchanged_files_keep_their_text_on_disk_only(tmp_path: Path) -> None:
     project = api.load_project(config)
     api.validate_project(project, disk=True)
     assert project.plan is not None
-    released = [f for f in project.files if f.disk is not None]
+    released = [f for f in project.files if f.released]
     assert {f.path for f in released} == set(texts) - {stale.path}
-    assert all(f.parts == () and f.text == texts[f.path] for f in released)
+    assert all(f.parts == () for f in released)
+    for rendered in released:
+        # The tree on disk may change after the plan: a released file never reads it.
+        with pytest.raises(ReleasedTextError):
+            _ = rendered.text
+    assert {f.path for f in project.plan.unchanged} == {f.path for f in released}
+    assert all(f.released for f in project.plan.unchanged)
     kept = next(f for f in project.files if f.path == stale.path)
-    assert kept.disk is None and kept.text == texts[stale.path]
+    assert not kept.released and kept.text == texts[stale.path]
     assert [f.path for f in project.plan.update] == [stale.path]
+    # The renders the caller holds are untouched values: `fresh` still has every text.
+    assert all(not f.released and f.text == texts[f.path] for f in fresh.files)
+
+
+def test_a_finding_in_a_released_file_still_gets_its_position() -> None:
+    """Positions in a released file come from the reader the API hands the context."""
+    from meshgen.checks.context import CheckContext
+    from meshgen.render.files import RenderedFile
+
+    text = "a:\n  b: 1\n"
+    rendered = RenderedFile("values/x.yaml", (text,), ({"a": {"b": 1}},)).release()
+    ctx = CheckContext(files=[rendered], output_dir="tree")
+    assert str(ctx.rendered_span("values/x.yaml", ("a", "b"))) == "tree/values/x.yaml:1:1"
+    ctx = CheckContext(files=[rendered], output_dir="tree")
+    ctx.released_text = lambda rel: text if rel == "values/x.yaml" else None
+    assert str(ctx.rendered_span("values/x.yaml", ("a", "b"))) == "tree/values/x.yaml:2:6"

@@ -1,24 +1,51 @@
-"""The library facade the CLI and tests use: discover, load, render, validate, write.
+"""The library facade: what `cli/` and the tests call, one function per step of the pipeline.
 
-Everything up to `write_tree` is pure and in memory, so `check`, `validate`,
-`render --check` and the tests all share one path.
+    load_project -> validate_project -> check | write_tree | tree_diff -> hand-off
+    (helmfile_argv / run_helmfile, verify, run_traffic); lint; edit_config / write_config
+    for the telemetry editor; init and the JSON Schema; the catalogue of codes.
+
+Everything before a `write_*` function is pure and in memory, so `check`, `validate`,
+`render --check` and the tests share one path; only `meshgen.output` writes files and only
+`meshgen.handoff.runner` starts programs. Importing this module stays light (the CLI
+imports it for `--help`): the stages are imported by the functions that need them.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from meshgen.diagnostics import Diagnostic, Severity, diagnostic
-from meshgen.errors import UsageError
-from meshgen.load.config import LoadResult, load_config, load_text
-from meshgen.load.files import CONFIG_CANDIDATES as CONFIG_CANDIDATES
-from meshgen.load.files import discover_config as discover_config
-from meshgen.load.files import display_path, read_text
-from meshgen.output import Plan, confined_output_dir, plan
-from meshgen.render import RenderedFile, RenderError, RenderInputs, render_tree
+from meshgen.diagnostics import Diagnostic, Severity, diagnostic, has_errors
+from meshgen.errors import InputError, MeshgenError, ToolError, UsageError
+from meshgen.load.files import CONFIG_CANDIDATES, discover_config, display_path, read_text
 from meshgen.source import SourceMap, Span
+
+if TYPE_CHECKING:
+    from meshgen.analysis.telemetry_view import MetricView
+    from meshgen.checks.lint import LintResult
+    from meshgen.edit.telemetry import Scope
+    from meshgen.handoff.traffic import TrafficRun
+    from meshgen.handoff.verify import CheckResult
+    from meshgen.load.config import LoadResult
+    from meshgen.models import MeshConfig, Service
+    from meshgen.output import Plan
+    from meshgen.render import RenderedFile, RenderInputs
+
+__all__ = [
+    "CONFIG_CANDIDATES",
+    "Diagnostic",
+    "InputError",
+    "MeshgenError",
+    "Severity",
+    "ToolError",
+    "UsageError",
+    "discover_config",
+    "display_path",
+    "has_errors",
+]
 
 
 @dataclass
@@ -29,6 +56,8 @@ class Project:
     loaded: LoadResult
     output_dir: Path | None = None
     inputs: RenderInputs | None = None
+    #: The rendered tree. After `validate_project(disk=True)`, files the tree on disk was
+    #: proven to hold are `RenderedFile.release()`d (their text dropped, not re-read).
     files: list[RenderedFile] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     #: How the tree on disk differs from `files`, once `validate_project(disk=True)` ran.
@@ -52,6 +81,10 @@ def load_project(config_path: Path, *, text: str | None = None) -> Project:
 
     With `text`, that text stands for the file's content (an edit not yet written).
     """
+    from meshgen.load.config import LoadResult, load_config, load_text
+    from meshgen.output import confined_output_dir
+    from meshgen.render import RenderError, RenderInputs, render_tree
+
     if text is None:
         loaded = load_config(config_path)
     else:
@@ -136,23 +169,24 @@ def read_dashboard(config_dir: Path, name: str, at: Span) -> tuple[str | None, D
 
 
 def output_plan(project: Project) -> Plan:
+    """How the tree on disk differs from the rendered tree."""
+    from meshgen.output import plan
+
     assert project.output_dir is not None
     return plan(project.files, project.output_dir)
 
 
 def _release_unchanged(project: Project) -> None:
-    """Files the tree already holds keep their text on disk only (tens of MB at scale).
+    """Drop the text of files the tree already holds (tens of MB of dashboard JSON at scale).
 
-    Replaced in place, in `project.files` (which the check context shares) and in the plan.
+    The released copies replace the originals in `project.files` and in the plan, by path;
+    a released file's `text` is never read back from disk behind a caller's back.
     """
     assert project.plan is not None and project.output_dir is not None
-    released = {
-        id(rendered): rendered.on_disk(project.output_dir / rendered.path)
-        for rendered in project.plan.unchanged
-    }
+    unchanged = {rendered.path for rendered in project.plan.unchanged}
     size = sum(len(part) for f in project.plan.unchanged for part in f.parts)
-    project.files[:] = [released.get(id(f), f) for f in project.files]
-    project.plan.unchanged[:] = [released[id(f)] for f in project.plan.unchanged]
+    project.files = [f.release() if f.path in unchanged else f for f in project.files]
+    project.plan.unchanged = [f.release() for f in project.plan.unchanged]
     if size > _TRIM_AFTER:
         _return_freed_memory()
 
@@ -197,10 +231,465 @@ def validate_project(
         return sort_diagnostics(diagnostics)
     ctx = from_project(project)
     if disk and project.rendered and project.output_dir is not None:
+        from meshgen.output import read_tree_text
+
         ctx.plan = project.plan = output_plan(project)
         _release_unchanged(project)
+        ctx.files = project.files
+        output_dir = project.output_dir
+        ctx.released_text = lambda rel: read_tree_text(output_dir, rel)
         ctx.kinds.add("disk")
     chosen = select_checks(ALL_CHECKS, select=select, ignore=ignore)
     diagnostics.extend(run_checks(chosen, ctx, debug=debug))
     settings = {s.code.upper(): s.severity for s in config.checks}
     return sort_diagnostics(apply_settings(diagnostics, settings))
+
+
+# --- check, write, diff: the tree on disk ---------------------------------------------
+
+
+@dataclass
+class Checked:
+    """What `meshgen check` found: the project, its diagnostics, the diff to a fresh tree."""
+
+    project: Project
+    diagnostics: list[Diagnostic]
+    diff: str = ""
+
+
+def check(config_path: Path, *, debug: bool = False, with_diff: bool = True) -> Checked:
+    """Validate the config and compare the committed tree with a fresh render (the hook)."""
+    project = load_project(config_path)
+    diagnostics = validate_project(project, disk=True, debug=debug)
+    text = ""
+    if with_diff and project.rendered and project.output_dir is not None:
+        text = tree_diff(project)
+    return Checked(project, diagnostics, text)
+
+
+def tree_diff(project: Project) -> str:
+    """Unified diff from the tree on disk to the rendered tree ('' when fresh)."""
+    from meshgen import output
+
+    assert project.output_dir is not None
+    return output.diff(
+        project.files, project.output_dir, shown_dir=project.shown_output_dir, planned=project.plan
+    )
+
+
+@dataclass
+class Written:
+    """The outcome of `write_tree`: the plan carried out, or the conflicts that stopped it."""
+
+    plan: Plan | None
+    conflicts: list[tuple[Path, str]] = field(default_factory=list)
+
+    def summary(self, shown: str) -> str:
+        assert self.plan is not None
+        plan = self.plan
+        return (
+            f"{shown}: {len(plan.create)} created, {len(plan.update)} updated, "
+            f"{len(plan.remove)} removed, {len(plan.unchanged)} unchanged"
+        )
+
+
+def write_tree(config_path: Path, project: Project, *, force: bool = False) -> Written:
+    """Write the rendered tree under the config lock; hand edits block it unless `force`."""
+    from meshgen import output
+
+    assert project.output_dir is not None
+    with output.config_lock(config_path):
+        planned = output.plan(project.files, project.output_dir)
+        if planned.conflicts and not force:
+            return Written(None, list(planned.conflicts))
+        if planned.changed:
+            output.write(planned, project.output_dir)
+    return Written(planned)
+
+
+# --- init and the JSON Schema ---------------------------------------------------------
+
+
+def config_schema_text() -> str:
+    """The JSON Schema of meshgen.yaml, as `meshgen schema` prints it."""
+    import json
+
+    from meshgen.models.json_schema import config_schema
+
+    return json.dumps(config_schema(), indent=2) + "\n"
+
+
+def init(path: Path, *, force: bool = False) -> list[Path]:
+    """Write the starter config and its JSON Schema beside it; the paths written."""
+    from meshgen import output
+    from meshgen.resources import templates_dir
+
+    schema_path = path.parent / "meshgen.schema.json"
+    targets = [path, schema_path]
+    for target in targets:
+        if target.exists() and not force:
+            raise UsageError(f"{target} exists; pass --force to overwrite it")
+    starter = (templates_dir() / "init" / "meshgen.yaml").read_text(encoding="utf-8")
+    output.write_file(path, starter)
+    output.write_file(schema_path, config_schema_text())
+    return targets
+
+
+def write_schema(path: Path) -> None:
+    """Write the JSON Schema of meshgen.yaml to `path`."""
+    from meshgen import output
+
+    output.write_file(path, config_schema_text())
+
+
+# --- lint -----------------------------------------------------------------------------
+
+
+def lint(
+    paths: Sequence[Path],
+    *,
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    debug: bool = False,
+) -> LintResult:
+    """Check plain files (Telemetry, workloads, values, helmfiles, dashboards) together."""
+    from meshgen.checks.lint import lint as lint_files
+
+    return lint_files(paths, select=select, ignore=ignore, debug=debug)
+
+
+# --- the telemetry editor -------------------------------------------------------------
+
+#: An edit of the round-trip config document.
+Change = Callable[[Any], None]
+
+
+def metric_names() -> list[str]:
+    """Istio's standard metrics, as `meshgen telemetry` takes them."""
+    from meshgen.knowledge.istio import IstioMetric
+
+    return [str(m) for m in IstioMetric]
+
+
+def workload_modes() -> list[str]:
+    """CLIENT_AND_SERVER, CLIENT, SERVER."""
+    from meshgen.knowledge.istio import WorkloadMode
+
+    return [str(m) for m in WorkloadMode]
+
+
+def scope(config_path: Path, namespace: str | None, workload: str | None) -> Scope:
+    """The Telemetry scope of `--namespace`/`--workload LABEL=VALUE` (mesh-wide by default)."""
+    from meshgen.edit.telemetry import Scope
+
+    if workload is None:
+        return Scope(namespace=namespace)
+    label, sep, value = workload.partition("=")
+    if not sep or not label or not value:
+        raise UsageError(f"--workload takes LABEL=VALUE, got {workload!r}")
+    if namespace is None:
+        loaded = load_project(config_path).loaded.config
+        homes = {
+            svc.namespace
+            for svc in (loaded.services if loaded else ())
+            if label == "app" and svc.app_label == value
+        }
+        if len(homes) != 1:
+            raise UsageError(f"cannot tell the namespace of workload {workload}; pass --namespace")
+        namespace = homes.pop()
+    return Scope(namespace=namespace, workload=(label, value))
+
+
+def set_disabled(
+    scope: Scope, metric: str, mode: str | None, disabled: bool
+) -> Change:
+    """The edit that disables (or enables) `metric` in `scope`."""
+    from meshgen.edit import telemetry
+
+    return lambda doc: telemetry.set_disabled(doc, scope, metric, mode, disabled)
+
+
+def set_tag(scope: Scope, metric: str, mode: str | None, tag: str, value: str) -> Change:
+    """The edit that adds (or changes) the label `tag` with the CEL expression `value`."""
+    from meshgen.edit import telemetry
+
+    return lambda doc: telemetry.set_tag(doc, scope, metric, mode, tag, value)
+
+
+def remove_tag(scope: Scope, metric: str, mode: str | None, tag: str) -> Change:
+    """The edit that removes the label `tag` from `metric` in `scope`."""
+    from meshgen.edit import telemetry
+
+    return lambda doc: telemetry.remove_tag(doc, scope, metric, mode, tag)
+
+
+def set_buckets(bounds: list[float], service: str | None) -> Change:
+    """The edit that sets the request-duration histogram buckets (of one service)."""
+    from meshgen.edit import telemetry
+
+    return lambda doc: telemetry.set_buckets(doc, bounds, service)
+
+
+def set_access_log(enabled: bool) -> Change:
+    """The edit that turns the mesh's access log on or off."""
+    from meshgen.edit import telemetry
+
+    return lambda doc: telemetry.set_access_log(doc, enabled)
+
+
+def set_sampling(percent: float) -> Change:
+    """The edit that sets the tracing sampling percentage."""
+    from meshgen.edit import telemetry
+
+    return lambda doc: telemetry.set_sampling(doc, percent)
+
+
+#: Codes that mean a config cannot be parsed at all (so it cannot be edited).
+_UNPARSABLE = frozenset({"C001", "C002", "C003", "C007", "C008"})
+
+
+@dataclass
+class Edited:
+    """A config edit, checked but not written: texts, diff and what it would introduce."""
+
+    path: Path
+    shown: str
+    original: str
+    updated: str
+    diff: str
+    introduced: list[Diagnostic]
+    #: The file starts with a UTF-8 byte order mark (kept when it is written back).
+    bom: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return self.updated != self.original
+
+
+def edit_config(config_path: Path, change: Change, *, debug: bool = False) -> Edited:
+    """Apply `change` to the config text and validate before and after; write nothing.
+
+    `introduced` are the errors and warnings the edit adds (compared by code and message).
+    A config that does not parse raises `InputError` with its diagnostics.
+    """
+    import difflib
+
+    from meshgen.edit.roundtrip import edit_text
+
+    shown = display_path(config_path)
+    original, problem = read_text(config_path, shown)
+    if problem is not None or original is None:
+        raise InputError([problem] if problem is not None else [])
+    before = validate_project(load_project(config_path, text=original), debug=debug)
+    if any(d.code in _UNPARSABLE for d in before):
+        raise InputError([d for d in before if d.code in _UNPARSABLE])
+    updated = edit_text(original, change)
+    diff = "".join(
+        difflib.unified_diff(
+            original.splitlines(keepends=True),
+            updated.splitlines(keepends=True),
+            fromfile=f"a/{shown}",
+            tofile=f"b/{shown}",
+        )
+    )
+    introduced: list[Diagnostic] = []
+    if updated != original:
+        after = validate_project(load_project(config_path, text=updated), debug=debug)
+        known = {(d.code, d.message) for d in before}
+        introduced = [
+            d for d in after if d.severity >= Severity.WARNING and (d.code, d.message) not in known
+        ]
+    bom = original is not None and _starts_with_bom(config_path)
+    return Edited(config_path, shown, original, updated, diff, introduced, bom)
+
+
+def _starts_with_bom(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(3) == b"\xef\xbb\xbf"
+    except OSError:
+        return False
+
+
+def write_config(edited: Edited) -> None:
+    """Write an edited config in place, atomically, keeping its file mode."""
+    from meshgen import output
+
+    text = "\ufeff" + edited.updated if edited.bom else edited.updated
+    output.write_file(edited.path, text, keep_mode=True)
+
+
+def telemetry_view(
+    project: Project, scope: Scope, *, fmt: str = "text"
+) -> str:
+    """`meshgen telemetry show`: what `scope` emits, per metric, as text or JSON."""
+    import json
+
+    from meshgen.analysis.telemetry_view import as_json, as_text, build_view
+
+    ctx = _check_context(project)
+    views: list[MetricView] = build_view(
+        ctx.telemetries,
+        ctx.dashboards,
+        root_namespace=ctx.root_namespace,
+        namespace=scope.namespace,
+        workload=dict([scope.workload]) if scope.workload else None,
+    )
+    if fmt == "json":
+        return json.dumps(as_json(views, scope.describe()), indent=2) + "\n"
+    return as_text(views, scope.describe())
+
+
+def _check_context(project: Project) -> Any:
+    from meshgen.checks.build import from_project
+
+    return from_project(project)
+
+
+# --- hand-off: helmfile, verify, traffic ----------------------------------------------
+
+
+def helmfile_argv(
+    tree: str, command: str, tier: str | None, passthrough: Sequence[str]
+) -> list[str]:
+    """The helmfile command line meshgen runs (program name first)."""
+    selector = ["--selector", f"tier={tier}"] if tier else []
+    helmfile = str(Path(tree) / "helmfile.yaml")
+    return ["helmfile", "--file", helmfile, command, *selector, *passthrough]
+
+
+def format_command(argv: Sequence[str]) -> str:
+    """A command line as a shell would show it, secrets redacted."""
+    from meshgen.handoff import runner
+
+    return runner.format_command(argv)
+
+
+def require_tool(name: str) -> str:
+    """The path of `name` on PATH, or a ToolError saying how to install it."""
+    from meshgen.handoff import runner
+
+    return runner.find(name)
+
+
+def run_helmfile(argv: Sequence[str]) -> int:
+    """Run helmfile (argv from `helmfile_argv`), streaming its output; its exit code."""
+    from meshgen.handoff import runner
+
+    return runner.helmfile(list(argv[1:]))
+
+
+def verify(project: Project, *, context: str | None = None) -> list[CheckResult]:
+    """`meshgen verify`: read-only checks of the live cluster against the rendered tree."""
+    from meshgen.handoff import verify as cluster_checks
+
+    config = project.loaded.config
+    assert config is not None
+    return cluster_checks.verify(project, config, context=context)
+
+
+def format_verify(results: list[CheckResult], fmt: str) -> str:
+    """The verify table (text) or its JSON."""
+    from meshgen.handoff import verify as cluster_checks
+
+    if fmt == "json":
+        return cluster_checks.format_json(results)
+    return cluster_checks.format_text(results)
+
+
+def traffic_service(project: Project, name: str | None) -> Service:
+    """The service `meshgen traffic` loads: `name`, or the only one with a trafficTest."""
+    from meshgen.handoff import traffic
+
+    config = project.loaded.config
+    assert config is not None
+    return traffic.pick_service(config, name)
+
+
+def check_duration(text: str) -> float:
+    """Seconds of a Go duration (`60s`, `2m`); a UsageError when it is not one."""
+    from meshgen.handoff import traffic
+
+    return traffic.go_duration_seconds(text)
+
+
+def run_traffic(
+    project: Project,
+    service: Service,
+    *,
+    qps: int | None = None,
+    duration: str | None = None,
+    context: str | None = None,
+    timeout: float | None = None,
+    progress: Callable[[str], None] = lambda _line: None,
+) -> TrafficRun:
+    """Apply the rendered fortio Job (with overrides), wait for it, read its result."""
+    from meshgen.handoff import traffic
+
+    return traffic.run(
+        project,
+        service,
+        qps=qps,
+        duration=duration,
+        context=context,
+        timeout=timeout,
+        progress=progress,
+    )
+
+
+def traffic_job(project: Project, service: Service) -> dict[str, Any]:
+    """The rendered fortio Job of `service` (a copy)."""
+    from meshgen.handoff import traffic
+
+    return traffic.job_manifest(project, service)
+
+
+def traffic_report(project: Project, service: Service, outcome: TrafficRun, *, qps: int | None,
+                   duration: str | None) -> str:
+    """Fortio's latency summary and the Grafana dashboard that shows the traffic."""
+    from meshgen.handoff import traffic
+
+    config: MeshConfig | None = project.loaded.config
+    assert config is not None and service.traffic_test is not None
+    summary = traffic.format_summary(
+        outcome.result,
+        target_qps=qps or service.traffic_test.qps,
+        duration=duration or service.traffic_test.duration,
+    )
+    return summary + traffic.dashboard_hint(config, service)
+
+
+# --- The catalogue of diagnostic codes (`meshgen checks`, `meshgen explain`, SARIF, docs) ---
+
+if TYPE_CHECKING:
+    from meshgen.diagnostics import Catalogue, CodeInfo
+
+
+def catalogue() -> Catalogue:
+    """Every code meshgen can print, sorted by code: input (C0xx), checks, internal (X0xx).
+
+    The input and internal codes are registered in `meshgen.diagnostics`; the checks come
+    from the registry, which sits on a higher floor and so is merged in here.
+    """
+    from meshgen import diagnostics
+    from meshgen.checks import all_checks
+
+    return diagnostics.catalogue(
+        diagnostics.CodeInfo(c.code, c.name, c.severity, c.doc, c.aliases) for c in all_checks()
+    )
+
+
+def explain(code_or_name: str) -> CodeInfo:
+    """The entry of a code (`C004`, `c004`), an alias (`IST0160`) or a name (`unknown-key`).
+
+    An unknown one is a UsageError that names the closest codes.
+    """
+    entries = catalogue()
+    found = entries.lookup(code_or_name)
+    if found is not None:
+        return found
+    close = entries.suggest(code_or_name)
+    names = [repr(c) for c in close]
+    either = ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else "".join(names)
+    guess = f" (did you mean {either}?)" if close else ""
+    raise UsageError(f"unknown code {code_or_name!r}{guess}; `meshgen checks` lists them all")

@@ -183,6 +183,53 @@ def diff(
     return "".join(line if line.endswith("\n") else line + "\n" for line in chunks)
 
 
+def read_tree_text(output_dir: Path, rel: str) -> str | None:
+    """The text of a file of the tree on disk (None when it cannot be read)."""
+    if unsafe_path(output_dir, rel) is not None:
+        return None
+    try:
+        return (output_dir / rel).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def _default_mode() -> int:
+    """What `open(..., "w")` would give a new file under the process's umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def write_file(path: Path, text: str, *, keep_mode: bool = False) -> None:
+    """Write one file atomically (a temporary file beside it, fsync, rename).
+
+    With `keep_mode`, the file keeps its permission bits (an edited config). A problem
+    (permission denied, a full disk, a path that is a folder) is a UsageError naming the
+    file, and the old file is left as it was.
+    """
+    import tempfile
+
+    try:
+        mode = path.stat().st_mode & 0o777 if keep_mode and path.exists() else _default_mode()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(tmp).chmod(mode)
+        Path(tmp).replace(path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 @contextlib.contextmanager
 def config_lock(config_path: Path) -> Iterator[None]:
     """Hold an exclusive lock on the config file while writing its tree."""

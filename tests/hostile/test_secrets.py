@@ -116,7 +116,7 @@ def test_no_output_shows_a_secret(
 def test_force_render_writes_redactions_not_secrets(
     secret_project: Path, run_cli: Callable[..., Any]
 ) -> None:
-    from meshgen.checks.secrets import REDACTED
+    from meshgen.analysis.secrets import REDACTED
 
     run_cli("render", "--force", "-c", str(secret_project))
     values = secret_project.parent / "deployment" / "helmfile" / "values" / "api-values.yaml"

@@ -9,15 +9,13 @@ check treats a local JSON file and a grafana.com dashboard alike.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
 
 from meshgen.analysis.promql import Query, Selector, analyze, analyze_variable_query
-from meshgen.checks.context import CheckContext
 from meshgen.knowledge.dashboards import SCOPE_LABELS, Panel, Read
-from meshgen.load.documents import DashboardDoc
 
 #: Datasource plugin types whose targets are not PromQL.
 _PROMQL_TYPES = frozenset({"prometheus"})
@@ -144,24 +142,6 @@ def _only(item: Any, keys: frozenset[str]) -> Any:
     if not isinstance(item, Mapping):
         return item
     return {key: value for key, value in item.items() if key in keys}
-
-
-def queries_of(ctx: CheckContext, doc: DashboardDoc) -> tuple[DashboardQuery, ...]:
-    """`dashboard_queries` of a dashboard, extracted once per run and shared by the checks."""
-    if doc.data is None:
-        return ()
-    data = doc.data
-    return per_document(ctx, "grafana_model.queries", doc, lambda: tuple(dashboard_queries(data)))
-
-
-def per_document(ctx: CheckContext, key: str, doc: DashboardDoc, compute: Callable[[], T]) -> T:
-    """`compute()` for `doc`, remembered in `ctx` under `key`: once per run and document."""
-    memo: dict[int, tuple[DashboardDoc, T]] = ctx.memo.setdefault(key, {})
-    entry = memo.get(id(doc))
-    # The document is kept with its result, so its id cannot be reused by another one.
-    if entry is None or entry[0] is not doc:
-        entry = memo[id(doc)] = (doc, compute())
-    return entry[1]
 
 
 def variable_options(data: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:

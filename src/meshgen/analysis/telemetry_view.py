@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from meshgen.analysis.effective import SIDES, MetricState, effective_metrics
-from meshgen.checks.context import CheckContext
 from meshgen.knowledge.dashboards import Panel, by_gnet_id
 from meshgen.knowledge.istio import STANDARD_METRICS
-from meshgen.load.documents import DashboardDoc
+from meshgen.load.documents import DashboardDoc, TelemetryDoc
 
 
 @dataclass(frozen=True)
@@ -83,21 +82,26 @@ def _dashboard_panels(doc: DashboardDoc) -> tuple[Panel, ...]:
 
 
 def build_view(
-    ctx: CheckContext, *, namespace: str | None, workload: Mapping[str, str] | None
+    telemetries: Sequence[TelemetryDoc],
+    dashboards: Sequence[DashboardDoc],
+    *,
+    root_namespace: str,
+    namespace: str | None,
+    workload: Mapping[str, str] | None,
 ) -> list[MetricView]:
     """The view of one scope. `namespace` None is the mesh root (every namespace inherits it)."""
-    target = namespace or ctx.root_namespace
+    target = namespace or root_namespace
     states = {
         side: effective_metrics(
-            ctx.telemetries,
-            root_namespace=ctx.root_namespace,
+            telemetries,
+            root_namespace=root_namespace,
             namespace=target,
             workload_labels=workload,
             mode=side,
         )
         for side in SIDES
     }
-    panels = [(doc.name, _dashboard_panels(doc)) for doc in ctx.dashboards]
+    panels = [(doc.name, _dashboard_panels(doc)) for doc in dashboards]
     views = []
     for facts in STANDARD_METRICS:
         metric = str(facts.metric)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 from meshgen.checks.context import CheckContext
 from meshgen.load.documents import DashboardDoc, Locate, TelemetryDoc, ValuesDoc
@@ -12,10 +14,34 @@ from meshgen.render.telemetry import resource_namespace
 from meshgen.source import KeyPath, Span
 
 if TYPE_CHECKING:
-    from meshgen.api import Project
+    from meshgen.load.config import LoadResult
+    from meshgen.render import RenderedFile, RenderInputs
 
 
-def from_project(project: Project) -> CheckContext:
+class LoadedProject(Protocol):
+    """What a check context is built from (`meshgen.api.Project` is one)."""
+
+    @property
+    def config_path(self) -> Path: ...
+
+    @property
+    def loaded(self) -> LoadResult: ...
+
+    @property
+    def inputs(self) -> RenderInputs | None: ...
+
+    @property
+    def files(self) -> Sequence[RenderedFile]: ...
+
+    @property
+    def rendered(self) -> bool: ...
+
+    @property
+    def shown_output_dir(self) -> str: ...
+
+
+def from_project(project: LoadedProject) -> CheckContext:
+    """The check context of a loaded config and its rendered tree."""
     config = project.loaded.config
     ctx = CheckContext(
         config=config,
@@ -56,7 +82,7 @@ def _config_locator(ctx: CheckContext, base: KeyPath, *, key: bool = False) -> L
     return locate
 
 
-def _add_dashboards(ctx: CheckContext, project: Project) -> None:
+def _add_dashboards(ctx: CheckContext, project: LoadedProject) -> None:
     config = ctx.config
     assert config is not None
     grafana = config.monitoring.grafana

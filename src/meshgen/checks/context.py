@@ -6,7 +6,7 @@ The same document types come from a config (`from_project`) or from files given 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +36,9 @@ class CheckContext:
     kinds: set[str] = field(default_factory=set)
     #: What writing the tree would change (present for `check` and `validate --drift`).
     plan: Any = None
+    #: The text of a released rendered file (one the tree on disk was proven to hold), read
+    #: from that tree when a finding needs a position in it; None: positions fall back.
+    released_text: Callable[[str], str | None] = lambda _path: None
     #: Source maps of rendered files, built on first use by `rendered_span`.
     _rendered_maps: dict[str, SourceMap] = field(default_factory=dict, init=False, repr=False)
     #: What several checks derive from the same inputs (e.g. each dashboard's analysed
@@ -65,5 +68,8 @@ class CheckContext:
             shown = f"{self.output_dir}/{path}" if self.output_dir else path
             if rendered is None:
                 return Span(shown)
-            maps[path] = build_source_map(yaml_reader.load_roundtrip(rendered.text), shown)
+            text = rendered.text if not rendered.released else self.released_text(path)
+            if text is None:
+                return Span(shown)
+            maps[path] = build_source_map(yaml_reader.load_roundtrip(text), shown)
         return maps[path].lookup(keys)

@@ -59,32 +59,25 @@ def render_report(diagnostics: Sequence[Any], fmt: str) -> str:
 
     if fmt != "sarif":
         return report.render(diagnostics, fmt)
-    from meshgen.checks import ALL_CHECKS
-    from meshgen.diagnostics import LOADER_CODES
+    from meshgen import api
 
-    rules = [(c, n, d) for c, (n, d) in LOADER_CODES.items()]
-    rules += [(c.code, c.name, c.summary) for c in ALL_CHECKS]
-    return report.render(diagnostics, fmt, rules=rules)
+    return report.render(diagnostics, fmt, rules=tuple(api.catalogue()))
 
 
 def write_tree(config_path: Path, project: Any, *, force: bool, refused: str) -> Any:
-    """Write the rendered tree under the config lock; None when hand edits block it.
+    """Write the rendered tree; None (after saying why) when hand edits block it.
 
     `refused` says what did not happen (printed after the conflicts).
     """
-    from meshgen import output
+    from meshgen import api
 
-    assert project.output_dir is not None
-    with output.config_lock(config_path):
-        plan = output.plan(project.files, project.output_dir)
-        if plan.conflicts and not force:
-            for path, reason in plan.conflicts:
-                echo_err(f"meshgen: refusing to overwrite {path}: it {reason}")
-            echo_err(f"meshgen: {refused} (pass --force to overwrite)")
-            return None
-        if plan.changed:
-            output.write(plan, project.output_dir)
-    return plan
+    written = api.write_tree(config_path, project, force=force)
+    if written.plan is None:
+        for path, reason in written.conflicts:
+            echo_err(f"meshgen: refusing to overwrite {path}: it {reason}")
+        echo_err(f"meshgen: {refused} (pass --force to overwrite)")
+        return None
+    return written.plan
 
 
 def findings_options(function: F) -> F:
@@ -104,7 +97,7 @@ def echo_err(message: str) -> None:
 
 
 def run(group: click.Group, args: Sequence[str], *, debug: bool) -> int:
-    from meshgen.errors import MeshgenError
+    from meshgen.api import MeshgenError
 
     try:
         result = group.main(args=list(args), prog_name="meshgen", standalone_mode=False)
@@ -139,7 +132,7 @@ def run(group: click.Group, args: Sequence[str], *, debug: bool) -> int:
 def exit_code_for(
     diagnostics: Sequence[Any], *, strict: bool = False, unreadable: bool = False
 ) -> int:
-    from meshgen.diagnostics import has_errors
+    from meshgen.api import has_errors
 
     if unreadable:
         return EXIT_USAGE

@@ -44,7 +44,6 @@ _HELMFILE_COMMANDS = {
 def _load_valid(config: Path | None, *, debug: bool) -> tuple[Path, Project] | int:
     """The project when it is free of errors; else print the diagnostics, return the exit code."""
     from meshgen import api, report
-    from meshgen.diagnostics import has_errors
 
     config_path = api.discover_config(config)
     project = api.load_project(config_path)
@@ -53,7 +52,7 @@ def _load_valid(config: Path | None, *, debug: bool) -> tuple[Path, Project] | i
         click.echo(report.format_text(diagnostics), nl=False, err=True)
     if (
         project.unreadable
-        or has_errors(diagnostics)
+        or api.has_errors(diagnostics)
         or not project.rendered
         or project.output_dir is None
     ):
@@ -61,21 +60,6 @@ def _load_valid(config: Path | None, *, debug: bool) -> tuple[Path, Project] | i
             common.EXIT_FINDINGS
         )
     return config_path, project
-
-
-def helmfile_argv(
-    tree: str, command: str, tier: str | None, passthrough: tuple[str, ...]
-) -> list[str]:
-    """The helmfile command line meshgen runs (program name first)."""
-    selector = ["--selector", f"tier={tier}"] if tier else []
-    return [
-        "helmfile",
-        "--file",
-        str(Path(tree) / "helmfile.yaml"),
-        command,
-        *selector,
-        *passthrough,
-    ]
 
 
 def _helmfile_command(name: str, summary: str, example: str) -> click.Command:
@@ -111,18 +95,18 @@ def _helmfile_command(name: str, summary: str, example: str) -> click.Command:
         force: bool,
         helmfile_args: tuple[str, ...],
     ) -> int:
-        from meshgen.handoff import runner
+        from meshgen import api
 
         loaded = _load_valid(config, debug=opts.debug)
         if isinstance(loaded, int):
             common.echo_err("meshgen: helmfile not started: fix the errors above")
             return loaded
         config_path, project = loaded
-        argv = helmfile_argv(project.shown_output_dir, name, tier, helmfile_args)
+        argv = api.helmfile_argv(project.shown_output_dir, name, tier, helmfile_args)
         if dry_run:
-            click.echo(runner.format_command(argv))
+            click.echo(api.format_command(argv))
             return common.EXIT_OK
-        runner.find("helmfile")
+        api.require_tool("helmfile")
         plan = common.write_tree(config_path, project, force=force, refused="helmfile not started")
         if plan is None:
             return common.EXIT_FINDINGS
@@ -131,8 +115,8 @@ def _helmfile_command(name: str, summary: str, example: str) -> click.Command:
                 f"meshgen: {project.shown_output_dir}: {len(plan.create)} created, "
                 f"{len(plan.update)} updated, {len(plan.remove)} removed"
             )
-        common.echo_err(f"+ {runner.format_command(argv)}")
-        return runner.helmfile(argv[1:])
+        common.echo_err(f"+ {api.format_command(argv)}")
+        return api.run_helmfile(argv)
 
     return command
 
@@ -164,7 +148,6 @@ def verify_cmd(config: Path | None, context: str | None, fmt: str) -> int:
       meshgen verify --context prod --format json
     """
     from meshgen import api, report
-    from meshgen.handoff import verify
 
     project = api.load_project(api.discover_config(config))
     if project.unreadable or not project.rendered:
@@ -172,8 +155,8 @@ def verify_cmd(config: Path | None, context: str | None, fmt: str) -> int:
         return common.exit_code_for(project.diagnostics, unreadable=project.unreadable) or (
             common.EXIT_FINDINGS
         )
-    results = verify.verify(project, context=context)
-    common.out(verify.format_json(results) if fmt == "json" else verify.format_text(results))
+    results = api.verify(project, context=context)
+    common.out(api.format_verify(results, fmt))
     return common.EXIT_FINDINGS if any(not r.ok for r in results) else common.EXIT_OK
 
 
@@ -216,7 +199,6 @@ def traffic_cmd(
       meshgen traffic --service inference-balancer --qps 50 --duration 2m
     """
     from meshgen import api, report
-    from meshgen.handoff import traffic
 
     project = api.load_project(api.discover_config(config))
     config_model = project.loaded.config
@@ -226,10 +208,10 @@ def traffic_cmd(
             common.EXIT_FINDINGS
         )
     if duration is not None:
-        traffic.go_duration_seconds(duration)
-    svc = traffic.pick_service(config_model, service)
+        api.check_duration(duration)
+    svc = api.traffic_service(project, service)
     assert svc.traffic_test is not None
-    outcome = traffic.run(
+    outcome = api.run_traffic(
         project,
         svc,
         qps=qps,
@@ -239,7 +221,7 @@ def traffic_cmd(
         progress=common.echo_err,
     )
     if not outcome.completed:
-        job = traffic.job_manifest(project, svc)["metadata"]
+        job = api.traffic_job(project, svc)["metadata"]
         common.echo_err(
             f"meshgen: job/{job['name']} did not complete; see "
             f"kubectl -n {job['namespace']} describe job/{job['name']}"
@@ -249,14 +231,7 @@ def traffic_cmd(
         common.out(outcome.logs)
         common.echo_err("meshgen: fortio's output has no latency summary (shown above)")
         return common.EXIT_FINDINGS
-    common.out(
-        traffic.format_summary(
-            outcome.result,
-            target_qps=qps or svc.traffic_test.qps,
-            duration=duration or svc.traffic_test.duration,
-        )
-    )
-    common.out(traffic.dashboard_hint(config_model, svc))
+    common.out(api.traffic_report(project, svc, outcome, qps=qps, duration=duration))
     return common.EXIT_OK
 
 

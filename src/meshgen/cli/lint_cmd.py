@@ -35,9 +35,9 @@ def lint(
       meshgen lint values/istio-values.yaml --select H
       meshgen lint dashboards/*.json --format github --strict
     """
-    from meshgen.checks.lint import lint as run_lint
+    from meshgen import api
 
-    result = run_lint(
+    result = api.lint(
         files,
         select=common.split_codes(select),
         ignore=common.split_codes(ignore),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -22,19 +21,9 @@ def init_cmd(path: Path, force: bool) -> int:
     Example:
       meshgen init infrastructure/meshgen.yaml
     """
-    from meshgen.errors import UsageError
-    from meshgen.models.json_schema import config_schema
-    from meshgen.resources import templates_dir
+    from meshgen import api
 
-    schema_path = path.parent / "meshgen.schema.json"
-    for target in (path, schema_path):
-        if target.exists() and not force:
-            raise UsageError(f"{target} exists; pass --force to overwrite it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        (templates_dir() / "init" / "meshgen.yaml").read_text(encoding="utf-8"), encoding="utf-8"
-    )
-    schema_path.write_text(json.dumps(config_schema(), indent=2) + "\n", encoding="utf-8")
+    path, schema_path = api.init(path, force=force)
     click.echo(f"wrote {path} and {schema_path}; next: meshgen render -c {path}")
     return common.EXIT_OK
 
@@ -64,13 +53,12 @@ def render_cmd(opts: common.Options, config: Path | None, check_only: bool, forc
       meshgen render
       meshgen render -c infrastructure/meshgen.yaml --check
     """
-    from meshgen import api, output, report
-    from meshgen.diagnostics import has_errors
+    from meshgen import api, report
 
     config_path = api.discover_config(config)
     project = api.load_project(config_path)
     diagnostics = api.validate_project(project, debug=opts.debug)
-    blocking = has_errors(diagnostics)
+    blocking = api.has_errors(diagnostics)
     if diagnostics:
         click.echo(report.format_text(diagnostics), nl=False, err=not check_only)
     if project.unreadable or not project.rendered or project.output_dir is None:
@@ -79,7 +67,7 @@ def render_cmd(opts: common.Options, config: Path | None, check_only: bool, forc
         )
     shown = project.shown_output_dir
     if check_only:
-        text = output.diff(project.files, project.output_dir, shown_dir=shown)
+        text = api.tree_diff(project)
         if text:
             common.out(text)
             common.echo_err(f"{shown} is stale: run `meshgen render`")
@@ -114,11 +102,10 @@ def schema_cmd(output_path: Path | None) -> int:
     Example:
       meshgen schema -o schemas/meshgen.schema.json
     """
-    from meshgen.models.json_schema import config_schema
+    from meshgen import api
 
-    text = json.dumps(config_schema(), indent=2) + "\n"
     if output_path is None:
-        common.out(text)
+        common.out(api.config_schema_text())
     else:
-        output_path.write_text(text, encoding="utf-8")
+        api.write_schema(output_path)
     return common.EXIT_OK

@@ -8,18 +8,17 @@ unless --force. --dry-run prints the diff and writes nothing.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
+from meshgen import api
 from meshgen.cli import common
-from meshgen.knowledge.istio import IstioMetric, WorkloadMode
 
-METRIC_CHOICE = click.Choice([str(m) for m in IstioMetric], case_sensitive=False)
-MODE_CHOICE = click.Choice([str(m) for m in WorkloadMode], case_sensitive=False)
+METRIC_CHOICE = click.Choice(api.metric_names(), case_sensitive=False)
+MODE_CHOICE = click.Choice(api.workload_modes(), case_sensitive=False)
 
 
 def scope_options(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -45,98 +44,35 @@ def edit_options(function: Callable[..., Any]) -> Callable[..., Any]:
     return common.config_option(function)
 
 
-def _scope(config_path: Path, namespace: str | None, workload: str | None) -> Any:
-    from meshgen.edit.telemetry import Scope
-    from meshgen.errors import UsageError
-
-    if workload is None:
-        return Scope(namespace=namespace)
-    label, sep, value = workload.partition("=")
-    if not sep or not label or not value:
-        raise UsageError(f"--workload takes LABEL=VALUE, got {workload!r}")
-    if namespace is None:
-        from meshgen import api
-
-        loaded = api.load_project(config_path).loaded.config
-        homes = {
-            svc.namespace
-            for svc in (loaded.services if loaded else ())
-            if label == "app" and svc.app_label == value
-        }
-        if len(homes) != 1:
-            raise UsageError(f"cannot tell the namespace of workload {workload}; pass --namespace")
-        namespace = homes.pop()
-    return Scope(namespace=namespace, workload=(label, value))
-
-
 def run_edit(
-    config: Path | None, change: Callable[[Any], None], *, dry_run: bool, force: bool, debug: bool
+    config: Path | None, change: api.Change, *, dry_run: bool, force: bool, debug: bool
 ) -> int:
     """Apply `change` to the config, validate, show the diff, write unless refused."""
-    from meshgen import api, report
-    from meshgen.diagnostics import Severity
-    from meshgen.edit.roundtrip import edit_text
-    from meshgen.errors import UsageError
-    from meshgen.load.files import display_path
+    from meshgen import report
 
     path = api.discover_config(config)
     try:
-        original = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {path}: {exc}") from exc
-    before = api.validate_project(api.load_project(path, text=original), debug=debug)
-    if any(d.code in ("C001", "C002", "C003", "C007", "C008") for d in before):
-        common.out(report.format_text(before))
-        raise UsageError(f"{display_path(path)} must parse before it can be edited")
-    updated = edit_text(original, change)
-    shown = display_path(path)
-    if updated == original:
-        click.echo(f"{shown}: already so; nothing to change")
+        edited = api.edit_config(path, change, debug=debug)
+    except api.InputError as exc:
+        common.out(report.format_text(exc.diagnostics))
+        shown = api.display_path(path)
+        raise api.UsageError(f"{shown} must parse before it can be edited") from exc
+    if not edited.changed:
+        click.echo(f"{edited.shown}: already so; nothing to change")
         return common.EXIT_OK
-    diff = "".join(
-        difflib.unified_diff(
-            original.splitlines(keepends=True),
-            updated.splitlines(keepends=True),
-            fromfile=f"a/{shown}",
-            tofile=f"b/{shown}",
-        )
-    )
-    after = api.validate_project(api.load_project(path, text=updated), debug=debug)
-    known = {(d.code, d.message) for d in before}
-    introduced = [
-        d for d in after if d.severity >= Severity.WARNING and (d.code, d.message) not in known
-    ]
-    common.out(diff)
-    if introduced:
+    common.out(edited.diff)
+    if edited.introduced:
         click.echo("the change would introduce:", err=True)
-        click.echo(report.format_text(introduced), err=True, nl=False)
+        click.echo(report.format_text(edited.introduced), err=True, nl=False)
         if not force:
-            click.echo(f"{shown} left unchanged (pass --force to write anyway)", err=True)
+            click.echo(f"{edited.shown} left unchanged (pass --force to write anyway)", err=True)
             return common.EXIT_FINDINGS
     if dry_run:
-        click.echo(f"dry run: {shown} left unchanged", err=True)
+        click.echo(f"dry run: {edited.shown} left unchanged", err=True)
         return common.EXIT_OK
-    _write_atomically(path, updated)
-    click.echo(f"wrote {shown}; run `meshgen render` to update the tree", err=True)
+    api.write_config(edited)
+    click.echo(f"wrote {edited.shown}; run `meshgen render` to update the tree", err=True)
     return common.EXIT_OK
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    import os
-    import tempfile
-
-    mode = path.stat().st_mode & 0o777
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(tmp).chmod(mode)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @click.group("telemetry")
@@ -170,26 +106,14 @@ def show_cmd(namespace: str | None, workload: str | None, config: Path | None, f
       meshgen telemetry show --workload app=inference-balancer
       meshgen telemetry show --namespace inference --format json
     """
-    import json
-
-    from meshgen import api, report
-    from meshgen.analysis.telemetry_view import as_json, as_text, build_view
-    from meshgen.checks.build import from_project
-    from meshgen.errors import UsageError
+    from meshgen import report
 
     path = api.discover_config(config)
     project = api.load_project(path)
     if project.loaded.config is None:
         common.out(report.format_text(project.diagnostics))
-        raise UsageError(f"{path} is not a valid config; fix it first")
-    scope = _scope(path, namespace, workload)
-    ctx = from_project(project)
-    labels = dict([scope.workload]) if scope.workload else None
-    views = build_view(ctx, namespace=scope.namespace, workload=labels)
-    if fmt == "json":
-        common.out(json.dumps(as_json(views, scope.describe()), indent=2) + "\n")
-    else:
-        common.out(as_text(views, scope.describe()))
+        raise api.UsageError(f"{path} is not a valid config; fix it first")
+    common.out(api.telemetry_view(project, api.scope(path, namespace, workload), fmt=fmt))
     return common.EXIT_OK
 
 
@@ -210,15 +134,13 @@ def run_scoped_edit(
     config: Path | None,
     namespace: str | None,
     workload: str | None,
-    change: Callable[[Any], Callable[[Any], None]],
+    change: Callable[[Any], api.Change],
     *,
     dry_run: bool,
     force: bool,
 ) -> int:
     """Resolve the scope, then `run_edit` the change `change(scope)` makes."""
-    from meshgen.load.files import discover_config
-
-    scope = _scope(discover_config(config), namespace, workload)
+    scope = api.scope(api.discover_config(config), namespace, workload)
     return run_edit(config, change(scope), dry_run=dry_run, force=force, debug=opts.debug)
 
 
@@ -232,12 +154,10 @@ def disable_cmd(opts: common.Options, /, metric: str, mode: str | None, **scope:
     Example:
       meshgen telemetry disable REQUEST_SIZE --mode CLIENT --namespace inference
     """
-    from meshgen.edit.telemetry import set_disabled
-
     return _metric_edit(
         opts,
         scope,
-        lambda s: lambda doc: set_disabled(doc, s, metric.upper(), mode and mode.upper(), True),
+        lambda s: api.set_disabled(s, metric.upper(), mode and mode.upper(), True),
     )
 
 
@@ -251,17 +171,15 @@ def enable_cmd(opts: common.Options, /, metric: str, mode: str | None, **scope: 
     Example:
       meshgen telemetry enable REQUEST_SIZE --workload app=inference-balancer
     """
-    from meshgen.edit.telemetry import set_disabled
-
     return _metric_edit(
         opts,
         scope,
-        lambda s: lambda doc: set_disabled(doc, s, metric.upper(), mode and mode.upper(), False),
+        lambda s: api.set_disabled(s, metric.upper(), mode and mode.upper(), False),
     )
 
 
 def _metric_edit(
-    opts: common.Options, options: dict[str, Any], change: Callable[[Any], Callable[[Any], None]]
+    opts: common.Options, options: dict[str, Any], change: Callable[[Any], api.Change]
 ) -> int:
     return run_scoped_edit(
         opts,
@@ -295,14 +213,10 @@ def tag_set_cmd(
         "request.headers['x-model'] in ['a', 'b'] ? request.headers['x-model'] : 'other'" \\
         --workload app=inference-balancer
     """
-    from meshgen.edit.telemetry import set_tag
-
     return _metric_edit(
         opts,
         scope,
-        lambda s: (
-            lambda doc: set_tag(doc, s, metric.upper(), mode and mode.upper(), name, expression)
-        ),
+        lambda s: api.set_tag(s, metric.upper(), mode and mode.upper(), name, expression),
     )
 
 
@@ -319,12 +233,10 @@ def tag_remove_cmd(
     Example:
       meshgen telemetry tag remove ALL_METRICS request_protocol
     """
-    from meshgen.edit.telemetry import remove_tag
-
     return _metric_edit(
         opts,
         scope,
-        lambda s: lambda doc: remove_tag(doc, s, metric.upper(), mode and mode.upper(), name),
+        lambda s: api.remove_tag(s, metric.upper(), mode and mode.upper(), name),
     )
 
 
@@ -355,18 +267,15 @@ def buckets_set_cmd(
     Example:
       meshgen telemetry buckets set 5,10,25,50,100,250,500,1000,2500 --service inference-balancer
     """
-    from meshgen.edit.telemetry import set_buckets
-    from meshgen.errors import UsageError
-
     try:
         values = [float(v) for v in bounds.split(",") if v.strip()]
     except ValueError as exc:
-        raise UsageError(f"bounds must be numbers separated by commas: {bounds!r}") from exc
+        raise api.UsageError(f"bounds must be numbers separated by commas: {bounds!r}") from exc
     if not values:
-        raise UsageError("give at least one bucket bound")
+        raise api.UsageError("give at least one bucket bound")
     return run_edit(
         config,
-        lambda doc: set_buckets(doc, values, service),
+        api.set_buckets(values, service),
         dry_run=dry_run,
         force=force,
         debug=opts.debug,
@@ -386,11 +295,9 @@ def access_log_cmd(
     Example:
       meshgen telemetry access-log on
     """
-    from meshgen.edit.telemetry import set_access_log
-
     return run_edit(
         config,
-        lambda doc: set_access_log(doc, state == "on"),
+        api.set_access_log(state == "on"),
         dry_run=dry_run,
         force=force,
         debug=opts.debug,
@@ -415,11 +322,9 @@ def tracing_sample_cmd(
     Example:
       meshgen telemetry tracing sample 5
     """
-    from meshgen.edit.telemetry import set_sampling
-
     return run_edit(
         config,
-        lambda doc: set_sampling(doc, percent),
+        api.set_sampling(percent),
         dry_run=dry_run,
         force=force,
         debug=opts.debug,

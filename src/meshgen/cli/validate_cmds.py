@@ -57,20 +57,13 @@ def check_cmd(opts: common.Options, config: Path | None, fmt: str, strict: bool)
     Example:
       meshgen check -c infrastructure/meshgen.yaml
     """
-    from meshgen import api, output
+    from meshgen import api
 
-    project = api.load_project(api.discover_config(config))
-    diagnostics = api.validate_project(project, disk=True, debug=opts.debug)
+    checked = api.check(api.discover_config(config), debug=opts.debug, with_diff=fmt == "text")
+    project, diagnostics = checked.project, checked.diagnostics
     common.out(common.render_report(diagnostics, fmt))
-    if project.rendered and project.output_dir is not None and fmt == "text":
-        err = output.diff(
-            project.files,
-            project.output_dir,
-            shown_dir=project.shown_output_dir,
-            planned=project.plan,
-        )
-        if err:
-            click.echo(err, err=True, nl=False)
+    if checked.diff:
+        click.echo(checked.diff, err=True, nl=False)
     return common.exit_code_for(diagnostics, strict=strict, unreadable=project.unreadable)
 
 
@@ -82,38 +75,28 @@ def checks_cmd() -> int:
     Example:
       meshgen checks | grep ^T
     """
-    from meshgen.checks import ALL_CHECKS
-    from meshgen.diagnostics import LOADER_CODES
+    from meshgen import api
 
-    for code, (name, text) in LOADER_CODES.items():
-        click.echo(f"{code}  error    {name:34} {text}")
-    for chk in ALL_CHECKS:
-        alias = f" ({', '.join(chk.aliases)})" if chk.aliases else ""
-        click.echo(f"{chk.code}  {chk.severity!s:8} {chk.name:34} {chk.summary}{alias}")
+    for entry in api.catalogue():
+        alias = f" ({', '.join(entry.aliases)})" if entry.aliases else ""
+        click.echo(f"{entry.code}  {entry.severity!s:8} {entry.name:34} {entry.summary}{alias}")
     return common.EXIT_OK
 
 
 @click.command("explain")
 @click.argument("code")
 def explain_cmd(code: str) -> int:
-    """Explain a diagnostic code: what it finds, why it matters, an example and the fix.
+    """Explain a diagnostic code, alias or name: what it finds, why, an example, the fix.
 
     \b
-    Example:
+    Examples:
       meshgen explain T104
+      meshgen explain unknown-key
+      meshgen explain IST0160
     """
-    from meshgen.checks import by_code
-    from meshgen.diagnostics import LOADER_CODES
-    from meshgen.errors import UsageError
+    from meshgen import api
 
-    key = code.strip().upper()
-    if key in LOADER_CODES:
-        name, text = LOADER_CODES[key]
-        click.echo(f"{key} {name} (error)\n\n{text}")
-        return common.EXIT_OK
-    chk = by_code(key)
-    if chk is None:
-        raise UsageError(f"unknown code {code!r}; `meshgen checks` lists them all")
-    alias = f"\nAliases: {', '.join(chk.aliases)}" if chk.aliases else ""
-    click.echo(f"{chk.code} {chk.name} ({chk.severity}){alias}\n\n{chk.doc}")
+    entry = api.explain(code)  # an unknown code is a usage error (exit 2) with suggestions
+    alias = f"\nAliases: {', '.join(entry.aliases)}" if entry.aliases else ""
+    click.echo(f"{entry.code} {entry.name} ({entry.severity}){alias}\n\n{entry.doc}")
     return common.EXIT_OK

@@ -16,11 +16,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from meshgen.api import Project
 from meshgen.errors import UsageError
 from meshgen.handoff import runner
 from meshgen.models import MeshConfig, Service
 from meshgen.render import naming, yaml_writer
+from meshgen.render.files import Tree
 
 FORTIO_CONTAINER = "fortio"
 #: Time beyond the load duration for pulling the image and starting the sidecar.
@@ -153,7 +153,7 @@ def pick_service(config: MeshConfig, name: str | None) -> Service:
     return tested[0]
 
 
-def job_manifest(project: Project, service: Service) -> dict[str, Any]:
+def job_manifest(project: Tree, service: Service) -> dict[str, Any]:
     """A deep copy of the rendered fortio Job of `service`."""
     path = naming.traffic_file(service.name)
     for rendered in project.files:
@@ -210,7 +210,7 @@ class TrafficRun:
 
 
 def run(
-    project: Project,
+    project: Tree,
     service: Service,
     *,
     qps: int | None = None,

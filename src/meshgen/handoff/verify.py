@@ -20,11 +20,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from meshgen.api import Project
 from meshgen.handoff import runner
 from meshgen.load import yaml_reader
 from meshgen.models import MeshConfig, RevisionInjection
 from meshgen.render import naming
+from meshgen.render.files import Tree
 
 INJECTION_LABEL = "istio-injection"
 REVISION_LABEL = "istio.io/rev"
@@ -123,7 +123,7 @@ def _istiod_name(config: MeshConfig) -> str:
     return f"istiod-{config.istio.revision}" if config.istio.revision else "istiod"
 
 
-def check_istiod(cluster: Cluster, project: Project, config: MeshConfig) -> Iterator[CheckResult]:
+def check_istiod(cluster: Cluster, project: Tree, config: MeshConfig) -> Iterator[CheckResult]:
     """The control plane Deployment is available."""
     yield _deployment(
         cluster,
@@ -147,7 +147,7 @@ def _conflicts(expected: dict[str, str], labels: dict[str, str]) -> list[str]:
 
 
 def check_namespaces(
-    cluster: Cluster, project: Project, config: MeshConfig
+    cluster: Cluster, project: Tree, config: MeshConfig
 ) -> Iterator[CheckResult]:
     """Each configured namespace has its injection label and nothing conflicting."""
     tree = project.shown_output_dir
@@ -200,7 +200,7 @@ def _running(pods: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
     return [p for p in pods or () if (p.get("status") or {}).get("phase") == "Running"]
 
 
-def check_sidecars(cluster: Cluster, project: Project, config: MeshConfig) -> Iterator[CheckResult]:
+def check_sidecars(cluster: Cluster, project: Tree, config: MeshConfig) -> Iterator[CheckResult]:
     """Every running pod of an injected namespace carries the Istio proxy."""
     for ns in config.namespaces:
         if not ns.injected:
@@ -228,7 +228,7 @@ def check_sidecars(cluster: Cluster, project: Project, config: MeshConfig) -> It
             )
 
 
-def check_services(cluster: Cluster, project: Project, config: MeshConfig) -> Iterator[CheckResult]:
+def check_services(cluster: Cluster, project: Tree, config: MeshConfig) -> Iterator[CheckResult]:
     """Each configured service has running pods (else the sidecar check proves nothing)."""
     for svc in config.services:
         label = f"app={svc.app_label}"
@@ -250,7 +250,7 @@ def check_services(cluster: Cluster, project: Project, config: MeshConfig) -> It
             )
 
 
-def rendered_telemetries(project: Project) -> list[tuple[str, str, Any]]:
+def rendered_telemetries(project: Tree) -> list[tuple[str, str, Any]]:
     """(namespace, name, spec) of each Telemetry in the rendered tree."""
     found = []
     for rendered in project.files:
@@ -264,7 +264,7 @@ def rendered_telemetries(project: Project) -> list[tuple[str, str, Any]]:
 
 
 def check_telemetry(
-    cluster: Cluster, project: Project, config: MeshConfig
+    cluster: Cluster, project: Tree, config: MeshConfig
 ) -> Iterator[CheckResult]:
     """The Telemetry resources exist as rendered (name, namespace and spec)."""
     fix = "make deploy-services (meshgen apply --tier mesh)"
@@ -294,7 +294,7 @@ def _chart_fullname(release: str, chart: str, override: object) -> str:
     return (release if chart in release else f"{release}-{chart}")[:63].rstrip("-")
 
 
-def _values(project: Project, path: str) -> dict[str, Any]:
+def _values(project: Tree, path: str) -> dict[str, Any]:
     for rendered in project.files:
         if rendered.path == path and rendered.documents and isinstance(rendered.documents[0], dict):
             return dict(rendered.documents[0])
@@ -302,7 +302,7 @@ def _values(project: Project, path: str) -> dict[str, Any]:
 
 
 def check_monitoring(
-    cluster: Cluster, project: Project, config: MeshConfig
+    cluster: Cluster, project: Tree, config: MeshConfig
 ) -> Iterator[CheckResult]:
     """Prometheus server and Grafana Deployments are available."""
     namespace = config.monitoring.namespace
@@ -360,7 +360,7 @@ def _dashboard_plan(
 
 
 def check_dashboards(
-    cluster: Cluster, project: Project, config: MeshConfig
+    cluster: Cluster, project: Tree, config: MeshConfig
 ) -> Iterator[CheckResult]:
     """The Istio dashboards are provisioned the way the grafana chart does it."""
     grafana = config.monitoring.grafana
@@ -465,7 +465,7 @@ def _download_state(pod: dict[str, Any]) -> str:
     return f"{waiting}, last exit code {last['exitCode']}" if "exitCode" in last else waiting
 
 
-Check = Callable[[Cluster, Project, MeshConfig], Iterator[CheckResult]]
+Check = Callable[[Cluster, Tree, MeshConfig], Iterator[CheckResult]]
 
 CHECKS: tuple[Check, ...] = (
     check_istiod,
@@ -478,10 +478,8 @@ CHECKS: tuple[Check, ...] = (
 )
 
 
-def verify(project: Project, *, context: str | None = None) -> list[CheckResult]:
+def verify(project: Tree, config: MeshConfig, *, context: str | None = None) -> list[CheckResult]:
     """Run every check against the cluster of `context` (kubectl's current one by default)."""
-    config = project.loaded.config
-    assert config is not None
     cluster = Cluster(context=context)
     return [result for check in CHECKS for result in check(cluster, project, config)]
 

@@ -26,7 +26,7 @@ __all__ = ["RenderError", "RenderInputs", "RenderedFile", "render_tree"]
 
 def render_tree(inputs: RenderInputs) -> list[RenderedFile]:
     """Every file of the output tree, sorted by path."""
-    from meshgen.checks.secrets import redact_secrets
+    from meshgen.analysis.secrets import redact_secrets
     from meshgen.render import dashboards
 
     # A literal secret (C202) never reaches a rendered file, a diff or a log, even with --force.

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+from meshgen.analysis.dashboards import DashboardQuery, dashboard_queries
 from meshgen.checks.context import CheckContext
 from meshgen.load.documents import DashboardDoc, ValuesDoc
 from meshgen.source import KeyPath, Span
+
+T = TypeVar("T")
 
 PROVIDERS_KEY = "dashboardproviders.yaml"
 #: Datasource references Grafana resolves itself.
@@ -101,3 +104,22 @@ def dashboard_label(doc: DashboardDoc) -> str:
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def queries_of(ctx: CheckContext, doc: DashboardDoc) -> tuple[DashboardQuery, ...]:
+    """`dashboard_queries` of a dashboard, extracted once per run and shared by the checks."""
+    if doc.data is None:
+        return ()
+    data = doc.data
+    return per_document(ctx, "grafana_model.queries", doc, lambda: tuple(dashboard_queries(data)))
+
+
+def per_document(ctx: CheckContext, key: str, doc: DashboardDoc, compute: Callable[[], T]) -> T:
+    """`compute()` for `doc`, remembered in `ctx` under `key`: once per run and document."""
+    memo: dict[int, tuple[DashboardDoc, T]] = ctx.memo.setdefault(key, {})
+    entry = memo.get(id(doc))
+    # The document is kept with its result, so its id cannot be reused by another one.
+    if entry is None or entry[0] is not doc:
+        entry = memo[id(doc)] = (doc, compute())
+    return entry[1]
+

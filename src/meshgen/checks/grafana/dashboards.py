@@ -10,7 +10,6 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from meshgen.analysis.dashboards import queries_of
 from meshgen.checks.context import CheckContext
 from meshgen.checks.framework import Finding, check
 from meshgen.checks.grafana.common import (
@@ -20,6 +19,7 @@ from meshgen.checks.grafana.common import (
     grafana_values,
     mapping,
     provisioned_datasources,
+    queries_of,
 )
 from meshgen.diagnostics import Severity
 from meshgen.knowledge.dashboards import by_gnet_id

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from meshgen.analysis.dashboards import per_document, queries_of, read_of, variable_options
+from meshgen.analysis.dashboards import read_of, variable_options
 from meshgen.analysis.effective import (
     SIDE_OF_REPORTER,
     Cause,
@@ -33,7 +33,7 @@ from meshgen.analysis.effective import (
 from meshgen.analysis.promql import Query
 from meshgen.checks.context import CheckContext
 from meshgen.checks.framework import Finding, check
-from meshgen.checks.grafana.common import dashboard_label
+from meshgen.checks.grafana.common import dashboard_label, per_document, queries_of
 from meshgen.diagnostics import Severity
 from meshgen.knowledge.dashboards import Read, by_gnet_id
 from meshgen.knowledge.istio import STANDARD_METRICS
