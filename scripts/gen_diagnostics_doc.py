@@ -1,4 +1,4 @@
-"""Write docs/diagnostics.md from the check registry (a test keeps it fresh)."""
+"""Write docs/diagnostics.md from the code catalogue (a test keeps it fresh)."""
 
 from __future__ import annotations
 
@@ -9,41 +9,36 @@ DOC = Path(__file__).resolve().parent.parent / "docs" / "diagnostics.md"
 
 
 def render() -> str:
-    from meshgen.checks import ALL_CHECKS
-    from meshgen.diagnostics import LOADER_CODES
+    """The whole page: a table of every code, then each code's documentation."""
+    from meshgen import api
 
+    entries = tuple(api.catalogue())
     lines = [
         "# meshgen diagnostics",
         "",
-        "Generated from the check registry by `scripts/gen_diagnostics_doc.py`; do not edit.",
-        "`meshgen explain CODE` prints the same text. Codes are permanent: an area letter",
-        "(C config, T telemetry, K Kubernetes/Istio resources, H Helm/Helmfile, G Grafana,",
-        "D drift, X internal) and three digits. Re-grade or ignore a code in the config's",
+        "Generated from the code catalogue by `scripts/gen_diagnostics_doc.py`; do not edit.",
+        "`meshgen explain CODE` prints the same text (a code, an `IST` alias or a name);",
+        "`meshgen checks` lists them all. Codes are permanent: an area letter (C config,",
+        "T telemetry, K Kubernetes/Istio resources, H Helm/Helmfile, G Grafana, D drift,",
+        "X internal) and three digits. C0xx codes come from reading the input, X0xx codes are",
+        "meshgen bugs, the others are checks. Re-grade or ignore a check's code in the config's",
         "`checks:` section (a reason is required).",
         "",
         "| code | name | severity | finds | aliases |",
         "|---|---|---|---|---|",
     ]
-    for code, (name, text) in LOADER_CODES.items():
-        lines.append(f"| {code} | `{name}` | error | {text} | |")
-    for chk in ALL_CHECKS:
+    for entry in entries:
+        summary = entry.summary.replace("|", "\\|")
         lines.append(
-            f"| [{chk.code}](#{chk.code.lower()}) | `{chk.name}` | {chk.severity} | "
-            f"{chk.summary} | {', '.join(chk.aliases)} |"
+            f"| [{entry.code}](#{entry.code.lower()}) | `{entry.name}` | {entry.severity} | "
+            f"{summary} | {', '.join(entry.aliases)} |"
         )
-    lines += [
-        "",
-        "## Internal",
-        "",
-        "- `X001 check-crashed`: a check raised; the others still ran.",
-        "- `X002 render-failed`: a template produced text that does not parse back.",
-        "",
-    ]
-    for chk in ALL_CHECKS:
-        lines += [f"## {chk.code}", "", f"**{chk.name}** ({chk.severity})"]
-        if chk.aliases:
-            lines.append(f"· aliases: {', '.join(chk.aliases)}")
-        lines += ["", chk.doc, ""]
+    lines.append("")
+    for entry in entries:
+        lines += [f"## {entry.code}", "", f"**{entry.name}** ({entry.severity})"]
+        if entry.aliases:
+            lines.append(f"· aliases: {', '.join(entry.aliases)}")
+        lines += ["", entry.doc, ""]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 

@@ -20,6 +20,20 @@ def test_diagnostics_doc_is_fresh() -> None:
     )
 
 
+def test_diagnostics_doc_documents_every_code_of_the_catalogue() -> None:
+    from meshgen import api
+
+    text = (REPO / "docs" / "diagnostics.md").read_text()
+    sections = {part.split("\n", 1)[0]: part for part in text.split("\n## ")[1:]}
+    entries = list(api.catalogue())
+    assert list(sections) == [e.code for e in entries], "one section per code, in code order"
+    for entry in entries:
+        section = sections[entry.code]
+        assert f"**{entry.name}** ({entry.severity})" in section, entry.code
+        assert entry.doc in section, f"{entry.code}: its documentation is not in the doc"
+        assert f"| [{entry.code}](#{entry.code.lower()}) | `{entry.name}` |" in text, entry.code
+
+
 def test_config_schema_is_fresh_and_valid() -> None:
     from jsonschema import Draft202012Validator
 

@@ -126,10 +126,8 @@ def load_project(config_path: Path, *, text: str | None = None) -> Project:
         project.files = render_tree(project.inputs)
     except RenderError as exc:
         project.diagnostics.append(
-            Diagnostic(
+            diagnostic(
                 "X002",
-                "render-failed",
-                Severity.ERROR,
                 f"meshgen produced an invalid {exc.path}; please report this: {exc}",
                 loaded.source.lookup(exc.origin),
             )

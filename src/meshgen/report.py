@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from meshgen.diagnostics import Diagnostic, Severity, count
+from meshgen.diagnostics import CodeInfo, Diagnostic, Severity, count
 
 FORMATS = ("text", "json", "sarif", "github")
 
@@ -73,23 +73,49 @@ def format_github(diagnostics: Sequence[Diagnostic]) -> str:
     return "\n".join(out) + ("\n" if out else "")
 
 
+_SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+
+def _sarif_rule(rule: CodeInfo | tuple[str, str, str]) -> dict[str, Any]:
+    """A SARIF reportingDescriptor; a catalogue entry also brings its documentation."""
+    if not isinstance(rule, CodeInfo):
+        code, name, text = rule
+        return {"id": code, "name": name, "shortDescription": {"text": text}}
+    descriptor: dict[str, Any] = {
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": rule.doc},
+        "help": {"text": rule.doc, "markdown": rule.doc},
+        "defaultConfiguration": {"level": _SARIF_LEVEL[rule.severity]},
+    }
+    if rule.aliases:
+        descriptor["properties"] = {"aliases": list(rule.aliases)}
+    return descriptor
+
+
 def format_sarif(
-    diagnostics: Sequence[Diagnostic], *, rules: Sequence[tuple[str, str, str]] = ()
+    diagnostics: Sequence[Diagnostic],
+    *,
+    rules: Sequence[CodeInfo | tuple[str, str, str]] = (),
 ) -> str:
-    """SARIF 2.1.0; `rules` is (code, name, short description) for the rules that ran."""
+    """SARIF 2.1.0 with a rule for every entry of `rules` and every code that was reported.
+
+    `rules` are catalogue entries (their documentation becomes the rule's full description
+    and help) or bare (code, name, short description) triples.
+    """
     from meshgen import __version__
 
-    level = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
-    known = {code: (name, text) for code, name, text in rules}
+    known = {rule[0] if isinstance(rule, tuple) else rule.code: _sarif_rule(rule) for rule in rules}
     for d in diagnostics:
-        known.setdefault(d.code, (d.name, d.name))
+        known.setdefault(d.code, _sarif_rule((d.code, d.name, d.name)))
     rule_ids = sorted(known)
     results = []
     for d in diagnostics:
         result: dict[str, Any] = {
             "ruleId": d.code,
             "ruleIndex": rule_ids.index(d.code),
-            "level": level[d.severity],
+            "level": _SARIF_LEVEL[d.severity],
             "message": {"text": d.message},
             "locations": [_location(d.span.file, d.span.line, d.span.col)],
         }
@@ -108,14 +134,7 @@ def format_sarif(
                         "name": "meshgen",
                         "version": __version__,
                         "informationUri": "https://example.invalid/meshgen",
-                        "rules": [
-                            {
-                                "id": code,
-                                "name": known[code][0],
-                                "shortDescription": {"text": known[code][1]},
-                            }
-                            for code in rule_ids
-                        ],
+                        "rules": [known[code] for code in rule_ids],
                     }
                 },
                 "results": results,

@@ -31,15 +31,6 @@ def all_checks() -> tuple[Check, ...]:
     return _registry()
 
 
-def by_code(code: str) -> Check | None:
-    """The check with this code or alias (e.g. `T104`, `IST0160`)."""
-    code = code.strip().upper()
-    for chk in _registry():
-        if chk.code == code or code in chk.aliases:
-            return chk
-    return None
-
-
 def __getattr__(name: str) -> tuple[Check, ...]:
     # `ALL_CHECKS` is built on first use: importing a framework module must not load them all.
     if name == "ALL_CHECKS":

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from meshgen.checks.context import CheckContext
 from meshgen.checks.framework import Check, Finding
-from meshgen.diagnostics import Diagnostic, Severity, sort_diagnostics
+from meshgen.diagnostics import Diagnostic, Severity, diagnostic, sort_diagnostics
 from meshgen.source import Span
 
 
@@ -41,10 +41,8 @@ def run_checks(
             if debug:
                 detail += "\n" + traceback.format_exc()
             out.append(
-                Diagnostic(
+                diagnostic(
                     "X001",
-                    "check-crashed",
-                    Severity.ERROR,
                     f"check {chk.code} ({chk.name}) crashed: {detail}; please report this",
                     ctx.at(()) if ctx.source.file else Span("meshgen"),
                 )

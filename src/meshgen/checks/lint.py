@@ -22,7 +22,7 @@ from typing import Any
 
 from meshgen.checks.context import CheckContext
 from meshgen.checks.framework import Check, Finding
-from meshgen.diagnostics import Diagnostic, Severity, diagnostic, sort_diagnostics
+from meshgen.diagnostics import Diagnostic, diagnostic, sort_diagnostics
 from meshgen.load import yaml_reader
 from meshgen.load.config import validate_data
 from meshgen.load.documents import DashboardDoc, Locate, PodDoc, TelemetryDoc, ValuesDoc
@@ -115,10 +115,8 @@ def _lint_file(run: _Run, path: Path) -> None:
     found = _lint_json(run, text, shown) if path.suffix == ".json" else _lint_yaml(run, text, shown)
     if found is False:
         run.diagnostics.append(
-            Diagnostic(
+            diagnostic(
                 "C010",
-                "unrecognised-input",
-                Severity.WARNING,
                 f"nothing meshgen lint checks in {shown} (expected Telemetry, Pod, Namespace, "
                 "Job or ConfigMap resources, a helmfile state, istiod/base/grafana/prometheus "
                 "values, or a Grafana dashboard)",

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import difflib
 import functools
-import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from meshgen.cache import JsonCache, module_fingerprint
+from meshgen.cache import JsonCache, salt
 from meshgen.resources import schemas_dir
 from meshgen.source import KeyPath
 
@@ -150,19 +149,10 @@ def _decode(stored: Any) -> list[SchemaError] | None:
 
 @functools.cache
 def _result_cache() -> JsonCache:
-    """Validation results, salted with meshgen, the shipped schemas and jsonschema's files."""
-    from meshgen import __version__
-
-    schema_files = hashlib.sha256()
-    for path in sorted(schemas_dir().glob("*.schema.json")):
-        schema_files.update(path.name.encode() + b"\0" + path.read_bytes())
-    parts = [
-        f"meshgen={__version__}",
-        hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
-        schema_files.hexdigest(),
-        module_fingerprint("jsonschema", "referencing", "jsonschema_specifications"),
-    ]
-    return JsonCache("schema-results", ";".join(parts), sharded=True)
+    """Validation results, salted with this file, the schemas and the jsonschema libraries."""
+    sources = [Path(__file__), *sorted(schemas_dir().glob("*.schema.json"))]
+    libraries = ["jsonschema", "referencing", "jsonschema-specifications"]
+    return JsonCache("schema-results", salt(sources=sources, distributions=libraries), sharded=True)
 
 
 def _explain(error: ValidationError) -> Iterator[SchemaError]:

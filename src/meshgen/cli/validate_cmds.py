@@ -69,7 +69,7 @@ def check_cmd(opts: common.Options, config: Path | None, fmt: str, strict: bool)
 
 @click.command("checks")
 def checks_cmd() -> int:
-    """List every diagnostic code: code, severity, name and what it finds.
+    """List every diagnostic code: code, severity, name, what it finds, istioctl aliases.
 
     \b
     Example:
