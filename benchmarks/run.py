@@ -1,6 +1,6 @@
 """Measure `meshgen check` (the pre-commit hook) as whole processes, against budgets.
 
-    python benchmarks/run.py [--quick] [--runs N] [--json OUT]
+    python benchmarks/run.py [--quick] [--cold] [--runs N] [--json OUT]
 
 Every figure is the median wall time (time.perf_counter around a whole subprocess) of
 several runs after one warm-up run. Commands compared with each other run round-robin in
@@ -100,14 +100,30 @@ def ratio(numerator: float, denominator: float) -> float:
 Runner = Callable[[Sequence[str], Path | None], "Sample"]
 
 
+_ASSIGNMENT = re.compile(r"^[A-Z_][A-Z0-9_]*=")
+
+
+def split_env(command: Sequence[str]) -> tuple[dict[str, str], list[str]]:
+    """Leading `NAME=value` items (as `env` takes them) and the argv after them."""
+    assignments: dict[str, str] = {}
+    argv = list(command)
+    while argv and _ASSIGNMENT.match(argv[0]):
+        name, _, value = argv.pop(0).partition("=")
+        assignments[name] = value
+    return assignments, argv
+
+
 def run_once(command: Sequence[str], cwd: Path | None = None, timeout: float = 3600) -> Sample:
     """Run a command to completion, output discarded; wall time and the child's peak RSS.
 
+    Leading `NAME=value` items set the child's environment (no `env` process in between).
     `os.wait4` gives the rusage of exactly this child (ru_maxrss is in KiB on Linux).
     """
+    assignments, argv = split_env(command)
+    env = {**os.environ, **assignments} if assignments else None
     start = time.perf_counter()
     proc = subprocess.Popen(
-        list(command), cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     watchdog = threading.Timer(timeout, proc.kill)
     watchdog.start()
@@ -121,7 +137,7 @@ def run_once(command: Sequence[str], cwd: Path | None = None, timeout: float = 3
 
 
 #: The line `edit_then_run` keeps at the end of a config: a comment, so nothing renders
-#: differently, yet the config's bytes (and so the run cache's key) change every run.
+#: differently, yet the config's bytes change every run (as in a commit that edited it).
 _EDIT_MARK = "# meshgen-benchmark-edit "
 
 
@@ -137,8 +153,9 @@ def bump_config(config: Path) -> None:
 def edit_then_run(command: Sequence[str], cwd: Path | None = None) -> Sample:
     """`run_once`, after editing the config a `meshgen check` command names.
 
-    What a commit that changed the config costs: the run cache misses (and records), the
-    analysis caches hold what did not change.
+    What a commit that changed the config costs: the config is read, rendered and checked
+    again; the result caches (CEL analyses, schema results, parse-back proofs) hold what
+    did not change.
     """
     if "check" in command and "-c" in command:
         bump_config(Path(command[list(command).index("-c") + 1]))
@@ -389,7 +406,7 @@ def format_profile(rows: Sequence[ProfileRow], total: float) -> str:
 
 def profile_check(config: Path, top: int = 15, top_self: int = 10) -> str:
     """cProfile of `meshgen check` in a fresh interpreter; top cumulative and self entries."""
-    bump_config(config)  # never profile a replay of a recorded run
+    bump_config(config)  # profile a changed commit, as the default mode times it
     with tempfile.TemporaryDirectory() as tmp:
         dump = Path(tmp) / "check.prof"
         result = subprocess.run(
@@ -466,7 +483,7 @@ def import_summary(rows: Sequence[ImportTime], top: int = 15) -> dict[str, Any]:
 
 
 def importtime_check(config: Path) -> dict[str, Any]:
-    bump_config(config)  # never time the imports of a replay
+    bump_config(config)  # a changed commit, as the default mode times it
     result = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "meshgen", "check", "-c", str(config)],
         capture_output=True,
@@ -534,11 +551,19 @@ class Report:
         return "\n".join(parts)
 
 
+#: Every cache off: a first run on a fresh machine (or in a CI job without a kept cache).
+NO_CACHE = "MESHGEN_NO_CACHE=1"
+
+
 def bench_floor(report: Report, runs: int, reference: Path, runner: Runner) -> None:
+    """The reference check (caches as the mode says, then every cache off) and `--help`,
+    each against the bare import floor, all in one round-robin group."""
     python = sys.executable
     group = round_robin(
         {
             "meshgen check (reference)": meshgen_check(reference),
+            "meshgen check (reference, no caches)": [NO_CACHE, *meshgen_check(reference)],
+            "meshgen --help": [*scale.meshgen_command(), "--help"],
             "python -c import (floor)": [python, "-c", FLOOR_IMPORTS],
             "python -c pass": [python, "-c", "pass"],
         },
@@ -547,19 +572,25 @@ def bench_floor(report: Report, runs: int, reference: Path, runner: Runner) -> N
         runner=runner,
     )
     report.record(group)
-    check, floor = group["meshgen check (reference)"], group["python -c import (floor)"]
-    report.lines.append(
-        Line(
-            "check (reference) / import floor",
-            ratio(check.median, floor.median),
-            "x",
-            1.5,
-            join_detail(
-                f"{fmt_value(check.median, 's')} vs {fmt_value(floor.median, 's')}",
-                rc_note(check, floor),
-            ),
+    floor = group["python -c import (floor)"]
+    for name, what, budget in (
+        ("meshgen check (reference)", "check (reference) / import floor", 1.5),
+        ("meshgen check (reference, no caches)", "check (reference, no caches) / floor", 2.0),
+        ("meshgen --help", "meshgen --help / import floor", 0.6),
+    ):
+        series = group[name]
+        report.lines.append(
+            Line(
+                what,
+                ratio(series.median, floor.median),
+                "x",
+                budget,
+                join_detail(
+                    f"{fmt_value(series.median, 's')} vs {fmt_value(floor.median, 's')}",
+                    rc_note(series, floor),
+                ),
+            )
         )
-    )
 
 
 def bench_check_jsonschema(report: Report, runs: int, reference: Path, runner: Runner) -> None:
@@ -678,24 +709,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, default=None, help="generate the cases here")
     parser.add_argument("--no-profile", action="store_true", help="skip cProfile and importtime")
     parser.add_argument(
-        "--cache",
-        action="store_true",
-        help="let `meshgen check` replay an identical earlier run (an unchanged commit)",
-    )
-    parser.add_argument(
         "--cold",
         action="store_true",
         help="no caches at all (MESHGEN_NO_CACHE=1): a first run on a fresh machine",
     )
     args = parser.parse_args(argv)
-    runner: Runner = run_once
+    # What a commit that changed the config costs: every run first edits the config (a
+    # comment). Default: the result caches keep what did not change (they live in a folder
+    # of the benchmark's own); --cold: every cache off, as on a fresh machine.
+    runner: Runner = edit_then_run
     if args.cold:
         os.environ["MESHGEN_NO_CACHE"] = "1"
-    elif not args.cache:
-        # Default: what a commit that changed the config costs. Every run first edits the
-        # config (a comment), so the run cache misses and records; the analysis caches keep
-        # what did not change. The caches live in a folder of the benchmark's own.
-        runner = edit_then_run
     # A pip install compiles bytecode; this environment sets PYTHONDONTWRITEBYTECODE, so
     # compile meshgen once here rather than time its compilation in every run.
     import compileall
@@ -706,11 +730,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     time_cap = args.time_cap if args.time_cap is not None else (20.0 if args.quick else 300.0)
     started = time.perf_counter()
     cache_mode = (
-        "no caches (cold)"
+        "changed commit, no caches (cold: MESHGEN_NO_CACHE=1)"
         if args.cold
-        else "unchanged commit (run cache replays)"
-        if args.cache
-        else "changed commit (config edited before every run; caches on)"
+        else "changed commit (config edited before every run; result caches on)"
     )
     mode = ("quick" if args.quick else "full") + ", " + cache_mode
     report = Report(machine(), mode)

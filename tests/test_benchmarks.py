@@ -271,3 +271,49 @@ def test_bump_config_changes_bytes_not_meaning(tmp_path: Path) -> None:
         )
     assert len(seen) == 3
     assert config.read_text().count(run._EDIT_MARK) == 1
+
+
+def test_split_env_takes_leading_assignments_only() -> None:
+    env, argv = run.split_env(["MESHGEN_NO_CACHE=1", "A_B=x=y", "meshgen", "check", "K=v"])
+    assert env == {"MESHGEN_NO_CACHE": "1", "A_B": "x=y"}
+    assert argv == ["meshgen", "check", "K=v"]
+    assert run.split_env(["python", "-c", "pass"]) == ({}, ["python", "-c", "pass"])
+
+
+def test_run_once_passes_the_assignments_to_the_child(tmp_path: Path) -> None:
+    import sys
+
+    out = tmp_path / "seen"
+    code = f"import os; open({str(out)!r}, 'w').write(os.environ.get('MESHGEN_NO_CACHE', '-'))"
+    assert run.run_once(["MESHGEN_NO_CACHE=1", sys.executable, "-c", code]).returncode == 0
+    assert out.read_text() == "1"
+
+
+def test_the_floor_group_reports_warm_cold_and_help_against_the_floor(tmp_path: Path) -> None:
+    seen: list[list[str]] = []
+
+    def runner(command: Sequence[str], cwd: Path | None) -> run.Sample:
+        seen.append(list(command))
+        env, argv = run.split_env(command)
+        if argv[-1] == "--help":
+            return run.Sample(0.05, 1, 0)
+        if "check" in argv:
+            return run.Sample(0.3 if env else 0.15, 1, 0)
+        return run.Sample(0.1, 1, 0)  # the floor and `pass`
+
+    report = run.Report({}, "test")
+    run.bench_floor(report, 3, tmp_path / "meshgen.yaml", runner)
+    lines = {line.what: line for line in report.lines}
+    assert [line.budget for line in report.lines] == [1.5, 2.0, 0.6]
+    assert lines["check (reference) / import floor"].value == pytest.approx(1.5)
+    assert lines["check (reference, no caches) / floor"].value == pytest.approx(3.0)
+    assert lines["check (reference, no caches) / floor"].verdict == "MISS"
+    assert lines["meshgen --help / import floor"].value == pytest.approx(0.5)
+    assert any(c[0] == "MESHGEN_NO_CACHE=1" for c in seen)
+
+
+def test_no_mode_replays_a_run_cache() -> None:
+    source = Path(run.__file__).read_text(encoding="utf-8")
+    assert "--cache" not in source and "replay" not in source.lower()
+    with pytest.raises(SystemExit):
+        run.main(["--cache", "--quick"])

@@ -18,11 +18,10 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from meshgen import api
-from meshgen.load import yaml_reader
 from meshgen.render import yaml_writer
-from meshgen.render.files import split_header
 from tests.conftest import INFRA_CONFIG
 from tests.strategies import configs
+from tests.yaml_data import assert_rendered_files_reparse
 
 INFRA_TEXT = INFRA_CONFIG.read_text(encoding="utf-8")
 INFRA_DATA: dict[str, Any] = YAML(typ="safe").load(INFRA_TEXT)
@@ -148,15 +147,7 @@ def check_project(text: str) -> None:
 
 
 def assert_reparses(project: api.Project) -> None:
-    yaml_11 = YAML(typ="safe", pure=True)
-    for rendered in project.files:
-        generated, checksum, body = split_header(rendered.text)
-        assert generated and checksum, rendered.path
-        assert rendered.text.endswith("\n")
-        docs = [d for d in yaml_reader.load_all_safe(body) if d is not None]
-        assert docs == list(rendered.documents), rendered.path
-        docs_11 = [d for d in yaml_11.load_all("%YAML 1.1\n---\n" + body) if d is not None]
-        assert docs_11 == list(rendered.documents), f"{rendered.path} differs as YAML 1.1"
+    assert_rendered_files_reparse(project.files)
 
 
 @SETTINGS
@@ -170,15 +161,6 @@ def test_mutated_infrastructure_config_never_crashes(data: Any) -> None:
 def test_mutated_generated_config_never_crashes(data: st.DataObject) -> None:
     base = data.draw(configs())
     check_project(yaml_writer.dump(data.draw(mutated(base))))
-
-
-@settings(SETTINGS, max_examples=100)
-@given(configs())
-def test_generated_configs_render_and_reparse(config: dict[str, Any]) -> None:
-    project = api.load_project(INFRA_CONFIG, text=yaml_writer.dump(config))
-    assert project.loaded.config is not None, project.diagnostics
-    assert project.rendered, project.diagnostics
-    assert_reparses(project)
 
 
 TEXT_EDITS = st.sampled_from(

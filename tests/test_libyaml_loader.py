@@ -19,6 +19,7 @@ from ruamel.yaml import YAML
 from meshgen.load import config, yaml_reader, yaml_rules
 from meshgen.load import libyaml_events as libyaml_loader
 from meshgen.render import yaml_writer
+from tests.yaml_data import typed
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,20 +53,10 @@ def _assert_same(text: str) -> bool:
         return False
     slow = _ruamel(text)
     assert slow is not None, f"fast path accepted a text ruamel refuses: {text!r}"
-    assert _typed(fast[0]) == _typed(slow[0])  # `1`, `1.0` and `True` are equal in Python
-    assert fast[0] == slow[0]
+    assert typed(fast[0]) == typed(slow[0])  # `1`, `1.0` and `True` are equal in Python
     assert fast[1] == slow[1]
     assert fast[2] == slow[2]
     return True
-
-
-def _typed(node: Any) -> Any:
-    """Data with every value and key paired with its type, for a type-exact comparison."""
-    if isinstance(node, dict):
-        return sorted(((_typed(k), _typed(v)) for k, v in node.items()), key=repr)
-    if isinstance(node, list):
-        return [_typed(item) for item in node]
-    return (type(node).__name__, node)
 
 
 def _corpus() -> list[tuple[str, str]]:

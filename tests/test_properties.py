@@ -1,4 +1,9 @@
-"""Hypothesis properties of loading and rendering valid configs."""
+"""Hypothesis properties of loading and rendering valid configs.
+
+The one home of "every valid config loads back, renders deterministically and re-parses"
+(test_fuzz.py holds the mutated and damaged inputs). Comparisons are type-exact
+(`tests.yaml_data.typed`): `1`, `1.0` and `True` are equal to Python, not to helm.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,12 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 
-from meshgen.load import yaml_reader
+from meshgen import api
 from meshgen.load.config import load_text
 from meshgen.render import RenderInputs, render_tree, yaml_writer
-from meshgen.render.files import split_header
+from tests.conftest import INFRA_CONFIG
 from tests.strategies import configs
+from tests.yaml_data import assert_rendered_files_reparse, typed
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -25,7 +31,7 @@ def _load(data: dict[str, Any]) -> Any:
 @given(configs())
 def test_valid_configs_load_back_to_the_same_data(data: dict[str, Any]) -> None:
     result = _load(data)
-    assert result.data == data
+    assert typed(result.data) == typed(data)
     # every key path in the data has a position inside the file
     lines = result.text.count("\n") + 1 if result.text else yaml_writer.dump(data).count("\n") + 1
     for span in result.source.values.values():
@@ -39,13 +45,11 @@ def test_valid_configs_render_deterministically_and_reparse(data: dict[str, Any]
     first = render_tree(RenderInputs(config=config))
     second = render_tree(RenderInputs(config=config))
     assert [(f.path, f.text) for f in first] == [(f.path, f.text) for f in second]
-    for rendered in first:
-        generated, _, body = split_header(rendered.text)
-        assert generated
-        assert [d for d in yaml_reader.load_all_safe(body) if d is not None] == list(
-            rendered.documents
-        )
-        assert rendered.text.endswith("\n")
+    assert_rendered_files_reparse(first)
+    # The whole pipeline (the CLI's path, with the project's checks) renders the same.
+    project = api.load_project(INFRA_CONFIG, text=yaml_writer.dump(data))
+    assert project.rendered, [d.format_text() for d in project.diagnostics]
+    assert_rendered_files_reparse(project.files)
 
 
 @SETTINGS
@@ -54,7 +58,7 @@ def test_user_strings_arrive_verbatim(data: dict[str, Any]) -> None:
     config = _load(data).config
     files = {f.path: f for f in render_tree(RenderInputs(config=config))}
     istio = files["values/istio-values.yaml"].data
-    assert istio["podAnnotations"] == data["istio"]["values"]["podAnnotations"]
+    assert typed(istio["podAnnotations"]) == typed(data["istio"]["values"]["podAnnotations"])
     for service in data["services"]:
         values = files[f"values/{service['name']}-values.yaml"].data
-        assert values["note"] == service["values"]["note"]
+        assert typed(values["note"]) == typed(service["values"]["note"])

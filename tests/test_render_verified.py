@@ -120,50 +120,6 @@ def test_non_plain_data_is_always_parsed_back() -> None:
     assert render_context._verification_key("body", [{"d": datetime.date(2024, 1, 1)}]) is None
 
 
-def test_an_unwritable_template_cache_is_no_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Compiled templates are an optional cache: a folder meshgen cannot write is skipped."""
-    import os
-
-    from meshgen.render import environment
-
-    if os.geteuid() == 0:
-        pytest.skip("running as root: a read-only folder is still writable")
-    cache = tmp_path / "cache"
-    (cache / "templates").mkdir(parents=True, mode=0o700)
-    (cache / "templates").chmod(0o500)
-    monkeypatch.setenv("MESHGEN_CACHE_DIR", str(cache))
-    monkeypatch.delenv("MESHGEN_NO_CACHE", raising=False)
-    environment.environment.cache_clear()
-    try:
-        assert render_tree(_inputs())
-    finally:
-        environment.environment.cache_clear()
-        (cache / "templates").chmod(0o700)
-
-
-def test_a_failing_template_cache_is_no_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import tempfile
-
-    from meshgen.render import environment
-
-    monkeypatch.setenv("MESHGEN_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.delenv("MESHGEN_NO_CACHE", raising=False)
-
-    def full_disk(*args: Any, **kwargs: Any) -> Any:
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(tempfile, "NamedTemporaryFile", full_disk)
-    environment.environment.cache_clear()
-    try:
-        assert render_tree(_inputs())
-    finally:
-        environment.environment.cache_clear()
-
-
 def test_parse_back_tells_a_number_from_a_boolean() -> None:
     """`True == 1` in Python; the proof compares types too."""
     with pytest.raises(RenderError, match="parse back"):

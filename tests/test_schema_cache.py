@@ -113,3 +113,94 @@ def test_no_cache_means_no_file(fresh_cache: Path, monkeypatch: pytest.MonkeyPat
     schemas.errors(schemas.TELEMETRY, BAD_TELEMETRY)
     _new_run()
     assert not fresh_cache.exists()
+
+
+def _key_shard(folder: Path) -> Path:
+    """The shard `BAD_TELEMETRY`'s result lands in, whether or not it exists yet."""
+    from meshgen.cache import digest
+
+    key = schemas._cache_key(schemas.TELEMETRY, BAD_TELEMETRY)
+    assert key is not None
+    return folder / f"{digest(key)[:2]}.json"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"[]",
+        b"null",
+        b'{"salt": 1, "entries": {}}',
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"a":' * 100_000 + b"1" + b"}" * 100_000,
+        b"\xff\xfe\x00garbage",
+    ],
+    ids=["list", "null", "salt-number", "deep-list", "deep-object", "not-utf8"],
+)
+def test_a_malformed_shard_is_validated_again_not_a_crash(
+    fresh_cache: Path, content: bytes
+) -> None:
+    expected = schemas.errors(schemas.TELEMETRY, BAD_TELEMETRY)
+    _new_run()
+    shard = _key_shard(fresh_cache)
+    shard.write_bytes(content)
+    shard.chmod(0o600)
+    assert schemas.errors(schemas.TELEMETRY, BAD_TELEMETRY) == expected
+    _new_run()
+    assert json.loads(shard.read_text())["entries"]  # replaced by a good shard
+
+
+def _planted_result(fresh_cache: Path) -> tuple[Path, list[schemas.SchemaError]]:
+    """A shard that says BAD_TELEMETRY is valid (a forged hit), correctly salted."""
+    expected = schemas.errors(schemas.TELEMETRY, BAD_TELEMETRY)
+    assert expected
+    _new_run()
+    shard = _key_shard(fresh_cache)
+    data = json.loads(shard.read_text())
+    for entry in data["entries"].values():
+        entry["value"] = []
+    shard.write_text(json.dumps(data))
+    shard.chmod(0o600)
+    schemas._result_cache.cache_clear()
+    assert schemas.errors(schemas.TELEMETRY, BAD_TELEMETRY) == []  # the forgery reads as a hit
+    schemas._result_cache.cache_clear()
+    return shard, expected
+
+
+@pytest.mark.skipif(__import__("os").geteuid() != 0, reason="chown needs root")
+def test_a_shard_owned_by_another_user_is_not_trusted(fresh_cache: Path) -> None:
+    import os
+
+    shard, expected = _planted_result(fresh_cache)
+    os.chown(shard, 65534, 65534)
+    assert schemas.errors(schemas.TELEMETRY, BAD_TELEMETRY) == expected
+
+
+def test_a_shard_symlinked_elsewhere_is_not_followed_nor_written(
+    fresh_cache: Path, tmp_path: Path
+) -> None:
+    shard, expected = _planted_result(fresh_cache)
+    target = tmp_path / "elsewhere.json"
+    shard.replace(target)
+    shard.symlink_to(target)
+    before = target.read_bytes()
+    assert schemas.errors(schemas.TELEMETRY, BAD_TELEMETRY) == expected
+    _new_run()
+    assert target.read_bytes() == before
+    assert not shard.is_symlink()
+
+
+def test_a_new_meshgen_version_misses(fresh_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import meshgen
+
+    _planted_result(fresh_cache)
+    monkeypatch.setattr(meshgen, "__version__", "0.0.0+other")
+    calls: list[str] = []
+    real = schemas.validator
+
+    def counting(name: str) -> Any:
+        calls.append(name)
+        return real(name)
+
+    monkeypatch.setattr(schemas, "validator", counting)
+    assert schemas.errors(schemas.TELEMETRY, BAD_TELEMETRY) != []
+    assert calls == [schemas.TELEMETRY]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from meshgen.diagnostics import Diagnostic
 from tests.conftest import CliResult
 
 Run = Callable[..., CliResult]
@@ -230,3 +231,39 @@ def test_force_writes_despite_findings(config: Path, run_cli: Run) -> None:
     result = run_cli("telemetry", "tracing", "sample", "150", "--force", "-c", str(config))
     assert result.code == 0
     assert "samplingPercentage: 150.0" in config.read_text()
+
+
+REFUSED_BY_THE_LOADER = {
+    "unknown tag": CONFIG.replace("chart: 'repo/cart'", "chart: !include cart.yaml"),
+    "python tag": CONFIG.replace('version: "1.0.0"', "version: !!python/name:os.system x"),
+    "complex key": CONFIG.replace('    version: "1.0.0"\n', "    ? [a, b]\n    : 1\n"),
+    "int past 64 bits": CONFIG.replace("revision: 329", "revision: 99999999999999999999999"),
+    "float past range": CONFIG.replace("revision: 329", "revision: 1e999"),
+    "duplicate key": CONFIG.replace('    version: "1.0.0"\n', "    version: 1\n    version: 2\n"),
+    "syntax error": CONFIG.replace("injection: enabled", "injection: [enabled"),
+    "tab indent": CONFIG.replace("    injection: enabled", "\tinjection: enabled"),
+}
+
+
+@pytest.mark.parametrize("text", REFUSED_BY_THE_LOADER.values(), ids=REFUSED_BY_THE_LOADER)
+def test_the_editor_refuses_what_loading_refuses_in_the_same_words(text: str) -> None:
+    from meshgen.edit.roundtrip import edit_text
+    from meshgen.errors import InputError
+    from meshgen.load import yaml_reader
+
+    loaded = yaml_reader.parse(text, "conf/meshgen.yaml")
+    assert isinstance(loaded, Diagnostic), "the case must be one loading refuses"
+    assert loaded.code.startswith("C0")
+    changed: list[object] = []
+    with pytest.raises(InputError) as refused:
+        edit_text(text, changed.append, shown="conf/meshgen.yaml")
+    assert [d.format_text() for d in refused.value.diagnostics] == [loaded.format_text()]
+    assert changed == [], "the change never saw a refused document"
+
+
+def test_the_editor_keeps_the_files_indentation() -> None:
+    from meshgen.edit.roundtrip import edit_text
+    from meshgen.edit.telemetry import set_access_log
+
+    text = "istio:\n    version: 1.30.3\n    accessLogging:\n        enabled: false\n"
+    assert edit_text(text, lambda doc: set_access_log(doc, True)) == text.replace("false", "true")

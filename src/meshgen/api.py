@@ -481,7 +481,7 @@ def edit_config(config_path: Path, change: Change, *, debug: bool = False) -> Ed
     before = validate_project(load_project(config_path, text=original), debug=debug)
     if any(d.code in _UNPARSABLE for d in before):
         raise InputError([d for d in before if d.code in _UNPARSABLE])
-    updated = edit_text(original, change)
+    updated = edit_text(original, change, shown=shown)
     diff = "".join(
         difflib.unified_diff(
             original.splitlines(keepends=True),

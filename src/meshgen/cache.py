@@ -1,18 +1,35 @@
-"""A small on-disk cache of pure analysis results, shared by runs of meshgen.
+"""The one on-disk cache of pure results, shared by runs of meshgen.
 
-Building cel-python's parser costs more than the rest of `meshgen check` together, yet the
-CEL expressions of a config rarely change between commits. So results of pure functions of
-an input string (today: CEL analysis) are kept in a JSON file under the user's cache folder.
+Three results are worth keeping between commits, and each is a pure function of its key:
+CEL analyses (`analysis/cel.py`), JSON Schema results (`checks/schemas.py`) and parse-back
+proofs of rendered files (`render/context.py`). Each lives in a `JsonCache` under
+`cache_dir()`, salted by `salt()`, the one recipe:
 
-Safety, since the cache is read on every commit:
+    meshgen's version, Python's version, the SHA-256 of every meshgen file that computes
+    the result (its module, the shipped schemas it applies), and the installed version of
+    every library involved (`importlib.metadata`), plus any extra facts the caller names.
+
+Change any of them and every entry of that cache misses (the shard is rewritten whole).
+
+Safety, since the cache is read on every commit and only ever holds data:
+- JSON only (`json.loads` into dicts, lists and scalars; nothing is unpickled or run);
 - entries are keyed by a SHA-256 of the input and store the input itself; a hit whose
   stored input differs is ignored;
-- the file records the versions of meshgen and of the libraries the results depend on; any
-  change empties it;
-- a file not owned by the current user, writable by others, malformed or too large is
-  ignored (never an error);
-- only JSON is read back (no pickle), and writes are atomic;
-- `MESHGEN_NO_CACHE=1` turns it off; `MESHGEN_CACHE_DIR` moves it.
+- a folder or file that is a symbolic link, not owned by the current user, writable by
+  others, not a regular file, larger than `MAX_FILE_BYTES`, not UTF-8, not JSON, nested
+  too deep for the decoder, or of the wrong shape is ignored (never an error); files are
+  opened with `O_NOFOLLOW` relative to a folder opened with `O_NOFOLLOW`;
+- writes happen at exit: a temporary file (0600, `O_EXCL | O_NOFOLLOW`) in the same folder
+  (0700) is renamed over the shard, so concurrent writers never mix their bytes and a
+  planted symlink is replaced, never written through; any failure (read-only folder, full
+  disk) means no cache, silently;
+- `MESHGEN_NO_CACHE=1` turns it off; `MESHGEN_CACHE_DIR` moves it (default
+  `$XDG_CACHE_HOME/meshgen`, else `~/.cache/meshgen`).
+
+The writes stay here rather than in `output.py` (which writes what meshgen renders): the
+cache is private state outside the project, written with its own rules (owner-only,
+silent on failure) that must match the rules it is read with, and its flush runs at exit
+from this bottom-floor module without any higher layer having to register it.
 """
 
 from __future__ import annotations
@@ -23,12 +40,20 @@ import hashlib
 import json
 import os
 import stat
-import tempfile
+import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 MAX_ENTRIES = 10_000
+#: Entries one shard of a sharded cache may hold before it starts over.
+MAX_SHARD_ENTRIES = 2_000
 MAX_FILE_BYTES = 16 * 1024 * 1024
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+#: O_NONBLOCK: a FIFO planted as a shard must not block the open (fstat then refuses it).
+_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+_CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 def cache_dir() -> Path | None:
@@ -42,35 +67,151 @@ def cache_dir() -> Path | None:
     return Path(base) / "meshgen"
 
 
-def module_fingerprint(*modules: str) -> str:
-    """Identify installed modules by path, size and mtime of their entry file.
-
-    Cheap enough for every run (what `importlib.metadata` would tell costs more than the
-    cache lookups it guards); a reinstall or upgrade changes it.
-    """
-    from importlib.util import find_spec
-
-    parts = []
-    for module in modules:
-        try:
-            spec = find_spec(module)
-        except (ImportError, ValueError):
-            spec = None
-        origin = Path(spec.origin) if spec and spec.origin else None
-        if origin is None or not origin.exists():
-            parts.append(f"{module}=?")
-            continue
-        info = origin.stat()
-        parts.append(f"{module}={origin}:{info.st_size}:{info.st_mtime_ns}")
-    return ";".join(parts)
-
-
 def digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-#: Entries one shard of a sharded cache may hold before it starts over.
-MAX_SHARD_ENTRIES = 2_000
+def salt(
+    *, sources: Iterable[Path], distributions: Iterable[str], extra: Iterable[str] = ()
+) -> str | None:
+    """The salt of a cache: see the module docstring. None (no cache) if a source is unreadable.
+
+    `sources` are the files whose code or data computes the results (hashed by content,
+    never by size or time); `distributions` the installed libraries that do (by version,
+    `absent` when not installed).
+    """
+    from importlib import metadata
+
+    from meshgen import __version__
+
+    parts = [f"meshgen=={__version__}", "python=={}.{}.{}".format(*sys.version_info[:3])]
+    for path in sources:
+        try:
+            parts.append(f"{path.name}:{hashlib.sha256(path.read_bytes()).hexdigest()}")
+        except OSError:
+            return None
+    for name in distributions:
+        try:
+            version = _installed_version(metadata.distribution(name))
+        except metadata.PackageNotFoundError:
+            version = "absent"
+        parts.append(f"{name}=={version}")
+    parts.extend(extra)
+    return hashlib.sha256("\n".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _installed_version(dist: Any) -> str:
+    """`dist.version`, read from the metadata's header lines.
+
+    `Distribution.version` parses the whole METADATA file with the email parser (a few ms
+    for the six libraries the caches name, on every run); the `Version:` header is enough.
+    """
+    text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
+    for line in text.splitlines():
+        if not line:
+            break  # the end of the headers
+        if line.startswith("Version:"):
+            return line.removeprefix("Version:").strip()
+    return str(dist.version or "unknown")
+
+
+def _trusted(info: os.stat_result) -> bool:
+    """Owned by the current user and writable by nobody else."""
+    return info.st_uid == os.geteuid() and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def _open_dir(name: str, parent_fd: int | None = None, *, create: bool = False) -> int | None:
+    """A descriptor of a trusted real folder (never a symlink), or None.
+
+    With `create`, a missing folder is made (0700) and a trusted one made owner-only.
+    """
+    try:
+        fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
+    except FileNotFoundError:
+        if not create:
+            return None
+        try:
+            os.mkdir(name, 0o700, dir_fd=parent_fd)
+        except FileExistsError:
+            pass  # a concurrent run made it; it is checked like any other below
+        except OSError:
+            return None
+        try:
+            fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
+        except OSError:
+            return None
+    except OSError:  # ELOOP or ENOTDIR: a symlink or a file; EACCES
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISDIR(info.st_mode) or not _trusted(info):
+            os.close(fd)
+            return None
+        if create and info.st_mode & 0o077:
+            os.fchmod(fd, 0o700)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _read_json(dir_fd: int, name: str) -> Any:
+    """The JSON data of a trusted regular file in the folder, or None for anything else."""
+    try:
+        fd = os.open(name, _READ_FLAGS, dir_fd=dir_fd)
+    except OSError:  # missing, a symlink (ELOOP), unreadable
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or not _trusted(info):
+            return None
+        if info.st_size > MAX_FILE_BYTES:
+            return None
+        chunks = []
+        left = MAX_FILE_BYTES + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        if left <= 0:  # it grew past the limit while being read
+            return None
+        return json.loads(b"".join(chunks).decode("utf-8"), parse_constant=_refuse_constant)
+    except (OSError, ValueError, RecursionError, MemoryError):
+        # ValueError covers invalid UTF-8, invalid JSON, NaN and over-long integers;
+        # RecursionError a file nested deeper than the decoder goes.
+        return None
+    finally:
+        os.close(fd)
+
+
+def _refuse_constant(name: str) -> Any:
+    """`NaN`, `Infinity`: not JSON (and never written: `allow_nan=False`)."""
+    raise ValueError(f"{name} is not JSON")
+
+
+def _replace_file(dir_fd: int, name: str, data: bytes) -> None:
+    """Write `data` as `name` in the folder: a private temporary file renamed over it.
+
+    The rename replaces whatever `name` was (a symlink included) without following it.
+    Raises OSError on failure, after removing the temporary file.
+    """
+    tmp = f".{name}.{os.getpid()}.{os.urandom(6).hex()}.tmp"
+    fd = os.open(tmp, _CREATE_FLAGS, 0o600, dir_fd=dir_fd)
+    try:
+        try:
+            os.fchmod(fd, 0o600)  # whatever the umask
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+        os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp, dir_fd=dir_fd)
+        raise
 
 
 class JsonCache:
@@ -79,10 +220,10 @@ class JsonCache:
     `sharded` splits it into 256 files by the first two hex digits of the key's SHA-256
     (`<name>/<xx>.json`). Caches shared by every project checked on a machine (a thousand
     services' schema results) are sharded, so a small project reads only the few shards
-    its own keys fall in, never the whole store.
+    its own keys fall in, never the whole store. A `salt` of None means no cache.
     """
 
-    def __init__(self, name: str, salt: str, *, sharded: bool = False) -> None:
+    def __init__(self, name: str, salt: str | None, *, sharded: bool = False) -> None:
         self.name = name
         self.salt = salt
         self.sharded = sharded
@@ -90,34 +231,40 @@ class JsonCache:
         self._dirty: set[str] = set()
         self._registered = False
 
-    def _file(self, shard: str) -> Path | None:
-        folder = cache_dir()
-        if folder is None:
+    def _filename(self, shard: str) -> str:
+        return f"{shard}.json" if self.sharded else f"{self.name}.json"
+
+    def _folder(self, *, create: bool) -> int | None:
+        """A descriptor of the folder this cache's files are in, or None (no cache)."""
+        root = cache_dir()
+        if root is None or self.salt is None:
             return None
-        return (
-            folder / self.name / f"{shard}.json" if self.sharded else folder / f"{self.name}.json"
-        )
+        if create:
+            with contextlib.suppress(OSError):
+                root.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = _open_dir(str(root), create=create)
+        if fd is None or not self.sharded:
+            return fd
+        try:
+            return _open_dir(self.name, fd, create=create)
+        finally:
+            os.close(fd)
 
     def _load(self, shard: str) -> dict[str, Any]:
         if shard in self._shards:
             return self._shards[shard]
         entries: dict[str, Any] = {}
         self._shards[shard] = entries
-        path = self._file(shard)
-        if path is None:
+        folder = self._folder(create=False)
+        if folder is None:
             return entries
-        with contextlib.suppress(OSError, ValueError, UnicodeDecodeError):
-            info = path.stat()
-            if (
-                not stat.S_ISREG(info.st_mode)
-                or info.st_uid != os.getuid()
-                or info.st_mode & 0o022
-                or info.st_size > MAX_FILE_BYTES
-            ):
-                return entries
-            data = json.loads(path.read_text(encoding="utf-8"))
-            stored = data.get("entries") if isinstance(data, dict) else None
-            if data.get("salt") == self.salt and isinstance(stored, dict):
+        try:
+            data = _read_json(folder, self._filename(shard))
+        finally:
+            os.close(folder)
+        if isinstance(data, dict) and data.get("salt") == self.salt:
+            stored = data.get("entries")
+            if isinstance(stored, dict):
                 self._shards[shard] = stored
         return self._shards[shard]
 
@@ -133,7 +280,8 @@ class JsonCache:
         return entry.get("value")
 
     def put(self, key_input: str, value: Any) -> None:
-        if cache_dir() is None:
+        """Remember `value` (JSON data) for `key_input`; written by `flush`, at exit."""
+        if self.salt is None or cache_dir() is None:
             return
         key = digest(key_input)
         shard = self._shard(key)
@@ -147,21 +295,23 @@ class JsonCache:
             atexit.register(self.flush)
 
     def flush(self) -> None:
-        """Write changed files atomically (0600); failures are ignored: a cache is optional."""
+        """Write the changed files; any failure is ignored: a cache is optional."""
         dirty, self._dirty = self._dirty, set()
-        for shard in sorted(dirty):
-            path = self._file(shard)
-            if path is not None:
-                self._write(path, self._shards[shard])
-
-    def _write(self, path: Path, entries: dict[str, Any]) -> None:
-        with contextlib.suppress(OSError, TypeError, ValueError):
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    json.dump({"salt": self.salt, "entries": entries}, handle)
-                Path(tmp).replace(path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+        if not dirty:
+            return
+        folder = self._folder(create=True)
+        if folder is None:
+            return
+        try:
+            for shard in sorted(dirty):
+                try:
+                    text = json.dumps(
+                        {"salt": self.salt, "entries": self._shards[shard]},
+                        separators=(",", ":"),
+                        allow_nan=False,
+                    )
+                    _replace_file(folder, self._filename(shard), text.encode("utf-8"))
+                except (OSError, TypeError, ValueError, RecursionError):
+                    continue
+        finally:
+            os.close(folder)

@@ -9,6 +9,7 @@ from meshgen.handoff.traffic import go_duration_seconds, parse_fortio
 from meshgen.load import yaml_reader
 from meshgen.render import yaml_writer
 from tests.ops.conftest import RECORDED
+from tests.yaml_data import typed
 
 JOB = "inference-balancer-traffic-test"
 LOG = RECORDED / "fortio" / "load-inference-balancer.log"
@@ -89,7 +90,8 @@ def test_traffic_runs_the_rendered_job_and_prints_the_summary(standins, project_
         ["wait", "--for=condition=complete"],
         ["logs", f"job/{JOB}"],
     ]
-    assert yaml_reader.load_all_safe(calls[1]["stdin"]) == [rendered_job(project_dir)]
+    applied = yaml_reader.load_all_safe(calls[1]["stdin"])
+    assert typed(applied) == typed([rendered_job(project_dir)])
 
 
 def test_overrides_change_a_copy_of_the_manifest(standins, project_dir, run_cli):

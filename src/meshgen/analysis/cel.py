@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from meshgen.cache import JsonCache, digest, module_fingerprint
+from meshgen.cache import JsonCache, salt
 
 if TYPE_CHECKING:
     from lark import Token, Tree
@@ -111,19 +111,10 @@ def analyze(expression: str) -> CelAnalysis:
 
 @functools.cache
 def _disk_cache() -> JsonCache:
-    """The cross-run cache, salted with this file and the installed celpy and lark files.
-
-    Installed files are identified by path, size and mtime (what `importlib.metadata`
-    would tell costs more than the lookup it saves).
-    """
-    from meshgen import __version__
-
-    parts = [
-        f"meshgen={__version__}",
-        digest(Path(__file__).read_text(encoding="utf-8")),
-        module_fingerprint("celpy", "lark"),
-    ]
-    return JsonCache("cel-analysis", ";".join(parts))
+    """The cross-run cache, salted (`meshgen.cache.salt`) with this file, cel-python and lark."""
+    return JsonCache(
+        "cel-analysis", salt(sources=[Path(__file__)], distributions=["cel-python", "lark"])
+    )
 
 
 def _to_json(result: CelAnalysis) -> dict[str, Any]:

@@ -4,6 +4,9 @@ ruamel.yaml keeps comments and order but normalizes a few spellings when it dump
 example `[{name: x}]` becomes `[name: x]`). So the edited tree is dumped, diffed against a
 dump of the unedited tree, and only that difference is applied to the original text: every
 line the edit did not touch keeps its original bytes.
+
+The text is read through the one reader (`meshgen.load.yaml_reader.parse_for_edit`): the
+editor refuses exactly what loading refuses, with the same C0xx diagnostics.
 """
 
 from __future__ import annotations
@@ -17,15 +20,25 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.util import load_yaml_guess_indent
 
+from meshgen.diagnostics import Diagnostic
+from meshgen.errors import InputError
+from meshgen.load import ruamel_roundtrip, yaml_reader
+
 
 def _yaml_for(text: str) -> YAML:
+    """The reader's round trip, dumping with the indentation `text` uses."""
     _, sequence_indent, offset = load_yaml_guess_indent(text)
-    yaml = YAML(typ="rt")
-    yaml.preserve_quotes = True
-    yaml.width = 4096
-    yaml.allow_duplicate_keys = False
-    yaml.indent(mapping=_mapping_indent(text), sequence=sequence_indent or 4, offset=offset or 2)
-    return yaml
+    return ruamel_roundtrip.new_roundtrip(
+        mapping=_mapping_indent(text), sequence=sequence_indent or 4, offset=offset or 2
+    )
+
+
+def parse(text: str, shown: str = "meshgen.yaml") -> Any:
+    """The round-trip document of `text`; raises `InputError` with the loader's diagnostic."""
+    document = yaml_reader.parse_for_edit(text, shown)
+    if isinstance(document, Diagnostic):
+        raise InputError([document])
+    return document
 
 
 def _mapping_indent(text: str) -> int:
@@ -48,11 +61,16 @@ def _dump(yaml: YAML, document: Any) -> str:
     return stream.getvalue()
 
 
-def edit_text(text: str, change: Callable[[Any], None]) -> str:
-    """Apply `change` to the round-trip document of `text`; return the new text."""
+def edit_text(text: str, change: Callable[[Any], None], *, shown: str = "meshgen.yaml") -> str:
+    """Apply `change` to the round-trip document of `text`; return the new text.
+
+    A text loading refuses raises `InputError` with the same diagnostic (`shown` names the
+    file in it).
+    """
+    baseline_document = parse(text, shown)
     yaml = _yaml_for(text)
-    baseline = _dump(yaml, yaml.load(text))
-    document = yaml.load(text)
+    baseline = _dump(yaml, baseline_document)
+    document = parse(text, shown)
     change(document)
     edited = _dump(yaml, document)
     return apply_minimal(text, baseline, edited)

@@ -74,12 +74,15 @@ _RtConstructor.add_constructor("tag:yaml.org,2002:float", _RtConstructor.constru
 _RtConstructor.add_constructor(None, _RtConstructor.construct_unknown)
 
 
-def new_roundtrip() -> YAML:
-    """A round-trip YAML instance (comments, order, positions) with a config's refusals."""
+def new_roundtrip(*, mapping: int = 2, sequence: int = 4, offset: int = 2) -> YAML:
+    """A round-trip YAML instance (comments, order, positions) with a config's refusals.
+
+    The indentation is what it dumps with (the editor passes the one its file uses).
+    """
     yaml = YAML(typ="rt")
     yaml.Constructor = _RtConstructor
     yaml.allow_duplicate_keys = False
     yaml.preserve_quotes = True
     yaml.width = 4096
-    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
     return yaml

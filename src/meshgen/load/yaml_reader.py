@@ -277,3 +277,21 @@ def load_all_safe(text: str) -> list[Any]:
     from ruamel.yaml import YAML
 
     return [to_plain(doc) for doc in YAML(typ="safe", pure=True).load_all(text)]
+
+
+def parse_for_edit(text: str, shown: str) -> Any:
+    """The round-trip document the telemetry editor changes, or the C0xx `Diagnostic` why not.
+
+    Exactly what loading refuses (unknown tags, complex keys, numbers helm cannot carry,
+    duplicate keys, documents past the limits), with the same wording.
+    """
+    document, problem = parse_yaml(text, shown)
+    if problem is not None:
+        return problem
+    try:
+        to_plain(document)
+    except TooLargeError as exc:
+        return diagnostic("C007", str(exc), Span(shown))
+    except RecursionError:
+        return diagnostic("C007", "the document nests too deep", Span(shown))
+    return document

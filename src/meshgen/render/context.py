@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from meshgen.cache import JsonCache, module_fingerprint
+from meshgen.cache import JsonCache, salt
 from meshgen.load import yaml_reader
 from meshgen.models import MeshConfig
 from meshgen.render.environment import render_parts
@@ -150,20 +150,18 @@ def _verified() -> JsonCache:
     """Bodies already proven to parse back to their data, across runs.
 
     Parsing every file back costs about as much as rendering it; a body and data pair that
-    an earlier run proved (same meshgen, same libyaml) need not be proven again. Keyed by
-    SHA-256 of both, so any change to either is parsed back again.
+    an earlier run proved (same meshgen, same PyYAML and libyaml) need not be proven again.
+    Keyed by SHA-256 of both, so any change to either is parsed back again.
     """
-    from meshgen import __version__
+    try:
+        from yaml import _yaml
 
-    salt = ";".join(
-        [
-            f"meshgen={__version__}",
-            hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
-            hashlib.sha256(Path(yaml_reader.__file__).read_bytes()).hexdigest(),
-            module_fingerprint("yaml", "_yaml", "yaml._yaml"),
-        ]
-    )
-    return JsonCache("render-verified", salt, sharded=True)
+        libyaml = str(_yaml.get_version_string())
+    except ImportError:  # PyYAML without libyaml: the pure-Python loader reads back
+        libyaml = "absent"
+    sources = [Path(__file__), Path(yaml_reader.__file__)]
+    recipe = salt(sources=sources, distributions=["PyYAML"], extra=[f"libyaml={libyaml}"])
+    return JsonCache("render-verified", recipe, sharded=True)
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,5 +1,9 @@
 """The one Jinja2 environment: strict undefined, no autoescape (output is YAML), YAML filters.
 
+Templates are compiled in memory on first use in each process; compiled templates are not
+kept on disk (Jinja's bytecode cache stores them with pickle and marshal, which run code
+when loaded).
+
 Templates never receive raw user strings to paste: values go through `to_yaml`, which
 serializes them (`meshgen.yaml_writer.dump`, ruamel's exact text), so a string cannot become
 YAML structure.
@@ -7,7 +11,6 @@ YAML structure.
 
 from __future__ import annotations
 
-import contextlib
 from contextvars import ContextVar
 from functools import cache
 from typing import Any
@@ -43,48 +46,6 @@ def comment(value: Any) -> str:
     return " ".join(str(value).splitlines())
 
 
-def _bytecode_cache() -> jinja2.BytecodeCache | None:
-    """Compiled templates kept across runs (compiling them cost a few ms of every check).
-
-    Jinja stores them keyed by template and a checksum of its source, tagged with the Jinja
-    and Python versions. The bytecode is code: it is used only from a folder of the
-    current user's that nobody else can write to, else not at all.
-    """
-    import os
-    import stat
-
-    from meshgen.cache import cache_dir
-
-    folder = cache_dir()
-    if folder is None:
-        return None
-    folder = folder / "templates"
-    try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        info = folder.lstat()
-    except OSError:
-        return None
-    if (
-        not stat.S_ISDIR(info.st_mode)
-        or info.st_uid != os.getuid()
-        or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-    ):
-        return None
-    return _OptionalBytecodeCache(str(folder))
-
-
-class _OptionalBytecodeCache(jinja2.FileSystemBytecodeCache):
-    """A bytecode cache that is never an error: unreadable or unwritable means no cache."""
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        with contextlib.suppress(OSError):
-            super().load_bytecode(bucket)
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        with contextlib.suppress(OSError):
-            super().dump_bytecode(bucket)
-
-
 @cache
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
@@ -95,7 +56,6 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         # The output is YAML, not HTML: escaping would corrupt it; to_yaml serializes values.
         autoescape=False,  # noqa: S701
-        bytecode_cache=_bytecode_cache(),
     )
     env.filters["to_yaml"] = to_yaml
     env.filters["comment"] = comment

@@ -1,11 +1,13 @@
 """The one YAML writer: every YAML file meshgen renders goes through `dump`.
 
 Writing goes through a serializer so that a user string can never become YAML structure.
-Ordinary documents are written directly (`_fast_dump_parts`): ruamel's emitter inspects every
-character in Python, which dominated rendering at scale. Anything the direct writer is not
-certain about goes through ruamel's emitter (`_ruamel_dump`). Renderers parse every file back
-(`meshgen.load.yaml_reader.load_all_as_helm_reads`) and compare it with the data, so a value
-written wrongly cannot reach the disk.
+The structure (mappings, sequences, indentation) is always written directly (`_Writer`):
+ruamel's emitter inspects every character in Python, which dominated rendering at scale.
+A scalar or key the direct writer is not certain about (control characters, `|2`/`|+`
+blocks, lines past ruamel's width, huge numbers, non-string keys, other types) is written
+by ruamel's emitter alone, at its place (`_in_place`), so the text is ruamel's in both
+cases. Renderers parse every file back (`meshgen.load.yaml_reader.load_all_as_helm_reads`)
+and compare it with the data, so a value written wrongly cannot reach the disk.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from __future__ import annotations
 import io
 import math
 import re
-import secrets
 from collections.abc import Sequence
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
@@ -28,38 +29,44 @@ if TYPE_CHECKING:
 def dump(data: Any) -> str:
     """Serialize plain data (dicts, lists, scalars) to block-style YAML text.
 
-    The text is exactly what ruamel's emitter (`_ruamel_dump`) produces.
-    Ordinary documents are written directly (`_fast_dump_parts`): ruamel's emitter inspects
-    every character in Python, which dominated rendering at scale. Anything the direct
-    writer is not certain about sends the whole document through ruamel. Renderers also
-    parse every file back and compare it with the data, so a value written wrongly cannot
-    reach the disk.
+    The text is exactly what ruamel's emitter (`_emit`) writes for the whole document: the
+    direct writer writes it piece by piece and asks ruamel only for the scalars it is not
+    certain about. Renderers also parse every file back and compare it with the data, so a
+    value written wrongly cannot reach the disk.
     """
     return "".join(dump_parts(data))
 
 
 def dump_parts(data: Any) -> list[str]:
     """`dump`'s text as a list of pieces, unjoined (a large document is not copied whole)."""
-    pieces = _fast_dump_parts(data)
-    if pieces is not None:
-        return pieces
-    return [_ruamel_dump(data)]
-
-
-class _Unsupported(Exception):
-    """The direct writer cannot promise ruamel's exact text for this document."""
+    kind = type(data)
+    if kind is dict:
+        if not data:
+            return ["{}\n"]
+        writer = _Writer()
+        writer.mapping(data, 0, "", ())
+    elif kind is list or kind is tuple:
+        if not data:
+            return ["[]\n"]
+        writer = _Writer()
+        # ruamel indents a top-level sequence like one under a key at column 0.
+        writer.sequence(data, 4, "  - ", ())
+    else:
+        # A document that is one scalar: ruamel writes it (and its `...` end marker).
+        return [_emit(data)]
+    out = writer.out
+    if writer.open_ended == len(out) - 1:
+        # ruamel ends a document whose last scalar is a `|+` block with `...`.
+        out.append("...\n")
+    return out
 
 
 #: Longest line the direct writer produces; ruamel folds scalars past its width (4096).
 _MAX_LINE = 4000
 
 
-#: ruamel writes a key of 123+ characters (with its `!!str` tag, 128) as a complex `? key`.
+#: ruamel writes a key of 128+ characters as a complex `? key`; long keys are left to it.
 _MAX_KEY = 100
-
-
-#: Deeper (or cyclic) documents are left to ruamel.
-_MAX_FAST_DEPTH = 100
 
 
 #: First characters that keep ruamel from writing a string plain (YAML indicators).
@@ -70,77 +77,97 @@ _INDICATOR_START = frozenset("#,[]{}&*!|>'\"%@`")
 _FLOAT_TEXT = re.compile(r"-?[0-9]+\.[0-9]*(?:e[-+][0-9]+)?|-?\.inf|\.nan")
 
 
-def _fast_dump_parts(data: Any) -> list[str] | None:
-    """`dump`'s pieces written directly, or None when only ruamel's emitter can be trusted."""
-    out: list[str] = []
-    try:
-        if type(data) is dict:
-            if not data:
-                return ["{}\n"]
-            _write_mapping(data, 0, "", out, 0)
-        elif type(data) is list or type(data) is tuple:
-            if not data:
-                return ["[]\n"]
-            # ruamel indents a top-level sequence like one under a key at column 0.
-            _write_sequence(data, 4, "  - ", out, 0)
-        else:
-            return None
-    except _Unsupported:
-        return None
-    return out
+#: How a container sits in its parent: under a simple `key:`, under a complex `? key`, or
+#: as a `- ` item. A path of these from the root places a scalar for `_in_place`.
+_KEY, _COMPLEX_KEY, _ITEM = "k", "?", "-"
+Path = tuple[str, ...]
 
 
-def _write_mapping(
-    mapping: dict[Any, Any], indent: int, lead: str, out: list[str], depth: int
-) -> None:
-    """Block mapping with keys at column `indent`; `lead` starts the first key's line."""
-    if depth > _MAX_FAST_DEPTH:
-        raise _Unsupported
-    pad = " " * indent
-    for key, value in mapping.items():
-        key_text = _key_text(key)
-        out.append(f"{lead}{key_text}:")
-        lead = pad
-        kind = type(value)
-        if kind is dict and value:
-            out.append("\n")
-            _write_mapping(value, indent + 2, " " * (indent + 2), out, depth + 1)
-        elif (kind is list or kind is tuple) and value:
-            out.append("\n")
-            _write_sequence(value, indent + 4, " " * (indent + 2) + "- ", out, depth + 1)
-        else:
-            _write_leaf(value, " ", indent + len(key_text) + 2, indent + 2, out)
+class _Writer:
+    """Block YAML written directly, as ruamel's emitter (set up as `_writer`) writes it."""
+
+    __slots__ = ("open_ended", "out")
+
+    def __init__(self) -> None:
+        self.out: list[str] = []
+        #: Index in `out` of a piece ruamel wrote open-ended (a `|+` block), else -1.
+        self.open_ended = -1
+
+    def mapping(self, mapping: dict[Any, Any], indent: int, lead: str, path: Path) -> None:
+        """Block mapping with keys at column `indent`; `lead` starts the first key's line."""
+        out = self.out
+        pad = " " * indent
+        for key, value in mapping.items():
+            kind = type(value)
+            nested = (kind is dict or kind is list or kind is tuple) and bool(value)
+            key_text = _key_text(key)
+            if key_text is None:
+                if not nested:
+                    self.in_place(lead, path, (key, value), True)
+                    lead = pad
+                    continue
+                key_text, complex_key = _key_in_place(path, key)
+                if complex_key:
+                    # `? key` lines, then the value after `: ` on the next line.
+                    out.append(lead + key_text)
+                    if kind is dict:
+                        self.mapping(value, indent + 2, pad + ": ", (*path, _COMPLEX_KEY))
+                    else:
+                        self.sequence(value, indent + 6, pad + ":   - ", (*path, _COMPLEX_KEY))
+                    lead = pad
+                    continue
+            if nested:
+                out.append(f"{lead}{key_text}:\n")
+                if kind is dict:
+                    self.mapping(value, indent + 2, " " * (indent + 2), (*path, _KEY))
+                else:
+                    self.sequence(value, indent + 4, " " * (indent + 2) + "- ", (*path, _KEY))
+            else:
+                text = _leaf_text(value, indent + len(key_text) + 2, indent + 2)
+                if text is None:
+                    self.in_place(lead, path, (key, value), True)
+                else:
+                    out.append(f"{lead}{key_text}: {text}")
+            lead = pad
+
+    def sequence(self, items: Sequence[Any], content: int, lead: str, path: Path) -> None:
+        """Block sequence whose items start at column `content` (dash two before it)."""
+        dash = " " * (content - 2) + "- "
+        inner = (*path, _ITEM)
+        for item in items:
+            kind = type(item)
+            if kind is dict and item:
+                self.mapping(item, content, lead, inner)
+            elif (kind is list or kind is tuple) and item:
+                self.sequence(item, content + 4, lead + "  - ", inner)
+            else:
+                text = _leaf_text(item, content, content)
+                if text is None:
+                    self.in_place(lead, path, item, False)
+                else:
+                    self.out.append(lead + text)
+            lead = dash
+
+    def in_place(self, lead: str, path: Path, leaf: Any, entry: bool) -> None:
+        """A mapping entry `(key, value)` (`entry`) or a sequence item, as ruamel writes it."""
+        text, open_ended = _in_place(path, leaf, entry)
+        self.out.append(lead + text)
+        if open_ended:
+            self.open_ended = len(self.out) - 1
 
 
-def _write_sequence(
-    items: Sequence[Any], content: int, lead: str, out: list[str], depth: int
-) -> None:
-    """Block sequence whose items start at column `content` (dash two before it)."""
-    if depth > _MAX_FAST_DEPTH:
-        raise _Unsupported
-    dash = " " * (content - 2) + "- "
-    for item in items:
-        kind = type(item)
-        if kind is dict and item:
-            _write_mapping(item, content, lead, out, depth + 1)
-        elif (kind is list or kind is tuple) and item:
-            _write_sequence(item, content + 4, lead + "  - ", out, depth + 1)
-        else:
-            out.append(lead)
-            _write_leaf(item, "", content, content, out)
-        lead = dash
+def _leaf_text(value: Any, column: int, block_indent: int) -> str | None:
+    """A scalar or empty collection at `column`, with its line break; None: ask ruamel.
 
-
-def _write_leaf(value: Any, space: str, column: int, block_indent: int, out: list[str]) -> None:
-    """A scalar or empty collection at `column` (a literal block's lines at `block_indent`)."""
+    A literal block's lines are indented to `block_indent`.
+    """
     kind = type(value)
     if kind is str:
         if "\n" in value:
-            out.append(space + _literal_block(value, block_indent))
-            return
+            return _literal_block(value, block_indent)
         text = _string_text(value)
         if text is None:
-            raise _Unsupported
+            return None
     elif kind is bool:
         text = "true" if value else "false"
     elif value is None:
@@ -148,27 +175,26 @@ def _write_leaf(value: Any, space: str, column: int, block_indent: int, out: lis
     elif kind is int:
         # Python refuses str() of a huge int: ruamel's error is the one to raise.
         if not -(10**100) < value < 10**100:
-            raise _Unsupported
+            return None
         text = str(value)
     elif kind is float:
         text = _float_text(value)
+        if text is None:
+            return None
     elif (kind is dict or kind is list or kind is tuple) and not value:
         text = "{}" if kind is dict else "[]"
     else:
-        raise _Unsupported
+        return None
     if column + len(text) > _MAX_LINE:
-        raise _Unsupported
-    out.append(f"{space}{text}\n")
+        return None
+    return text + "\n"
 
 
-def _key_text(key: Any) -> str:
-    """A mapping key as ruamel writes a simple (`key:`) key."""
+def _key_text(key: Any) -> str | None:
+    """A mapping key as ruamel writes a simple (`key:`) key, or None: ask ruamel."""
     if type(key) is not str or len(key) > _MAX_KEY:
-        raise _Unsupported
-    text = _string_text(key)
-    if text is None:
-        raise _Unsupported
-    return text
+        return None
+    return _string_text(key)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -203,15 +229,15 @@ def _plain_allowed(value: str) -> bool:
 _BREAK_BEFORE_TEXT = re.compile(r"\n(?=[^\n])")
 
 
-def _literal_block(value: str, indent: int) -> str:
-    """A multi-line string as the `|` block `_str_representer` asks ruamel for."""
+def _literal_block(value: str, indent: int) -> str | None:
+    """A multi-line string as the `|` block `_str_representer` asks ruamel for, or None."""
     if value[0] in " \n" or value.endswith("\n\n"):
         # ruamel adds an indentation (`|2`) or keep (`|+`) indicator, and may end the document.
-        raise _Unsupported
+        return None
     # `_str_representer`'s test (printable lines without trailing blanks), line by line in
     # C: among printable characters only the space is whitespace.
     if not value.replace("\n", "").isprintable() or " \n" in value or value[-1] == " ":
-        raise _Unsupported  # not a literal block: ruamel quotes it
+        return None  # not a literal block: ruamel quotes it
     chomp = "-"
     if value[-1] == "\n":
         value = value[:-1]
@@ -224,8 +250,8 @@ def _literal_block(value: str, indent: int) -> str:
     return f"|{chomp}\n{body}\n"
 
 
-def _float_text(value: float) -> str:
-    """A float as ruamel's representer with `_float_representer` writes it."""
+def _float_text(value: float) -> str | None:
+    """A float as ruamel's representer with `_float_representer` writes it, or None."""
     if value != value:
         return ".nan"
     if math.isinf(value):
@@ -235,11 +261,84 @@ def _float_text(value: float) -> str:
     if sep and "." not in mantissa:
         text = f"{mantissa}.0e{exponent}"
     if not _FLOAT_TEXT.fullmatch(text):
-        raise _Unsupported
+        return None
     return text
 
 
-# The ruamel emitter, for what the direct writer declines.
+# ruamel's emitter, for the scalars and keys the direct writer declines.
+
+
+def _in_place(path: Path, leaf: Any, entry: bool) -> tuple[str, bool]:
+    """The text ruamel writes for one leaf at `path` (from its column on), and if open-ended.
+
+    Open-ended: a `|+` block, after which ruamel ends a document with `...`. The leaf is
+    a mapping entry (a `(key, value)` tuple, with `entry`) or a sequence item. ruamel
+    writes a scalar according to its column, the indentation around it and whether it is
+    a key, and all of these follow from the kinds of containers above it: so the leaf is
+    emitted inside a stand-in document of those kinds (`_stand_in`), and the stand-in's
+    own lines (`_probe`) are cut off. Multi-line output (quoted scalars folded at ruamel's
+    width, `|2` blocks, `? key` lines) comes out indented for its real place.
+    """
+    inner = {leaf[0]: leaf[1]} if entry else [leaf]
+    text = _emit(_stand_in(path, inner))
+    lines, column = _probe(path, entry)
+    start = 0
+    for _ in range(lines):
+        start = text.index("\n", start) + 1
+    tail = text[start + column :]
+    if tail.endswith("\n...\n"):
+        return tail[:-4], True
+    return tail, False
+
+
+def _key_in_place(path: Path, key: Any) -> tuple[str, bool]:
+    """A key the direct writer declines, as ruamel writes it at `path`.
+
+    Returns the simple key's text, or (with True) the lines of a complex `? key`.
+    """
+    tail, _ = _in_place(path, (key, None), True)
+    last = tail.rfind("\n", 0, len(tail) - 1) + 1
+    if last == 0:
+        # One line, `key: null`: a simple key.
+        return tail.removesuffix(": null\n"), False
+    # `? key` lines, then `: null` on a line of its own.
+    return tail[:last], True
+
+
+def _stand_in(path: Path, inner: Any) -> Any:
+    """A document holding `inner` where `path` leads: `a:` keys, `? a b` keys, `- ` items."""
+    document = inner
+    for step in reversed(path):
+        if step == _KEY:
+            document = {"a": document}
+        elif step == _COMPLEX_KEY:
+            document = {"a\nb": document}
+        else:
+            document = [document]
+    return document
+
+
+@lru_cache(maxsize=256)
+def _probe(path: Path, entry: bool) -> tuple[int, int]:
+    """Lines of the stand-in document before the leaf's line, and the leaf's column."""
+    text = _emit(_stand_in(path, {"x": None} if entry else ["x"]))
+    lines = text.split("\n")[:-1]
+    last = lines[-1]
+    column = last.rindex("x: null") if entry else len(last) - 1
+    return len(lines) - 1, column
+
+
+def _emit(data: Any) -> str:
+    """A whole document through ruamel's emitter as meshgen sets it up (`_writer`)."""
+    stream = io.StringIO()
+    try:
+        _writer().dump(data, stream)
+    except BaseException:
+        # ruamel's emitter is left mid-document by an error (an unprintable int, a type it
+        # cannot represent): the next document gets a fresh one.
+        _writer.cache_clear()
+        raise
+    return stream.getvalue()
 
 
 def _str_representer(representer: SafeRepresenter, data: str) -> Any:
@@ -293,65 +392,3 @@ def _writer() -> YAML:
     yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.allow_unicode = True
     return yaml
-
-
-#: Multi-line strings at least this long are written as literal blocks directly (below).
-LONG_BLOCK = 2048
-
-
-def _ruamel_dump(data: Any) -> str:
-    """`dump` through ruamel's emitter, with long literal blocks spliced in afterwards."""
-    blocks: list[str] = []
-    # A fresh nonce per call: no string in the data can pose as a placeholder.
-    nonce = secrets.token_hex(8)
-    swapped = _swap_blocks(data, blocks, f"meshgen-block-{nonce}-{{0}}")
-    stream = io.StringIO()
-    _writer().dump(swapped, stream)
-    text = stream.getvalue()
-    if not blocks:
-        return text
-
-    def block(match: re.Match[str]) -> str:
-        indent, item, key = match.group(1), match.group(2), match.group(3)
-        value = blocks[int(match.group(4))]
-        head = f"{indent}{item or key}"
-        body = value[:-1] if value.endswith("\n") else value
-        chomp = "" if value.endswith("\n") else "-"
-        pad = " " * (len(indent) + 2)
-        lines = "\n".join(pad + line if line else "" for line in body.split("\n"))
-        return f"{head}|{chomp}\n{lines}"
-
-    # Only `key: TOKEN` with a plain key at the start of its line, or `- TOKEN`: there the
-    # block's indentation is certain. Anything else (a complex `? key`, `- key: TOKEN`)
-    # falls back to ruamel for the whole document.
-    line = re.compile(
-        rf"^( *)(?:(- )|([A-Za-z0-9_][A-Za-z0-9_.\-/]*: ))meshgen-block-{nonce}-(\d+)$", re.M
-    )
-    result, count = line.subn(block, text)
-    if count != len(blocks):
-        stream = io.StringIO()
-        _writer().dump(data, stream)
-        return stream.getvalue()
-    return result
-
-
-def _literal_safe(value: str) -> bool:
-    """A string a `|` block holds verbatim: printable, no trailing blanks, no edge cases."""
-    if len(value) < LONG_BLOCK or "\n" not in value or value.endswith("\n\n"):
-        return False
-    if value[0] in " \t" or "\r" in value or "\t" in value:
-        return False
-    return all(line == line.rstrip() and line.isprintable() for line in value.split("\n"))
-
-
-def _swap_blocks(node: Any, blocks: list[str], token: str) -> Any:
-    if isinstance(node, str):
-        if _literal_safe(node):
-            blocks.append(node)
-            return token.format(len(blocks) - 1)
-        return node
-    if isinstance(node, dict):
-        return {key: _swap_blocks(value, blocks, token) for key, value in node.items()}
-    if isinstance(node, list):
-        return [_swap_blocks(value, blocks, token) for value in node]
-    return node
