@@ -1,6 +1,7 @@
-"""G1xx: Grafana provisioning and dashboards (the family collects its modules' checks).
+"""G1xx: Grafana provisioning and dashboards, one module per theme.
 
-- `grafana_provisioning`: providers, dashboard entries, datasource binding and URL;
-- `grafana_dashboards`: dashboard UIDs, datasource references, PromQL syntax;
-- `grafana_telemetry`: queries that read metrics or labels the Telemetry config turns off.
+- `provisioning`: providers, dashboard entries, datasource binding and URL;
+- `dashboards`: dashboard UIDs, datasource references, PromQL syntax;
+- `telemetry`: queries that read metrics or labels the Telemetry config turns off;
+- `common`: the Grafana values, provisioned datasources, per-dashboard results shared by all.
 """
