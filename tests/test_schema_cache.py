@@ -87,14 +87,7 @@ def test_a_different_salt_empties_the_cache(
     data = json.loads(shard.read_text())
     data["salt"] = "an older meshgen"
     shard.write_text(json.dumps(data))
-    calls: list[str] = []
-    real = schemas.validator
-
-    def counting(name: str) -> Any:
-        calls.append(name)
-        return real(name)
-
-    monkeypatch.setattr(schemas, "validator", counting)
+    calls = _count_validations(monkeypatch)
     schemas.errors(schemas.TELEMETRY, BAD_TELEMETRY)
     assert calls == [schemas.TELEMETRY]
 
@@ -194,6 +187,13 @@ def test_a_new_meshgen_version_misses(fresh_cache: Path, monkeypatch: pytest.Mon
 
     _planted_result(fresh_cache)
     monkeypatch.setattr(meshgen, "__version__", "0.0.0+other")
+    calls = _count_validations(monkeypatch)
+    assert schemas.errors(schemas.TELEMETRY, BAD_TELEMETRY) != []
+    assert calls == [schemas.TELEMETRY]
+
+
+def _count_validations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The schema names `schemas.validator` is asked for from now on (a miss asks for one)."""
     calls: list[str] = []
     real = schemas.validator
 
@@ -202,5 +202,4 @@ def test_a_new_meshgen_version_misses(fresh_cache: Path, monkeypatch: pytest.Mon
         return real(name)
 
     monkeypatch.setattr(schemas, "validator", counting)
-    assert schemas.errors(schemas.TELEMETRY, BAD_TELEMETRY) != []
-    assert calls == [schemas.TELEMETRY]
+    return calls

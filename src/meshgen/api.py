@@ -218,7 +218,7 @@ def validate_project(
     debug: bool = False,
 ) -> list[Diagnostic]:
     """Loader diagnostics plus every selected check; `disk` adds the drift checks."""
-    from meshgen.checks import ALL_CHECKS
+    from meshgen.checks import all_checks
     from meshgen.checks.build import from_project
     from meshgen.checks.engine import apply_settings, run_checks, select_checks
     from meshgen.diagnostics import sort_diagnostics
@@ -237,7 +237,7 @@ def validate_project(
         output_dir = project.output_dir
         ctx.released_text = lambda rel: read_tree_text(output_dir, rel)
         ctx.kinds.add("disk")
-    chosen = select_checks(ALL_CHECKS, select=select, ignore=ignore)
+    chosen = select_checks(all_checks(), select=select, ignore=ignore)
     diagnostics.extend(run_checks(chosen, ctx, debug=debug))
     settings = {s.code.upper(): s.severity for s in config.checks}
     return sort_diagnostics(apply_settings(diagnostics, settings))
@@ -281,14 +281,6 @@ class Written:
 
     plan: Plan | None
     conflicts: list[tuple[Path, str]] = field(default_factory=list)
-
-    def summary(self, shown: str) -> str:
-        assert self.plan is not None
-        plan = self.plan
-        return (
-            f"{shown}: {len(plan.create)} created, {len(plan.update)} updated, "
-            f"{len(plan.remove)} removed, {len(plan.unchanged)} unchanged"
-        )
 
 
 def write_tree(config_path: Path, project: Project, *, force: bool = False) -> Written:
@@ -524,8 +516,9 @@ def telemetry_view(
     import json
 
     from meshgen.analysis.telemetry_view import as_json, as_text, build_view
+    from meshgen.checks.build import from_project
 
-    ctx = _check_context(project)
+    ctx = from_project(project)
     views: list[MetricView] = build_view(
         ctx.telemetries,
         ctx.dashboards,
@@ -536,12 +529,6 @@ def telemetry_view(
     if fmt == "json":
         return json.dumps(as_json(views, scope.describe()), indent=2) + "\n"
     return as_text(views, scope.describe())
-
-
-def _check_context(project: Project) -> Any:
-    from meshgen.checks.build import from_project
-
-    return from_project(project)
 
 
 # --- hand-off: helmfile, verify, traffic ----------------------------------------------

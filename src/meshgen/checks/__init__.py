@@ -29,10 +29,3 @@ def _registry() -> tuple[Check, ...]:
 def all_checks() -> tuple[Check, ...]:
     """Every registered check, sorted by code."""
     return _registry()
-
-
-def __getattr__(name: str) -> tuple[Check, ...]:
-    # `ALL_CHECKS` is built on first use: importing a framework module must not load them all.
-    if name == "ALL_CHECKS":
-        return _registry()
-    raise AttributeError(name)

@@ -74,10 +74,10 @@ def lint(
     debug: bool = False,
 ) -> LintResult:
     """Lint files together; `select`/`ignore` pick checks by code prefix."""
-    from meshgen.checks import ALL_CHECKS
+    from meshgen.checks import all_checks
     from meshgen.checks.engine import run_checks, select_checks
 
-    chosen = select_checks(ALL_CHECKS, select=select, ignore=ignore)
+    chosen = select_checks(all_checks(), select=select, ignore=ignore)
     ctx, found = build_context(paths, chosen=chosen)
     diagnostics = found + run_checks(chosen, ctx, debug=debug)
     unreadable = any(d.code in UNREADABLE_CODES for d in diagnostics)
@@ -92,9 +92,9 @@ def build_context(
     Reading reports unreadable files (C001-C007), Telemetry specs the model refuses, and the
     resource-schema checks (K1xx) among `chosen` (default: all).
     """
-    from meshgen.checks import ALL_CHECKS
+    from meshgen.checks import all_checks
 
-    run = _Run(CheckContext(), list(ALL_CHECKS if chosen is None else chosen))
+    run = _Run(CheckContext(), list(all_checks() if chosen is None else chosen))
     for path in paths:
         _lint_file(run, path)
     _context_from_values(run.ctx)
