@@ -41,6 +41,7 @@ def test_wheel_contains_templates_and_schemas(wheel: Path) -> None:
     assert "meshgen/templates/helmfile.yaml.j2" in names
     assert "meshgen/templates/init/meshgen.yaml" in names
     assert "meshgen/schemas/meshgen.schema.json" in names
+    assert "meshgen/analysis/cel_tables.json" in names  # or every run builds the CEL tables
     assert "meshgen/py.typed" in names
 
 

@@ -227,14 +227,18 @@ def validate_project(
     config = project.loaded.config
     if config is None:
         return sort_diagnostics(diagnostics)
+    on_disk = disk and project.rendered and project.output_dir is not None
+    if on_disk:
+        # Before the context exists: it then holds only the released files, and the texts
+        # of the others are free (and handed back) by the time the checks allocate.
+        project.plan = output_plan(project)
+        _release_unchanged(project)
     ctx = from_project(project)
-    if disk and project.rendered and project.output_dir is not None:
+    if on_disk and project.output_dir is not None:
         from meshgen.output import read_tree_text
 
-        ctx.plan = project.plan = output_plan(project)
-        _release_unchanged(project)
-        ctx.files = project.files
         output_dir = project.output_dir
+        ctx.plan = project.plan
         ctx.released_text = lambda rel: read_tree_text(output_dir, rel)
         ctx.kinds.add("disk")
     chosen = select_checks(all_checks(), select=select, ignore=ignore)

@@ -1,8 +1,8 @@
-"""CEL expressions of Telemetry tag overrides and access-log filters, parsed with cel-python.
+"""CEL expressions of Telemetry tag overrides and access-log filters (cel-python's grammar).
 
 `analyze(expression)` parses once per distinct expression (results are cached) with the
-`celpy` Lark parser, built lazily on first use so that configs without expressions never pay
-for it, and walks the parse tree to report:
+parser of `cel_tables` (cel-python's grammar under Lark, loaded on first use so that configs
+without expressions never pay for it), and walks the parse tree to report:
 
 - the syntax error, if any, with its 1-based line and column inside the expression;
 - the attributes the expression reads (`request.headers['x-model']`, `upstream_peer.labels`);
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from meshgen.analysis import cel_tables
 from meshgen.cache import JsonCache, salt
 
 if TYPE_CHECKING:
@@ -111,9 +112,13 @@ def analyze(expression: str) -> CelAnalysis:
 
 @functools.cache
 def _disk_cache() -> JsonCache:
-    """The cross-run cache, salted (`meshgen.cache.salt`) with this file, cel-python and lark."""
+    """The cross-run cache, salted (`meshgen.cache.salt`) with the parser, cel-python and lark.
+
+    The sources are this file and `cel_tables.py` (which parses and decodes literals).
+    """
+    sources = [Path(__file__), Path(cel_tables.__file__)]
     return JsonCache(
-        "cel-analysis", salt(sources=[Path(__file__)], distributions=["cel-python", "lark"])
+        "cel-analysis", salt(sources=sources, distributions=["cel-python", "lark"])
     )
 
 
@@ -167,44 +172,35 @@ def _analyze(expression: str) -> CelAnalysis:
     return CelAnalysis(expression, attributes=attributes, possible_values=values)
 
 
-@functools.cache
-def _parser() -> Any:
-    """The Lark LALR parser of cel-python, built once per process on first use."""
-    from celpy.celparser import CELParser
-
-    return CELParser()
-
-
 def _parse(expression: str) -> tuple[Tree[Token] | None, CelError | None]:
-    from celpy.celparser import CELParseError
+    from lark.exceptions import LarkError
 
     try:
-        return _parser().parse(expression), None
-    except CELParseError as exc:
+        return cel_tables.parser().parse(expression), None
+    except LarkError as exc:
         return None, _error(expression, exc)
     except RecursionError:
         return None, CelError("expression nests too deeply", 1, 1)
 
 
 def _error(expression: str, exc: Any) -> CelError:
-    """A short message from the underlying Lark exception, at the parser's position."""
+    """A short message from the Lark exception, at the parser's position."""
     from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 
-    cause = exc.__context__
-    line, col = exc.line or 1, exc.column or 1
-    if isinstance(cause, UnexpectedToken):
-        if cause.token.type == "$END":
+    line, col = getattr(exc, "line", 1) or 1, getattr(exc, "column", 1) or 1
+    if isinstance(exc, UnexpectedToken):
+        if exc.token.type == "$END":
             lines = expression.split("\n")
             line, col = len(lines), len(lines[-1]) + 1
             message = "unexpected end of expression"
         else:
-            message = f"unexpected {str(cause.token)!r}"
-        expected = _expected(cause.expected)
+            message = f"unexpected {str(exc.token)!r}"
+        expected = _expected(exc.expected)
         if expected:
             message += f", expected {expected}"
-    elif isinstance(cause, UnexpectedCharacters):
-        message = f"unexpected character {cause.char!r}"
-        if cause.char in "'\"":
+    elif isinstance(exc, UnexpectedCharacters):
+        message = f"unexpected character {exc.char!r}"
+        if exc.char in "'\"":
             message += " (unterminated string?)"
     else:
         message = str(exc.args[0]).splitlines()[0] if exc.args else "syntax error"
@@ -215,7 +211,7 @@ def _expected(terminals: Iterable[str]) -> str:
     names: set[str] = set()
     for terminal in terminals:
         try:
-            pattern = _parser().CEL_PARSER.get_terminal(terminal).pattern
+            pattern = cel_tables.parser().get_terminal(terminal).pattern
         except KeyError:  # pragma: no cover - lark always knows its own terminals
             continue
         if type(pattern).__name__ == "PatternStr":
@@ -243,15 +239,13 @@ def _core(node: Any) -> Any:
 
 def _string_literal(node: Any) -> str | None:
     """The decoded value of a string literal node, else None."""
-    from celpy.evaluation import celstr
-
     node = _core(node)
     if not _is_tree(node) or node.data != "literal":
         return None
     token = node.children[0]
     if token.type not in _STRING_TOKENS:
         return None
-    return str(celstr(token))
+    return cel_tables.string_value(str(token))
 
 
 def _canon(node: Any) -> str:
