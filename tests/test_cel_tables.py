@@ -87,8 +87,9 @@ def test_string_values_are_cel_pythons(literal: str) -> None:
 
 
 def test_the_tables_round_trip_through_json_exactly() -> None:
-    document = json.loads(cel_tables.TABLES.read_text(encoding="utf-8"))
-    data = cel_tables._decode(document["data"])
+    text = cel_tables.TABLES.read_text(encoding="utf-8")
+    document = json.loads(text)
+    data = json.loads(text, object_hook=cel_tables._decode_object)["data"]
     assert cel_tables._encode(data) == document["data"]
     assert isinstance(data["parser"]["lexer_conf"]["g_regex_flags"], int)
 

@@ -42,6 +42,7 @@ def test_wheel_contains_templates_and_schemas(wheel: Path) -> None:
     assert "meshgen/templates/init/meshgen.yaml" in names
     assert "meshgen/schemas/meshgen.schema.json" in names
     assert "meshgen/analysis/cel_tables.json" in names  # or every run builds the CEL tables
+    assert "meshgen/render/compiled/helmfile_yaml.py" in names  # or every run compiles it
     assert "meshgen/py.typed" in names
 
 

@@ -102,10 +102,10 @@ def load() -> Any:
     from lark import Lark
 
     try:
-        document = json.loads(TABLES.read_text(encoding="utf-8"))
+        document = json.loads(TABLES.read_text(encoding="utf-8"), object_hook=_decode_object)
         if document.get("fingerprint") != fingerprint():
             return None
-        data, memo = _decode(document["data"]), _decode(document["memo"])
+        data, memo = document["data"], document["memo"]
         callbacks = parser_options()["lexer_callbacks"]
         load_from_dict: Any = Lark._load_from_dict
         return load_from_dict(data, memo, lexer_callbacks=callbacks)
@@ -161,15 +161,12 @@ def _encode(node: Any) -> Any:
     raise TypeError(f"cannot write {type(node).__name__} into the CEL tables")
 
 
-def _decode(node: Any) -> Any:
-    if isinstance(node, list):
-        return [_decode(item) for item in node]
-    if isinstance(node, dict):
-        if "$tuple" in node:
-            return tuple(_decode(item) for item in node["$tuple"])
-        if "$dict" in node:
-            return {_decode(key): _decode(value) for key, value in node["$dict"]}
-        if "$flag" in node:
-            return re.RegexFlag(node["$flag"])
-        return {key: _decode(value) for key, value in node.items()}
+def _decode_object(node: dict[str, Any]) -> Any:
+    """`json.loads`' hook: each JSON object, its contents already decoded, as `_encode` had it."""
+    if "$tuple" in node:
+        return tuple(node["$tuple"])
+    if "$dict" in node:
+        return {key: value for key, value in node["$dict"]}
+    if "$flag" in node:
+        return re.RegexFlag(node["$flag"])
     return node

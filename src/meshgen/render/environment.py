@@ -1,8 +1,11 @@
 """The one Jinja2 environment: strict undefined, no autoescape (output is YAML), YAML filters.
 
-Templates are compiled in memory on first use in each process; compiled templates are not
-kept on disk (Jinja's bytecode cache stores them with pickle and marshal, which run code
-when loaded).
+Templates come compiled with meshgen: `render/compiled/` holds the Python code Jinja makes
+of each template (`scripts/gen_compiled_templates.py`), imported like any module of the
+package. A compiled template is used only while its template, this module and Jinja are the
+ones it was made from (`template_fingerprint`); otherwise the template is compiled in memory,
+as Jinja does. Nothing compiled is ever read from a cache folder (Jinja's bytecode cache
+stores code with marshal, which runs whatever a crafted entry holds).
 
 Templates never receive raw user strings to paste: values go through `to_yaml`, which
 serializes them (`meshgen.yaml_writer.dump`, ruamel's exact text), so a string cannot become
@@ -11,8 +14,13 @@ YAML structure.
 
 from __future__ import annotations
 
+import hashlib
+import importlib.machinery
+import importlib.util
+from collections.abc import MutableMapping
 from contextvars import ContextVar
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -46,10 +54,63 @@ def comment(value: Any) -> str:
     return " ".join(str(value).splitlines())
 
 
+def template_fingerprint(source: str) -> str:
+    """What a compiled template depends on: its source, this module's settings, Jinja."""
+    digest = hashlib.sha256(source.encode("utf-8"))
+    digest.update(Path(__file__).read_bytes())
+    return f"{digest.hexdigest()} jinja2=={jinja2.__version__}"
+
+
+def compiled_module_name(name: str) -> str:
+    """`values/istio-values.yaml.j2` -> `values_istio_values_yaml` (in `render/compiled/`)."""
+    stem = name.removesuffix(".j2")
+    return "".join(ch if ch.isalnum() else "_" for ch in stem)
+
+
+class _ShippedLoader(jinja2.FileSystemLoader):
+    """Templates from `templates/`, their compiled code from `render/compiled/` when it fits."""
+
+    def load(
+        self,
+        environment: jinja2.Environment,
+        name: str,
+        globals: MutableMapping[str, Any] | None = None,
+    ) -> jinja2.Template:
+        source, filename, uptodate = self.get_source(environment, name)
+        namespace = _compiled_namespace(name)
+        if namespace is not None and namespace.get("FINGERPRINT") == template_fingerprint(source):
+            return environment.template_class.from_module_dict(
+                environment, namespace, environment.make_globals(globals)
+            )
+        code = environment.compile(source, name, filename)
+        return environment.template_class.from_code(
+            environment, code, environment.make_globals(globals), uptodate
+        )
+
+
+def _compiled_namespace(name: str) -> dict[str, Any] | None:
+    """The compiled module of template `name`, run in a namespace of its own (None: absent).
+
+    Not imported: a template binds its environment into the module's globals, so two
+    environments (tests make their own) must not share one module.
+    """
+    spec = importlib.util.find_spec(f"{__package__}.compiled.{compiled_module_name(name)}")
+    if spec is None or spec.origin is None or not isinstance(
+        spec.loader, importlib.machinery.SourceFileLoader
+    ):
+        return None
+    code = spec.loader.get_code(spec.name)  # the .pyc when Python has one
+    if code is None:
+        return None
+    namespace: dict[str, Any] = {"__name__": spec.name, "__file__": spec.origin}
+    exec(code, namespace)  # noqa: S102 - meshgen's own module, as an import would run it
+    return namespace
+
+
 @cache
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        loader=_ShippedLoader(str(templates_dir())),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
