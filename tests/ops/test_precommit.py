@@ -115,20 +115,14 @@ def test_own_config_is_valid_and_uses_the_manifest_filters():
     own = yaml_reader.load_all_safe((REPO / ".pre-commit-config.yaml").read_text())[0]
     local = {h["id"]: h for r in own["repos"] if r["repo"] == "local" for h in r["hooks"]}
     for hook in manifest():
-        assert local[hook["id"]]["files"] == hook["files"]
+        for key in ("files", "always_run", "pass_filenames"):
+            assert local[hook["id"]].get(key) == hook.get(key), (hook["id"], key)
     assert "ruff" in local
 
 
 @pytest.mark.parametrize(
     ("hook", "path", "matches"),
     [
-        ("meshgen-check", "meshgen.yaml", True),
-        ("meshgen-check", "infrastructure/meshgen.yaml", True),
-        ("meshgen-check", "infrastructure/deployment/helmfile/values/istio-values.yaml", True),
-        ("meshgen-check", "templates/values/istio-values.yaml.j2", True),
-        ("meshgen-check", "infrastructure/dashboards/balancer.json", True),
-        ("meshgen-check", "README.md", False),
-        ("meshgen-check", "src/app/main.py", False),
         ("meshgen-lint", "deployment/helmfile/manifests/telemetry/inference-x.yaml", True),
         ("meshgen-lint", "k8s/telemetry.yaml", True),
         ("meshgen-lint", "dashboards/istio/service.json", True),
@@ -142,6 +136,12 @@ def test_files_filters(hook, path, matches):
     assert bool(re.search(pattern, path)) is matches
 
 
+def test_check_runs_on_every_commit_with_no_file_filter():
+    """No pattern can name everything `check` reads (charts, dashboards, a custom output)."""
+    check = next(h for h in manifest() if h["id"] == "meshgen-check")
+    assert check["always_run"] is True and "files" not in check
+
+
 def test_passes_on_a_fresh_tree(repo):
     result = pre_commit(repo)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -149,13 +149,23 @@ def test_passes_on_a_fresh_tree(repo):
     assert status(result.stdout, "meshgen lint") == "Passed"
 
 
-def test_skipped_when_nothing_it_watches_is_staged(repo):
+def test_runs_and_passes_when_only_other_files_are_staged(repo):
     git(repo, "commit", "-q", "-m", "init", "--no-verify", "--author", "t <t@example.com>")
     (repo / "README.md").write_text("# project\n\nmore\n")
     git(repo, "add", "README.md")
     result = pre_commit(repo)
     assert result.returncode == 0, result.stdout
-    assert status(result.stdout, "meshgen check") == "Skipped"
+    assert status(result.stdout, "meshgen check") == "Passed"
+
+
+def test_fails_when_a_local_chart_the_config_uses_is_removed(repo):
+    """A path no pattern watched (charts/<name>/Chart.yaml): the commit must still fail."""
+    git(repo, "commit", "-q", "-m", "init", "--no-verify", "--author", "t <t@example.com>")
+    git(repo, "rm", "-q", "charts/inference-balancer/Chart.yaml")
+    result = pre_commit(repo)
+    assert result.returncode == 1, result.stdout
+    assert status(result.stdout, "meshgen check") == "Failed"
+    assert "H108" in result.stdout
 
 
 def test_fails_with_the_diagnostic_on_an_invalid_config(repo):
@@ -192,3 +202,19 @@ def test_lint_gets_the_staged_files_and_fails_on_a_broken_dashboard(repo):
     assert result.returncode == 1
     assert status(result.stdout, "meshgen lint") == "Failed"
     assert "dashboards/broken.json" in result.stdout
+
+
+def test_the_readme_snippet_works_when_pasted(repo, monkeypatch):
+    """The README's `.pre-commit-config.yaml`, as printed, in a repository with meshgen."""
+    readme = (REPO / "README.md").read_text()
+    snippet = re.search(r"```yaml\n(repos:\n  - repo: local\n.*?)```", readme, re.S)
+    assert snippet, "the README lost its pre-commit snippet"
+    (repo / "infrastructure").mkdir()
+    for name in ("meshgen.yaml", "charts", "deployment"):
+        shutil.move(str(repo / name), str(repo / "infrastructure" / name))
+    (repo / ".pre-commit-config.yaml").write_text(snippet.group(1))
+    monkeypatch.setenv("PATH", f"{Path(MESHGEN).parent}{os.pathsep}{os.environ['PATH']}")
+    git(repo, "add", "-A")
+    result = pre_commit(repo)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert status(result.stdout, "meshgen check") == "Passed"
