@@ -1,10 +1,11 @@
 # The setup guide's targets. Each is a thin call of meshgen, helmfile or kubectl;
 # `make -n <target>` shows the commands. Override any variable on the command line, e.g.
 #   make istio-verify KUBE_CONTEXT=prod
-#   make run-istio-test MESHGEN=.venv/bin/meshgen
+#   make run-istio-test MESHGEN=/opt/meshgen/bin/meshgen
 # The namespace defaults match infrastructure/meshgen.yaml (a test keeps them in step).
 
-MESHGEN ?= meshgen
+# The README's set-up installs meshgen into .venv; use it when it is there.
+MESHGEN ?= $(if $(wildcard .venv/bin/meshgen),.venv/bin/meshgen,meshgen)
 KUBECTL ?= kubectl
 CONFIG ?= infrastructure/meshgen.yaml
 # The rendered Helmfile tree (`output:` of the config, relative to it).

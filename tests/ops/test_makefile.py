@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -39,9 +40,11 @@ EXPECTED = {
 }
 
 
-def make(*args: str) -> subprocess.CompletedProcess[str]:
+def make(*args: str, folder: Path = REPO, meshgen: str | None = "meshgen") -> subprocess.CompletedProcess[str]:
+    """`make` in `folder`; MESHGEN pinned unless `meshgen` is None (the Makefile's default)."""
+    pinned = [f"MESHGEN={meshgen}"] if meshgen is not None else []
     return subprocess.run(
-        ["make", "--no-print-directory", "-C", str(REPO), *args],
+        ["make", "--no-print-directory", "-C", str(folder), *pinned, *args],
         capture_output=True,
         text=True,
         check=False,
@@ -111,3 +114,18 @@ def test_defaults_match_the_config():
             config.monitoring.prometheus.release, config.monitoring.namespace, {}
         )[0]
     )
+
+
+@pytest.mark.parametrize("with_venv", [True, False])
+def test_meshgen_defaults_to_the_projects_venv(tmp_path: Path, with_venv: bool) -> None:
+    """Right after the README's set-up (`.venv`), `make istio-verify` finds meshgen there."""
+    shutil.copy(REPO / "Makefile", tmp_path / "Makefile")
+    if with_venv:
+        program = tmp_path / ".venv" / "bin" / "meshgen"
+        program.parent.mkdir(parents=True)
+        program.write_text("#!/bin/sh\n")
+        program.chmod(0o755)
+    result = make("-n", "istio-verify", folder=tmp_path, meshgen=None)
+    assert result.returncode == 0, result.stderr
+    expected = ".venv/bin/meshgen" if with_venv else "meshgen"
+    assert result.stdout.splitlines() == [f"{expected} verify -c {CFG}"]
