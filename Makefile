@@ -25,7 +25,6 @@ KUBE_CONTEXT ?=
 
 KUBECTL_CMD = $(KUBECTL)$(if $(KUBE_CONTEXT), --context $(KUBE_CONTEXT))
 CONTEXT_FLAG = $(if $(KUBE_CONTEXT), --context $(KUBE_CONTEXT))
-HELMFILE_CONTEXT = $(if $(KUBE_CONTEXT), -- --kube-context $(KUBE_CONTEXT))
 
 .DEFAULT_GOAL := help
 .PHONY: help deploy-services enable-istio-injection deploy-balancer istio-verify \
@@ -37,15 +36,15 @@ help: ## List the targets
 		sed -e 's/:.*## /\t/' | awk -F '\t' '{ printf "  %-28s %s\n", $$1, $$2 }'
 
 deploy-services: ## Istio (base, istiod, namespaces, Telemetry) then Prometheus and Grafana
-	$(MESHGEN) apply -c $(CONFIG) --tier mesh$(HELMFILE_CONTEXT)
-	$(MESHGEN) apply -c $(CONFIG) --tier monitoring$(HELMFILE_CONTEXT)
+	$(MESHGEN) apply -c $(CONFIG) --tier mesh$(CONTEXT_FLAG)
+	$(MESHGEN) apply -c $(CONFIG) --tier monitoring$(CONTEXT_FLAG)
 
 enable-istio-injection: ## Apply the rendered namespaces with their injection labels
 	$(MESHGEN) render -c $(CONFIG)
 	$(KUBECTL_CMD) apply -f $(TREE)/manifests/namespaces/
 
 deploy-balancer: ## The inference-balancer release (app tier)
-	$(MESHGEN) apply -c $(CONFIG) --tier app$(HELMFILE_CONTEXT)
+	$(MESHGEN) apply -c $(CONFIG) --tier app$(CONTEXT_FLAG)
 
 istio-verify: ## Check the live mesh: istiod, labels, sidecars, Telemetry, monitoring
 	$(MESHGEN) verify -c $(CONFIG)$(CONTEXT_FLAG)

@@ -539,12 +539,18 @@ def telemetry_view(
 
 
 def helmfile_argv(
-    tree: str, command: str, tier: str | None, passthrough: Sequence[str]
+    tree: str,
+    command: str,
+    tier: str | None,
+    passthrough: Sequence[str],
+    *,
+    context: str | None = None,
 ) -> list[str]:
     """The helmfile command line meshgen runs (program name first)."""
+    kube = ["--kube-context", context] if context else []
     selector = ["--selector", f"tier={tier}"] if tier else []
     helmfile = str(Path(tree) / "helmfile.yaml")
-    return ["helmfile", "--file", helmfile, command, *selector, *passthrough]
+    return ["helmfile", "--file", helmfile, *kube, command, *selector, *passthrough]
 
 
 def format_command(argv: Sequence[str]) -> str:

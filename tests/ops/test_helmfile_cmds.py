@@ -139,6 +139,13 @@ def test_dry_run_prints_the_command_and_starts_and_writes_nothing(standins, proj
     assert not (project_dir / "deployment").exists()
 
 
+def test_context_is_helmfiles_kube_context(standins, project_dir, run_cli):
+    """`--context` as `verify` and `traffic` take it, given to helmfile (and so to helm)."""
+    result = run_cli("apply", "-c", "meshgen.yaml", "--dry-run", "--tier", "app", "--context", "prod")
+    assert result.code == 0, result
+    assert result.out == f"helmfile --file {HELMFILE} --kube-context prod apply --selector tier=app\n"
+
+
 def test_dry_run_quotes_arguments_for_the_shell(standins, project_dir, run_cli):
     result = run_cli("template", "-c", "meshgen.yaml", "--dry-run", "--", "--args", "--set a=b c")
     assert result.out == f"helmfile --file {HELMFILE} template --args '--set a=b c'\n"

@@ -69,7 +69,7 @@ def test_context_and_tools_can_be_overridden():
         "KUBECTL=kubectl-1.31",
     )
     assert result.stdout.splitlines() == [
-        f".venv/bin/meshgen apply -c {CFG} --tier app -- --kube-context prod",
+        f".venv/bin/meshgen apply -c {CFG} --tier app --context prod",
         f".venv/bin/meshgen verify -c {CFG} --context prod",
         "kubectl-1.31 --context prod -n monitoring port-forward svc/grafana 3000:80",
     ]

@@ -104,6 +104,22 @@ def test_pods_without_proxy_fail_with_what_to_do(standins, project_dir, run_cli)
     assert result.out.endswith("11 checks: 10 passed, 1 failed\n")
 
 
+def test_restart_advice_names_the_make_target_only_for_the_balancer(
+    standins, project_dir, run_cli
+):
+    config = project_dir / "meshgen.yaml"
+    text = config.read_text()
+    assert "- name: inference-balancer\n" in text
+    config.write_text(text.replace("- name: inference-balancer\n", "- name: checkout\n", 1))
+    cluster(standins, pods="pods-inference-missing-proxy.json")
+    result = run_cli("verify", "-c", "meshgen.yaml")
+    assert (
+        "  sidecars in inference: pods started before injection was enabled: "
+        "kubectl -n inference rollout restart deployment"
+    ) in result.out.splitlines(), result.out
+    assert "make restart-inference-balancer" not in result.out
+
+
 def test_conflicting_injection_labels_fail(standins, project_dir, run_cli):
     cluster(standins, namespaces="namespaces-conflict.json")
     result = run_cli("verify", "-c", "meshgen.yaml")

@@ -66,7 +66,7 @@ def _helmfile_command(name: str, summary: str, example: str) -> click.Command:
     @click.command(
         name,
         help=f"{summary}\n\nArguments after `--` go to helmfile unchanged.\n\n"
-        f"\b\nExamples:\n  {example}\n  meshgen {name} --dry-run",
+        f"\b\nExamples:\n  {example}\n  meshgen {name} --context prod --dry-run",
     )
     @common.config_option
     @click.option(
@@ -74,6 +74,11 @@ def _helmfile_command(name: str, summary: str, example: str) -> click.Command:
         type=click.Choice(TIERS),
         default=None,
         help="Only the releases of this tier (helmfile --selector tier=TIER).",
+    )
+    @click.option(
+        "--context",
+        default=None,
+        help="kube context for helm (helmfile --kube-context; default: the current one).",
     )
     @click.option(
         "--dry-run",
@@ -91,6 +96,7 @@ def _helmfile_command(name: str, summary: str, example: str) -> click.Command:
         opts: common.Options,
         config: Path | None,
         tier: str | None,
+        context: str | None,
         dry_run: bool,
         force: bool,
         helmfile_args: tuple[str, ...],
@@ -102,7 +108,9 @@ def _helmfile_command(name: str, summary: str, example: str) -> click.Command:
             common.echo_err("meshgen: helmfile not started: fix the errors above")
             return loaded
         config_path, project = loaded
-        argv = api.helmfile_argv(project.shown_output_dir, name, tier, helmfile_args)
+        argv = api.helmfile_argv(
+            project.shown_output_dir, name, tier, helmfile_args, context=context
+        )
         if dry_run:
             click.echo(api.format_command(argv))
             return common.EXIT_OK

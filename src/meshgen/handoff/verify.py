@@ -196,6 +196,10 @@ def has_proxy(pod: dict[str, Any]) -> bool:
     )
 
 
+#: The service the Makefile's `restart-inference-balancer` target restarts (its BALANCER).
+MAKE_BALANCER = "inference-balancer"
+
+
 def _running(pods: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
     return [p for p in pods or () if (p.get("status") or {}).get("phase") == "Running"]
 
@@ -213,12 +217,15 @@ def check_sidecars(cluster: Cluster, project: Tree, config: MeshConfig) -> Itera
         note = f" ({len(opted_out)} opted out with {POD_INJECT_LABEL}=false)" if opted_out else ""
         if missing:
             shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
+            restart = f"kubectl -n {ns.name} rollout restart deployment"
+            # The Makefile's target restarts the balancer only (its BALANCER default).
+            if any(s.name == MAKE_BALANCER and s.namespace == ns.name for s in config.services):
+                restart = f"make restart-{MAKE_BALANCER} ({restart})"
             yield CheckResult(
                 check,
                 False,
                 f"{len(missing)} of {len(candidates)} running pods without istio-proxy: {shown}",
-                f"pods started before injection was enabled: make restart-inference-balancer "
-                f"(kubectl -n {ns.name} rollout restart deployment)",
+                f"pods started before injection was enabled: {restart}",
             )
         else:
             yield CheckResult(
