@@ -12,7 +12,12 @@ from meshgen.render.files import RenderedFile
 
 
 def mesh_config(config: MeshConfig) -> dict[str, Any]:
-    """The meshConfig meshgen derives from the `istio:` and `telemetry:` sections."""
+    """The meshConfig meshgen renders: the derived one, `istio.meshConfig` merged over it."""
+    return deep_merge(derived_mesh_config(config), config.istio.mesh_config)
+
+
+def derived_mesh_config(config: MeshConfig) -> dict[str, Any]:
+    """The meshConfig meshgen derives from the typed `istio:` and `telemetry:` settings."""
     istio = config.istio
     mesh: dict[str, Any] = {"enablePrometheusMerge": istio.prometheus_merge}
     logging = istio.access_logging
@@ -37,7 +42,7 @@ def mesh_config(config: MeshConfig) -> dict[str, Any]:
         )
     if default_config:
         mesh["defaultConfig"] = default_config
-    return deep_merge(mesh, istio.mesh_config)
+    return mesh
 
 
 def default_providers(config: MeshConfig) -> dict[str, list[str]]:

@@ -1,10 +1,11 @@
-"""T118-T121: histogram buckets, sampling percentages and the Istio version of the config."""
+"""T118-T122: histogram buckets, sampling, a tracing backend and the Istio version of the config."""
 
 from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from meshgen.checks.context import CheckContext
 from meshgen.checks.framework import Finding, check
@@ -147,4 +148,68 @@ def unknown_istio_version(ctx: CheckContext) -> Iterator[Finding]:
             f"(supported: {', '.join(supported_versions())}); checking against "
             f"{newest().version}",
             at=("istio", "version"),
+        )
+
+
+#: ProxyConfig tracers (`meshConfig.defaultConfig.tracing.<kind>`, proxy.proto @1.30.3).
+_PROXY_TRACERS = ("zipkin", "lightstep", "datadog", "stackdriver", "openCensusAgent")
+
+
+def _tracing_backends(ctx: CheckContext) -> Iterator[str]:
+    """Where a tracing provider could come from, described; nothing: traces go nowhere."""
+    config = ctx.config
+    assert config is not None
+    istio = config.istio
+    if istio.tracing.provider:
+        yield f"istio.tracing.provider {istio.tracing.provider!r}"
+    if istio.default_providers is not None and istio.default_providers.tracing:
+        yield "istio.defaultProviders.tracing"
+    for doc in ctx.telemetries:
+        if any(entry.providers for entry in doc.spec.tracing):
+            yield f"telemetry {doc.name!r}"
+    if _dig(istio.mesh_config, "defaultProviders", "tracing"):
+        yield "istio.meshConfig.defaultProviders.tracing"
+    tracer = _dig(istio.mesh_config, "defaultConfig", "tracing")
+    if isinstance(tracer, dict) and any(kind in tracer for kind in _PROXY_TRACERS):
+        yield "istio.meshConfig.defaultConfig.tracing"
+    if _dig(istio.values, "global", "proxy", "tracer") not in (None, "", "none"):
+        yield "istio.values.global.proxy.tracer"
+
+
+def _dig(node: Any, *keys: str) -> Any:
+    """`node[k1][k2]...` through mappings, or None where one is missing or not a mapping."""
+    for key in keys:
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(key)
+    return node
+
+
+@check("T122", "tracing-without-backend", Severity.WARNING, needs=("telemetry",))
+def tracing_without_backend(ctx: CheckContext) -> Iterator[Finding]:
+    """Tracing is on, but no tracing provider is configured anywhere: spans go nowhere.
+
+    Why: `istio.tracing.enabled` renders `meshConfig.enableTracing: true` and a sampling
+    rate, but the proxies send spans only to a provider: one named in
+    `defaultProviders.tracing` or a Telemetry's `tracing[].providers` (an extension
+    provider such as `opentelemetry` or `zipkin`), or a ProxyConfig tracer. The istiod
+    chart's default tracer is `none`, so without one of them the sampled requests cost
+    work and produce no trace.
+
+    Example: `istio: {tracing: {enabled: true, samplingPercentage: 5}}` and nothing else
+    (what `meshgen telemetry tracing sample 5` writes into a starter config).
+
+    Fix: add an extension provider (`istio.extensionProviders: [{name: otel,
+    opentelemetry: {service: ..., port: 4317}}]`) and name it in `istio.tracing.provider`
+    (or in a Telemetry's `tracing[].providers`); or set `tracing.enabled: false`.
+    """
+    config = ctx.config
+    if config is None or not config.istio.tracing.enabled:
+        return
+    if next(_tracing_backends(ctx), None) is None:
+        yield Finding(
+            f"tracing is enabled ({config.istio.tracing.sampling_percentage:g}% sampled) but "
+            "no tracing provider is configured: spans are sent nowhere",
+            at=("istio", "tracing", "enabled"),
+            hint="name an extension provider in istio.tracing.provider",
         )
