@@ -27,6 +27,16 @@ RATE = "[$__rate_interval]"
 PANEL_WIDTH, PANEL_HEIGHT = 12, 8
 
 
+@dataclass(frozen=True, slots=True)
+class Omission:
+    """A panel left out of a service's dashboard: the metric it needs is off, or a label."""
+
+    panel: str
+    metric: str
+    #: The label the panel needs and the metric no longer carries; None: the metric is off.
+    label: str | None = None
+
+
 @dataclass(frozen=True)
 class _Doc:
     """The minimal Telemetry view `meshgen.analysis.effective` needs (no source positions here)."""
@@ -114,11 +124,23 @@ class _Builder:
         self.service = service
         self.state = _server_state(config, service, by_namespace)
         self.panels: list[dict[str, Any]] = []
+        self.omitted: list[Omission] = []
         self.grafana = config.monitoring.grafana
 
-    def on(self, metric: str) -> bool:
+    def on(self, metric: str, *panels: str) -> bool:
+        """Whether `metric` is emitted; if not, `panels` are recorded as left out."""
         state = self.state.get(metric)
-        return bool(state and state.enabled)
+        emitted = bool(state and state.enabled)
+        if not emitted:
+            self.omitted.extend(Omission(panel, metric) for panel in panels)
+        return emitted
+
+    def carries(self, metric: str, label: str, *panels: str) -> bool:
+        """Whether `metric` carries `label`; if not, `panels` are recorded as left out."""
+        if not self.has(metric, label):
+            self.omitted.extend(Omission(panel, metric, label) for panel in panels)
+            return False
+        return True
 
     def has(self, metric: str, label: str) -> bool:
         state = self.state.get(metric)
@@ -188,6 +210,17 @@ def build_dashboard(
     config: MeshConfig, service: Service, by_namespace: dict[str, list[_Doc]] | None = None
 ) -> dict[str, Any]:
     """The dashboard of one service as JSON-ready data."""
+    return _build(config, service, by_namespace)[0]
+
+
+def omitted_panels(config: MeshConfig, service: Service) -> list[Omission]:
+    """The standard panels the service's dashboard leaves out, and what each one needs."""
+    return _build(config, service, None)[1]
+
+
+def _build(
+    config: MeshConfig, service: Service, by_namespace: dict[str, list[_Doc]] | None
+) -> tuple[dict[str, Any], list[Omission]]:
     if by_namespace is None:
         by_namespace = _telemetries_by_namespace(config)
     b = _Builder(config, service, by_namespace)
@@ -203,18 +236,19 @@ def build_dashboard(
             "hide": 0,
         }
     ]
-    if b.on("REQUEST_COUNT"):
+    by_code = ("Requests by response code", "Error ratio (5xx)")
+    if b.on("REQUEST_COUNT", "Request rate", *by_code):
         sel = b.selector("REQUEST_COUNT")
         b.panel("Request rate", "reqps", [(f"sum(rate({REQUESTS}{sel}{RATE}))", "requests/s")])
-        if b.has("REQUEST_COUNT", "response_code"):
+        if b.carries("REQUEST_COUNT", "response_code", *by_code):
             b.panel(
-                "Requests by response code",
+                by_code[0],
                 "reqps",
                 [(f"sum by (response_code) (rate({REQUESTS}{sel}{RATE}))", "{{response_code}}")],
             )
             errors = b.selector("REQUEST_COUNT", 'response_code=~"5.."')
             b.panel(
-                "Error ratio (5xx)",
+                by_code[1],
                 "percentunit",
                 [
                     (
@@ -223,11 +257,11 @@ def build_dashboard(
                     )
                 ],
             )
-    if b.on("REQUEST_DURATION"):
+    if b.on("REQUEST_DURATION", "Latency"):
         _quantiles(b, "REQUEST_DURATION", DURATION, "Latency", "ms")
-    if b.on("REQUEST_SIZE"):
+    if b.on("REQUEST_SIZE", "Request size"):
         _quantiles(b, "REQUEST_SIZE", REQUEST_BYTES, "Request size", "decbytes")
-    if b.on("RESPONSE_SIZE"):
+    if b.on("RESPONSE_SIZE", "Response size"):
         _quantiles(b, "RESPONSE_SIZE", RESPONSE_BYTES, "Response size", "decbytes")
     custom = sorted(set(b.added_labels("REQUEST_COUNT")) | set(b.added_labels("REQUEST_DURATION")))
     for label in custom:
@@ -273,7 +307,7 @@ def build_dashboard(
                     )
                 ],
             )
-    return {
+    dashboard = {
         "title": f"{service.name} (meshgen)",
         "uid": dashboard_uid(service),
         "description": (
@@ -290,3 +324,4 @@ def build_dashboard(
         "panels": b.panels,
         "annotations": {"list": []},
     }
+    return dashboard, b.omitted
