@@ -21,6 +21,11 @@ def escape_tpl(text: str) -> str:
     return "{{`{{`}}".join(text.split("{{"))
 
 
+def istiod_service(config: MeshConfig) -> str:
+    """The istiod chart's Service: `istiod`, or `istiod-<revision>` for a revision."""
+    return f"istiod-{config.istio.revision}" if config.istio.revision else "istiod"
+
+
 def istio_scrape_jobs(config: MeshConfig, prometheus: Prometheus) -> list[dict[str, Any]]:
     """Extra jobs: istiod's monitoring port and, when asked, Envoy's :15090 (istio.io docs)."""
     jobs: list[dict[str, Any]] = []
@@ -38,7 +43,7 @@ def istio_scrape_jobs(config: MeshConfig, prometheus: Prometheus) -> list[dict[s
                             "__meta_kubernetes_endpoint_port_name",
                         ],
                         "action": "keep",
-                        "regex": "istiod;http-monitoring",
+                        "regex": f"{istiod_service(config)};http-monitoring",
                     }
                 ],
             }
