@@ -81,7 +81,7 @@ def load_project(config_path: Path, *, text: str | None = None) -> Project:
 
     With `text`, that text stands for the file's content (an edit not yet written).
     """
-    from meshgen.load.config import LoadResult, load_config, load_text
+    from meshgen.load.config import LoadResult, config_folder, load_config, load_text
     from meshgen.output import confined_output_dir
     from meshgen.render import RenderError, RenderInputs, render_tree
 
@@ -97,7 +97,7 @@ def load_project(config_path: Path, *, text: str | None = None) -> Project:
     config = loaded.config
     if config is None:
         return project
-    config_dir = config_path.parent
+    config_dir = config_folder(config_path)  # as given: a symlinked folder is not resolved
     try:
         project.output_dir = confined_output_dir(config_dir, config.output)
     except UsageError as exc:
@@ -116,9 +116,11 @@ def load_project(config_path: Path, *, text: str | None = None) -> Project:
             dashboard_files[dash.name] = text
     project.inputs = RenderInputs(
         config=config,
-        config_name=Path(os.path.relpath(config_path.resolve(), project.output_dir)).as_posix(),
+        config_name=Path(
+            os.path.relpath(config_path.absolute(), config_dir / config.output)
+        ).as_posix(),
         config_dir_from_output=Path(
-            os.path.relpath(config_dir.resolve(), project.output_dir)
+            os.path.relpath(config_dir, os.path.normpath(config_dir / config.output))
         ).as_posix(),
         dashboard_files=dashboard_files,
     )
@@ -288,11 +290,16 @@ class Written:
 
 
 def write_tree(config_path: Path, project: Project, *, force: bool = False) -> Written:
-    """Write the rendered tree under the config lock; hand edits block it unless `force`."""
+    """Write the rendered tree under the tree lock; hand edits block it unless `force`.
+
+    An interrupted render (a killed run's staging folder) is completed or dropped first,
+    so the plan compares with the tree as it really is.
+    """
     from meshgen import output
 
     assert project.output_dir is not None
-    with output.config_lock(config_path):
+    with output.tree_lock(project.output_dir):
+        output.recover(project.output_dir)
         planned = output.plan(project.files, project.output_dir)
         if planned.conflicts and not force:
             return Written(None, list(planned.conflicts))
@@ -382,10 +389,13 @@ def scope(config_path: Path, namespace: str | None, workload: str | None) -> Sco
     if not sep or not label or not value:
         raise UsageError(f"--workload takes LABEL=VALUE, got {workload!r}")
     if namespace is None:
-        loaded = load_project(config_path).loaded.config
+        project = load_project(config_path)
+        loaded = project.loaded.config
+        if loaded is None:  # unreadable or invalid: say why, not "cannot tell"
+            raise InputError(project.diagnostics)
         homes = {
             svc.namespace
-            for svc in (loaded.services if loaded else ())
+            for svc in loaded.services
             if label == "app" and svc.app_label == value
         }
         if len(homes) != 1:
@@ -417,8 +427,18 @@ def remove_tag(scope: Scope, metric: str, mode: str | None, tag: str) -> Change:
     return lambda doc: telemetry.remove_tag(doc, scope, metric, mode, tag)
 
 
-def set_buckets(bounds: list[float], service: str | None) -> Change:
-    """The edit that sets the request-duration histogram buckets (of one service)."""
+def parse_buckets(text: str) -> list[Any]:
+    """Comma-separated bucket bounds, exact and spelt as written; a UsageError when not."""
+    from meshgen.edit import telemetry
+
+    return telemetry.parse_bounds(text)
+
+
+def set_buckets(bounds: list[Any], service: str | None) -> Change:
+    """The edit that sets the request-duration histogram buckets (of one service).
+
+    `bounds` as `parse_buckets` gives them (ints, or floats that keep their spelling).
+    """
     from meshgen.edit import telemetry
 
     return lambda doc: telemetry.set_buckets(doc, bounds, service)
@@ -436,10 +456,6 @@ def set_sampling(percent: float) -> Change:
     from meshgen.edit import telemetry
 
     return lambda doc: telemetry.set_sampling(doc, percent)
-
-
-#: Codes that mean a config cannot be parsed at all (so it cannot be edited).
-_UNPARSABLE = frozenset({"C001", "C002", "C003", "C007", "C008"})
 
 
 @dataclass
@@ -463,46 +479,65 @@ class Edited:
 def edit_config(config_path: Path, change: Change, *, debug: bool = False) -> Edited:
     """Apply `change` to the config text and validate before and after; write nothing.
 
-    `introduced` are the errors and warnings the edit adds (compared by code and message).
-    A config that does not parse raises `InputError` with its diagnostics.
+    `introduced` are the errors and warnings the edit adds: the findings after the edit
+    minus those before, counted (a second finding worded as an existing one is new).
+    A config that does not load (unreadable, bad YAML, or a model error such as a misspelt
+    key, under which no check can run) raises `InputError` with its diagnostics: an edit
+    of it could not be checked. The file is read once, through `read_text`.
     """
-    import difflib
+    from collections import Counter
 
-    from meshgen.edit.roundtrip import edit_text
+    from meshgen.edit.roundtrip import edit_text, unified_diff
 
     shown = display_path(config_path)
-    original, problem = read_text(config_path, shown)
+    original, problem, bom = _read_config(config_path, shown)
     if problem is not None or original is None:
         raise InputError([problem] if problem is not None else [])
-    before = validate_project(load_project(config_path, text=original), debug=debug)
-    if any(d.code in _UNPARSABLE for d in before):
-        raise InputError([d for d in before if d.code in _UNPARSABLE])
+    project = load_project(config_path, text=original)
+    if project.loaded.config is None:
+        raise InputError(project.diagnostics)
+    before = validate_project(project, debug=debug)
     updated = edit_text(original, change, shown=shown)
-    diff = "".join(
-        difflib.unified_diff(
-            original.splitlines(keepends=True),
-            updated.splitlines(keepends=True),
-            fromfile=f"a/{shown}",
-            tofile=f"b/{shown}",
-        )
-    )
+    diff = unified_diff(original, updated, shown)
     introduced: list[Diagnostic] = []
     if updated != original:
         after = validate_project(load_project(config_path, text=updated), debug=debug)
-        known = {(d.code, d.message) for d in before}
-        introduced = [
-            d for d in after if d.severity >= Severity.WARNING and (d.code, d.message) not in known
-        ]
-    bom = original is not None and _starts_with_bom(config_path)
+        known = Counter((d.code, d.message) for d in before)
+        for d in after:
+            key = (d.code, d.message)
+            if known[key] > 0:
+                known[key] -= 1
+            elif d.severity >= Severity.WARNING:
+                introduced.append(d)
     return Edited(config_path, shown, original, updated, diff, introduced, bom)
 
 
+def _read_config(path: Path, shown: str) -> tuple[str | None, Diagnostic | None, bool]:
+    """The config's text (as `read_text` gives it), its problem, and whether it has a BOM."""
+    text, problem = read_text(path, shown)
+    if text is None or problem is not None:
+        return text, problem, False
+    return text, None, _starts_with_bom(path)
+
+
 def _starts_with_bom(path: Path) -> bool:
+    """Whether `path` starts with a UTF-8 BOM (which `read_text` drops).
+
+    Opened as `read_text` opens: non-blocking, a regular file only, three bytes read, so a
+    file swapped for a FIFO or /dev/zero meanwhile cannot block or flood it.
+    """
+    import stat
+
     try:
-        with path.open("rb") as handle:
-            return handle.read(3) == b"\xef\xbb\xbf"
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError:
         return False
+    try:
+        return stat.S_ISREG(os.fstat(fd).st_mode) and os.read(fd, 3) == b"\xef\xbb\xbf"
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def write_config(edited: Edited) -> None:
@@ -510,7 +545,7 @@ def write_config(edited: Edited) -> None:
     from meshgen import output
 
     text = "\ufeff" + edited.updated if edited.bom else edited.updated
-    output.write_file(edited.path, text, keep_mode=True)
+    output.write_file(edited.path, text, keep_mode=True, through_symlink=True)
 
 
 def telemetry_view(
@@ -560,11 +595,15 @@ def format_command(argv: Sequence[str]) -> str:
     return runner.format_command(argv)
 
 
-def require_tool(name: str) -> str:
-    """The path of `name` on PATH, or a ToolError saying how to install it."""
+def helmfile_prerequisites(command: str, *, context: str | None = None) -> None:
+    """Check helm and helmfile are on PATH and work together, before helmfile starts.
+
+    Also the helm-diff plugin and the cluster when `command` needs them; a ToolError (one
+    line, exit 2) says what is missing.
+    """
     from meshgen.handoff import runner
 
-    return runner.find(name)
+    runner.helmfile_prerequisites(command, context=context)
 
 
 def run_helmfile(argv: Sequence[str]) -> int:
@@ -688,3 +727,21 @@ def explain(code_or_name: str) -> CodeInfo:
     either = ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else "".join(names)
     guess = f" (did you mean {either}?)" if close else ""
     raise UsageError(f"unknown code {code_or_name!r}{guess}; `meshgen checks` lists them all")
+
+
+def resolve_codes(patterns: Sequence[str], *, option: str = "--select") -> tuple[str, ...]:
+    """`--select`/`--ignore` patterns as codes or code prefixes.
+
+    Names and aliases are accepted where codes are. An unknown one is a UsageError with
+    the closest codes.
+    """
+    from meshgen.checks.engine import UnknownCodeError
+    from meshgen.checks.engine import resolve_codes as resolve
+
+    try:
+        return resolve(patterns, catalogue())
+    except UnknownCodeError as exc:
+        raise UsageError(
+            f"{str(exc).replace(repr(exc.pattern), f'{exc.pattern!r} in {option}', 1)}; "
+            "`meshgen checks` lists them all"
+        ) from None

@@ -16,6 +16,16 @@ RECORDED = HERE / "recorded"
 FIXTURE_CONFIG = HERE / "fixtures" / "meshgen.yaml"
 
 
+#: What meshgen asks before it starts helmfile, and a working setup's answers.
+PREREQUISITES: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("helmfile", ("--version",), "helmfile version 0.166.0\n"),
+    ("helm", ("version", "--short"), "v3.15.3+g3bb50bb\n"),
+    ("helm", ("plugin", "list"), "NAME\tVERSION\tDESCRIPTION\ndiff\t3.9.11\tPreview helm upgrade\n"),
+    ("helm", ("list", "--max", "1", "-q"), ""),
+    ("helm", ("list", "--max", "1", "-q", "--kube-context", "prod"), ""),
+)
+
+
 class Standins:
     """Stand-in executables in a bin folder that is the whole of PATH."""
 
@@ -27,7 +37,16 @@ class Standins:
         self._save()
 
     def install(self, *tools: str) -> None:
+        """Install stand-ins; helmfile comes with a helm 3 that has helm-diff and a cluster.
+
+        meshgen checks those prerequisites before it starts helmfile (with the real tools in
+        tests/realtools); their calls are answered here and left out of `calls()`.
+        """
         source = (HERE / "standins" / "standin.py").read_text(encoding="utf-8")
+        if "helmfile" in tools and "helm" not in tools:
+            tools = (*tools, "helm")
+            for tool, args, out in PREREQUISITES:
+                self.on(tool, *args, stdout=out)
         for tool in tools:
             path = self.bin / tool
             path.write_text(f"#!{sys.executable}\n{source}", encoding="utf-8")
@@ -64,7 +83,9 @@ class Standins:
         log = self.root / "calls.jsonl"
         if not log.exists():
             return []
-        return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+        calls = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+        checks = {(tool, tuple(args)) for tool, args, _ in PREREQUISITES}
+        return [c for c in calls if (c["tool"], tuple(c["args"])) not in checks]
 
     def argv(self) -> list[list[str]]:
         return [[c["tool"], *c["args"]] for c in self.calls()]

@@ -114,7 +114,7 @@ def _helmfile_command(name: str, summary: str, example: str) -> click.Command:
         if dry_run:
             click.echo(api.format_command(argv))
             return common.EXIT_OK
-        api.require_tool("helmfile")
+        api.helmfile_prerequisites(name, context=context)
         plan = common.write_tree(config_path, project, force=force, refused="helmfile not started")
         if plan is None:
             return common.EXIT_FINDINGS

@@ -31,6 +31,7 @@ INSTALL_HINTS = {
     "together with helm and the helm-diff plugin",
     "kubectl": "install kubectl (https://kubernetes.io/docs/tasks/tools/) and point it at the "
     "cluster (kubectl config use-context ...)",
+    "helm": "install helm (https://helm.sh/docs/intro/install/): helmfile runs it",
 }
 
 #: helmfile apply/sync waits for releases (`wait: true`, helmDefaults.timeout 600 s each).
@@ -69,6 +70,12 @@ REDACTED = "<redacted>"
 
 class ToolTimeoutError(ToolError):
     """A program did not finish within its time limit and was stopped (exit 2)."""
+
+
+class ToolCrashedError(ToolError):
+    """A program crashed (a Go panic): exit 1, never its own exit code (2 means "changes")."""
+
+    exit_code = 1
 
 
 class ClusterUnreachableError(ToolError):
@@ -174,6 +181,8 @@ def stream(argv: Sequence[str], *, timeout: float | None) -> int:
     selector = selectors.DefaultSelector()
     for fd in targets:
         selector.register(fd, selectors.EVENT_READ)
+    #: The end of its stderr, to tell a crash from an exit code that means something.
+    tail = bytearray()
     try:
         while selector.get_map():
             remaining = None if deadline is None else deadline - time.monotonic()
@@ -194,14 +203,19 @@ def stream(argv: Sequence[str], *, timeout: float | None) -> int:
                     continue
                 target.write(decoder.decode(chunk))
                 target.flush()
+                if fd == process.stderr.fileno():
+                    tail = (tail + chunk)[-_TAIL:]
         remaining = None if deadline is None else max(deadline - time.monotonic(), 0.1)
         try:
-            return process.wait(timeout=remaining)
+            code = process.wait(timeout=remaining)
         except subprocess.TimeoutExpired:
             _stop(process)
             raise ToolTimeoutError(
                 f"{name} did not finish within {timeout:g} s and was stopped"
             ) from None
+        if code != 0 and _GO_PANIC.search(tail.decode("utf-8", "replace")):
+            raise ToolCrashedError(f"{name} crashed (a Go panic, exit {code}); its output is above")
+        return code
     except KeyboardInterrupt:
         # The child got the same SIGINT (same process group); let it clean up first.
         try:
@@ -213,6 +227,12 @@ def stream(argv: Sequence[str], *, timeout: float | None) -> int:
         selector.close()
         process.stdout.close()
         process.stderr.close()
+
+
+#: How much of a streamed program's stderr is kept to recognise a crash.
+_TAIL = 64 * 1024
+#: A Go runtime panic: `panic: ...` and a goroutine dump.
+_GO_PANIC = re.compile(r"^panic: |^goroutine \d+ \[", re.M)
 
 
 def capture(argv: Sequence[str], *, timeout: float, input_text: str | None = None) -> Completed:
@@ -247,6 +267,52 @@ def capture(argv: Sequence[str], *, timeout: float, input_text: str | None = Non
 def helmfile(args: Sequence[str], *, timeout: float | None = HELMFILE_TIMEOUT) -> int:
     """Run `helmfile <args>` streaming its output; return its exit code unchanged."""
     return stream([find("helmfile"), *args], timeout=timeout)
+
+
+#: helmfile commands that talk to the cluster, and those that need the helm-diff plugin.
+_CLUSTER_COMMANDS = frozenset({"apply", "diff", "sync"})
+_DIFF_COMMANDS = frozenset({"apply", "diff"})
+_VERSION = re.compile(r"v?(\d+)\.(\d+)\.(\d+)")
+
+
+def helmfile_prerequisites(command: str, *, context: str | None = None) -> None:
+    """Before helmfile starts: helm is there, helmfile can drive it, helm-diff, the cluster.
+
+    Each problem is a ToolError with one line (exit 2) rather than helmfile's own failure
+    later: helmfile 0.x panics on helm 4 (`error determining helm version`) or on a
+    missing helm, and fails `diff`/`apply` without helm-diff with helm's usage text.
+    """
+    helmfile_path, helm_path = find("helmfile"), find("helm")
+    helmfile_version = _version_of([helmfile_path, "--version"])
+    helm_version = _version_of([helm_path, "version", "--short"])
+    if helmfile_version and helm_version and helmfile_version[0] == 0 and helm_version[0] >= 4:
+        raise ToolError(
+            f"helmfile {'.'.join(map(str, helmfile_version))} cannot drive helm "
+            f"{'.'.join(map(str, helm_version))} (helmfile 0.x panics on helm 4): put helm 3 "
+            "first on PATH, or upgrade helmfile"
+        )
+    if command in _DIFF_COMMANDS:
+        plugins = capture([helm_path, "plugin", "list"], timeout=KUBECTL_TIMEOUT)
+        if not any(line.split()[:1] == ["diff"] for line in plugins.stdout.splitlines()):
+            raise ToolError(
+                f"helmfile {command} needs the helm-diff plugin: "
+                "helm plugin install https://github.com/databus23/helm-diff"
+            )
+    if command in _CLUSTER_COMMANDS:
+        kube = ["--kube-context", context] if context else []
+        listed = capture([helm_path, "list", "--max", "1", "-q", *kube], timeout=KUBECTL_TIMEOUT)
+        if listed.returncode != 0:
+            where = f"context {context}" if context else "the current kube context"
+            detail = first_line(listed.stderr).removeprefix("Error: ")
+            raise ClusterUnreachableError(
+                f"cannot reach the Kubernetes cluster ({where}): {detail}"
+            )
+
+
+def _version_of(argv: Sequence[str]) -> tuple[int, int, int] | None:
+    result = capture(argv, timeout=KUBECTL_TIMEOUT)
+    match = _VERSION.search(result.stdout + result.stderr)
+    return (int(match[1]), int(match[2]), int(match[3])) if match else None
 
 
 def kubectl_argv(args: Sequence[str], *, context: str | None = None) -> list[str]:
