@@ -95,3 +95,19 @@ def test_a_helmfile_panic_is_not_passed_through(tmp_path: Path, monkeypatch: pyt
         runner.stream([str(TOOLS / "bin" / "helmfile"), "--file", str(state), "template"], timeout=60)
     assert caught.value.exit_code == 1
     assert "crashed (a Go panic, exit 2)" in str(caught.value)
+
+
+def test_helmfile_evaluates_templates_in_a_plain_helmfile_yaml(tmp_path: Path) -> None:
+    """The fact behind H109: a release version with `{{ }}` is evaluated, not kept."""
+    state = tmp_path / "helmfile.yaml"
+    state.write_text(
+        "releases:\n  - name: api\n    namespace: apps\n    chart: ./api\n"
+        "    version: '0.1.0{{ \"-x\" }}'\n"
+    )
+    env = {**os.environ, "PATH": _path(tmp_path, "helmfile", "helm3")}
+    listed = subprocess.run(
+        [str(TOOLS / "bin" / "helmfile"), "--file", str(state), "list"],
+        capture_output=True, text=True, env=env, check=False, timeout=60,
+    )  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+    assert "0.1.0-x" in listed.stdout and "{{" not in listed.stdout
