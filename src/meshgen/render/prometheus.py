@@ -18,7 +18,16 @@ def escape_tpl(text: str) -> str:
     double-quoted one it survives the chart's `toYaml` in any quoting style, and it has no
     spaces for a YAML line fold to split. `}}` outside an action is plain text to Go.
     """
-    return "{{`{{`}}".join(text.split("{{"))
+    return TPL_ESCAPED_BRACES.join(text.split("{{"))
+
+
+#: What `escape_tpl` writes for each `{{`.
+TPL_ESCAPED_BRACES = "{{`{{`}}"
+
+
+def unescape_tpl(text: str) -> str:
+    """What the chart's `tpl` makes of an `escape_tpl`-ed value: the original text."""
+    return "{{".join(text.split(TPL_ESCAPED_BRACES))
 
 
 def istiod_service(config: MeshConfig) -> str:

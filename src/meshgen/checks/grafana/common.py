@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from meshgen.analysis.dashboards import DashboardQuery, dashboard_queries
+from meshgen.render.prometheus import unescape_tpl
 from meshgen.checks.context import CheckContext
 from meshgen.load.documents import DashboardDoc, ValuesDoc
 from meshgen.source import KeyPath, Span
@@ -62,8 +63,13 @@ def provisioned_datasources(values: ValuesDoc) -> list[ProvisionedDatasource] | 
 
 
 def datasource_names(datasources: list[ProvisionedDatasource]) -> set[str]:
-    """Every name or uid a dashboard may use to reference one of them."""
-    return {d.name for d in datasources} | {d.uid for d in datasources if d.uid}
+    """Every name or uid a dashboard may use to reference one of them.
+
+    As Grafana sees them: the chart passes datasources through `tpl`, which turns
+    meshgen's escaped `{{` back into `{{`.
+    """
+    names = {d.name for d in datasources} | {d.uid for d in datasources if d.uid}
+    return {unescape_tpl(name) for name in names}
 
 
 def dashboard_entries(values: ValuesDoc) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
