@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from meshgen.analysis.dashboards import DashboardQuery, dashboard_queries
-from meshgen.render.prometheus import unescape_tpl
 from meshgen.checks.context import CheckContext
 from meshgen.load.documents import DashboardDoc, ValuesDoc
+from meshgen.render.prometheus import unescape_tpl
 from meshgen.source import KeyPath, Span
 
 T = TypeVar("T")
