@@ -46,11 +46,13 @@ def helmfile_template_syntax(ctx: CheckContext) -> Iterator[Finding]:
     helmfile = ctx.rendered(naming.HELMFILE)
     if helmfile is None or ctx.config is None:
         return
-    text = helmfile.text
-    if "{{" not in text:
+    # The data, not the text: a check runs on released files too (the tree on disk holds
+    # them); meshgen's own comments in helmfile.yaml carry no config strings.
+    rendered = {value for _, value in _strings(list(helmfile.documents)) if "{{" in value}
+    if not rendered:
         return
     for path, value in _strings(ctx.config.model_dump(by_alias=True, exclude_none=True)):
-        if "{{" in value and value in text:
+        if "{{" in value and any(value in text for text in rendered):
             yield Finding(
                 f"{'.'.join(str(p) for p in path)} holds Go template syntax that helmfile "
                 f"would evaluate in helmfile.yaml: {value!r}",
