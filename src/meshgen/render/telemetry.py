@@ -28,11 +28,8 @@ def telemetry_manifest(config: MeshConfig, resource: TelemetryResource) -> dict[
     return {
         "apiVersion": API_VERSION,
         "kind": "Telemetry",
-        "metadata": {
-            "name": resource.name,
-            "namespace": resource_namespace(config, resource),
-            "labels": {"app.kubernetes.io/managed-by": "meshgen"},
-        },
+        # No `app.kubernetes.io/managed-by`: helm sets it to `Helm` on install.
+        "metadata": {"name": resource.name, "namespace": resource_namespace(config, resource)},
         "spec": resource.spec_dict(),
     }
 

@@ -1,6 +1,6 @@
 """Jinja's code for templates/helmfile.yaml.j2 (scripts/gen_compiled_templates.py; do not edit)."""
 # ruff: noqa
-FINGERPRINT = '1718d791e32fc3b7621181f31f7d5c816e9bd3deab90d09c10df7c52476a720e jinja2==3.1.6'
+FINGERPRINT = 'a08b99079d70d6a5b20880b86126d8c87ed4903b72863643bc9234085b70644e jinja2==3.1.6'
 from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join
 name = 'helmfile.yaml.j2'
 
@@ -20,7 +20,7 @@ def root(context, missing=missing):
         def t_1(*unused):
             raise TemplateRuntimeError("No filter named 'to_yaml' found.")
     pass
-    yield '# Helmfile state for the mesh. Install order comes from `needs`:\n#   istio-base -> istiod -> mesh-namespaces -> mesh-telemetry -> services;\n#   prometheus -> grafana alongside. Select a tier with `-l tier=mesh|monitoring|app`.\n'
+    yield '# Helmfile state for the mesh. Install order comes from `needs`:\n#   istio-base -> istiod -> mesh-namespaces -> mesh-telemetry -> services;\n#   prometheus -> grafana alongside. One tier: `meshgen apply --tier mesh|monitoring|app`\n#   (helmfile --selector tier=...).\n'
     yield str(t_1({'repositories': (undefined(name='repositories') if l_0_repositories is missing else l_0_repositories)}))
     yield '\n\n'
     yield str(t_1({'helmDefaults': (undefined(name='helm_defaults') if l_0_helm_defaults is missing else l_0_helm_defaults)}))
@@ -29,4 +29,4 @@ def root(context, missing=missing):
     yield '\n'
 
 blocks = {}
-debug_info = '4=21&6=23&8=25'
+debug_info = '5=21&7=23&9=25'
