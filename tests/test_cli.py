@@ -25,13 +25,26 @@ def project(tmp_path: Path) -> Path:
 def test_render_then_check_then_rerender(project: Path, run_cli: Run, chdir: Path) -> None:
     result = run_cli("render", "-c", str(project))
     assert result.code == 0, result
-    assert (
-        result.out
-        == "infrastructure/deployment/helmfile: 10 created, 0 updated, 0 removed, 0 unchanged\n"
-    )
+    tree = "infrastructure/deployment/helmfile"
+    lines = result.out.splitlines()
+    assert lines[0] == f"{tree}: 10 created, 0 updated, 0 removed, 0 unchanged"
+    assert f"  created {tree}/helmfile.yaml" in lines[1:] and len(lines) == 11
     assert run_cli("check", "-c", str(project)).code == 0
     again = run_cli("render", "-c", str(project))
-    assert again.out.endswith("0 created, 0 updated, 0 removed, 10 unchanged\n")
+    assert again.out == f"{tree}: 0 created, 0 updated, 0 removed, 10 unchanged\n"
+    project.write_text(project.read_text().replace("retention: 15d", "retention: 30d"))
+    changed = run_cli("render", "-c", str(project))
+    assert changed.out.splitlines()[1:] == [f"  updated {tree}/values/prometheus-values.yaml"]
+
+
+def test_render_with_errors_writes_nothing_even_with_force(
+    project: Path, run_cli: Run, chdir: Path
+) -> None:
+    """`--force` overwrites hand edits; it never writes a tree with errors (it once did)."""
+    project.write_text(project.read_text().replace("scrapeInterval: 15s", "scrapeInterval: -1s"))
+    result = run_cli("render", "--force", "-c", str(project))
+    assert result.code == 1 and "nothing written" in result.err, result
+    assert not (project.parent / "deployment").exists()
 
 
 def test_discovers_infrastructure_config(project: Path, run_cli: Run, chdir: Path) -> None:

@@ -178,7 +178,7 @@ def test_concurrent_renders_never_interleave(project: Path, run_cli: Callable[..
         second = run_cli("render", "-c", str(config))
         assert second.code == 2, second
         assert "another meshgen process is rendering" in second.err
-        assert not (project / "deployment").exists(), "the second render wrote while locked"
+        assert not list((project / "deployment").rglob("*.yaml")), "the second render wrote"
         first.stdin.write("go\n")
         first.stdin.close()
         assert first.wait(timeout=60) == 0, first.stderr.read() if first.stderr else ""
@@ -192,7 +192,7 @@ def test_concurrent_renders_never_interleave(project: Path, run_cli: Callable[..
 def test_lock_held_in_process_refuses_a_render(project: Path, run_cli: Callable[..., Any]) -> None:
     config = project / "meshgen.yaml"
     config.write_text(V1, encoding="utf-8")
-    with output.config_lock(config):
+    with output.tree_lock(project / "deployment" / "helmfile"):
         result = run_cli("render", "-c", str(config))
     assert result.code == 2 and "another meshgen process" in result.err, result
     assert run_cli("render", "-c", str(config)).code == 0
@@ -297,7 +297,13 @@ def test_a_name_with_dotdot_cannot_write_outside_even_with_force(
         encoding="utf-8",
     )
     result = run_cli("render", "--force", "-c", str(config))
-    assert result.code == 2 and "outside the output folder" in result.err, result
+    assert result.code == 1 and "nothing written" in result.err, result
+    # The writer refuses it too, whatever a caller asks (defence in depth under the checks).
+    from meshgen import api
+
+    loaded = api.load_project(config)
+    with pytest.raises(api.UsageError, match="outside the output folder"):
+        api.write_tree(config, loaded, force=True)
     assert not list(project.parent.rglob("escaped*"))
     assert not (project / "deployment").exists() or not list(
         (project / "deployment").rglob("*.yaml")

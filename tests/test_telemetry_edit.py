@@ -175,7 +175,10 @@ def test_buckets_set_mesh_wide_and_per_service(config: Path, run_cli: Run) -> No
 def test_access_log_and_tracing(config: Path, run_cli: Run) -> None:
     assert run_cli("telemetry", "access-log", "on", "-c", str(config)).code == 0
     _expect(config, replace="    enabled: false\n", after="    enabled: true\n")
-    assert run_cli("telemetry", "tracing", "sample", "5", "-c", str(config)).code == 0
+    # no tracing provider anywhere: T122 refuses it (a warning), --force writes it (exit 0)
+    refused = run_cli("telemetry", "tracing", "sample", "5", "-c", str(config))
+    assert refused.code == 1 and " T122 " in refused.err, refused
+    assert run_cli("telemetry", "tracing", "sample", "5", "--force", "-c", str(config)).code == 0
     assert "  tracing:\n    enabled: true\n    samplingPercentage: 5.0\n" in config.read_text()
 
 
@@ -229,8 +232,20 @@ def test_refused_edits_leave_the_file_byte_identical(
 
 def test_force_writes_despite_findings(config: Path, run_cli: Run) -> None:
     result = run_cli("telemetry", "tracing", "sample", "150", "--force", "-c", str(config))
-    assert result.code == 0
+    # written, but a new error keeps the verdict: exit 1, as `meshgen validate` now gives
+    assert result.code == 1, result
+    assert "now fails `meshgen validate` (written: --force)" in result.err
     assert "samplingPercentage: 150.0" in config.read_text()
+    assert run_cli("validate", "-c", str(config)).code == 1
+
+
+def test_force_past_a_warning_only_exits_0(config: Path, run_cli: Run) -> None:
+    result = run_cli(
+        "telemetry", "tag", "set", "REQUEST_COUNT", "path", "request.path", "--force",
+        "-c", str(config),
+    )  # fmt: skip
+    assert result.code == 0, result
+    assert "T116" in result.err and "path:\n" in config.read_text()
 
 
 REFUSED_BY_THE_LOADER = {

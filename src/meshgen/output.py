@@ -3,8 +3,11 @@
 The only module (with `runner`) that touches the outside world. Writes are crash-safe:
 new files are staged in a sibling folder, fsynced, marked complete, then moved into place
 with atomic renames; a run killed while staging leaves the old tree as it was, and a run
-killed while moving is completed by the next one. A lock on the config file keeps two
-renders of the same config from interleaving.
+killed while moving is completed by the next one (before it plans). Every target is checked
+before the first rename, and a write that fails (a full disk, permission denied) removes
+its staging folder and leaves the old tree as it was. A lock on the folder that holds the
+output folder (a stable inode: the config can be replaced by rename) keeps two renders of
+one tree from interleaving.
 """
 
 from __future__ import annotations
@@ -37,14 +40,26 @@ class Plan:
     #: Paths meshgen never writes, even with --force: outside the folder, through a symlink,
     #: or not a regular file. Also listed in `conflicts`.
     blocked: list[tuple[Path, str]] = field(default_factory=list)
+    #: Entries of a folder meshgen writes into that it did not render (a hand-added file).
+    foreign: list[Path] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
         return bool(self.create or self.update or self.remove or self.blocked)
 
 
+#: The longest file name (one path component, in bytes) Linux, macOS and Windows accept.
+_NAME_MAX = 255
+
+
 def confined_output_dir(config_dir: Path, output: str) -> Path:
     """The output folder, refusing one that leaves the config's folder (by `..` or symlink)."""
+    too_long = [part for part in Path(output).parts if len(os.fsencode(part)) > _NAME_MAX]
+    if too_long:
+        raise UsageError(
+            f"output folder {output!r} has a name longer than {_NAME_MAX} bytes, "
+            "which no file system accepts"
+        )
     root = config_dir.resolve()
     target = (config_dir / output).resolve()
     if Path(output).is_absolute() or (target != root and root not in target.parents):
@@ -67,12 +82,20 @@ def unsafe_path(output_dir: Path, rel: str) -> str | None:
     if rel.startswith("/") or "\\" in rel or "\0" in rel or {"", ".", ".."} & set(parts):
         return "is outside the output folder"
     current = output_dir
-    for part in parts:
-        current = current / part
-        if current.is_symlink():
-            return "is or passes through a symbolic link"
-    if current.exists() and not current.is_file():
-        return "is not a regular file"
+    try:
+        if output_dir.exists() and not output_dir.is_dir():
+            return f"is under {output_dir}, which is not a folder"
+        for index, part in enumerate(parts):
+            current = current / part
+            if current.is_symlink():
+                return "is or passes through a symbolic link"
+            if index < len(parts) - 1 and current.exists() and not current.is_dir():
+                shown = "/".join(parts[: index + 1])
+                return f"passes through {shown}, which is not a folder"
+        if current.exists() and not current.is_file():
+            return "is not a regular file"
+    except OSError as exc:
+        return f"cannot be looked at ({exc.strerror or exc})"
     return None
 
 
@@ -118,10 +141,30 @@ def _holds(path: Path, parts: Sequence[str]) -> bool:
 
 
 def plan(files: Sequence[RenderedFile], output_dir: Path) -> Plan:
+    """Compare the rendered files with the tree on disk (reads only).
+
+    A file that cannot be read is a UsageError naming it.
+    """
+    try:
+        return _plan(files, output_dir)
+    except OSError as exc:
+        where = exc.filename or output_dir
+        raise UsageError(f"cannot read {where}: {exc.strerror or exc}") from exc
+
+
+def _plan(files: Sequence[RenderedFile], output_dir: Path) -> Plan:
     result = Plan()
     wanted = {f.path for f in files}
+    seen: set[str] = set()
     for rendered in files:
         target = output_dir / rendered.path
+        if rendered.path in seen:
+            # Two outputs on one path: never last-writer-wins (C109 says which entries).
+            reason = "is the path of two rendered files"
+            result.conflicts.append((target, reason))
+            result.blocked.append((target, reason))
+            continue
+        seen.add(rendered.path)
         problem = unsafe_path(output_dir, rendered.path)
         if problem is not None:
             result.conflicts.append((target, problem))
@@ -140,12 +183,42 @@ def plan(files: Sequence[RenderedFile], output_dir: Path) -> Plan:
         elif edited_by_hand(current):
             result.conflicts.append((target, "was edited by hand since meshgen wrote it"))
         result.update.append(rendered)
-    for rel, path in _existing_generated(output_dir).items():
+    earlier = _existing_generated(output_dir)
+    for rel, path in earlier.items():
         if rel not in wanted:
             if edited_by_hand(path.read_text(encoding="utf-8", errors="replace")):
                 result.conflicts.append((path, "was edited by hand and is no longer generated"))
             result.remove.append(path)
+    result.foreign = _foreign(output_dir, wanted, set(earlier))
     return result
+
+
+#: What helmfile itself writes beside the state file (`helmfile deps`): not foreign.
+_HELMFILE_WRITES = frozenset({"helmfile.lock"})
+
+
+def _foreign(output_dir: Path, wanted: set[str], generated: set[str]) -> list[Path]:
+    """Entries of the folders meshgen writes into that it neither renders nor generated.
+
+    The folders meshgen owns are the output folder and every folder holding a rendered
+    file; helmfile deploys some of them whole (`manifests/telemetry` is a chart folder).
+    """
+    owned = {""}
+    wanted = wanted | _HELMFILE_WRITES
+    for rel in wanted:
+        parts = rel.split("/")
+        owned.update("/".join(parts[:n]) for n in range(1, len(parts)))
+    found: list[Path] = []
+    for folder_rel in sorted(owned):
+        folder = output_dir / folder_rel if folder_rel else output_dir
+        if folder.is_symlink() or not folder.is_dir():
+            continue
+        for entry in sorted(folder.iterdir()):
+            rel = f"{folder_rel}/{entry.name}" if folder_rel else entry.name
+            if rel in wanted or rel in generated or (rel in owned and not entry.is_symlink()):
+                continue
+            found.append(entry)
+    return found
 
 
 def diff(
@@ -200,15 +273,21 @@ def _default_mode() -> int:
     return 0o666 & ~umask
 
 
-def write_file(path: Path, text: str, *, keep_mode: bool = False) -> None:
+def write_file(
+    path: Path, text: str, *, keep_mode: bool = False, through_symlink: bool = False
+) -> None:
     """Write one file atomically (a temporary file beside it, fsync, rename).
 
-    With `keep_mode`, the file keeps its permission bits (an edited config). A problem
-    (permission denied, a full disk, a path that is a folder) is a UsageError naming the
-    file, and the old file is left as it was.
+    With `keep_mode`, the file keeps its permission bits (an edited config). With
+    `through_symlink`, a symbolic link (or a chain of them) is followed and its final target
+    rewritten, the temporary file beside the target, so the link stays a link (an edited
+    config that is a symlink). A problem (permission denied, a full disk, a path that is a
+    folder) is a UsageError naming the file, and the old file is left as it was.
     """
     import tempfile
 
+    if through_symlink and path.is_symlink():
+        path = Path(os.path.realpath(path))
     try:
         mode = path.stat().st_mode & 0o777 if keep_mode and path.exists() else _default_mode()
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -231,23 +310,32 @@ def write_file(path: Path, text: str, *, keep_mode: bool = False) -> None:
 
 
 @contextlib.contextmanager
-def config_lock(config_path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on the config file while writing its tree."""
+def tree_lock(output_dir: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the output folder's parent while writing the tree.
+
+    That folder holds the staging folder too, and its inode stays the same while the
+    tree and the config change (an edit replaces the config by rename, so a lock on the
+    config's inode would let a second render in). A lock on a folder leaves no file behind.
+    """
+    holder = output_dir.parent
     try:
-        handle = config_path.open("rb")
+        holder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(holder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except OSError as exc:
-        raise UsageError(f"cannot open {config_path} to lock it: {exc.strerror}") from exc
-    with handle:
+        raise UsageError(f"cannot lock {holder}: {exc.strerror or exc}") from exc
+    try:
         try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
             raise OutputLockedError(
-                f"another meshgen process is rendering {config_path}; try again when it ends"
+                f"another meshgen process is rendering {output_dir}; try again when it ends"
             ) from exc
         try:
             yield
         finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
 
 
 def staging_dir(output_dir: Path) -> Path:
@@ -255,25 +343,57 @@ def staging_dir(output_dir: Path) -> Path:
 
 
 def recover(output_dir: Path) -> None:
-    """Finish an interrupted move phase, or drop an incomplete staging folder."""
+    """Finish an interrupted move phase, or drop an incomplete staging folder.
+
+    Run it before planning: a plan made first would compare with a half-moved tree.
+    """
     staging = staging_dir(output_dir)
-    if staging.is_symlink():
-        raise UsageError(f"refusing to use {staging}: it is a symbolic link")
-    if not staging.exists():
-        return
-    if (staging / COMMIT_MARKER).exists():
-        _move_into_place(staging, output_dir)
-    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        if staging.is_symlink():
+            raise UsageError(f"refusing to use {staging}: it is a symbolic link")
+        if not staging.exists():
+            return
+        if (staging / COMMIT_MARKER).exists():
+            _move_into_place(staging, output_dir)
+        shutil.rmtree(staging)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot finish the interrupted render left in {staging}: {exc.strerror or exc}"
+        ) from exc
 
 
 def write(result: Plan, output_dir: Path) -> None:
-    """Apply a plan: stage, fsync, mark complete, move into place, remove stale files."""
+    """Apply a plan: stage, fsync, mark complete, move into place, remove stale files.
+
+    A problem (permission denied, a full disk) is a UsageError; the staging folder is
+    removed and the old tree left as it was, unless files were already moved (then the
+    next render completes the move).
+    """
     if result.blocked:
         path, reason = result.blocked[0]
         raise UsageError(f"refusing to write {path}: it {reason}")
     recover(output_dir)
     staging = staging_dir(output_dir)
-    staging.mkdir(parents=True, exist_ok=False)
+    try:
+        staging.mkdir(parents=True, exist_ok=False)
+    except OSError as exc:
+        raise UsageError(f"cannot write {staging}: {exc.strerror or exc}") from exc
+    try:
+        _stage(result, staging, output_dir)
+    except BaseException as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise UsageError(
+                f"cannot write {exc.filename or staging}: {exc.strerror or exc}; "
+                f"{output_dir} was left as it was"
+            ) from exc
+        raise
+    _move_into_place(staging, output_dir, fresh=True)
+    with contextlib.suppress(OSError):
+        shutil.rmtree(staging)
+
+
+def _stage(result: Plan, staging: Path, output_dir: Path) -> None:
     for rendered in [*result.create, *result.update]:
         target = staging / rendered.path
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -282,44 +402,69 @@ def write(result: Plan, output_dir: Path) -> None:
             handle.flush()
             os.fsync(handle.fileno())
     removals = staging / ".remove"
-    removals.write_text(
-        "".join(p.relative_to(output_dir).as_posix() + "\n" for p in result.remove),
-        encoding="utf-8",
-    )
+    with removals.open("w", encoding="utf-8") as handle:
+        handle.write("".join(p.relative_to(output_dir).as_posix() + "\n" for p in result.remove))
+        handle.flush()
+        os.fsync(handle.fileno())
+    _fsync_dir(staging)
     marker = staging / COMMIT_MARKER
     marker.write_text("", encoding="utf-8")
     _fsync_dir(staging)
-    _move_into_place(staging, output_dir)
-    shutil.rmtree(staging, ignore_errors=True)
 
 
-def _move_into_place(staging: Path, output_dir: Path) -> None:
-    for source in sorted(staging.rglob("*")):
-        if not source.is_file() or (
-            source.parent == staging
-            and source.name
-            in (
-                COMMIT_MARKER,
-                ".remove",
-            )
-        ):
-            continue
+def _move_into_place(staging: Path, output_dir: Path, *, fresh: bool = False) -> None:
+    """Move a complete staging folder's files into the tree, then remove stale files.
+
+    Every target is checked before the first rename (the tree may have changed since the
+    plan, or since a killed run): either all files move or none does. When a rename fails,
+    a `fresh` staging folder (this run's, nothing of it moved yet) is dropped; otherwise it
+    is kept for the next render to complete.
+    """
+    sources = [
+        source
+        for source in sorted(staging.rglob("*"))
+        if source.is_file()
+        and not (source.parent == staging and source.name in (COMMIT_MARKER, ".remove"))
+    ]
+    for source in sources:
         rel = source.relative_to(staging).as_posix()
         problem = unsafe_path(output_dir, rel)
-        if problem is not None:  # the tree changed since the plan (or since a killed run)
-            raise UsageError(f"refusing to write {output_dir / rel}: it {problem}")
-        target = output_dir / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        source.replace(target)
+        if problem is not None:
+            raise UsageError(
+                f"refusing to write {output_dir / rel}: it {problem} "
+                f"(move it away; the render waiting in {staging} then completes)"
+            )
+    moved = 0
+    try:
+        for source in sources:
+            target = output_dir / source.relative_to(staging)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            source.replace(target)
+            moved += 1
+    except OSError as exc:
+        if fresh and moved == 0:
+            shutil.rmtree(staging, ignore_errors=True)
+            left = f"{output_dir} was left as it was"
+        else:
+            left = f"the next `meshgen render` completes the move from {staging}"
+        raise UsageError(
+            f"cannot write {exc.filename or output_dir}: {exc.strerror or exc}; {left}"
+        ) from exc
     removals = staging / ".remove"
-    if removals.exists():
-        for rel in removals.read_text(encoding="utf-8").splitlines():
-            if unsafe_path(output_dir, rel) is not None:
-                continue
-            stale = output_dir / rel
-            with contextlib.suppress(FileNotFoundError):
-                stale.unlink()
-            _prune_empty(stale.parent, output_dir)
+    try:
+        if removals.exists():
+            for rel in removals.read_text(encoding="utf-8").splitlines():
+                if unsafe_path(output_dir, rel) is not None:
+                    continue
+                stale = output_dir / rel
+                with contextlib.suppress(FileNotFoundError):
+                    stale.unlink()
+                _prune_empty(stale.parent, output_dir)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot remove {exc.filename or output_dir}: {exc.strerror or exc}; "
+            f"the next `meshgen render` completes the render waiting in {staging}"
+        ) from exc
     _fsync_dir(output_dir)
 
 

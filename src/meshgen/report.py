@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from meshgen.diagnostics import CodeInfo, Diagnostic, Severity, count
@@ -19,8 +21,43 @@ def summary(diagnostics: Sequence[Diagnostic]) -> dict[str, int]:
     }
 
 
+#: What a text report never prints raw: C0 controls but tab (a newline would start a line of
+#: its own, e.g. a forged `::error` workflow command), DEL, C1 controls, the Unicode line
+#: separators, bidirectional overrides (text shown in another order than it is) and lone
+#: surrogates. Each is shown as a Python-style escape (`\n`, `\x1b`, `\u202e`).
+_UNSAFE_TEXT = re.compile(
+    "[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+_ESCAPES = {"\n": "\\n", "\r": "\\r"}
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _ESCAPES:
+        return _ESCAPES[char]
+    return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+
+
+def escape_text(text: str) -> str:
+    """`text` safe to print on a terminal or in a CI log, one line whatever it holds."""
+    return _UNSAFE_TEXT.sub(_escape_char, text) if _UNSAFE_TEXT.search(text) else text
+
+
+def _safe(d: Diagnostic) -> Diagnostic:
+    """`d` with every user-controlled string escaped (the file, the message, the hint)."""
+    unsafe = (d.span.file, d.message, d.hint or "")
+    if not any(_UNSAFE_TEXT.search(text) for text in unsafe):
+        return d
+    return replace(
+        d,
+        message=escape_text(d.message),
+        span=replace(d.span, file=escape_text(d.span.file)),
+        hint=escape_text(d.hint) if d.hint else d.hint,
+    )
+
+
 def format_text(diagnostics: Sequence[Diagnostic], *, quiet_summary: bool = False) -> str:
-    lines = [d.format_text() for d in diagnostics]
+    lines = [_safe(d).format_text() for d in diagnostics]
     if not quiet_summary:
         s = summary(diagnostics)
         if diagnostics:
@@ -144,10 +181,29 @@ def format_sarif(
     return json.dumps(log, indent=2) + "\n"
 
 
+def artifact_uri(file: str) -> str:
+    """A shown path as a SARIF `artifactLocation.uri` (RFC 3986).
+
+    A relative reference, or a `file:` URI for an absolute path; anything but unreserved
+    characters, sub-delimiters, `:`, `@` and `/` is percent-encoded (UTF-8), so
+    `my infra#1/` stays a path.
+    """
+    from urllib.parse import quote
+
+    if file.startswith("/"):
+        return "file://" + quote(file, safe=_PATH_SAFE)
+    uri = quote(file, safe=_PATH_SAFE)
+    # a colon in the first segment would read as a scheme (`c:x/m.yaml`)
+    return f"./{uri}" if ":" in uri.split("/", 1)[0] else uri
+
+
+_PATH_SAFE = "/!$&'()*+,;=:@"
+
+
 def _location(file: str, line: int, col: int) -> dict[str, Any]:
     return {
         "physicalLocation": {
-            "artifactLocation": {"uri": file},
+            "artifactLocation": {"uri": artifact_uri(file)},
             "region": {"startLine": max(line, 1), "startColumn": max(col, 1)},
         }
     }

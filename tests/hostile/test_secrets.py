@@ -113,12 +113,18 @@ def test_no_output_shows_a_secret(
             _assert_no_secret(path.read_text(encoding="utf-8"), str(path))
 
 
-def test_force_render_writes_redactions_not_secrets(
+def test_a_rendered_tree_holds_redactions_not_secrets(
     secret_project: Path, run_cli: Callable[..., Any]
 ) -> None:
     from meshgen.analysis.secrets import REDACTED
 
-    run_cli("render", "--force", "-c", str(secret_project))
+    # A tree with errors is never written (not even with --force): C202 as a warning
+    # renders, and the literal secrets are redacted in what is written.
+    secret_project.write_text(
+        CONFIG + "checks: [{code: C202, severity: warning, reason: test}]\n", encoding="utf-8"
+    )
+    result = run_cli("render", "-c", str(secret_project))
+    assert result.code == 0, result
     values = secret_project.parent / "deployment" / "helmfile" / "values" / "api-values.yaml"
     text = values.read_text(encoding="utf-8")
     assert text.count(REDACTED) == 3, text

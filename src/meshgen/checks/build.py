@@ -18,6 +18,11 @@ if TYPE_CHECKING:
     from meshgen.render import RenderedFile, RenderInputs
 
 
+#: `ctx.memo` key of the config's folder as given (`meshgen.load.config.config_folder`):
+#: what relative paths in the config (local charts) are relative to.
+CONFIG_DIR = "config_dir"
+
+
 class LoadedProject(Protocol):
     """What a check context is built from (`meshgen.api.Project` is one)."""
 
@@ -51,6 +56,9 @@ def from_project(project: LoadedProject) -> CheckContext:
     )
     if config is None:
         return ctx
+    from meshgen.load.config import config_folder
+
+    ctx.memo[CONFIG_DIR] = config_folder(project.config_path)
     ctx.kinds.update({"config", "telemetry", "values"})
     if project.rendered:
         ctx.kinds.add("rendered")

@@ -302,3 +302,48 @@ def unpinned_chart_version(ctx: CheckContext) -> Iterator[Finding]:
             yield Finding(f"chart of {what!r} has no version; pin one", at=path)
         elif not EXACT_VERSION.match(version):
             yield Finding(f"chart version {version!r} of {what!r} is not an exact version", at=path)
+
+
+def _entry_key(origin: KeyPath) -> KeyPath:
+    """Where a rendered file's entry is named: `services[0]` -> `services[0].name`."""
+    return (*origin, "name") if origin and isinstance(origin[-1], int) else origin
+
+
+def _shown_key(origin: KeyPath) -> str:
+    shown = ""
+    for part in origin:
+        shown += f"[{part}]" if isinstance(part, int) else (f".{part}" if shown else part)
+    return shown or "the config"
+
+
+@check("C109", "colliding-output-path", Severity.ERROR, needs=("rendered",))
+def colliding_output_path(ctx: CheckContext) -> Iterator[Finding]:
+    """Two entries of the config render to the same file of the output tree.
+
+    File names join names with `-` (`values/<service>-values.yaml`,
+    `manifests/telemetry/<namespace>-<name>.yaml`), so different names can meet on one path;
+    meshgen refuses to write such a tree instead of letting one file replace the other.
+
+    Why: the file written last wins: a release would deploy another release's values, or a
+    Telemetry would silently vanish.
+
+    Example: a service named `istio` (its values file is istiod's `values/istio-values.yaml`),
+    or Telemetry `c` in namespace `a-b` and `b-c` in namespace `a` (both
+    `manifests/telemetry/a-b-c.yaml`).
+
+    Fix: rename one of the entries.
+    """
+    by_path: dict[str, list[KeyPath]] = {}
+    for rendered in ctx.files:
+        by_path.setdefault(rendered.path, []).append(rendered.origin)
+    for path, origins in by_path.items():
+        if len(origins) < 2:
+            continue
+        for index, origin in enumerate(origins):
+            others = [o for i, o in enumerate(origins) if i != index]
+            yield Finding(
+                f"renders {path}, as does {', '.join(_shown_key(o) for o in others)}; "
+                "one file would replace the other",
+                at=_entry_key(origin),
+                related=tuple(_entry_key(o) for o in others),
+            )

@@ -59,3 +59,27 @@ def hand_edited_rendered_file(ctx: CheckContext) -> Iterator[Finding]:
     """
     for path, reason in ctx.plan.conflicts:
         yield Finding(f"{display_path(path)} {reason}", span=Span(display_path(path)))
+
+
+@check("D103", "unrendered-file-in-tree", Severity.ERROR, needs=("config", "disk"))
+def unrendered_file_in_tree(ctx: CheckContext) -> Iterator[Finding]:
+    """A file in a folder meshgen writes into was not rendered by meshgen.
+
+    meshgen owns the output folder and every folder it renders a file into; helmfile
+    deploys some of them whole (`manifests/telemetry` and `manifests/namespaces` are chart
+    folders), so a file dropped there is deployed without any of meshgen's checks.
+
+    Why: a hand-written Telemetry in `manifests/telemetry/` reaches the cluster unchecked,
+    and can override the Telemetry the config describes.
+
+    Example: `manifests/telemetry/my-telemetry.yaml` written by hand.
+
+    Fix: describe it in `meshgen.yaml` (e.g. `telemetry.resources`) and delete the file, or
+    move it out of the rendered tree.
+    """
+    for path in getattr(ctx.plan, "foreign", ()):
+        rel = display_path(path)
+        yield Finding(
+            f"{rel} was not rendered by meshgen; describe it in the config or move it out",
+            span=Span(rel),
+        )

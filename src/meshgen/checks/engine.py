@@ -7,7 +7,15 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from meshgen.checks.context import CheckContext
 from meshgen.checks.framework import Check, Finding
-from meshgen.diagnostics import Diagnostic, Severity, diagnostic, sort_diagnostics
+from meshgen.diagnostics import (
+    Catalogue,
+    CodeInfo,
+    Diagnostic,
+    Severity,
+    catalogue,
+    diagnostic,
+    sort_diagnostics,
+)
 from meshgen.source import Span
 
 
@@ -16,9 +24,63 @@ def _matches(code: str, patterns: Iterable[str]) -> bool:
     return any(code.startswith(p.strip().upper()) for p in patterns if p.strip())
 
 
+class UnknownCodeError(ValueError):
+    """A `--select`/`--ignore` pattern that names no code, alias, name or code prefix."""
+
+    def __init__(self, pattern: str, suggestions: Sequence[str]) -> None:
+        names = [repr(s) for s in suggestions]
+        either = ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else "".join(names)
+        guess = f" (did you mean {either}?)" if names else ""
+        super().__init__(f"unknown code {pattern!r}{guess}")
+        self.pattern = pattern
+        self.suggestions = tuple(suggestions)
+
+
+def resolve_codes(patterns: Iterable[str], known: Catalogue) -> tuple[str, ...]:
+    """Each pattern as a code or a code prefix.
+
+    `unknown-key` -> `C004`, `IST0160` -> its code, `t1` -> `T1`. A pattern that matches
+    nothing raises `UnknownCodeError` (a selection that silently selects nothing would pass
+    every config).
+    """
+    resolved = []
+    codes = [info.code for info in known]
+    for raw in patterns:
+        pattern = raw.strip()
+        if not pattern:
+            continue
+        entry = known.lookup(pattern)
+        if entry is not None:
+            resolved.append(entry.code)
+            continue
+        prefix = pattern.upper()
+        if len(prefix) < 4 and any(code.startswith(prefix) for code in codes):
+            resolved.append(prefix)
+            continue
+        raise UnknownCodeError(pattern, known.suggest(pattern) or _nearest(prefix, codes))
+    return tuple(resolved)
+
+
+def _nearest(pattern: str, codes: Sequence[str], n: int = 3) -> list[str]:
+    """The codes of the same area closest in number (`T999` -> the last T codes)."""
+    if len(pattern) < 2 or not pattern[1:].isdigit():
+        return []
+    number = int(pattern[1:])
+    area = [c for c in codes if c[0] == pattern[0] and c[1:].isdigit()]
+    return sorted(area, key=lambda c: (abs(int(c[1:]) - number), c))[:n]
+
+
 def select_checks(
     checks: Sequence[Check], *, select: Sequence[str] = (), ignore: Sequence[str] = ()
 ) -> list[Check]:
+    """The checks `select` chooses (all when empty) less those `ignore` names.
+
+    Patterns are codes, aliases, names or code prefixes (`T`, `G1`); an unknown one raises
+    `UnknownCodeError`.
+    """
+    if select or ignore:
+        known = catalogue(CodeInfo(c.code, c.name, c.severity, c.doc, c.aliases) for c in checks)
+        select, ignore = resolve_codes(select, known), resolve_codes(ignore, known)
     chosen = [c for c in checks if not select or _matches(c.code, select)]
     return [c for c in chosen if not _matches(c.code, ignore)]
 

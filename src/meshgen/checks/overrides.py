@@ -80,7 +80,7 @@ def mesh_config_overrides_typed_setting(ctx: CheckContext) -> Iterator[Finding]:
         typed = _typed(path)
         if not present or typed is None or ours == value:
             continue
-        shown = ".".join(path)
+        shown = ".".join(str(p) for p in path)
         yield Finding(
             f"istio.meshConfig.{shown}: {value!r} overrides {ours!r}, which "
             f"{'.'.join(str(p) for p in typed)} renders",

@@ -92,8 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # the run (a command is short-lived) and restored after, for callers in-process.
     enabled = gc.isenabled()
     gc.disable()
+    streams = common.Streams()  # never a crash on output: see `meshgen.cli.common`
     try:
-        return common.run(cli, args, debug=debug)
+        return streams.finish(common.run(cli, args, debug=debug))
     finally:
         if enabled:
             gc.enable()
@@ -110,6 +111,6 @@ def console() -> NoReturn:
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         # `meshgen ... | head`: the reader may have gone (or the stream been closed).
-        with contextlib.suppress(OSError, ValueError):
+        with contextlib.suppress(OSError, ValueError, AttributeError, common.OutputError):
             stream.flush()
     os._exit(code)

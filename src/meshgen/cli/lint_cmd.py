@@ -10,7 +10,9 @@ from meshgen.cli import common
 
 
 @click.command("lint")
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+# Click checks nothing about the files: a missing, unreadable or non-regular one is the
+# loader's C001 in the chosen format (as for `-c`).
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, readable=False))
 @common.findings_options
 @click.pass_obj
 def lint(
@@ -39,8 +41,8 @@ def lint(
 
     result = api.lint(
         files,
-        select=common.split_codes(select),
-        ignore=common.split_codes(ignore),
+        select=common.selected_codes(select, "--select"),
+        ignore=common.selected_codes(ignore, "--ignore"),
         debug=opts.debug,
     )
     common.out(common.render_report(result.diagnostics, fmt))

@@ -39,14 +39,17 @@ def init_cmd(path: Path, force: bool) -> int:
 @click.option(
     "--force",
     is_flag=True,
-    help="Overwrite files edited by hand or not written by meshgen, and render despite errors.",
+    help="Overwrite files edited by hand or not written by meshgen (a tree with errors is "
+    "never written).",
 )
 @click.pass_obj
 def render_cmd(opts: common.Options, config: Path | None, check_only: bool, force: bool) -> int:
     """Render the Helmfile tree into the config's output folder.
 
-    Validates first and writes nothing when an error is found. Writes atomically, only
-    files that changed, and removes files it generated earlier that are no longer produced.
+    Validates first and writes nothing when an error is found (`--force` does not change
+    that: it only lets meshgen overwrite files edited by hand). Writes atomically, only
+    files that changed, removes files it generated earlier that are no longer produced,
+    and lists what it created, updated and removed.
 
     \b
     Examples:
@@ -67,14 +70,30 @@ def render_cmd(opts: common.Options, config: Path | None, check_only: bool, forc
         )
     shown = project.shown_output_dir
     if check_only:
+        project.plan = api.output_plan(project)
         text = api.tree_diff(project)
+        # What a diff cannot show: a folder where a file is meant, a file meshgen did not
+        # render in a folder it owns (D102 and D103 in `meshgen check`).
+        problems = [
+            *(f"{api.display_path(path)} {reason}" for path, reason in project.plan.conflicts),
+            *(
+                f"{api.display_path(path)} was not rendered by meshgen"
+                for path in project.plan.foreign
+            ),
+        ]
         if text:
             common.out(text)
+        for problem in problems:
+            common.echo_err(f"meshgen: {problem}")
+        if text:
             common.echo_err(f"{shown} is stale: run `meshgen render`")
+        elif problems:
+            common.echo_err(f"{shown} does not hold exactly the rendered tree (see above)")
+        if text or problems:
             return common.EXIT_FINDINGS
         return common.EXIT_FINDINGS if blocking else common.EXIT_OK
-    if blocking and not force:
-        common.echo_err("meshgen: nothing written: fix the errors above (or pass --force)")
+    if blocking:
+        common.echo_err("meshgen: nothing written: fix the errors above")
         return common.EXIT_FINDINGS
     plan = common.write_tree(config_path, project, force=force, refused="nothing written")
     if plan is None:
@@ -83,7 +102,14 @@ def render_cmd(opts: common.Options, config: Path | None, check_only: bool, forc
         f"{shown}: {len(plan.create)} created, {len(plan.update)} updated, "
         f"{len(plan.remove)} removed, {len(plan.unchanged)} unchanged"
     )
-    return common.EXIT_FINDINGS if blocking else common.EXIT_OK
+    for verb, paths in (
+        ("created", [f.path for f in plan.create]),
+        ("updated", [f.path for f in plan.update]),
+        ("removed", [p.relative_to(project.output_dir).as_posix() for p in plan.remove]),
+    ):
+        for path in paths:
+            click.echo(f"  {verb} {shown}/{path}")
+    return common.EXIT_OK
 
 
 @click.command("schema")

@@ -54,9 +54,7 @@ def run_edit(
     try:
         edited = api.edit_config(path, change, debug=debug)
     except api.InputError as exc:
-        common.out(report.format_text(exc.diagnostics))
-        shown = api.display_path(path)
-        raise api.UsageError(f"{shown} must parse before it can be edited") from exc
+        raise _not_editable(path, exc) from exc
     if not edited.changed:
         click.echo(f"{edited.shown}: already so; nothing to change")
         return common.EXIT_OK
@@ -67,12 +65,25 @@ def run_edit(
         if not force:
             click.echo(f"{edited.shown} left unchanged (pass --force to write anyway)", err=True)
             return common.EXIT_FINDINGS
+    # Forced past a new error, the edit is written, but the verdict stays: the config now
+    # fails `meshgen validate`, so the command does too.
+    verdict = common.EXIT_FINDINGS if api.has_errors(edited.introduced) else common.EXIT_OK
     if dry_run:
         click.echo(f"dry run: {edited.shown} left unchanged", err=True)
-        return common.EXIT_OK
+        return verdict
     api.write_config(edited)
     click.echo(f"wrote {edited.shown}; run `meshgen render` to update the tree", err=True)
-    return common.EXIT_OK
+    if verdict != common.EXIT_OK:
+        click.echo(f"{edited.shown} now fails `meshgen validate` (written: --force)", err=True)
+    return verdict
+
+
+def _not_editable(path: Path, exc: api.InputError) -> api.UsageError:
+    """Print why the config does not load; the error that stops the edit (exit 2)."""
+    from meshgen import report
+
+    common.out(report.format_text(exc.diagnostics))
+    return api.UsageError(f"{api.display_path(path)} must load before it can be edited")
 
 
 @click.group("telemetry")
@@ -140,7 +151,11 @@ def run_scoped_edit(
     force: bool,
 ) -> int:
     """Resolve the scope, then `run_edit` the change `change(scope)` makes."""
-    scope = api.scope(api.discover_config(config), namespace, workload)
+    path = api.discover_config(config)
+    try:
+        scope = api.scope(path, namespace, workload)
+    except api.InputError as exc:
+        raise _not_editable(path, exc) from exc
     return run_edit(config, change(scope), dry_run=dry_run, force=force, debug=opts.debug)
 
 
@@ -267,15 +282,9 @@ def buckets_set_cmd(
     Example:
       meshgen telemetry buckets set 5,10,25,50,100,250,500,1000,2500 --service inference-balancer
     """
-    try:
-        values = [float(v) for v in bounds.split(",") if v.strip()]
-    except ValueError as exc:
-        raise api.UsageError(f"bounds must be numbers separated by commas: {bounds!r}") from exc
-    if not values:
-        raise api.UsageError("give at least one bucket bound")
     return run_edit(
         config,
-        api.set_buckets(values, service),
+        api.set_buckets(api.parse_buckets(bounds), service),
         dry_run=dry_run,
         force=force,
         debug=opts.debug,

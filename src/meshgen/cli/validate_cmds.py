@@ -34,8 +34,8 @@ def validate_cmd(
     project = api.load_project(api.discover_config(config))
     diagnostics = api.validate_project(
         project,
-        select=common.split_codes(select),
-        ignore=common.split_codes(ignore),
+        select=common.selected_codes(select, "--select"),
+        ignore=common.selected_codes(ignore, "--ignore"),
         debug=opts.debug,
     )
     common.out(common.render_report(diagnostics, fmt))

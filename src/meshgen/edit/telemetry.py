@@ -7,7 +7,10 @@ first `metrics` entry, so the config keeps one Telemetry per scope as Istio requ
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -138,9 +141,58 @@ def remove_tag(doc: Any, scope: Scope, metric: str, mode: str | None, tag: str) 
     _map(override, "tagOverrides")[tag] = CommentedMap(operation="REMOVE")
 
 
-def set_buckets(doc: Any, bounds: list[float], service: str | None) -> None:
-    """`telemetry buckets set`: Istio histogram bounds, mesh-wide or for one service."""
-    values = CommentedSeq(int(b) if float(b).is_integer() else b for b in bounds)
+#: A bucket bound as the command line takes it: a decimal integer or float literal.
+_BOUND = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+
+
+def parse_bounds(text: str) -> list[Any]:
+    """`buckets set` bounds: exact numbers, written back as the user spelt them.
+
+    An integer literal stays an exact int (no trip through a float: 9007199254740993 stays
+    itself), within the integers a config may hold; a float literal keeps its spelling
+    (`1e20`, `2.50`) as a round-trip scalar, and must be a finite 64-bit float.
+    """
+    tokens = [token.strip() for token in text.split(",")]
+    tokens = [token for token in tokens if token]
+    if not tokens:
+        raise UsageError("give at least one bucket bound")
+    return [_bound(token, text) for token in tokens]
+
+
+def _bound(token: str, text: str) -> Any:
+    from meshgen.load.yaml_reader import new_roundtrip
+    from meshgen.load.yaml_rules import INT_RANGE
+
+    if not _BOUND.fullmatch(token):
+        if token.lstrip("+-").lower() in ("nan", "inf", "infinity", ".nan", ".inf"):
+            raise UsageError(f"bucket bound {token!r} is not a finite number")
+        raise UsageError(f"bounds must be numbers separated by commas: {text!r}")
+    exact = Decimal(token)
+    if not any(c in token for c in ".eE"):
+        value = int(exact)
+        if not INT_RANGE[0] <= value <= INT_RANGE[1]:
+            raise UsageError(
+                f"bucket bound {token} is outside the integers a config can hold "
+                f"({INT_RANGE[0]} to {INT_RANGE[1]}); write it as a float, e.g. {float(value):g}"
+            )
+        return value
+    number = float(exact)
+    if math.isinf(number):
+        raise UsageError(f"bucket bound {token} is too large for a 64-bit float")
+    # The reader's own scalar keeps the spelling; used only when it reads the same number.
+    scalar = new_roundtrip().load(token)
+    if isinstance(scalar, float) and not isinstance(scalar, bool) and float(scalar) == number:
+        return scalar
+    return number
+
+
+def set_buckets(doc: Any, bounds: list[Any], service: str | None) -> None:
+    """`telemetry buckets set`: Istio histogram bounds, mesh-wide or for one service.
+
+    `bounds` from `parse_bounds`: ints and floats, written as they are (a whole float such
+    as 5.0 stays a float; an int is never rounded through a float).
+    """
+    values = CommentedSeq(bounds)
     values.fa.set_flow_style()
     if service is None:
         _map(_map(doc, "telemetry"), "histogramBuckets")[HISTOGRAM_PREFIX] = values

@@ -8,6 +8,8 @@ keys, wrong types and missing keys all come back as diagnostics at `file:line:co
 from __future__ import annotations
 
 import difflib
+import os
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -39,6 +41,16 @@ class LoadResult:
     @property
     def display(self) -> str:
         return self.source.file
+
+
+def config_folder(path: Path) -> Path:
+    """The config's folder: the folder of the path as given, made absolute, symlinks kept.
+
+    The one notion used to place everything relative to the config (the output folder,
+    local charts, the rendered tree's paths back): helmfile resolves a relative path from
+    the state file's location as the user sees it, not from a symlink's target.
+    """
+    return Path(os.path.normpath(path.absolute())).parent
 
 
 def load_config(path: Path) -> LoadResult:
@@ -76,7 +88,51 @@ def load_text(text: str, shown: str, result: LoadResult | None = None) -> LoadRe
         )
         return result
     result.config, result.diagnostics = validate_data(data, result.source, MeshConfig)
+    controls = control_characters(data, result.source)
+    if controls:
+        # Each string reaches a rendered file (or a terminal) as written: refused here, at
+        # its line, rather than as a render failure meshgen cannot place.
+        result.config = None
+        result.diagnostics = [*controls, *result.diagnostics]
     return result
+
+
+#: Characters no config string may hold: those YAML calls non-printable (C0 controls but
+#: tab, newline and carriage return; DEL; C1 controls but U+0085; lone surrogates; U+FFFE,
+#: U+FFFF). Such a string only enters through a double-quoted escape (`"\\e"`), and would
+#: reach a rendered file or a terminal as written.
+_CONTROL = re.compile(
+    "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x84\\x86-\\x9f\\ud800-\\udfff\\ufffe\\uffff]"
+)
+
+
+def control_characters(data: Any, source: SourceMap) -> list[Diagnostic]:
+    """A C005 for every key or string in `data` holding a control character, at its line."""
+    found: list[Diagnostic] = []
+    stack: list[tuple[KeyPath, Any]] = [((), data)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                child = (*path, key if isinstance(key, str | int) else str(key))
+                if isinstance(key, str) and (match := _CONTROL.search(key)):
+                    at = source.lookup(child, key=True)
+                    found.append(_control(child, match.group(), "key", at))
+                stack.append((child, value))
+        elif isinstance(node, list):
+            stack.extend(((*path, index), item) for index, item in enumerate(node))
+        elif isinstance(node, str) and (match := _CONTROL.search(node)):
+            found.append(_control(path, match.group(), "string", source.lookup(path)))
+    return sorted(found, key=lambda d: d.sort_key())
+
+
+def _control(path: KeyPath, char: str, where: str, span: Span) -> Diagnostic:
+    return diagnostic(
+        "C005",
+        f"{_dotted(path) or 'config'}: control character U+{ord(char):04X} in a {where}; "
+        "write it as text or remove it",
+        span,
+    )
 
 
 M = typing.TypeVar("M", bound=BaseModel)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -189,7 +189,7 @@ def build_source_map(node: Any, shown: str) -> SourceMap:
             for key in current:
                 child = (*path, str(key))
                 stack.append((child, current[key]))
-                if key not in current.lc.data:
+                if current.lc.data is None or key not in current.lc.data:
                     continue  # merged in by `<<: *alias`: positioned by its parent
                 kline, kcol = current.lc.key(key)
                 vline, vcol = current.lc.value(key)
@@ -223,7 +223,8 @@ def to_plain(node: Any, *, budget: list[int] | None = None, depth: int = 0) -> A
     """Convert ruamel containers to dicts/lists/scalars, bounded in size and depth.
 
     Dates and timestamps become their ISO text: a config value is a string until a model
-    says otherwise.
+    says otherwise. Standard tags become what YAML means by them: `!!str 1.10` the string
+    "1.10", `!!set {a, b}` a mapping of nulls, `!!omap` an (ordered) mapping.
     """
     if budget is None:
         budget = [MAX_NODES]
@@ -245,6 +246,10 @@ def to_plain(node: Any, *, budget: list[int] | None = None, depth: int = 0) -> A
         return node if type(node) in (bool, int, float) or node is None else _scalar(node)
     if isinstance(node, str):
         return str(node)
+    if isinstance(node, Set):
+        return {to_plain(k, budget=budget, depth=depth + 1): None for k in node}
+    if type(node).__name__ == "TaggedScalar":  # `!!str x` (the only tag kept as tagged)
+        return str(node.value)
     return node
 
 

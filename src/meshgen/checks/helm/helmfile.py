@@ -9,6 +9,7 @@ namespace (reference helmfile 1.2).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -239,16 +240,30 @@ def local_chart_missing(ctx: CheckContext) -> Iterator[Finding]:
     """
     cfg = ctx.config
     assert cfg is not None
-    base = Path(ctx.source.file).parent
+    # The config's folder as given, symlinks kept (the rendered helmfile.yaml points there);
+    # `..` is taken lexically, as helmfile joins paths.
+    base = ctx.memo.get("config_dir") or Path(ctx.source.file).absolute().parent
     for i, svc in enumerate(cfg.services):
         if not svc.local_chart:
             continue
-        path = base / svc.chart
+        path = Path(os.path.normpath(base / svc.chart))
         at = ("services", i, "chart")
+        try:
+            path.stat()
+            (path / "Chart.yaml").is_file()
+        except (FileNotFoundError, NotADirectoryError):
+            pass  # does not exist: reported just below
+        except OSError as exc:  # a name too long, a loop of links, a folder not searchable
+            yield Finding(
+                f"local chart {svc.chart!r} of service {svc.name!r} cannot be read: "
+                f"{exc.strerror or exc}",
+                at=at,
+            )
+            continue
         if not path.exists():
             yield Finding(
                 f"local chart {svc.chart!r} of service {svc.name!r} does not exist "
-                f"(looked in {path.as_posix()})",
+                f"(looked in {_shown(path)})",
                 at=at,
             )
         elif path.is_dir() and not (path / "Chart.yaml").is_file():
@@ -263,3 +278,12 @@ def local_chart_missing(ctx: CheckContext) -> Iterator[Finding]:
                 "chart folder or packaged .tgz",
                 at=at,
             )
+
+
+def _shown(path: Path) -> str:
+    """`path` relative to the working directory when inside it, as the user typed it."""
+    try:
+        cwd = Path.cwd()
+    except OSError:
+        return path.as_posix()
+    return path.relative_to(cwd).as_posix() if path.is_relative_to(cwd) else path.as_posix()
