@@ -18,6 +18,8 @@ import pytest
 
 from meshgen import output
 
+from .test_output_safety import expected_tree, tree
+
 V1 = """\
 istio: {version: 1.30.3}
 namespaces: [{name: apps}, {name: tools}]
@@ -44,14 +46,6 @@ telemetry:
 )
 
 
-def tree(root: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
-
-
 def layout(root: Path) -> dict[str, bytes | None]:
     """Every entry under `root`: a file's bytes, None for a folder."""
     return {
@@ -66,16 +60,6 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "c" / "Chart.yaml").write_text("apiVersion: v2\nname: c\nversion: 0.1.0\n")
     monkeypatch.chdir(tmp_path)
     return tmp_path
-
-
-def render_fresh(project: Path, config: str, run_cli: Callable[..., Any]) -> dict[str, bytes]:
-    """The tree a clean render of `config` writes (rendered in a scratch copy)."""
-    scratch = project / "scratch"
-    (scratch / "c").mkdir(parents=True)
-    (scratch / "c" / "Chart.yaml").write_text((project / "c" / "Chart.yaml").read_text())
-    (scratch / "meshgen.yaml").write_text(config, encoding="utf-8")
-    assert run_cli("render", "-c", str(scratch / "meshgen.yaml")).code == 0
-    return tree(scratch / "deployment" / "helmfile")
 
 
 # --- 1. two outputs on one path ---------------------------------------------------------
@@ -222,7 +206,7 @@ def test_recovery_runs_before_planning(project: Path, run_cli: Callable[..., Any
     config.write_text(V1, encoding="utf-8")  # revert
     assert run_cli("render", "-c", str(config)).code == 0
     assert not output.staging_dir(out_dir).exists()
-    assert tree(out_dir) == render_fresh(project, V1, run_cli)
+    assert tree(out_dir) == expected_tree(project, V1, run_cli)
     assert run_cli("render", "--check", "-c", str(config)).code == 0
 
 

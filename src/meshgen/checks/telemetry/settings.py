@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
 
 from meshgen.checks.context import CheckContext
 from meshgen.checks.framework import Finding, check
+from meshgen.checks.telemetry.common import dig
 from meshgen.diagnostics import Severity
 from meshgen.knowledge.istio import (
     ISTIO_HISTOGRAM_STATS,
@@ -167,22 +167,13 @@ def _tracing_backends(ctx: CheckContext) -> Iterator[str]:
     for doc in ctx.telemetries:
         if any(entry.providers for entry in doc.spec.tracing):
             yield f"telemetry {doc.name!r}"
-    if _dig(istio.mesh_config, "defaultProviders", "tracing"):
+    if dig(istio.mesh_config, "defaultProviders", "tracing"):
         yield "istio.meshConfig.defaultProviders.tracing"
-    tracer = _dig(istio.mesh_config, "defaultConfig", "tracing")
+    tracer = dig(istio.mesh_config, "defaultConfig", "tracing")
     if isinstance(tracer, dict) and any(kind in tracer for kind in _PROXY_TRACERS):
         yield "istio.meshConfig.defaultConfig.tracing"
-    if _dig(istio.values, "global", "proxy", "tracer") not in (None, "", "none"):
+    if dig(istio.values, "global", "proxy", "tracer") not in (None, "", "none"):
         yield "istio.values.global.proxy.tracer"
-
-
-def _dig(node: Any, *keys: str) -> Any:
-    """`node[k1][k2]...` through mappings, or None where one is missing or not a mapping."""
-    for key in keys:
-        if not isinstance(node, Mapping):
-            return None
-        node = node.get(key)
-    return node
 
 
 @check("T122", "tracing-without-backend", Severity.WARNING, needs=("telemetry",))
