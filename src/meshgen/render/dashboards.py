@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from meshgen.analysis.effective import MetricState
 from meshgen.models import MeshConfig, Service, TelemetrySpec
 from meshgen.render.telemetry import resource_namespace
 from meshgen.source import KeyPath, Span
@@ -25,6 +26,33 @@ REQUEST_BYTES = "istio_request_bytes_bucket"
 RESPONSE_BYTES = "istio_response_bytes_bucket"
 RATE = "[$__rate_interval]"
 PANEL_WIDTH, PANEL_HEIGHT = 12, 8
+
+
+#: The standard panels of a service dashboard and what each needs: (metric, label or None
+#: for the metric itself), in order. One table for the renderer and for G112.
+STANDARD_PANELS: dict[str, tuple[tuple[str, str | None], ...]] = {
+    "Request rate": (("REQUEST_COUNT", None),),
+    "Requests by response code": (("REQUEST_COUNT", None), ("REQUEST_COUNT", "response_code")),
+    "Error ratio (5xx)": (("REQUEST_COUNT", None), ("REQUEST_COUNT", "response_code")),
+    "Latency": (("REQUEST_DURATION", None),),
+    "Request size": (("REQUEST_SIZE", None),),
+    "Response size": (("RESPONSE_SIZE", None),),
+}
+
+
+def omissions(state: Mapping[str, MetricState]) -> list[Omission]:
+    """The standard panels a server-side metric state leaves out, each with what it lacks."""
+    found = []
+    for panel, needs in STANDARD_PANELS.items():
+        for metric, label in needs:
+            metric_state = state.get(metric)
+            if metric_state is None or not metric_state.enabled:
+                found.append(Omission(panel, metric))
+                break
+            if label and not metric_state.has_label(label):
+                found.append(Omission(panel, metric, label))
+                break
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,23 +152,12 @@ class _Builder:
         self.service = service
         self.state = _server_state(config, service, by_namespace)
         self.panels: list[dict[str, Any]] = []
-        self.omitted: list[Omission] = []
+        self.omitted = {o.panel for o in omissions(self.state)}
         self.grafana = config.monitoring.grafana
 
-    def on(self, metric: str, *panels: str) -> bool:
-        """Whether `metric` is emitted; if not, `panels` are recorded as left out."""
-        state = self.state.get(metric)
-        emitted = bool(state and state.enabled)
-        if not emitted:
-            self.omitted.extend(Omission(panel, metric) for panel in panels)
-        return emitted
-
-    def carries(self, metric: str, label: str, *panels: str) -> bool:
-        """Whether `metric` carries `label`; if not, `panels` are recorded as left out."""
-        if not self.has(metric, label):
-            self.omitted.extend(Omission(panel, metric, label) for panel in panels)
-            return False
-        return True
+    def shows(self, panel: str) -> bool:
+        """Whether the standard `panel` has what it needs (`STANDARD_PANELS`)."""
+        return panel not in self.omitted
 
     def has(self, metric: str, label: str) -> bool:
         state = self.state.get(metric)
@@ -210,17 +227,6 @@ def build_dashboard(
     config: MeshConfig, service: Service, by_namespace: dict[str, list[_Doc]] | None = None
 ) -> dict[str, Any]:
     """The dashboard of one service as JSON-ready data."""
-    return _build(config, service, by_namespace)[0]
-
-
-def omitted_panels(config: MeshConfig, service: Service) -> list[Omission]:
-    """The standard panels the service's dashboard leaves out, and what each one needs."""
-    return _build(config, service, None)[1]
-
-
-def _build(
-    config: MeshConfig, service: Service, by_namespace: dict[str, list[_Doc]] | None
-) -> tuple[dict[str, Any], list[Omission]]:
     if by_namespace is None:
         by_namespace = _telemetries_by_namespace(config)
     b = _Builder(config, service, by_namespace)
@@ -236,32 +242,32 @@ def _build(
             "hide": 0,
         }
     ]
-    by_code = ("Requests by response code", "Error ratio (5xx)")
-    if b.on("REQUEST_COUNT", "Request rate", *by_code):
-        sel = b.selector("REQUEST_COUNT")
+    sel = b.selector("REQUEST_COUNT")
+    if b.shows("Request rate"):
         b.panel("Request rate", "reqps", [(f"sum(rate({REQUESTS}{sel}{RATE}))", "requests/s")])
-        if b.carries("REQUEST_COUNT", "response_code", *by_code):
-            b.panel(
-                by_code[0],
-                "reqps",
-                [(f"sum by (response_code) (rate({REQUESTS}{sel}{RATE}))", "{{response_code}}")],
-            )
-            errors = b.selector("REQUEST_COUNT", 'response_code=~"5.."')
-            b.panel(
-                by_code[1],
-                "percentunit",
-                [
-                    (
-                        f"sum(rate({REQUESTS}{errors}{RATE})) / sum(rate({REQUESTS}{sel}{RATE}))",
-                        "5xx ratio",
-                    )
-                ],
-            )
-    if b.on("REQUEST_DURATION", "Latency"):
+    if b.shows("Requests by response code"):
+        b.panel(
+            "Requests by response code",
+            "reqps",
+            [(f"sum by (response_code) (rate({REQUESTS}{sel}{RATE}))", "{{response_code}}")],
+        )
+    if b.shows("Error ratio (5xx)"):
+        errors = b.selector("REQUEST_COUNT", 'response_code=~"5.."')
+        b.panel(
+            "Error ratio (5xx)",
+            "percentunit",
+            [
+                (
+                    f"sum(rate({REQUESTS}{errors}{RATE})) / sum(rate({REQUESTS}{sel}{RATE}))",
+                    "5xx ratio",
+                )
+            ],
+        )
+    if b.shows("Latency"):
         _quantiles(b, "REQUEST_DURATION", DURATION, "Latency", "ms")
-    if b.on("REQUEST_SIZE", "Request size"):
+    if b.shows("Request size"):
         _quantiles(b, "REQUEST_SIZE", REQUEST_BYTES, "Request size", "decbytes")
-    if b.on("RESPONSE_SIZE", "Response size"):
+    if b.shows("Response size"):
         _quantiles(b, "RESPONSE_SIZE", RESPONSE_BYTES, "Response size", "decbytes")
     custom = sorted(set(b.added_labels("REQUEST_COUNT")) | set(b.added_labels("REQUEST_DURATION")))
     for label in custom:
@@ -307,7 +313,7 @@ def _build(
                     )
                 ],
             )
-    dashboard = {
+    return {
         "title": f"{service.name} (meshgen)",
         "uid": dashboard_uid(service),
         "description": (
@@ -324,4 +330,3 @@ def _build(
         "panels": b.panels,
         "annotations": {"list": []},
     }
-    return dashboard, b.omitted

@@ -13,7 +13,7 @@ from meshgen.analysis.effective import effective_metrics
 from meshgen.checks.context import CheckContext
 from meshgen.checks.framework import Finding, check
 from meshgen.diagnostics import Severity
-from meshgen.render.dashboards import omitted_panels
+from meshgen.render.dashboards import omissions
 
 
 @check("G112", "service-dashboard-panels-omitted", Severity.INFO, needs=("telemetry",))
@@ -36,9 +36,7 @@ def service_dashboard_panels_omitted(ctx: CheckContext) -> Iterator[Finding]:
     if config is None or grafana is None or not grafana.service_dashboards:
         return
     for index, service in enumerate(config.services):
-        omissions = omitted_panels(config, service)
-        if not omissions:
-            continue
+        # The state the renderer's dashboard comes from, with the config's positions.
         state = effective_metrics(
             ctx.telemetries,
             root_namespace=ctx.root_namespace,
@@ -47,7 +45,7 @@ def service_dashboard_panels_omitted(ctx: CheckContext) -> Iterator[Finding]:
             mode="SERVER",
         )
         by_reason: dict[tuple[str, str | None], list[str]] = {}
-        for omission in omissions:
+        for omission in omissions(state):
             by_reason.setdefault((omission.metric, omission.label), []).append(omission.panel)
         for (metric, label), panels in by_reason.items():
             metric_state = state.get(metric)
