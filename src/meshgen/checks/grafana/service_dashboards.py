@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from meshgen.analysis.effective import effective_metrics
 from meshgen.checks.context import CheckContext
 from meshgen.checks.framework import Finding, check
+from meshgen.checks.grafana.telemetry import service_states
 from meshgen.diagnostics import Severity
 from meshgen.render.dashboards import omissions
 
@@ -35,15 +35,11 @@ def service_dashboard_panels_omitted(ctx: CheckContext) -> Iterator[Finding]:
     grafana = config.monitoring.grafana if config is not None else None
     if config is None or grafana is None or not grafana.service_dashboards:
         return
+    # The server side the renderer's dashboards come from, with the config's positions
+    # (shared with G110/G111, which judge the same states).
+    states = service_states(ctx)
     for index, service in enumerate(config.services):
-        # The state the renderer's dashboard comes from, with the config's positions.
-        state = effective_metrics(
-            ctx.telemetries,
-            root_namespace=ctx.root_namespace,
-            namespace=service.namespace,
-            workload_labels={"app": service.app_label, "version": service.app_version},
-            mode="SERVER",
-        )
+        state = states[(service.namespace, service.name)]["SERVER"]
         by_reason: dict[tuple[str, str | None], list[str]] = {}
         for omission in omissions(state):
             by_reason.setdefault((omission.metric, omission.label), []).append(omission.panel)

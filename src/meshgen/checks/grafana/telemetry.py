@@ -388,6 +388,21 @@ def _analysis(ctx: CheckContext) -> _Analysis:
 _ANALYSIS = "grafana_telemetry.analysis"
 
 
+ServiceStates = dict[tuple[str, str], Mapping[Side, Mapping[str, MetricState]]]
+
+
+def service_states(ctx: CheckContext) -> ServiceStates:
+    """(namespace, service) -> its effective telemetry on both sides, from the one analysis.
+
+    G110, G111 and G112 judge the same states; they are computed once per run.
+    """
+    return {
+        (scope.namespace or ctx.root_namespace, scope.workload): states
+        for scope, states in _analysis(ctx).states.items()
+        if scope.workload is not None  # only a configured service's scope names one
+    }
+
+
 def _scopes(ctx: CheckContext) -> list[Scope]:
     root = ctx.root_namespace
     # Namespace None: any namespace without a Telemetry of its own (configured from the root).
