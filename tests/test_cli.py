@@ -227,7 +227,8 @@ def test_checks_section_regrades_and_ignores(
     regraded = run_cli("validate", "-c", str(path))
     assert regraded.code == 1 and "1 error(s), 0 warning(s)" in regraded.out
     path.write_text(base + "checks:\n  - {code: C105, severity: ignore, reason: batch jobs}\n")
-    assert run_cli("validate", "--strict", "-c", str(path)).out == ""
+    clean = run_cli("validate", "--strict", "-c", str(path))
+    assert clean.out == "" and clean.err.endswith(": no findings\n"), clean
     path.write_text(base + "checks:\n  - {code: C105, severity: ignore}\n")
     missing = run_cli("validate", "-c", str(path))
     assert missing.code == 1 and "C006 missing required key 'reason'" in missing.out

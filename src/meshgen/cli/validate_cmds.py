@@ -39,6 +39,9 @@ def validate_cmd(
         debug=opts.debug,
     )
     common.out(common.render_report(diagnostics, fmt))
+    if fmt == "text" and not diagnostics:
+        # On stderr: stdout stays the report (empty when clean) for scripts.
+        common.echo_err(f"{api.display_path(project.config_path)}: no findings")
     return common.exit_code_for(diagnostics, strict=strict, unreadable=project.unreadable)
 
 
