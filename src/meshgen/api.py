@@ -693,6 +693,127 @@ def traffic_report(project: Project, service: Service, outcome: TrafficRun, *, q
     return summary + traffic.dashboard_hint(config, service)
 
 
+# --- issue 15 (the newcomer's workflow): adopt, dashboards add --------------------------
+
+if TYPE_CHECKING:
+    from meshgen.edit.adopt import Adoption
+
+
+@dataclass
+class AdoptPlan:
+    """What `meshgen adopt` would do: the adoption, and the config edit it makes (or None)."""
+
+    adoption: Adoption
+    edited: Edited | None
+
+
+def adopt(config_path: Path, *, debug: bool = False) -> AdoptPlan:
+    """Trace the hand edits of rendered values files to config keys; write nothing.
+
+    The config edit is proven first: the edited config renders every adopted file with
+    exactly the values on disk. A config that does not load or render raises `InputError`.
+    """
+    from meshgen.checks.drift import EDITED
+    from meshgen.checks.hand_edits import adoptable
+    from meshgen.edit import adopt as adoption
+    from meshgen.output import read_tree_text
+
+    shown = display_path(config_path)
+    original, problem, _bom = _read_config(config_path, shown)
+    if problem is not None or original is None:
+        raise InputError([problem] if problem is not None else [])
+    project = load_project(config_path, text=original)
+    config = project.loaded.config
+    if config is None or not project.rendered or project.output_dir is None:
+        raise InputError(project.diagnostics)
+    output_dir = project.output_dir
+    planned = output_plan(project)
+    edited_files = []
+    for path, reason in planned.conflicts:
+        rendered = next((r for r in planned.update if output_dir / r.path == path), None)
+        if reason != EDITED or rendered is None or not adoptable(rendered.path):
+            continue
+        if len(rendered.documents) != 1:
+            continue
+        text = read_tree_text(output_dir, rendered.path)
+        if text is not None:
+            edited_files.append(adoption.EditedFile(rendered, text))
+
+    def render(text: str) -> list[RenderedFile] | None:
+        again = load_project(config_path, text=text)
+        return again.files if again.rendered else None
+
+    planned_adoption = adoption.plan(config, original, edited_files, render)
+    edited = None
+    if planned_adoption.sets:
+        sets = list(planned_adoption.sets)
+        edited = edit_config(
+            config_path, lambda doc: adoption.set_keys(doc, sets), debug=debug
+        )
+    return AdoptPlan(planned_adoption, edited)
+
+
+def write_adoption(config_path: Path, planned: AdoptPlan) -> Written | None:
+    """Write the adopted config, then the tree it renders (the adopted files included).
+
+    The tree is written only when the config is free of errors and every file that was
+    edited by hand is one the config now reproduces; None when it is not written.
+    """
+    assert planned.edited is not None
+    write_config(planned.edited)
+    project = load_project(config_path)
+    diagnostics = validate_project(project)
+    if has_errors(diagnostics) or not project.rendered or project.output_dir is None:
+        return None
+    output_dir = project.output_dir
+    adopted = {output_dir / rel for rel in planned.adoption.files}
+    conflicts = {path for path, _ in output_plan(project).conflicts}
+    if not conflicts <= adopted:
+        return None
+    return write_tree(config_path, project, force=True)
+
+
+def dashboard_names() -> list[str]:
+    """The Istio dashboards `meshgen dashboards add` knows (istio-mesh, istio-service, ...)."""
+    from meshgen.knowledge.dashboard_revisions import BY_NAME
+
+    return list(BY_NAME)
+
+
+def add_dashboard(
+    config_path: Path, name: str, *, revision: int | None = None, folder: str | None = None
+) -> tuple[Change, str]:
+    """The edit that adds (or re-pins) Istio dashboard `name`, and what it pins.
+
+    Without `revision`, the revision published for the configured Istio version; a
+    UsageError when meshgen does not know it (then pass `revision`).
+    """
+    from meshgen.edit import dashboards
+    from meshgen.knowledge.dashboard_revisions import BY_NAME, minor, revision_for
+
+    record = BY_NAME.get(name)
+    if record is None:
+        raise UsageError(f"unknown dashboard {name!r}; known: {', '.join(BY_NAME)}")
+    project = load_project(config_path)
+    config = project.loaded.config
+    if config is None:
+        raise InputError(project.diagnostics)
+    if revision is None:
+        revision = revision_for(record.gnet_id, config.istio.version)
+        if revision is None:
+            raise UsageError(
+                f"meshgen does not know the revision of {name} (gnetId {record.gnet_id}) for "
+                f"Istio {config.istio.version}; pass --revision N (grafana.com lists the revision "
+                f"whose description names Istio {minor(config.istio.version) or config.istio.version})"
+            )
+    chosen = revision
+    what = f"{name}: gnetId {record.gnet_id}, revision {chosen}"
+    return (
+        lambda doc: dashboards.add(doc, name, record.gnet_id, chosen, folder),
+        what,
+    )
+
+
 # --- The catalogue of diagnostic codes (`meshgen checks`, `meshgen explain`, SARIF, docs) ---
 
 if TYPE_CHECKING:

@@ -112,6 +112,17 @@ def _helmfile_command(name: str, summary: str, example: str) -> click.Command:
             project.shown_output_dir, name, tier, helmfile_args, context=context
         )
         if dry_run:
+            # What `apply` checks before it starts helmfile, short of running anything:
+            # hand edits it would refuse to overwrite refuse the dry run too.
+            conflicts = [] if force else api.output_plan(project).conflicts
+            for path, reason in conflicts:
+                common.echo_err(f"meshgen: refusing to overwrite {path}: it {reason}")
+            if conflicts:
+                common.echo_err(
+                    "meshgen: helmfile would not be started: `meshgen adopt` moves hand edits "
+                    "into the config (--force overwrites them instead)"
+                )
+                return common.EXIT_FINDINGS
             click.echo(api.format_command(argv))
             return common.EXIT_OK
         api.helmfile_prerequisites(name, context=context)

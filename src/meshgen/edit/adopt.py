@@ -94,7 +94,7 @@ def plan(
     for attempt in ("typed", "passthrough"):
         if not chosen:
             break
-        sets = [s for picked in chosen.values() for a in picked for s in a.source.sets]
+        sets = _needed(config, [s for p in chosen.values() for a in p for s in a.source.sets])
         files = render(edit_text(config_text, lambda doc, sets=sets: set_keys(doc, sets)))
         if files is None:
             for rel in chosen:
@@ -117,9 +117,28 @@ def plan(
                 del chosen[rel]
     for picked in chosen.values():
         adoption.adopted.extend(picked)
-        for adopted in picked:
-            adoption.sets.extend(adopted.source.sets)
+    adoption.sets = _needed(config, [s for a in adoption.adopted for s in a.source.sets])
     return adoption
+
+
+def _needed(config: MeshConfig, sets: list[tuple[KeyPath, Any]]) -> list[tuple[KeyPath, Any]]:
+    """`sets` without those the config already holds (a default such as `file: /dev/stdout`)."""
+    current: Any = config.model_dump(by_alias=True)
+    out: list[tuple[KeyPath, Any]] = []
+    for keys, value in sets:
+        node = current
+        for key in keys:
+            if isinstance(node, dict) and key in node:
+                node = node[key]
+            elif isinstance(node, list | tuple) and isinstance(key, int) and key < len(node):
+                node = node[key]
+            else:
+                node = hand_edits.MISSING
+                break
+        same = node is not hand_edits.MISSING and hand_edits.value_edits(node, value) == []
+        if not same and (keys, value) not in out:
+            out.append((keys, value))
+    return out
 
 
 def _passthrough(config: MeshConfig, adopted: Adopted) -> Adopted:
