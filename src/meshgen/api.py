@@ -394,9 +394,7 @@ def scope(config_path: Path, namespace: str | None, workload: str | None) -> Sco
         if loaded is None:  # unreadable or invalid: say why, not "cannot tell"
             raise InputError(project.diagnostics)
         homes = {
-            svc.namespace
-            for svc in loaded.services
-            if label == "app" and svc.app_label == value
+            svc.namespace for svc in loaded.services if label == "app" and svc.app_label == value
         }
         if len(homes) != 1:
             raise UsageError(f"cannot tell the namespace of workload {workload}; pass --namespace")
@@ -404,9 +402,7 @@ def scope(config_path: Path, namespace: str | None, workload: str | None) -> Sco
     return Scope(namespace=namespace, workload=(label, value))
 
 
-def set_disabled(
-    scope: Scope, metric: str, mode: str | None, disabled: bool
-) -> Change:
+def set_disabled(scope: Scope, metric: str, mode: str | None, disabled: bool) -> Change:
     """The edit that disables (or enables) `metric` in `scope`."""
     from meshgen.edit import telemetry
 
@@ -444,18 +440,44 @@ def set_buckets(bounds: list[Any], service: str | None) -> Change:
     return lambda doc: telemetry.set_buckets(doc, bounds, service)
 
 
-def set_access_log(enabled: bool) -> Change:
-    """The edit that turns the mesh's access log on or off."""
+def set_access_log(enabled: bool, scope: Scope | None = None) -> Change:
+    """The edit that turns access logs on or off: mesh-wide, or in a Telemetry scope."""
     from meshgen.edit import telemetry
 
+    if scope is not None:
+        return lambda doc: telemetry.set_scoped_access_log(doc, scope, enabled)
     return lambda doc: telemetry.set_access_log(doc, enabled)
 
 
-def set_sampling(percent: float) -> Change:
-    """The edit that sets the tracing sampling percentage."""
+def set_sampling(percent: float, scope: Scope | None = None) -> Change:
+    """The edit that sets the tracing sampling percentage: mesh-wide, or in a scope."""
     from meshgen.edit import telemetry
 
+    if scope is not None:
+        return lambda doc: telemetry.set_scoped_sampling(doc, scope, percent)
     return lambda doc: telemetry.set_sampling(doc, percent)
+
+
+def set_buckets_in(bounds: list[Any], namespace: str | None, workload: str | None) -> Change:
+    """The edit that sets the buckets of the services a `--namespace`/`--workload` covers.
+
+    `workload` is `app=VALUE` (the services' `app` label); another label is a UsageError.
+    """
+    from meshgen.edit import telemetry
+
+    app = None
+    if workload is not None:
+        label, sep, value = workload.partition("=")
+        if label != "app" or not sep or not value:
+            raise UsageError(
+                f"buckets set --workload takes app=VALUE (a service's app label), got {workload!r}"
+            )
+        app = value
+
+    def change(doc: Any) -> None:
+        telemetry.set_buckets_in(doc, bounds, namespace, app)
+
+    return change
 
 
 @dataclass
@@ -548,9 +570,7 @@ def write_config(edited: Edited) -> None:
     output.write_file(edited.path, text, keep_mode=True, through_symlink=True)
 
 
-def telemetry_view(
-    project: Project, scope: Scope, *, fmt: str = "text"
-) -> str:
+def telemetry_view(project: Project, scope: Scope, *, fmt: str = "text") -> str:
     """`meshgen telemetry show`: what `scope` emits, per metric, as text or JSON."""
     import json
 
@@ -678,8 +698,14 @@ def traffic_job(project: Project, service: Service) -> dict[str, Any]:
     return traffic.job_manifest(project, service)
 
 
-def traffic_report(project: Project, service: Service, outcome: TrafficRun, *, qps: int | None,
-                   duration: str | None) -> str:
+def traffic_report(
+    project: Project,
+    service: Service,
+    outcome: TrafficRun,
+    *,
+    qps: int | None,
+    duration: str | None,
+) -> str:
     """Fortio's latency summary and the Grafana dashboard that shows the traffic."""
     from meshgen.handoff import traffic
 
@@ -747,9 +773,7 @@ def adopt(config_path: Path, *, debug: bool = False) -> AdoptPlan:
     edited = None
     if planned_adoption.sets:
         sets = list(planned_adoption.sets)
-        edited = edit_config(
-            config_path, lambda doc: adoption.set_keys(doc, sets), debug=debug
-        )
+        edited = edit_config(config_path, lambda doc: adoption.set_keys(doc, sets), debug=debug)
     return AdoptPlan(planned_adoption, edited)
 
 
@@ -801,10 +825,11 @@ def add_dashboard(
     if revision is None:
         revision = revision_for(record.gnet_id, config.istio.version)
         if revision is None:
+            release = minor(config.istio.version) or config.istio.version
             raise UsageError(
                 f"meshgen does not know the revision of {name} (gnetId {record.gnet_id}) for "
-                f"Istio {config.istio.version}; pass --revision N (grafana.com lists the revision "
-                f"whose description names Istio {minor(config.istio.version) or config.istio.version})"
+                f"Istio {config.istio.version}; pass --revision N (grafana.com lists the "
+                f"revision whose description names Istio {release})"
             )
     chosen = revision
     what = f"{name}: gnetId {record.gnet_id}, revision {chosen}"

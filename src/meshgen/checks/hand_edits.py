@@ -105,7 +105,7 @@ def value_edits(rendered: Any, on_disk: Any, keys: KeyPath = ()) -> list[ValueEd
 
 
 def _same(a: Any, b: Any) -> bool:
-    return type(a) is type(b) and a == b or (_number(a) and _number(b) and a == b)
+    return (type(a) is type(b) and a == b) or (_number(a) and _number(b) and a == b)
 
 
 def _number(value: Any) -> bool:
@@ -212,6 +212,6 @@ def disk_edits(rendered_document: Any, text: str) -> tuple[list[ValueEdit], Any]
 
     try:
         document = load_roundtrip(text)
-    except Exception:  # noqa: BLE001 - any YAML error: nothing can be traced
+    except Exception:
         return None
     return value_edits(rendered_document, to_plain(document)), document

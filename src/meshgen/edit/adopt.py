@@ -10,6 +10,7 @@ reproduced is left out, with the values that stay different.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -95,7 +96,7 @@ def plan(
         if not chosen:
             break
         sets = _needed(config, [s for p in chosen.values() for a in p for s in a.source.sets])
-        files = render(edit_text(config_text, lambda doc, sets=sets: set_keys(doc, sets)))
+        files = render(edit_text(config_text, functools.partial(_set_all, sets=sets)))
         if files is None:
             for rel in chosen:
                 adoption.left.append((rel, "the config, so edited, does not render"))
@@ -128,9 +129,7 @@ def _needed(config: MeshConfig, sets: list[tuple[KeyPath, Any]]) -> list[tuple[K
     for keys, value in sets:
         node = current
         for key in keys:
-            if isinstance(node, dict) and key in node:
-                node = node[key]
-            elif isinstance(node, list | tuple) and isinstance(key, int) and key < len(node):
+            if (isinstance(node, dict) and key in node) or _indexable(node, key):
                 node = node[key]
             else:
                 node = hand_edits.MISSING
@@ -144,6 +143,10 @@ def _needed(config: MeshConfig, sets: list[tuple[KeyPath, Any]]) -> list[tuple[K
 def _passthrough(config: MeshConfig, adopted: Adopted) -> Adopted:
     source = hand_edits.passthrough_source(config, adopted.file, adopted.edit)
     return Adopted(adopted.file, adopted.edit, source) if source is not None else adopted
+
+
+def _set_all(doc: Any, *, sets: Sequence[tuple[KeyPath, Any]]) -> None:
+    set_keys(doc, sets)
 
 
 def set_keys(doc: Any, sets: Sequence[tuple[KeyPath, Any]]) -> None:
@@ -160,3 +163,7 @@ def set_keys(doc: Any, sets: Sequence[tuple[KeyPath, Any]]) -> None:
             if not isinstance(node, dict):
                 raise UsageError(f"`{hand_edits.dotted(keys)}`: a parent key is not a mapping")
         node[keys[-1]] = value
+
+
+def _indexable(node: Any, key: Any) -> bool:
+    return isinstance(node, list | tuple) and isinstance(key, int) and 0 <= key < len(node)
