@@ -676,8 +676,13 @@ def run_traffic(
     context: str | None = None,
     timeout: float | None = None,
     progress: Callable[[str], None] = lambda _line: None,
+    ticker: Callable[[str], None] | None = None,
 ) -> TrafficRun:
-    """Apply the rendered fortio Job (with overrides), wait for it, read its result."""
+    """Apply the rendered fortio Job (with overrides), wait for it, read its result.
+
+    `progress` gets a line per step and pod state change; `ticker` (a terminal only) the
+    elapsed time, for a line that is rewritten.
+    """
     from meshgen.handoff import traffic
 
     return traffic.run(
@@ -688,6 +693,7 @@ def run_traffic(
         context=context,
         timeout=timeout,
         progress=progress,
+        ticker=ticker,
     )
 
 

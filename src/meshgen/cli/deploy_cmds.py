@@ -8,6 +8,7 @@ returning helmfile's own exit code (`diff --detailed-exitcode`: 2 when something
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -238,6 +239,7 @@ def traffic_cmd(
         context=context,
         timeout=timeout,
         progress=common.echo_err,
+        ticker=_ticker(),
     )
     if not outcome.completed:
         job = api.traffic_job(project, svc)["metadata"]
@@ -252,6 +254,21 @@ def traffic_cmd(
         return common.EXIT_FINDINGS
     common.out(api.traffic_report(project, svc, outcome, qps=qps, duration=duration))
     return common.EXIT_OK
+
+
+def _ticker() -> Callable[[str], None] | None:
+    """On a terminal, a status line rewritten in place (`""` clears it); else None."""
+    import sys
+
+    stream = sys.stderr
+    if not stream.isatty():
+        return None
+
+    def tick(text: str) -> None:
+        stream.write("\r\x1b[K" + text)
+        stream.flush()
+
+    return tick
 
 
 COMMANDS: tuple[click.Command, ...] = (*HELMFILE_COMMANDS, verify_cmd, traffic_cmd)
