@@ -845,6 +845,40 @@ def add_dashboard(
     )
 
 
+def makefile_text(config_path: Path, makefile: Path) -> str:
+    """The setup guide's Makefile for the config's own services and namespaces.
+
+    Paths in it are relative to the Makefile's folder. A config that does not load raises
+    `InputError` with its diagnostics.
+    """
+    from meshgen.handoff import makefile as builder
+    from meshgen.load.config import config_folder
+
+    project = load_project(config_path)
+    config = project.loaded.config
+    if config is None:
+        raise InputError(project.diagnostics)
+    folder = str(makefile.parent.absolute())
+    tree = os.path.normpath(config_folder(config_path).absolute() / config.output)
+    try:
+        return builder.build(
+            config,
+            builder.relative(str(config_path.absolute()), folder),
+            builder.relative(tree, folder),
+        )
+    except ValueError as exc:
+        raise UsageError(f"cannot write the Makefile: {exc}") from None
+
+
+def write_makefile(config_path: Path, makefile: Path, *, force: bool = False) -> None:
+    """Write `makefile_text` to `makefile`; an existing file only with `force`."""
+    from meshgen import output
+
+    if makefile.exists() and not force:
+        raise UsageError(f"{makefile} exists; pass --force to overwrite it")
+    output.write_file(makefile, makefile_text(config_path, makefile))
+
+
 # --- The catalogue of diagnostic codes (`meshgen checks`, `meshgen explain`, SARIF, docs) ---
 
 if TYPE_CHECKING:

@@ -40,6 +40,7 @@ COMMAND_MODULES: dict[str, tuple[str, str]] = {
     "traffic": ("meshgen.cli.deploy_cmds", "traffic_cmd"),
     "adopt": ("meshgen.cli.workflow_cmds", "adopt_cmd"),
     "dashboards": ("meshgen.cli.workflow_cmds", "dashboards"),
+    "makefile": ("meshgen.cli.workflow_cmds", "makefile_cmd"),
 }
 
 

@@ -13,9 +13,11 @@ from meshgen.cli import common
 @click.argument("path", type=click.Path(path_type=Path), default=Path("meshgen.yaml"))
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def init_cmd(path: Path, force: bool) -> int:
-    """Write a commented starter config (and its JSON Schema beside it).
+    """Write a commented starter config (and its JSON Schema and a Makefile beside it).
 
-    The starter validates as is; edit it, then run `meshgen render`.
+    The starter validates as is; edit it, then run `meshgen render`. The Makefile holds the
+    setup guide's targets for the config's services (`meshgen makefile` rewrites it after
+    they change); an existing Makefile is left alone.
 
     \b
     Example:
@@ -24,7 +26,13 @@ def init_cmd(path: Path, force: bool) -> int:
     from meshgen import api
 
     path, schema_path = api.init(path, force=force)
-    click.echo(f"wrote {path} and {schema_path}; next: meshgen render -c {path}")
+    makefile = path.parent / "Makefile"
+    if makefile.exists() and not force:
+        click.echo(f"wrote {path} and {schema_path}; next: meshgen render -c {path}")
+        common.echo_err(f"{makefile} exists: left alone (`meshgen makefile` prints one)")
+        return common.EXIT_OK
+    api.write_makefile(path, makefile, force=force)
+    click.echo(f"wrote {path}, {schema_path} and {makefile}; next: meshgen render -c {path}")
     return common.EXIT_OK
 
 

@@ -114,4 +114,43 @@ def dashboards_add_cmd(
     return run_edit(path, change, dry_run=dry_run, force=force, debug=opts.debug)
 
 
-COMMANDS: tuple[click.Command, ...] = (adopt_cmd, dashboards)
+@click.command("makefile")
+@common.config_option
+@click.option(
+    "-o",
+    "--output",
+    "output_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write it to this file (default: print it).",
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def makefile_cmd(config: Path | None, output_path: Path | None, force: bool) -> int:
+    """Print (or write) the setup guide's Makefile for the config's services and namespaces.
+
+    Targets: grafana-admin-secret (its namespace first), deploy-services,
+    enable-istio-injection, deploy-app, istio-verify, restart-<service> per service,
+    run-istio-test, grafana-ui, prometheus-ui. `meshgen init` writes one.
+
+    \b
+    Examples:
+      meshgen makefile -o Makefile --force    # after adding a service
+      meshgen makefile -c infrastructure/meshgen.yaml | make -f - -n istio-verify
+    """
+    from meshgen import report
+
+    path = api.discover_config(config)
+    target = output_path if output_path is not None else Path("Makefile")
+    try:
+        if output_path is None:
+            common.out(api.makefile_text(path, target))
+        else:
+            api.write_makefile(path, output_path, force=force)
+            common.echo_err(f"wrote {output_path}")
+    except api.InputError as exc:
+        common.out(report.format_text(exc.diagnostics))
+        raise api.UsageError(f"{api.display_path(path)} must load first") from exc
+    return common.EXIT_OK
+
+
+COMMANDS: tuple[click.Command, ...] = (adopt_cmd, dashboards, makefile_cmd)
