@@ -417,7 +417,7 @@ def tracing() -> None:
 
 
 @tracing.command("sample")
-@click.argument("percent", type=click.FloatRange(0, 100))
+@click.argument("percent", type=float)
 @scope_options
 @edit_options
 @click.pass_obj
