@@ -93,7 +93,16 @@ def render_cmd(opts: common.Options, config: Path | None, check_only: bool, forc
             common.out(text)
         for problem in problems:
             common.echo_err(f"meshgen: {problem}")
-        if text:
+        edited = {path for path, _ in project.plan.conflicts}
+        stale = [
+            *project.plan.create,
+            *(f for f in project.plan.update if project.output_dir / f.path not in edited),
+            *(p for p in project.plan.remove if p not in edited),
+        ]
+        if edited:
+            # Rendering would revert a hand edit: the edit belongs in the config.
+            common.echo_err("meshgen: `meshgen adopt` moves hand edits into the config")
+        if stale:
             common.echo_err(f"{shown} is stale: run `meshgen render`")
         elif problems:
             common.echo_err(f"{shown} does not hold exactly the rendered tree (see above)")
