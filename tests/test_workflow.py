@@ -376,3 +376,27 @@ def test_the_generated_makefile_of_the_repository_config_matches_the_repository_
     )
     for target in shared:
         assert make_n(folder, target) == make_n(REPO, target), target
+
+
+def test_an_added_entry_goes_above_the_blank_line_before_the_next_key(chdir, run_cli):
+    (chdir / "meshgen.yaml").write_text(
+        "istio: {version: 1.30.3}\n"
+        "monitoring:\n"
+        "  grafana:\n"
+        "    chartVersion: 12.11.1\n"
+        "    adminSecret: {name: grafana-admin}\n"
+        "    dashboards:\n"
+        "      - name: istio-mesh\n"
+        "        gnetId: 7639\n"
+        "        revision: 330\n"
+        "\n"
+        "# the services\n"
+        "services: []\n"
+    )
+    result = run_cli("dashboards", "add", "istio-service")
+    assert result.code == 0, result
+    assert (chdir / "meshgen.yaml").read_text().endswith(
+        "      - name: istio-mesh\n        gnetId: 7639\n        revision: 330\n"
+        "      - name: istio-service\n        gnetId: 7636\n        revision: 329\n"
+        "\n# the services\nservices: []\n"
+    )
