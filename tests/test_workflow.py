@@ -400,3 +400,30 @@ def test_an_added_entry_goes_above_the_blank_line_before_the_next_key(chdir, run
         "      - name: istio-service\n        gnetId: 7636\n        revision: 329\n"
         "\n# the services\nservices: []\n"
     )
+
+
+def test_adopt_without_hand_edits_says_so(project, run_cli):
+    before = (project / "meshgen.yaml").read_bytes()
+    result = run_cli("adopt")
+    assert (result.code, result.out, result.err) == (
+        0,
+        "",
+        "meshgen.yaml: no hand edits of rendered values files to adopt\n",
+    )
+    assert (project / "meshgen.yaml").read_bytes() == before
+
+
+def test_dashboards_add_names_the_dashboards_it_knows(chdir, run_cli):
+    from meshgen import api
+
+    help_text = " ".join(run_cli("dashboards", "add", "--help").out.split())
+    assert "NAME is one of: " + ", ".join(api.dashboard_names()) + " " in help_text
+    assert "istio-\n" not in run_cli("dashboards", "add", "--help").out  # no break at a hyphen
+    (chdir / "meshgen.yaml").write_text(CONFIG)
+    result = run_cli("dashboards", "add", "istio-ztunnel")
+    assert (result.code, result.err) == (
+        2,
+        "meshgen: error: unknown dashboard 'istio-ztunnel'; known: "
+        + ", ".join(api.dashboard_names())
+        + "\n",
+    )

@@ -18,9 +18,9 @@ def adopt_cmd(opts: common.Options, config: Path | None, dry_run: bool, force: b
     """Move hand edits of rendered values files into the config, then re-render them.
 
     Each value edited by hand in a rendered values file (D102) is written to the config key
-    that renders it: a typed setting (`meshConfig.accessLogEncoding` -> `istio.accessLogging.
-    encoding`), else the chart's pass-through values (`istio.values`, `istio.meshConfig`,
-    `monitoring.grafana.values`, `services[].values`). The config edit keeps comments and
+    that renders it: a typed setting (`meshConfig.accessLogEncoding` comes from
+    `istio.accessLogging.encoding`), else the chart's pass-through values (`istio.values`,
+    `istio.meshConfig`, `monitoring.grafana.values`, `services[].values`). The config edit keeps comments and
     untouched lines, and is proven first: the edited config must render each file exactly as
     edited. Then the tree is rendered (the adopted files lose only their comments).
 
@@ -78,7 +78,9 @@ def dashboards() -> None:
 
 
 @dashboards.command("add")
-@click.argument("name", type=click.Choice(api.dashboard_names()), metavar="NAME")
+# A plain argument: the names come from the dashboards' knowledge, which --help must not load
+# (`api.add_dashboard` refuses an unknown one, naming the known).
+@click.argument("name", metavar="NAME")
 @click.option(
     "--revision",
     type=click.IntRange(1),
@@ -99,9 +101,13 @@ def dashboards_add_cmd(
 ) -> int:
     """Add Istio dashboard NAME (or re-pin it) in monitoring.grafana.dashboards.
 
-    NAME is one of: istio-mesh, istio-service, istio-workload, istio-performance,
-    istio-control-plane. The revision is the one grafana.com publishes for the Istio
-    version of the config (C130 warns about a revision of another release).
+    The revision is the one grafana.com publishes for the Istio version of the config
+    (C130 warns about a revision of another release).
+
+    \b
+    NAME is one of:
+      istio-mesh, istio-service, istio-workload,
+      istio-performance, istio-control-plane
 
     \b
     Examples:
