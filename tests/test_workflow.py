@@ -395,10 +395,14 @@ def test_an_added_entry_goes_above_the_blank_line_before_the_next_key(chdir, run
     )
     result = run_cli("dashboards", "add", "istio-service")
     assert result.code == 0, result
-    assert (chdir / "meshgen.yaml").read_text().endswith(
-        "      - name: istio-mesh\n        gnetId: 7639\n        revision: 330\n"
-        "      - name: istio-service\n        gnetId: 7636\n        revision: 329\n"
-        "\n# the services\nservices: []\n"
+    assert (
+        (chdir / "meshgen.yaml")
+        .read_text()
+        .endswith(
+            "      - name: istio-mesh\n        gnetId: 7639\n        revision: 330\n"
+            "      - name: istio-service\n        gnetId: 7636\n        revision: 329\n"
+            "\n# the services\nservices: []\n"
+        )
     )
 
 

@@ -20,9 +20,10 @@ def adopt_cmd(opts: common.Options, config: Path | None, dry_run: bool, force: b
     Each value edited by hand in a rendered values file (D102) is written to the config key
     that renders it: a typed setting (`meshConfig.accessLogEncoding` comes from
     `istio.accessLogging.encoding`), else the chart's pass-through values (`istio.values`,
-    `istio.meshConfig`, `monitoring.grafana.values`, `services[].values`). The config edit keeps comments and
-    untouched lines, and is proven first: the edited config must render each file exactly as
-    edited. Then the tree is rendered (the adopted files lose only their comments).
+    `istio.meshConfig`, `monitoring.grafana.values`, `services[].values`). The config edit
+    keeps comments and untouched lines, and is proven first: the edited config must render
+    each file exactly as edited. Then the tree is rendered (the adopted files lose only
+    their comments).
 
     \b
     Examples:

@@ -218,8 +218,7 @@ def _insert_before_owned_comments(out: list[str], added: list[str], following: s
     """
     owned = 0
     while owned < len(out) and (
-        not out[len(out) - 1 - owned].strip()
-        or out[len(out) - 1 - owned].lstrip().startswith("#")
+        not out[len(out) - 1 - owned].strip() or out[len(out) - 1 - owned].lstrip().startswith("#")
     ):
         owned += 1
     first = next((line for line in added if line.strip()), "")
