@@ -25,6 +25,21 @@ Open Grafana (make grafana-ui, then http://localhost:3000): folder 'istio', "Ist
 """
 
 
+@pytest.fixture(autouse=True)
+def clock(monkeypatch):
+    """The wait's clock: 10 s more at each reading (each `kubectl wait` step); nothing waits."""
+    import itertools
+
+    from meshgen.handoff import traffic
+
+    def set_readings(readings):
+        it = iter(readings)
+        monkeypatch.setattr(traffic, "_now", lambda: float(next(it)))
+
+    set_readings(itertools.count(0, 10))
+    return set_readings
+
+
 def pods_json(*states):
     """`kubectl get pods -o json` of the Job's pod in `states` (phase, waiting reason)."""
     items = []
@@ -163,7 +178,8 @@ def test_overrides_change_a_copy_of_the_manifest(standins, project_dir, run_cli)
     assert rendered_job(project_dir)["spec"]["template"]["spec"]["containers"][0]["args"][2] == "20"
 
 
-def test_a_job_that_does_not_complete_is_exit_1(standins, project_dir, run_cli):
+def test_a_job_that_does_not_complete_is_exit_1(standins, project_dir, run_cli, clock):
+    clock([0, 10, 15])
     job_run(standins, steps=("10s", "5s"), wait_codes=(1, 1), pods=[[("Running", None)]])
     result = run_cli("traffic", "-c", "meshgen.yaml", "--timeout", "15")
     assert result.code == 1

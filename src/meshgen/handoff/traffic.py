@@ -291,7 +291,11 @@ def _wait(
     progress: Callable[[str], None],
     ticker: Callable[[str], None] | None,
 ) -> bool:
-    """Wait for the Job to complete, reporting its pod's state changes; whether it did."""
+    """Wait for the Job to complete, reporting its pod's state changes; whether it did.
+
+    Elapsed time is the clock's (`_now`), read once after each `kubectl wait`.
+    """
+    start = _now()
     waited_s = 0
     last = ""
     while True:
@@ -311,7 +315,7 @@ def _wait(
         )
         if waited.returncode != 0 and runner.unreachable(waited.stderr):
             runner.raise_for(waited, context=context)
-        waited_s += step
+        waited_s = max(0, int(_now() - start))
         if waited.returncode == 0:
             if ticker is not None:
                 ticker("")
@@ -337,6 +341,13 @@ def _wait(
             return False
         if ticker is not None:
             ticker(f"waiting for job/{name}: {_clock(waited_s)} of {_clock(total)}, {state}")
+
+
+def _now() -> float:
+    """Seconds on a monotonic clock (replaced in tests, which never wait)."""
+    import time
+
+    return time.monotonic()
 
 
 def _clock(seconds: int) -> str:
