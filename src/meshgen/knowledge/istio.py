@@ -319,6 +319,80 @@ UNBOUNDED_ATTRIBUTES: tuple[tuple[str, str], ...] = (
     ("downstream_peer.name", "pod names"),
 )
 
+@dataclass(frozen=True, slots=True)
+class BoundedAttribute:
+    """A CEL attribute whose values come from a small fixed set, though it sits under an
+    unbounded prefix (`request.headers`): copying it into a tag adds few series."""
+
+    attribute: str
+    values: str
+    source: str
+
+
+_ROUTER_DOC = "Envoy docs, configuration/http/http_filters/router_filter (headers set)"
+_HCM_DOC = "Envoy docs, configuration/http/http_conn_man/headers"
+
+#: Headers Envoy itself sets to a small fixed set of values (it strips client-sent `x-envoy-*`
+#: headers at the edge, so the values are Envoy's). Header names are matched lower-case, as
+#: Envoy exposes them to CEL. Matched before `UNBOUNDED_ATTRIBUTES`.
+BOUNDED_ATTRIBUTES: tuple[BoundedAttribute, ...] = (
+    BoundedAttribute(
+        "request.headers['x-envoy-attempt-count']",
+        "the attempt number, 1 to the route's retries + 1",
+        f"{_ROUTER_DOC}: x-envoy-attempt-count",
+    ),
+    BoundedAttribute(
+        "response.headers['x-envoy-attempt-count']",
+        "the attempt number, 1 to the route's retries + 1",
+        f"{_ROUTER_DOC}: x-envoy-attempt-count (include_attempt_count_in_response)",
+    ),
+    BoundedAttribute(
+        "request.headers['x-envoy-is-timeout-retry']",
+        "'true' or 'false'",
+        f"{_ROUTER_DOC}: x-envoy-is-timeout-retry",
+    ),
+    BoundedAttribute(
+        "request.headers['x-envoy-internal']",
+        "'true', or absent",
+        f"{_HCM_DOC}: x-envoy-internal",
+    ),
+    BoundedAttribute(
+        "request.headers['x-forwarded-proto']",
+        "'http' or 'https'",
+        f"{_HCM_DOC}: x-forwarded-proto",
+    ),
+    BoundedAttribute(
+        "response.headers['x-envoy-overloaded']",
+        "'true', or absent",
+        f"{_ROUTER_DOC}: x-envoy-overloaded",
+    ),
+    BoundedAttribute(
+        "response.headers['x-envoy-ratelimited']",
+        "'true', or absent",
+        f"{_ROUTER_DOC}: x-envoy-ratelimited",
+    ),
+    BoundedAttribute(
+        "response.headers['x-envoy-immediate-health-check-fail']",
+        "'true', or absent",
+        f"{_ROUTER_DOC}: x-envoy-immediate-health-check-fail",
+    ),
+    BoundedAttribute(
+        "response.headers['x-envoy-degraded']",
+        "present or absent",
+        f"{_ROUTER_DOC}: x-envoy-degraded",
+    ),
+)
+
+_BOUNDED_BY_NAME: Mapping[str, BoundedAttribute] = MappingProxyType(
+    {b.attribute: b for b in BOUNDED_ATTRIBUTES}
+)
+
+
+def bounded_attribute(attribute: str) -> BoundedAttribute | None:
+    """The bounded-set fact for an attribute (header names compared lower-case), if any."""
+    return _BOUNDED_BY_NAME.get(attribute.lower())
+
+
 #: Attribute roots that exist only for HTTP/gRPC streams, not on TCP metrics (reference 4.3).
 HTTP_ATTRIBUTE_ROOTS: tuple[str, ...] = ("request", "response")
 

@@ -15,6 +15,7 @@ from meshgen.knowledge.istio import (
     UNBOUNDED_ATTRIBUTES,
     IstioMetric,
     TagOperation,
+    bounded_attribute,
 )
 
 TELEMETRY = ("telemetry",)
@@ -124,6 +125,8 @@ def _unbounded_reads(analysis: CelAnalysis) -> list[tuple[str, str]]:
     """(attribute, what it is) for each unbounded attribute the expression reads."""
     hits = []
     for attribute in analysis.attributes:
+        if bounded_attribute(attribute) is not None:
+            continue  # e.g. x-envoy-attempt-count: Envoy sets it to a small fixed set
         for prefix, what in UNBOUNDED_ATTRIBUTES:
             if attribute_under(attribute, prefix):
                 hits.append((attribute, what))
@@ -144,7 +147,9 @@ def unbounded_tag_value(ctx: CheckContext) -> Iterator[Finding]:
     Why: every distinct value becomes a new series for every metric, reporter and peer; a
     raw header or path can create thousands of series per proxy and overload Prometheus.
     A value is bounded when every result is a string literal, or a ternary whose non-literal
-    branch is guarded by `x in ['a', ...]` / `x == 'a'` on that same `x`.
+    branch is guarded by `x in ['a', ...]` / `x == 'a'` on that same `x`. Headers Envoy
+    sets to a small fixed set (`x-envoy-attempt-count`, `x-envoy-is-timeout-retry`, ...)
+    are bounded too.
 
     Example: `value: "has(request.headers['x-model']) ? request.headers['x-model'] : 'unknown'"`
 
