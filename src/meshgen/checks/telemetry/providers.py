@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from meshgen.checks.context import CheckContext
@@ -15,11 +16,16 @@ from meshgen.source import KeyPath, Span
 
 
 def _extension_providers(ctx: CheckContext) -> tuple[set[str], bool]:
-    """Declared extension provider names (lower-cased), and whether the list is known."""
+    """Declared extension provider names (lower-cased), and whether the mesh config is known.
+
+    It is known with a config, or when a linted istiod values file holds a `meshConfig`;
+    a Telemetry linted alone may name extension providers defined elsewhere.
+    """
     names = {name.lower() for name in ctx.extension_providers}
-    known = ctx.config is not None or bool(names)
+    known = ctx.config is not None
     for data, _locate in istiod_values(ctx):
-        known = True
+        if isinstance(dig(data, "meshConfig"), Mapping):
+            known = True
         for entry in dig(data, "meshConfig", "extensionProviders") or ():
             name = dig(entry, "name")
             if isinstance(name, str):
@@ -72,6 +78,32 @@ def _default_lists(providers: Any, locate: Locate, base: KeyPath) -> Iterator[Pr
                     yield name, f"defaultProviders.{kind}", locate((*base, str(kind), index))
 
 
+@dataclass(frozen=True, slots=True)
+class _UnknownUse:
+    """A provider name neither built in nor declared, and the closest known name."""
+
+    name: str
+    who: str
+    span: Span
+    close: str | None
+    candidates: tuple[str, ...]
+
+
+def _unknown_uses(ctx: CheckContext) -> tuple[list[_UnknownUse], bool]:
+    """Unknown provider names, and whether the mesh config (its extension providers) is known."""
+    builtins = facts(ctx).builtin_providers
+    declared, known = _extension_providers(ctx)
+    candidates = tuple(sorted(set(builtins) | declared))
+    found = []
+    for raw_name, who, span in [*_telemetry_provider_uses(ctx), *_default_provider_uses(ctx)]:
+        name = raw_name.strip()
+        if not name or name.lower() in builtins or name.lower() in declared:
+            continue
+        close = difflib.get_close_matches(name.lower(), candidates, n=1)
+        found.append(_UnknownUse(name, who, span, close[0] if close else None, candidates))
+    return found, known
+
+
 @check("T108", "unknown-provider", Severity.ERROR, needs=())
 def unknown_provider(ctx: CheckContext) -> Iterator[Finding]:
     """A provider name that is neither built in nor a declared extension provider.
@@ -79,31 +111,56 @@ def unknown_provider(ctx: CheckContext) -> Iterator[Finding]:
     Why: istiod looks providers up by name (case-insensitively) and silently skips unknown
     ones: the Telemetry (or `meshConfig.defaultProviders` entry) applies, but no metrics,
     logs or traces come out, and nothing is logged (reference 1.5). The built-in providers
-    are `prometheus`, `stackdriver` and `envoy`.
+    are `prometheus`, `stackdriver` and `envoy`. Reported when the mesh config is known (a
+    config, or linted istiod values with a `meshConfig`); without it, see T123.
 
     Example: `providers: [{name: promethues}]`
 
     Fix: use a built-in name, or declare the provider under `istio.extensionProviders`.
     """
     # needs=(): it reads Telemetries and istiod values, and either may be linted alone.
-    builtins = facts(ctx).builtin_providers
-    declared, known = _extension_providers(ctx)
-    candidates = sorted(set(builtins) | declared)
-    uses = [*_telemetry_provider_uses(ctx), *_default_provider_uses(ctx)]
-    for raw_name, who, span in uses:
-        name = raw_name.strip()
-        if not name or name.lower() in builtins or name.lower() in declared:
-            continue
-        close = difflib.get_close_matches(name.lower(), candidates, n=1)
-        if not known and not close:
-            continue  # linting a lone Telemetry: other extension providers may exist
+    uses, known = _unknown_uses(ctx)
+    if not known:
+        return
+    for use in uses:
         yield Finding(
-            f"{who} names provider {name!r}, which istiod does not know: it is silently "
-            "ignored and produces nothing",
-            span=span,
-            hint=f"did you mean {close[0]!r}?"
-            if close
-            else f"known providers: {', '.join(candidates)}",
+            f"{use.who} names provider {use.name!r}, which istiod does not know: it is "
+            "silently ignored and produces nothing",
+            span=use.span,
+            hint=f"did you mean {use.close!r}?"
+            if use.close
+            else f"known providers: {', '.join(use.candidates)}",
+        )
+
+
+@check("T123", "provider-not-in-inputs", Severity.WARNING, needs=("telemetry",))
+def provider_not_in_inputs(ctx: CheckContext) -> Iterator[Finding]:
+    """Linted alone, a Telemetry names a provider close to a built-in one that is not it.
+
+    Why: with no mesh config among the linted files (no istiod values with a `meshConfig`),
+    meshgen cannot tell whether the name is an extension provider defined elsewhere (the
+    usual case: `envoy-json`, `otel`) or a misspelt built-in, which istiod silently ignores.
+    So it is only a warning; with the mesh config known it is T108, an error.
+
+    Example: `meshgen lint telemetry.yaml` with `accessLogging: [{providers: [{name:
+    envoy-json}]}]`.
+
+    Fix: lint the Telemetry together with the istiod values that define
+    `meshConfig.extensionProviders`, or correct the name if it meant the built-in.
+    """
+    uses, known = _unknown_uses(ctx)
+    if known:
+        return
+    for use in uses:
+        if use.close is None:
+            continue  # nothing suggests a typo: most likely an extension provider
+        yield Finding(
+            f"{use.who} names provider {use.name!r}, which is not built in, and no mesh config "
+            "is among the linted files: fine if it is an extension provider defined "
+            f"elsewhere; if it is a misspelt {use.close!r}, istiod ignores it and it "
+            "produces nothing",
+            span=use.span,
+            hint="lint it with the istiod values that define meshConfig.extensionProviders",
         )
 
 
