@@ -321,8 +321,10 @@ UNBOUNDED_ATTRIBUTES: tuple[tuple[str, str], ...] = (
 
 @dataclass(frozen=True, slots=True)
 class BoundedAttribute:
-    """A CEL attribute whose values come from a small fixed set, though it sits under an
-    unbounded prefix (`request.headers`): copying it into a tag adds few series."""
+    """A CEL attribute under an unbounded prefix whose values come from a small fixed set.
+
+    E.g. a header Envoy sets under `request.headers`: copying it into a tag adds few series.
+    """
 
     attribute: str
     values: str

@@ -138,7 +138,9 @@ class TelemetrySpec(Model):
             by_alias=True,
             exclude_none=True,
             exclude_defaults=True,
-            include={"selector", "target_ref", "target_refs", "metrics", "access_logging", "tracing"},
+            include={
+                "selector", "target_ref", "target_refs", "metrics", "access_logging", "tracing"
+            },  # fmt: skip
         )
 
 

@@ -11,7 +11,7 @@ from meshgen.checks.context import CheckContext
 from meshgen.checks.framework import Finding, check
 from meshgen.checks.telemetry.common import dig, facts, has_selector, istiod_values, provider_refs
 from meshgen.diagnostics import Severity
-from meshgen.load.documents import Locate
+from meshgen.load.documents import Locate, TelemetryDoc
 from meshgen.source import KeyPath, Span
 
 
@@ -212,3 +212,68 @@ def default_providers_without_metrics(ctx: CheckContext) -> Iterator[Finding]:
                     hint="set meshConfig.defaultProviders.metrics: [prometheus] to keep them",
                 )
                 break
+
+
+def _mesh_config_known(ctx: CheckContext) -> bool:
+    return ctx.config is not None or any(
+        isinstance(dig(data, "meshConfig"), Mapping) for data, _locate in istiod_values(ctx)
+    )
+
+
+def _default_access_log_providers(ctx: CheckContext) -> bool:
+    """meshConfig.defaultProviders.accessLogging names a provider (rendered or linted)."""
+    return any(
+        bool(dig(data, "meshConfig", "defaultProviders", "accessLogging"))
+        for data, _locate in istiod_values(ctx)
+    )
+
+
+def _parent_logs(ctx: CheckContext, doc: TelemetryDoc) -> bool:
+    """A Telemetry above `doc` lists accessLogging providers (an entry without inherits them).
+
+    Above: mesh-wide, or namespace-wide for a workload Telemetry.
+    """
+    for parent in ctx.telemetries:
+        if parent is doc or has_selector(parent):
+            continue
+        mesh_wide = parent.namespace == ctx.root_namespace
+        namespace_wide = parent.namespace == doc.namespace and has_selector(doc)
+        if (mesh_wide or namespace_wide) and any(e.providers for e in parent.spec.access_logging):
+            return True
+    return False
+
+
+@check(
+    "T124",
+    "access-logging-without-provider",
+    Severity.WARNING,
+    aliases=("IST0157",),
+    needs=("telemetry",),
+)
+def access_logging_without_provider(ctx: CheckContext) -> Iterator[Finding]:
+    """An accessLogging entry names no providers and the mesh has no default access-log one.
+
+    Why: an entry without `providers` uses `meshConfig.defaultProviders.accessLogging`;
+    when that is empty (the istiod default) the entry turns nothing on and no access log is
+    written (istioctl: IST0157 InvalidTelemetryProvider). Unlike istioctl, meshgen does not
+    report `disabled: true` entries or entries that inherit providers from a mesh-wide or
+    namespace-wide Telemetry, and it judges only when the mesh config is known.
+
+    Example: `accessLogging: [{filter: {expression: "response.code >= 400"}}]` with no
+    `defaultProviders.accessLogging`.
+
+    Fix: name a provider (`providers: [{name: envoy}]`), or set
+    `istio.accessLogging: {enabled: true, provider: envoy}` (defaultProviders.accessLogging).
+    """
+    if not _mesh_config_known(ctx) or _default_access_log_providers(ctx):
+        return
+    for doc in ctx.telemetries:
+        for i, entry in enumerate(doc.spec.access_logging):
+            if entry.providers or entry.disabled or _parent_logs(ctx, doc):
+                continue
+            yield Finding(
+                f"telemetry {doc.name!r}: accessLogging[{i}] names no providers and "
+                "meshConfig.defaultProviders.accessLogging is empty: no access log is written",
+                span=doc.locate(("accessLogging", i)),
+                hint="add `providers: [{name: envoy}]`",
+            )
