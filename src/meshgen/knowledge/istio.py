@@ -319,6 +319,7 @@ UNBOUNDED_ATTRIBUTES: tuple[tuple[str, str], ...] = (
     ("downstream_peer.name", "pod names"),
 )
 
+
 @dataclass(frozen=True, slots=True)
 class BoundedAttribute:
     """A CEL attribute under an unbounded prefix whose values come from a small fixed set.

@@ -115,6 +115,12 @@ class TracingEntry(Model):
     disable_context_propagation: bool | None = None
 
 
+#: The `spec` fields, by their Python names.
+SPEC_FIELDS = frozenset(
+    {"selector", "target_ref", "target_refs", "metrics", "access_logging", "tracing"}
+)
+
+
 class TelemetrySpec(Model):
     """`spec` of a `telemetry.istio.io/v1` Telemetry."""
 
@@ -138,9 +144,7 @@ class TelemetrySpec(Model):
             by_alias=True,
             exclude_none=True,
             exclude_defaults=True,
-            include={
-                "selector", "target_ref", "target_refs", "metrics", "access_logging", "tracing"
-            },  # fmt: skip
+            include=SPEC_FIELDS,
         )
 
 
