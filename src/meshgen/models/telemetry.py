@@ -116,9 +116,7 @@ class TracingEntry(Model):
 
 
 #: The `spec` fields, by their Python names.
-SPEC_FIELDS = frozenset(
-    {"selector", "target_ref", "target_refs", "metrics", "access_logging", "tracing"}
-)
+SPEC_FIELDS = ("selector", "target_ref", "target_refs", "metrics", "access_logging", "tracing")
 
 
 class TelemetrySpec(Model):
@@ -144,7 +142,7 @@ class TelemetrySpec(Model):
             by_alias=True,
             exclude_none=True,
             exclude_defaults=True,
-            include=SPEC_FIELDS,
+            include=set(SPEC_FIELDS),
         )
 
 
