@@ -239,6 +239,40 @@ STANDARD_METRICS: tuple[MetricFacts, ...] = (
 
 _VERSION = re.compile(r"v?(?P<major>\d+)\.(?P<minor>\d+)(\.\d+)?([-+][0-9A-Za-z.+-]*)?")
 
+#: The provider kind behind each built-in provider name (pkg/config/mesh/mesh.go
+#: DefaultMeshConfig @1.30.3; reference 1.4).
+BUILTIN_PROVIDER_KINDS: Mapping[str, str] = MappingProxyType(
+    {"prometheus": "prometheus", "stackdriver": "stackdriver", "envoy": "envoyFileAccessLog"}
+)
+
+#: Which Telemetry sections (and `defaultProviders` lists) each provider kind serves; istiod
+#: silently produces nothing for any other (istio/istio @1.30: metrics only build stats
+#: filters for `prometheus` (pilot/pkg/networking/core/*stats*), tracing.go errors
+#: "provider %T does not support tracing" for ext-authz, the access-log kinds and
+#: prometheus, and telemetry_logging.go `telemetryAccessLog` builds logs only for the four
+#: envoy*Log kinds ("No access logs supported for" the others). Stackdriver is kept for
+#: metrics and tracing, where older releases served it.
+PROVIDER_KIND_SECTIONS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "metrics": frozenset({"prometheus", "stackdriver"}),
+        "tracing": frozenset(
+            {
+                "zipkin",
+                "lightstep",
+                "datadog",
+                "stackdriver",
+                "opencensus",
+                "skywalking",
+                "opentelemetry",
+            }
+        ),
+        "accessLogging": frozenset(
+            {"envoyFileAccessLog", "envoyHttpAls", "envoyTcpAls", "envoyOtelAls"}
+        ),
+    }
+)
+
+
 #: Supported minors, oldest first.
 SUPPORTED_MINORS: tuple[tuple[int, int], ...] = ((1, 28), (1, 29), (1, 30))
 
