@@ -430,6 +430,43 @@ def bounded_attribute(attribute: str) -> BoundedAttribute | None:
     return _BOUNDED_BY_NAME.get(attribute.lower())
 
 
+#: The CEL attribute vocabulary of tag values and access-log filters (reference 4.2: Envoy's
+#: `docs/root/intro/arch_overview/advanced/attributes.rst` plus istio_stats.cc
+#: `StreamOverrides::FindValue`): root -> its fields, or None where the reference lists them
+#: only in part (any field is taken). Evaluating any other attribute fails in the proxy,
+#: and the tag becomes `unknown`.
+CEL_ATTRIBUTES: Mapping[str, frozenset[str] | None] = MappingProxyType(
+    {
+        "request": frozenset(
+            {"path", "url_path", "host", "scheme", "method", "headers", "headers_bytes",
+             "referer", "useragent", "time", "id", "protocol", "query", "duration", "size",
+             "total_size"}
+        ),
+        "response": frozenset(
+            {"code", "code_details", "flags", "grpc_status", "headers", "headers_bytes",
+             "trailers", "size", "total_size", "backend_latency"}
+        ),
+        "source": frozenset({"address", "port"}),
+        "destination": frozenset({"address", "port"}),
+        "connection": None,
+        "upstream": None,
+        "metadata": None,
+        "filter_state": None,
+        "upstream_filter_state": None,
+        "xds": None,
+        "node": None,
+        "upstream_peer": None,
+        "downstream_peer": None,
+    }
+)  # fmt: skip
+
+#: Identifiers CEL itself defines (type names), which are not attributes.
+CEL_BUILTIN_IDENTIFIERS: frozenset[str] = frozenset(
+    {"int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type",
+     "dyn", "google"}
+)  # fmt: skip
+
+
 #: Attribute roots that exist only for HTTP/gRPC streams, not on TCP metrics (reference 4.3).
 HTTP_ATTRIBUTE_ROOTS: tuple[str, ...] = ("request", "response")
 
