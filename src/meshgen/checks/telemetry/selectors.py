@@ -12,10 +12,18 @@ from meshgen.load.documents import TelemetryDoc
 
 
 def _by_namespace(docs: list[TelemetryDoc]) -> dict[str, list[TelemetryDoc]]:
-    out: dict[str, list[TelemetryDoc]] = {}
+    """The Telemetries of each namespace, one per name.
+
+    Two documents with the same namespace and name are one object written twice (e.g. a
+    current and an archived copy): applying the later replaces the earlier, so only the
+    last one counts.
+    """
+    named: dict[str, dict[str, TelemetryDoc]] = {}
     for doc in docs:
-        out.setdefault(doc.namespace, []).append(doc)
-    return out
+        in_namespace = named.setdefault(doc.namespace, {})
+        in_namespace.pop(doc.name, None)
+        in_namespace[doc.name] = doc
+    return {namespace: list(by_name.values()) for namespace, by_name in named.items()}
 
 
 @check(
