@@ -232,9 +232,14 @@ def _mesh_config_known(ctx: CheckContext) -> bool:
 
 
 def _default_access_log_providers(ctx: CheckContext) -> bool:
-    """meshConfig.defaultProviders.accessLogging names a provider (rendered or linted)."""
+    """Access logs are on mesh-wide without a Telemetry (rendered or linted istiod values).
+
+    `defaultProviders.accessLogging` names a provider, or the legacy `accessLogFile` is set
+    (whether an entry without providers still logs to it is not settled here, so no claim).
+    """
     return any(
         bool(dig(data, "meshConfig", "defaultProviders", "accessLogging"))
+        or bool(dig(data, "meshConfig", "accessLogFile"))
         for data, _locate in istiod_values(ctx)
     )
 
@@ -267,8 +272,9 @@ def access_logging_without_provider(ctx: CheckContext) -> Iterator[Finding]:
     Why: an entry without `providers` uses `meshConfig.defaultProviders.accessLogging`;
     when that is empty (the istiod default) the entry turns nothing on and no access log is
     written (istioctl: IST0157 InvalidTelemetryProvider). Unlike istioctl, meshgen does not
-    report `disabled: true` entries or entries that inherit providers from a mesh-wide or
-    namespace-wide Telemetry, and it judges only when the mesh config is known.
+    report `disabled: true` entries, entries that inherit providers from a mesh-wide or
+    namespace-wide Telemetry, or meshes with the legacy `accessLogFile` set, and it judges
+    only when the mesh config is known.
 
     Example: `accessLogging: [{filter: {expression: "response.code >= 400"}}]` with no
     `defaultProviders.accessLogging`.
