@@ -421,6 +421,14 @@ def invalid_extension_provider(ctx: CheckContext) -> Iterator[Finding]:
     kinds.
     """
     version, minor = _version(ctx)
+    for data, locate in istiod_values(ctx):
+        entries = dig(data, "meshConfig", "extensionProviders")
+        if entries is not None and not isinstance(entries, list):
+            yield Finding(
+                "meshConfig.extensionProviders must be a list of providers "
+                "(`- name: ...`), not a mapping: istiod fails to parse the mesh config",
+                span=locate(("meshConfig", "extensionProviders")),
+            )
     for entry in _provider_entries(ctx):
         name = dig(entry.data, "name")
         who = f"extension provider {name!r}" if isinstance(name, str) else "an extension provider"
