@@ -352,11 +352,16 @@ def lint(
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
     debug: bool = False,
+    istio_version: str | None = None,
 ) -> LintResult:
-    """Check plain files (Telemetry, workloads, values, helmfiles, dashboards) together."""
+    """Check plain files (Telemetry, workloads, values, helmfiles, dashboards) by project.
+
+    `istio_version` is the Istio they target (default: an istiod/base release's `version:`
+    in a linted helmfile, else the newest meshgen knows).
+    """
     from meshgen.checks.lint import lint as lint_files
 
-    return lint_files(paths, select=select, ignore=ignore, debug=debug)
+    return lint_files(paths, select=select, ignore=ignore, debug=debug, istio_version=istio_version)
 
 
 # --- the telemetry editor -------------------------------------------------------------
@@ -394,9 +399,7 @@ def scope(config_path: Path, namespace: str | None, workload: str | None) -> Sco
         if loaded is None:  # unreadable or invalid: say why, not "cannot tell"
             raise InputError(project.diagnostics)
         homes = {
-            svc.namespace
-            for svc in loaded.services
-            if label == "app" and svc.app_label == value
+            svc.namespace for svc in loaded.services if label == "app" and svc.app_label == value
         }
         if len(homes) != 1:
             raise UsageError(f"cannot tell the namespace of workload {workload}; pass --namespace")
@@ -404,9 +407,7 @@ def scope(config_path: Path, namespace: str | None, workload: str | None) -> Sco
     return Scope(namespace=namespace, workload=(label, value))
 
 
-def set_disabled(
-    scope: Scope, metric: str, mode: str | None, disabled: bool
-) -> Change:
+def set_disabled(scope: Scope, metric: str, mode: str | None, disabled: bool) -> Change:
     """The edit that disables (or enables) `metric` in `scope`."""
     from meshgen.edit import telemetry
 
@@ -548,9 +549,7 @@ def write_config(edited: Edited) -> None:
     output.write_file(edited.path, text, keep_mode=True, through_symlink=True)
 
 
-def telemetry_view(
-    project: Project, scope: Scope, *, fmt: str = "text"
-) -> str:
+def telemetry_view(project: Project, scope: Scope, *, fmt: str = "text") -> str:
     """`meshgen telemetry show`: what `scope` emits, per metric, as text or JSON."""
     import json
 
@@ -678,8 +677,14 @@ def traffic_job(project: Project, service: Service) -> dict[str, Any]:
     return traffic.job_manifest(project, service)
 
 
-def traffic_report(project: Project, service: Service, outcome: TrafficRun, *, qps: int | None,
-                   duration: str | None) -> str:
+def traffic_report(
+    project: Project,
+    service: Service,
+    outcome: TrafficRun,
+    *,
+    qps: int | None,
+    duration: str | None,
+) -> str:
     """Fortio's latency summary and the Grafana dashboard that shows the traffic."""
     from meshgen.handoff import traffic
 
