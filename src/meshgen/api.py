@@ -399,7 +399,9 @@ def scope(config_path: Path, namespace: str | None, workload: str | None) -> Sco
         if loaded is None:  # unreadable or invalid: say why, not "cannot tell"
             raise InputError(project.diagnostics)
         homes = {
-            svc.namespace for svc in loaded.services if label == "app" and svc.app_label == value
+            svc.namespace
+            for svc in loaded.services
+            if label == "app" and svc.app_label == value
         }
         if len(homes) != 1:
             raise UsageError(f"cannot tell the namespace of workload {workload}; pass --namespace")
@@ -407,7 +409,9 @@ def scope(config_path: Path, namespace: str | None, workload: str | None) -> Sco
     return Scope(namespace=namespace, workload=(label, value))
 
 
-def set_disabled(scope: Scope, metric: str, mode: str | None, disabled: bool) -> Change:
+def set_disabled(
+    scope: Scope, metric: str, mode: str | None, disabled: bool
+) -> Change:
     """The edit that disables (or enables) `metric` in `scope`."""
     from meshgen.edit import telemetry
 
@@ -549,7 +553,9 @@ def write_config(edited: Edited) -> None:
     output.write_file(edited.path, text, keep_mode=True, through_symlink=True)
 
 
-def telemetry_view(project: Project, scope: Scope, *, fmt: str = "text") -> str:
+def telemetry_view(
+    project: Project, scope: Scope, *, fmt: str = "text"
+) -> str:
     """`meshgen telemetry show`: what `scope` emits, per metric, as text or JSON."""
     import json
 
@@ -677,14 +683,8 @@ def traffic_job(project: Project, service: Service) -> dict[str, Any]:
     return traffic.job_manifest(project, service)
 
 
-def traffic_report(
-    project: Project,
-    service: Service,
-    outcome: TrafficRun,
-    *,
-    qps: int | None,
-    duration: str | None,
-) -> str:
+def traffic_report(project: Project, service: Service, outcome: TrafficRun, *, qps: int | None,
+                   duration: str | None) -> str:
     """Fortio's latency summary and the Grafana dashboard that shows the traffic."""
     from meshgen.handoff import traffic
 

@@ -117,7 +117,9 @@ def _disk_cache() -> JsonCache:
     The sources are this file and `cel_tables.py` (which parses and decodes literals).
     """
     sources = [Path(__file__), Path(cel_tables.__file__)]
-    return JsonCache("cel-analysis", salt(sources=sources, distributions=["cel-python", "lark"]))
+    return JsonCache(
+        "cel-analysis", salt(sources=sources, distributions=["cel-python", "lark"])
+    )
 
 
 def _to_json(result: CelAnalysis) -> dict[str, Any]:

@@ -224,3 +224,4 @@ def redact_secrets(config: MeshConfig) -> MeshConfig:
             parent = parent[part]
         parent[path[-1]] = REDACTED
     return MeshConfig.model_validate(data)
+

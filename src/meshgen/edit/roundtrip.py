@@ -201,7 +201,8 @@ def unified_diff(original: str, updated: str, shown: str) -> str:
         split_lines(original), split_lines(updated), fromfile=f"a/{shown}", tofile=f"b/{shown}"
     )
     return "".join(
-        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
+        for line in lines
     )
 
 

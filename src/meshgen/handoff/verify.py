@@ -146,7 +146,9 @@ def _conflicts(expected: dict[str, str], labels: dict[str, str]) -> list[str]:
     return [f"{k}={labels[k]}" for k in rivals if k in labels]
 
 
-def check_namespaces(cluster: Cluster, project: Tree, config: MeshConfig) -> Iterator[CheckResult]:
+def check_namespaces(
+    cluster: Cluster, project: Tree, config: MeshConfig
+) -> Iterator[CheckResult]:
     """Each configured namespace has its injection label and nothing conflicting."""
     tree = project.shown_output_dir
     fix = f"make enable-istio-injection (kubectl apply -f {tree}/{naming.NAMESPACES_DIR}/)"
@@ -268,7 +270,9 @@ def rendered_telemetries(project: Tree) -> list[tuple[str, str, Any]]:
     return sorted(found, key=lambda t: (t[0], t[1]))
 
 
-def check_telemetry(cluster: Cluster, project: Tree, config: MeshConfig) -> Iterator[CheckResult]:
+def check_telemetry(
+    cluster: Cluster, project: Tree, config: MeshConfig
+) -> Iterator[CheckResult]:
     """The Telemetry resources exist as rendered (name, namespace and spec)."""
     fix = "make deploy-services (meshgen apply --tier mesh)"
     for namespace, name, spec in rendered_telemetries(project):
@@ -304,7 +308,9 @@ def _values(project: Tree, path: str) -> dict[str, Any]:
     return {}
 
 
-def check_monitoring(cluster: Cluster, project: Tree, config: MeshConfig) -> Iterator[CheckResult]:
+def check_monitoring(
+    cluster: Cluster, project: Tree, config: MeshConfig
+) -> Iterator[CheckResult]:
     """Prometheus server and Grafana Deployments are available."""
     namespace = config.monitoring.namespace
     fix = "make deploy-services (meshgen apply --tier monitoring)"
@@ -360,7 +366,9 @@ def _dashboard_plan(
     return providers, downloads, inline
 
 
-def check_dashboards(cluster: Cluster, project: Tree, config: MeshConfig) -> Iterator[CheckResult]:
+def check_dashboards(
+    cluster: Cluster, project: Tree, config: MeshConfig
+) -> Iterator[CheckResult]:
     """The Istio dashboards are provisioned the way the grafana chart does it."""
     grafana = config.monitoring.grafana
     if grafana is None:

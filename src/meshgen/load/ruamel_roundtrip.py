@@ -63,9 +63,7 @@ class _RtConstructor(RoundTripConstructor):
             )
         if short in _SCALAR_TAGS and not isinstance(node, ScalarNode):
             raise RefusedYAMLError(
-                None,
-                None,
-                f"the YAML tag !!{short} names a scalar, not a {node.id}",
+                None, None, f"the YAML tag !!{short} names a scalar, not a {node.id}",
                 node.start_mark,
             )
         return super().construct_unknown(node)

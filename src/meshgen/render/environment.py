@@ -95,10 +95,8 @@ def _compiled_namespace(name: str) -> dict[str, Any] | None:
     environments (tests make their own) must not share one module.
     """
     spec = importlib.util.find_spec(f"{__package__}.compiled.{compiled_module_name(name)}")
-    if (
-        spec is None
-        or spec.origin is None
-        or not isinstance(spec.loader, importlib.machinery.SourceFileLoader)
+    if spec is None or spec.origin is None or not isinstance(
+        spec.loader, importlib.machinery.SourceFileLoader
     ):
         return None
     code = spec.loader.get_code(spec.name)  # the .pyc when Python has one

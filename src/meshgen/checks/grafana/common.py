@@ -128,3 +128,4 @@ def per_document(ctx: CheckContext, key: str, doc: DashboardDoc, compute: Callab
     if entry is None or entry[0] is not doc:
         entry = memo[id(doc)] = (doc, compute())
     return entry[1]
+

@@ -1,119 +1,43 @@
 """Jinja's code for templates/manifests/namespace.yaml.j2 (scripts/gen_compiled_templates.py; do not edit)."""
-
 # ruff: noqa
-FINGERPRINT = "fcfb4dcc8f441b1844349a69cdf7a92485a8870f60c9d8ee5e75a3ab4a20c3d6 jinja2==3.1.6"
-from jinja2.runtime import (
-    LoopContext,
-    Macro,
-    Markup,
-    Namespace,
-    TemplateNotFound,
-    TemplateReference,
-    TemplateRuntimeError,
-    Undefined,
-    escape,
-    identity,
-    internalcode,
-    markup_join,
-    missing,
-    str_join,
-)
-
-name = "manifests/namespace.yaml.j2"
-
+FINGERPRINT = 'fcfb4dcc8f441b1844349a69cdf7a92485a8870f60c9d8ee5e75a3ab4a20c3d6 jinja2==3.1.6'
+from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join
+name = 'manifests/namespace.yaml.j2'
 
 def root(context, missing=missing):
     resolve = context.resolve_or_missing
     undefined = environment.undefined
     concat = environment.concat
     cond_expr_undefined = Undefined
-    if 0:
-        yield None
-    l_0_namespace = resolve("namespace")
-    l_0_documents = resolve("documents")
+    if 0: yield None
+    l_0_namespace = resolve('namespace')
+    l_0_documents = resolve('documents')
     try:
-        t_1 = environment.filters["comment"]
+        t_1 = environment.filters['comment']
     except KeyError:
-
         @internalcode
         def t_1(*unused):
             raise TemplateRuntimeError("No filter named 'comment' found.")
-
     try:
-        t_2 = environment.filters["to_yaml"]
+        t_2 = environment.filters['to_yaml']
     except KeyError:
-
         @internalcode
         def t_2(*unused):
             raise TemplateRuntimeError("No filter named 'to_yaml' found.")
-
     try:
-        t_3 = environment.tests["defined"]
+        t_3 = environment.tests['defined']
     except KeyError:
-
         @internalcode
         def t_3(*unused):
             raise TemplateRuntimeError("No test named 'defined' found.")
-
     pass
-    yield "# Namespace "
-    yield str(
-        t_1(
-            environment.getattr(
-                (undefined(name="namespace") if l_0_namespace is missing else l_0_namespace), "name"
-            )
-        )
-    )
-    yield ": sidecar injection "
-    yield str(
-        t_1(
-            (
-                str_join(
-                    (
-                        "revision ",
-                        environment.getattr(
-                            environment.getattr(
-                                (
-                                    undefined(name="namespace")
-                                    if l_0_namespace is missing
-                                    else l_0_namespace
-                                ),
-                                "injection",
-                            ),
-                            "revision",
-                        ),
-                    )
-                )
-                if t_3(
-                    environment.getattr(
-                        environment.getattr(
-                            (
-                                undefined(name="namespace")
-                                if l_0_namespace is missing
-                                else l_0_namespace
-                            ),
-                            "injection",
-                        ),
-                        "revision",
-                    )
-                )
-                else environment.getattr(
-                    (undefined(name="namespace") if l_0_namespace is missing else l_0_namespace),
-                    "injection",
-                )
-            )
-        )
-    )
-    yield ".\n# Kept when the release is removed (helm.sh/resource-policy: keep).\n"
-    yield str(
-        t_2(
-            environment.getitem(
-                (undefined(name="documents") if l_0_documents is missing else l_0_documents), 0
-            )
-        )
-    )
-    yield "\n"
-
+    yield '# Namespace '
+    yield str(t_1(environment.getattr((undefined(name='namespace') if l_0_namespace is missing else l_0_namespace), 'name')))
+    yield ': sidecar injection '
+    yield str(t_1((str_join(('revision ', environment.getattr(environment.getattr((undefined(name='namespace') if l_0_namespace is missing else l_0_namespace), 'injection'), 'revision'), )) if t_3(environment.getattr(environment.getattr((undefined(name='namespace') if l_0_namespace is missing else l_0_namespace), 'injection'), 'revision')) else environment.getattr((undefined(name='namespace') if l_0_namespace is missing else l_0_namespace), 'injection'))))
+    yield '.\n# Kept when the release is removed (helm.sh/resource-policy: keep).\n'
+    yield str(t_2(environment.getitem((undefined(name='documents') if l_0_documents is missing else l_0_documents), 0)))
+    yield '\n'
 
 blocks = {}
-debug_info = "1=32&3=36"
+debug_info = '1=32&3=36'
