@@ -513,3 +513,53 @@ def test_version_facts_are_keyed_by_version() -> None:
     assert istio_versions.provider_removed("lightstep", "1.26.4") is None
     assert istio_versions.provider_removed("opencensus", "1.27.0") == (1, 27)
     assert istio_versions.has_facts("1.28.10") and not istio_versions.has_facts("1.27.3")
+
+
+def test_helmfile_d_parts_are_one_project(write: Write) -> None:
+    paths = [
+        write(
+            "helmfile.d/10-istio.yaml",
+            """\
+            releases:
+              - name: istiod
+                namespace: istio-system
+                chart: istio/istiod
+                version: ~1.22.0
+            """,
+        ),
+        write(
+            "helmfile.d/20-grafana.yaml",
+            """\
+            releases:
+              - name: grafana
+                namespace: monitoring
+                chart: grafana/grafana
+                version: 12.11.1
+            """,
+        ),
+        write("manifests/telemetry.yaml", telemetry("t", "apps", "prometheus", "metrics")),
+    ]
+    assert _groups(paths) == [sorted(str(p) for p in paths)]
+    ctx, _ = build_context(paths)
+    assert ctx.istio_version == "1.22.0"  # the lower bound of the range
+    got = found(lint(paths).diagnostics)
+    assert got == [
+        ("C011", "helmfile.d/10-istio.yaml", 5, 14),
+        ("C108", "helmfile.d/10-istio.yaml", 5, 14),
+    ]
+
+
+def test_templated_values_file(write: Write) -> None:
+    write(
+        "values.yaml.gotmpl",
+        """\
+        meshConfig:
+          accessLogFile: {{ .Values.accessLog | quote }}
+          defaultConfig:
+            holdApplicationUntilProxyStarts: true
+        """,
+    )
+    ctx, _ = build_context([Path("values.yaml.gotmpl")])
+    assert [v.chart for v in ctx.values] == ["istiod"]
+    got = found(lint([Path("values.yaml.gotmpl")]).diagnostics)
+    assert got == [("C012", "values.yaml.gotmpl", 2, 1)]

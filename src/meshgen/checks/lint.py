@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -161,6 +162,8 @@ def _read_all(paths: Sequence[Path], chosen: Sequence[Check]) -> list[_Run]:
         ref = hints.get(_absolute(run.path))
         if ref is not None:
             run.layers.add(ref[0])
+        if "helmfile" in run.singles and run.path.parent.name == "helmfile.d":
+            run.layers.add(str(_absolute(run.path).parent))  # one state in several files
     return runs
 
 
@@ -208,9 +211,10 @@ def group_inputs(runs: Sequence[_Run]) -> list[Group]:
     boundary is crossed. Two files of a kind within one project (other than layers of one
     release's `values:`) are never combined: each is checked alone (C014).
     """
+    # A missing file was reported (C001) and holds nothing to check.
     present = [run for run in runs if _absolute(run.path).exists()]
     if not present:
-        return [(list(runs), [])] if runs else []
+        return []
     limit = common_parent([_absolute(run.path) for run in present])
     groups: dict[Path, list[_Run]] = {}
     anchored: set[Path] = set()
@@ -222,7 +226,8 @@ def group_inputs(runs: Sequence[_Run]) -> list[Group]:
             if "helmfile" in other.singles and path in other.references
         ]
         if "helmfile" in run.singles:
-            homes.append(path.parent)
+            # helmfile.d/*.yaml are parts of the state of the directory above
+            homes.append(path.parent.parent if path.parent.name == "helmfile.d" else path.parent)
         if not homes:
             root = helmfile_root(path, limit)
             if root is not None:
@@ -234,9 +239,6 @@ def group_inputs(runs: Sequence[_Run]) -> list[Group]:
     out: list[Group] = []
     for key in sorted(groups):
         out.extend(_split(groups[key]))
-    absent = [run for run in runs if run not in present]
-    if absent:
-        out.append((absent, []))
     return out
 
 
@@ -462,9 +464,12 @@ def _lint_gotmpl(run: _Run, text: str, shown: str) -> bool | None:
         )
         return None
     state = [StatePart(d.data, d.source) for d in documents if is_state_document(d.data)]
-    if not state:
-        return False
-    _helmfile_state(run, state, plain.text, shown)
+    if state:
+        _helmfile_state(run, state, plain.text, shown)
+    else:  # a templated values file (`values.yaml.gotmpl`)
+        recognised = [_values(run, d.data, d.source) for d in documents if isinstance(d.data, dict)]
+        if not any(recognised):
+            return False
     if plain.lines:
         more = ", ..." if len(plain.lines) > 8 else ""
         lines = ", ".join(str(n) for n in plain.lines[:8]) + more
@@ -620,6 +625,10 @@ RELEASE_CHARTS = {
 }
 
 
+#: The version a release's `version:` names (`1.22.3`, `~1.22.0`: its lower bound).
+_VERSION_IN = re.compile(r"\d+\.\d+(\.\d+)?([-+][0-9A-Za-z.-]+)?")
+
+
 def _release_chart(rel: Mapping[str, Any]) -> str | None:
     chart = rel.get("chart")
     if not isinstance(chart, str) or is_templated(chart):
@@ -653,7 +662,10 @@ def _helmfile_state(run: _Run, parts: Sequence[StatePart], text: str, shown: str
             and not is_templated(str(version))
             and run.istio_version is None
         ):
-            run.istio_version = (str(version), smap.lookup(("releases", index, "version")))
+            pinned = _VERSION_IN.search(str(version))
+            if pinned is not None:
+                where = smap.lookup(("releases", index, "version"))
+                run.istio_version = (pinned.group(0), where)
         entries = rel.get("values")
         for j, entry in enumerate(entries if isinstance(entries, list) else ()):
             if isinstance(entry, dict) and not is_templated(entry):
