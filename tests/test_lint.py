@@ -173,7 +173,18 @@ def test_files_linted_together_share_one_context(write: Callable[[str, str], Pat
     assert ctx.kinds == {"telemetry", "pods", "values"}
     assert [(t.name, t.namespace) for t in ctx.telemetries] == [("balancer", "inference")]
     assert ctx.telemetries[0].locate(("selector", "matchLabels", "app")).line == 9
-    assert [(p.name, p.labels) for p in ctx.pods] == [("balancer-0", {"app": "inference-balancer"})]
+    # with the labels Istio's injector adds (issue 14: a selector may name them)
+    assert [(p.name, p.labels) for p in ctx.pods] == [
+        (
+            "balancer-0",
+            {
+                "app": "inference-balancer",
+                "service.istio.io/canonical-name": "inference-balancer",
+                "service.istio.io/canonical-revision": "latest",
+                "security.istio.io/tlsMode": "istio",
+            },
+        )
+    ]
     assert ctx.root_namespace == "mesh-root"
     assert ctx.extension_providers == ("otel",)
 

@@ -241,7 +241,23 @@ def test_selectors_are_checked_against_pod_templates(write: Write, kind: str) ->
     result = lint([Path("telemetry.yaml"), Path("workload.yaml")])
     assert found(result.diagnostics) == []
     ctx, _ = build_context([Path("workload.yaml")])
-    assert [(p.name, p.namespace, p.labels) for p in ctx.pods] == [("api", "apps", {"app": "api"})]
+    assert [(p.name, p.namespace, p.labels["app"]) for p in ctx.pods] == [("api", "apps", "api")]
+
+
+def test_selectors_may_name_the_labels_the_injector_adds(write: Write) -> None:
+    write(
+        "telemetry.yaml",
+        SELECTED.replace("{app: api}", "{service.istio.io/canonical-name: api-svc}"),
+    )
+    write("workload.yaml", _workload("Deployment", "api", app="api-svc"))
+    ctx, _ = build_context([Path("workload.yaml")])
+    assert ctx.pods[0].labels == {
+        "app": "api-svc",
+        "service.istio.io/canonical-name": "api-svc",
+        "service.istio.io/canonical-revision": "latest",
+        "security.istio.io/tlsMode": "istio",
+    }
+    assert found(lint([Path("telemetry.yaml"), Path("workload.yaml")]).diagnostics) == []
 
 
 @pytest.mark.parametrize("kind", WORKLOAD_KINDS)
@@ -385,6 +401,16 @@ def test_istio_charts_own_values_are_checked(chdir: Path, chart: str, name: str)
     assert [v.chart for v in ctx.values] == [chart]
     assert "_internal_defaults_do_not_set" not in ctx.values[0].data
     assert found(lint([Path(copy.name)]).diagnostics) == []
+
+
+@pytest.mark.parametrize("name", ["cni", "gateway", "ztunnel"])
+def test_other_istio_charts_values_are_not_istiod_values(chdir: Path, name: str) -> None:
+    """They share `_internal_defaults_do_not_set`, `revision` and `global` with istiod."""
+    source = CHARTS / "istio-1.30.3" / name / "values.yaml"
+    if not source.exists():
+        pytest.skip(f"chart sources absent: {source}")
+    shutil.copyfile(source, chdir / "values.yaml")
+    assert [d.code for d in lint([Path("values.yaml")]).diagnostics] == ["C010"]
 
 
 def test_wrapped_defaults_are_checked_at_their_lines(write: Write) -> None:
@@ -563,3 +589,73 @@ def test_templated_values_file(write: Write) -> None:
     assert [v.chart for v in ctx.values] == ["istiod"]
     got = found(lint([Path("values.yaml.gotmpl")]).diagnostics)
     assert got == [("C012", "values.yaml.gotmpl", 2, 1)]
+
+
+TEMPLATED_YAML = """\
+values:
+  - values.yaml
+releases:
+  - name: istiod
+    namespace: istio-system
+    chart: istio/istiod
+    version: {{ .Values.istio.version }}
+    values:
+      - values.yaml
+"""
+
+
+def test_templated_helmfile_named_yaml(write: Write) -> None:
+    """helmfile 1.x reads a .yaml state verbatim: C002, said plainly; its releases still
+    count (the version from the state values, the values file's chart and state keys)."""
+    write("helmfile.yaml", TEMPLATED_YAML)
+    write(
+        "values.yaml",
+        """\
+        istio:
+          version: 1.26.2
+        meshConfig:
+          accessLogFile: /dev/stdout
+        pilot:
+          autoscaleEnabled: true
+        """,
+    )
+    paths = [Path("helmfile.yaml"), Path("values.yaml")]
+    result = lint(paths)
+    assert found(result.diagnostics) == [
+        ("C011", "helmfile.yaml", 7, 14),
+        ("C002", "helmfile.yaml", 7, 15),
+    ]
+    c011, c002 = result.diagnostics
+    assert c002.message.endswith(
+        "helmfile.yaml holds Go template actions, which helmfile 1.x renders only in files "
+        "named *.gotmpl (it reads a .yaml state as plain YAML)"
+    )
+    assert c002.hint == "rename it to helmfile.yaml.gotmpl"
+    assert "Istio 1.26.2 (the helmfile release)" in c011.message
+    ctx, _ = build_context(paths)
+    # `istio:` is read by the helmfile's templates, not by the chart: not reported (H103)
+    assert [(v.chart, sorted(v.data)) for v in ctx.values] == [("istiod", ["meshConfig", "pilot"])]
+
+
+def test_gotmpl_version_read_from_state_values(write: Write) -> None:
+    write("helmfile.yaml.gotmpl", TEMPLATED_YAML)
+    write("values.yaml", "istio:\n  version: 1.29.6\nmeshConfig: {}\n")
+    paths = [Path("helmfile.yaml.gotmpl"), Path("values.yaml")]
+    ctx, _ = build_context(paths)
+    assert ctx.istio_version == "1.29.6"
+    assert found(lint(paths).diagnostics) == [("C012", "helmfile.yaml.gotmpl", 7, 1)]
+
+
+def test_values_of_a_chart_wrapping_grafana_are_not_grafana_values(write: Write) -> None:
+    write(
+        "values.yaml",
+        """\
+        grafana:
+          name: grafana
+          image: {repository: grafana/grafana, tag: 12.1.0}
+        datasources:
+          prometheus:
+            url: http://prometheus:9090/
+        """,
+    )
+    assert found(lint([Path("values.yaml")]).diagnostics) == [("C010", "values.yaml", 1, 1)]

@@ -34,6 +34,7 @@ from meshgen.load.documents import DashboardDoc, Locate, PodDoc, TelemetryDoc, V
 from meshgen.load.files import display_path, read_text
 from meshgen.load.lint_inputs import (
     INTERNAL_DEFAULTS,
+    STATE_VALUE_READ,
     PodTemplate,
     StatePart,
     common_parent,
@@ -45,6 +46,8 @@ from meshgen.load.lint_inputs import (
     merged_state,
     pod_template,
     release_values_files,
+    state_keys_read,
+    state_values_files,
     untemplate,
     unwrap_internal_defaults,
 )
@@ -84,6 +87,10 @@ class _Run:
     istio_version: tuple[str, Span] | None = None
     #: Chart a helmfile release says this file's values are for.
     chart_hint: str | None = None
+    #: State values files of the file's helmfile: path -> top-level keys its templates read.
+    state_values: dict[Path, frozenset[str]] = field(default_factory=dict)
+    #: Top-level keys of this file that a helmfile's templates read (not chart values).
+    state_keys: frozenset[str] = frozenset()
     #: apiVersion of each Telemetry resource and where it is written.
     telemetry_apis: list[tuple[str, Span]] = field(default_factory=list)
 
@@ -150,18 +157,24 @@ def _read_all(paths: Sequence[Path], chosen: Sequence[Check]) -> list[_Run]:
     """Read every file; helmfile states first, so the values files they name know their chart."""
     runs = [_Run(CheckContext(), list(chosen), path) for path in paths]
     hints: dict[Path, tuple[str, str | None]] = {}
+    state_keys: dict[Path, frozenset[str]] = {}
     order = sorted(range(len(runs)), key=lambda i: not looks_like_helmfile(str(paths[i])))
     for i in order:
         run = runs[i]
         known = hints.get(_absolute(run.path))
         if known is not None:
             run.chart_hint = known[1]
+        run.state_keys = state_keys.get(_absolute(run.path), frozenset())
         _lint_file(run, run.path)
-        hints.update(run.references)
+        for path, ref in run.references.items():
+            if hints.get(path, ("", None))[1] is None or ref[1] == "istiod":
+                hints[path] = ref
+        for path, keys in run.state_values.items():
+            state_keys[path] = state_keys.get(path, frozenset()) | keys
     for run in runs:
-        ref = hints.get(_absolute(run.path))
-        if ref is not None:
-            run.layers.add(ref[0])
+        named = hints.get(_absolute(run.path))
+        if named is not None:
+            run.layers.add(named[0])
         if "helmfile" in run.singles and run.path.parent.name == "helmfile.d":
             run.layers.add(str(_absolute(run.path).parent))  # one state in several files
     return runs
@@ -424,6 +437,10 @@ def _lint_json(run: _Run, text: str, shown: str) -> bool | None:
 def _lint_yaml(run: _Run, text: str, shown: str) -> bool | None:
     documents = yaml_reader.parse_all(text, shown)
     if isinstance(documents, Diagnostic):
+        if "{{" in text and (looks_like_helmfile(shown) or "\nreleases:" in f"\n{text}"):
+            run.diagnostics.append(_templated_yaml(documents, shown))
+            _lint_gotmpl(run, text, shown, note=False)
+            return None
         run.diagnostics.append(documents)
         return None
     found = False
@@ -444,7 +461,18 @@ def _lint_yaml(run: _Run, text: str, shown: str) -> bool | None:
     return found
 
 
-def _lint_gotmpl(run: _Run, text: str, shown: str) -> bool | None:
+def _templated_yaml(problem: Diagnostic, shown: str) -> Diagnostic:
+    """C002 of a helmfile named `.yaml` that holds Go template actions, saying why."""
+    return diagnostic(
+        "C002",
+        f"{problem.message}: {shown} holds Go template actions, which helmfile 1.x renders only "
+        "in files named *.gotmpl (it reads a .yaml state as plain YAML)",
+        problem.span,
+        hint=f"rename it to {Path(shown).name}.gotmpl",
+    )
+
+
+def _lint_gotmpl(run: _Run, text: str, shown: str, *, note: bool = True) -> bool | None:
     """A templated helmfile (`helmfile.yaml.gotmpl`): read with its template actions taken out.
 
     What the templates would render is not known: lines that are only actions are blanked,
@@ -453,6 +481,8 @@ def _lint_gotmpl(run: _Run, text: str, shown: str) -> bool | None:
     plain = untemplate(text)
     documents = yaml_reader.parse_all(plain.text, shown)
     if isinstance(documents, Diagnostic):
+        if not note:
+            return None
         run.diagnostics.append(
             diagnostic(
                 "C012",
@@ -465,12 +495,12 @@ def _lint_gotmpl(run: _Run, text: str, shown: str) -> bool | None:
         return None
     state = [StatePart(d.data, d.source) for d in documents if is_state_document(d.data)]
     if state:
-        _helmfile_state(run, state, plain.text, shown)
+        _helmfile_state(run, state, plain.text, shown, raw=text)
     else:  # a templated values file (`values.yaml.gotmpl`)
         recognised = [_values(run, d.data, d.source) for d in documents if isinstance(d.data, dict)]
         if not any(recognised):
             return False
-    if plain.lines:
+    if plain.lines and note:
         more = ", ..." if len(plain.lines) > 8 else ""
         lines = ", ".join(str(n) for n in plain.lines[:8]) + more
         run.diagnostics.append(
@@ -550,13 +580,36 @@ def _telemetry(run: _Run, data: dict[str, Any], smap: SourceMap) -> bool:
     return True
 
 
+def injected_labels(labels: Mapping[str, str], workload: str) -> dict[str, str]:
+    """A pod's labels once Istio's sidecar injector has added its own.
+
+    The injector labels every injected pod with its canonical service (the
+    `app.kubernetes.io/name` or `app` label, else the workload's name), canonical revision
+    (`app.kubernetes.io/version` or `version`, else `latest`) and `security.istio.io/tlsMode:
+    istio`, unless the pod sets them; a Telemetry selector may match those. Whether a pod
+    is injected is not known from the files, so they are assumed: a selector on them is not
+    called unmatched.
+    """
+    out = dict(labels)
+    out.setdefault(
+        "service.istio.io/canonical-name",
+        labels.get("app.kubernetes.io/name") or labels.get("app") or workload,
+    )
+    out.setdefault(
+        "service.istio.io/canonical-revision",
+        labels.get("app.kubernetes.io/version") or labels.get("version") or "latest",
+    )
+    out.setdefault("security.istio.io/tlsMode", "istio")
+    return out
+
+
 def _pod(run: _Run, workload: PodTemplate, smap: SourceMap) -> None:
     """The pods of a Pod or a workload's pod template (their labels decide selection)."""
     run.ctx.pods.append(
         PodDoc(
             name=workload.name,
             namespace=workload.namespace,
-            labels=workload.labels,
+            labels=injected_labels(workload.labels, workload.name),
             span=smap.lookup(("metadata", "name")),
         )
     )
@@ -636,7 +689,9 @@ def _release_chart(rel: Mapping[str, Any]) -> str | None:
     return RELEASE_CHARTS.get(chart.rstrip("/").rsplit("/", 1)[-1])
 
 
-def _helmfile_state(run: _Run, parts: Sequence[StatePart], text: str, shown: str) -> None:
+def _helmfile_state(
+    run: _Run, parts: Sequence[StatePart], text: str, shown: str, *, raw: str | None = None
+) -> None:
     """A helmfile state of one or more documents.
 
     Its releases, inline values, the values files they name and the Istio version an
@@ -656,6 +711,10 @@ def _helmfile_state(run: _Run, parts: Sequence[StatePart], text: str, shown: str
         chart = _release_chart(rel)
         layer = f"{shown}#{index}"
         version = rel.get("version")
+        if chart in ("istiod", "base") and is_templated(version) and raw is not None:
+            version = _state_value(
+                raw, smap.lookup(("releases", index, "version")).line, state, base
+            )
         if (
             chart in ("istiod", "base")
             and isinstance(version, str | int | float)
@@ -674,6 +733,35 @@ def _helmfile_state(run: _Run, parts: Sequence[StatePart], text: str, shown: str
                     run.layers.add(layer)
         for _, path in release_values_files({"releases": [rel]}, base):
             run.references[_absolute(path)] = (layer, chart)
+    read = state_keys_read(raw) if raw is not None else frozenset()
+    for path in state_values_files(state, base):
+        run.state_values[_absolute(path)] = read
+
+
+def _state_value(raw: str, line: int, state: Mapping[str, Any], base: Path) -> Any:
+    """The state value a templated line reads (`version: {{ .Values.istio.version }}`).
+
+    Looked up in the state's own values files (top-level and environment `values:`); None
+    when the expression is more than a read or the value is not found.
+    """
+    lines = raw.split("\n")
+    match = STATE_VALUE_READ.search(lines[line - 1]) if 0 < line <= len(lines) else None
+    if match is None:
+        return None
+    keys = match.group(1).split(".")
+    for path in state_values_files(state, base):
+        text, problem = read_text(path, display_path(path)) if path.is_file() else (None, None)
+        if problem is not None or text is None:
+            continue
+        parsed = yaml_reader.parse(text, display_path(path))
+        if isinstance(parsed, Diagnostic):
+            continue
+        value: Any = parsed[0]
+        for key in keys:
+            value = value.get(key) if isinstance(value, Mapping) else None
+        if isinstance(value, str | int | float) and not isinstance(value, bool):
+            return str(value)
+    return None
 
 
 #: Top-level keys that mark a values file as one chart's (typos within 0.85 similarity count).
@@ -742,7 +830,8 @@ def _is_kube_prometheus_stack(data: Mapping[str, Any]) -> bool:
         if isinstance(data.get(section), Mapping) and key in data[section]:
             return True
     grafana = data.get("grafana")
-    parent_only = {path[0] for path in kps.PARENT_GRAFANA_KEYS if len(path) == 1} - {"enabled"}
+    # `enabled` and `name` are common to every chart that wraps grafana
+    parent_only = {p[0] for p in kps.PARENT_GRAFANA_KEYS if len(p) == 1} - {"enabled", "name"}
     return isinstance(grafana, Mapping) and any(str(k) in parent_only for k in grafana)
 
 
@@ -769,11 +858,35 @@ def values_chart(data: Mapping[str, Any], name: str = "") -> str | None:
     if best == 0:
         paths = list(iter_key_paths(data))
         candidates = [c for c in ("istiod", "base", "grafana") if all(_has(c, p) for p in paths)]
+    candidates = [c for c in candidates if _plausible(c, data)]
+    if candidates == ["grafana"] and isinstance(data.get("grafana"), Mapping):
+        return None  # a chart that wraps grafana: its own keys are not the grafana chart's
     if len(candidates) == 1:
         return candidates[0]
     if candidates and set(candidates) <= {"istiod", "base"}:
         return "base" if "base" in Path(name).name else "istiod"
     return None
+
+
+def _plausible(chart: str, data: Mapping[str, Any]) -> bool:
+    """Most top-level keys are the chart's own (or within typo distance of one).
+
+    A signature key alone does not make a file istiod values: Istio's cni, gateway and
+    ztunnel charts share `revision`, `global` and the `_internal_defaults_do_not_set`
+    layout with istiod, and their other keys are none of istiod's.
+    """
+    import difflib
+
+    from meshgen.knowledge import charts
+
+    keys = charts.chart_keys(chart)
+    if keys is None or not data:
+        return True
+    known = set(keys.tree) | ({charts.ISTIOD_ALIAS} if chart == "istiod" else set())
+    unknown = [
+        k for k in data if k not in known and not difflib.get_close_matches(str(k), known, 1, 0.85)
+    ]
+    return len(unknown) * 2 <= len(data)
 
 
 def _values_locator(smap: SourceMap, prefix: KeyPath, data: Mapping[str, Any]) -> Locate:
@@ -803,6 +916,9 @@ def _values(
     hint: str | None = None,
 ) -> bool:
     """Chart values (a file's document, or a helmfile release's inline `values:` entry)."""
+    if not prefix and run.state_keys:
+        # keys the helmfile's templates read from this file (it is also its state values)
+        data = {k: v for k, v in data.items() if k not in run.state_keys}
     chart = hint or (run.chart_hint if not prefix else None) or values_chart(data, smap.file)
     if chart is None:
         return False

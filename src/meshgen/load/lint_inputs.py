@@ -126,6 +126,7 @@ HELMFILE_KEYS = frozenset(
         "kubeVersion",
         "hooks",
         "lockFilePath",
+        "values",
         "helmBinary",
         "kustomizeBinary",
     }
@@ -241,6 +242,33 @@ def _shift(path: KeyPath, offset: int) -> KeyPath | None:
     if path[0] == "releases" and len(path) > 1 and isinstance(path[1], int):
         return ("releases", path[1] + offset, *path[2:])
     return path
+
+
+#: A template expression that only reads a state value: `{{ .Values.istio.version }}`.
+STATE_VALUE_READ = re.compile(
+    r"\{\{-?\s*\.(?:StateValues|Values|Environment\.Values)\.([A-Za-z_][\w.]*)\s*(?:\|\s*quote\s*)?-?\}\}"
+)
+#: Top-level state value keys a helmfile's templates read.
+_STATE_KEY_READ = re.compile(r"\.(?:StateValues|Values|Environment\.Values)\.([A-Za-z_]\w*)")
+
+
+def state_keys_read(text: str) -> frozenset[str]:
+    """The top-level state value keys a templated helmfile reads (`.Values.<key>...`)."""
+    return frozenset(_STATE_KEY_READ.findall(text))
+
+
+def state_values_files(state: Mapping[str, Any], base: Path) -> list[Path]:
+    """The state's own values files: top-level `values:` and every environment's `values:`."""
+    out: list[Path] = []
+    lists: list[Any] = [state.get("values")]
+    envs = state.get("environments")
+    for env in envs.values() if isinstance(envs, Mapping) else ():
+        lists.append(_mapping(env).get("values"))
+    for entries in lists:
+        for entry in entries if isinstance(entries, list) else ():
+            if isinstance(entry, str) and not is_templated(entry) and "{{" not in entry:
+                out.append(base / entry)
+    return out
 
 
 def release_values_files(state: Mapping[str, Any], base: Path) -> Iterator[tuple[int, Path]]:
