@@ -267,7 +267,7 @@ def unpinned_chart_version(ctx: CheckContext) -> Iterator[Finding]:
     """A chart version is a range or missing instead of an exact version.
 
     Checked in the config, and in the releases of a helmfile state given to `meshgen lint`
-    (releases of local charts, and versions written as templates, are skipped).
+    (a local chart may omit its version; versions written as templates are skipped).
 
     Why: a range makes `helmfile apply` pick whatever is newest that day; the rendered
     values were checked against one version's keys only.
@@ -327,15 +327,19 @@ def _unpinned_releases(ctx: CheckContext) -> Iterator[Finding]:
             if not isinstance(rel, dict):
                 continue
             chart, version = rel.get("chart"), rel.get("version")
-            if not isinstance(chart, str) or is_templated(chart) or not _is_repository_chart(chart):
+            if not isinstance(chart, str) or is_templated(chart):
                 continue
             name = rel.get("name", f"releases[{i}]")
-            if version is None:
+            if version is None and _is_repository_chart(chart):
                 yield Finding(
                     f"release {name!r} (chart {chart}) has no version; pin one",
                     span=ctx.rendered_span(state.path, ("releases", i, "chart")),
                 )
-            elif not is_templated(version) and not EXACT_VERSION.match(str(version)):
+            elif (
+                version is not None
+                and not is_templated(version)
+                and not EXACT_VERSION.match(str(version))
+            ):
                 yield Finding(
                     f"chart version {str(version)!r} of release {name!r} is not an exact version",
                     span=ctx.rendered_span(state.path, ("releases", i, "version")),
