@@ -160,14 +160,39 @@ def test_two_of_a_kind_in_one_directory_are_checked_alone(write: Write) -> None:
     )
 
 
-def test_one_project_spread_over_directories_is_combined(write: Write) -> None:
+def test_subdirectories_join_the_directory_above(write: Write) -> None:
     paths = [
-        write("deploy/values/istiod.yaml", istiod_values("otel")),
-        write("deploy/manifests/telemetry/tracing.yaml", telemetry("t", "apps", "otel")),
-        write("deploy/manifests/workloads/api.yaml", _workload("Deployment", "api")),
+        write("istio/istiod-values.yaml", istiod_values("otel")),
+        write("istio/monitors/tracing.yaml", telemetry("t", "apps", "otel")),
+        write("istio/monitors/workloads/api.yaml", _workload("Deployment", "api")),
     ]
-    groups = _groups(paths)
-    assert groups == [sorted(str(p) for p in paths)]
+    assert _groups(paths) == [sorted(str(p) for p in paths)]
+
+
+def test_workloads_of_a_sibling_directory_are_shared(write: Write) -> None:
+    """Corpus (HBTGmbH/httpkeepalive): istio/telemetry.yaml selects pods of go-demo/."""
+    paths = [
+        write("istio/istiod-values.yaml", istiod_values("otel")),
+        write("istio/telemetry.yaml", SELECTED.replace("{app: api}", "{tracing: 'true'}")),
+        write("go-demo/deployment.yaml", _workload("Deployment", "go-demo")),
+        write("grafana/values.yaml", grafana_values("prom")),
+    ]
+    assert _groups(paths) == [
+        ["go-demo/deployment.yaml", "grafana/values.yaml"],
+        ["go-demo/deployment.yaml", "istio/istiod-values.yaml", "istio/telemetry.yaml"],
+    ]
+    assert found(lint(paths).diagnostics) == [("T112", "istio/telemetry.yaml", 6, 28)]
+
+
+def test_sibling_directories_stay_apart(write: Write) -> None:
+    """Nothing says team-b's istiod values are team-c's mesh (corpus: provider of another
+    project); a typo close to team-b's provider would otherwise be T108."""
+    paths = [
+        write("team-b/istiod-values.yaml", istiod_values("jaegr")),
+        write("team-c/telemetry.yaml", telemetry("tracing", "apps", "jaeger")),
+    ]
+    assert _groups(paths) == [["team-b/istiod-values.yaml"], ["team-c/telemetry.yaml"]]
+    assert found(lint(paths).diagnostics) == []
 
 
 def test_sibling_projects_under_a_helmfile_each(write: Write) -> None:

@@ -218,10 +218,10 @@ def group_inputs(runs: Sequence[_Run]) -> list[Group]:
 
     A helmfile state's project is its directory and the values files its releases name;
     another file belongs to the nearest helmfile directory above it (up to the directory
-    holding every input), else to its own directory. Directories without a helmfile are
-    merged into their parent while the merged files hold no two files of a kind (helmfile
-    state, istiod/base/grafana/prometheus/kube-prometheus-stack values) and no `.git`
-    boundary is crossed. Two files of a kind within one project (other than layers of one
+    holding every input), else to its own directory, which joins the nearest directory
+    above it holding inputs (sibling directories stay apart) unless that mixes two files of
+    a kind (helmfile state, istiod/base/grafana/prometheus/kube-prometheus-stack values) or
+    crosses a `.git` boundary. Two files of a kind within one project (other than layers of one
     release's `values:`) are never combined: each is checked alone (C014).
     """
     # A missing file was reported (C001) and holds nothing to check.
@@ -248,7 +248,7 @@ def group_inputs(runs: Sequence[_Run]) -> list[Group]:
         anchored.update(homes)
         for home in homes or [path.parent]:
             groups.setdefault(home, []).append(run)
-    _merge_up(groups, anchored, limit)
+    _merge_nested(groups, anchored, limit)
     out: list[Group] = []
     for key in sorted(groups):
         out.extend(_split(groups[key]))
@@ -265,31 +265,44 @@ def _conflicts(runs: Sequence[_Run]) -> dict[str, list[_Run]]:
     return out
 
 
-def _merge_up(groups: dict[Path, list[_Run]], anchored: set[Path], limit: Path) -> None:
-    frozen: set[Path] = set()
-    while True:
-        movable = [
-            key
-            for key in groups
-            if key not in anchored
-            and key not in frozen
-            and key != limit
-            and limit in key.parents
-            and not (key / ".git").exists()
-        ]
-        if not movable:
-            return
-        deepest = max(len(key.parts) for key in movable)
-        parent = next(key.parent for key in sorted(movable) if len(key.parts) == deepest)
-        siblings = [key for key in movable if key.parent == parent]
-        merged = [run for key in siblings for run in groups[key]]
-        merged += [run for run in groups.get(parent, []) if run not in merged]
-        if _conflicts(merged):
-            frozen.update(siblings)
+def _merge_nested(groups: dict[Path, list[_Run]], anchored: set[Path], limit: Path) -> None:
+    """Merge each directory's files into the nearest directory above holding inputs.
+
+    Only nesting joins: sibling directories (`team-a/`, `team-b/`) with no input above them
+    stay apart, since nothing says they are one project. A merge that would mix two files
+    of a kind, or cross a `.git` boundary, is not made.
+    """
+    for key in sorted(groups, key=lambda k: (-len(k.parts), k)):
+        if key in anchored or key == limit or limit not in key.parents or (key / ".git").exists():
             continue
-        for key in siblings:
+        for above in key.parents:
+            if above in groups:
+                merged = [*groups[above], *(r for r in groups[key] if r not in groups[above])]
+                if not _conflicts(merged):
+                    groups[above] = merged
+                    del groups[key]
+                break
+            if above == limit or (above / ".git").exists():
+                break
+    _share_workloads(groups)
+
+
+def _share_workloads(groups: dict[Path, list[_Run]]) -> None:
+    """A directory holding only workloads joins each sibling directory's files.
+
+    Workloads say which pods exist (the selectors' targets), not how a project is
+    configured, so they cannot carry one project's values or providers into another; a
+    Telemetry beside its istiod values and the Deployments in `../app/` are checked together.
+    """
+    workload_only = [
+        key for key, runs in groups.items() if all(run.ctx.kinds == {"pods"} for run in runs)
+    ]
+    for key in workload_only:
+        siblings = [k for k in groups if k.parent == key.parent and k not in workload_only]
+        for sibling in siblings:
+            groups[sibling] = [*groups[sibling], *groups[key]]
+        if siblings:
             del groups[key]
-        groups[parent] = merged
 
 
 def _split(runs: list[_Run]) -> list[Group]:
