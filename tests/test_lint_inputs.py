@@ -684,3 +684,29 @@ def test_values_of_a_chart_wrapping_grafana_are_not_grafana_values(write: Write)
         """,
     )
     assert found(lint([Path("values.yaml")]).diagnostics) == [("C010", "values.yaml", 1, 1)]
+
+
+def test_istio_operator_mesh_config(write: Write) -> None:
+    """Corpus (npuichigo/istio-stack): the Telemetry beside it uses its providers."""
+    write(
+        "config.yaml",
+        """\
+        apiVersion: install.istio.io/v1alpha1
+        kind: IstioOperator
+        metadata: {namespace: istio-system}
+        spec:
+          meshConfig:
+            enablePrometheusMerg: true
+            extensionProviders:
+              - name: otel-tracing
+                opentelemetry: {port: 4317, service: otel.observability.svc.cluster.local}
+        """,
+    )
+    write("telemetry.yaml", telemetry("mesh", "istio-system", "otel-tracing"))
+    paths = [Path("config.yaml"), Path("telemetry.yaml")]
+    ctx, _ = build_context(paths)
+    assert ctx.extension_providers == ("otel-tracing",)
+    assert found(lint(paths).diagnostics) == [
+        ("C012", "config.yaml", 5, 3),
+        ("H104", "config.yaml", 6, 5),
+    ]

@@ -287,9 +287,9 @@ INPUT_CODES: tuple[CodeInfo, ...] = (
         `meshgen lint` found nothing it knows in a file.
 
         It knows Telemetry resources, workloads (Pod, Deployment, StatefulSet, DaemonSet,
-        ReplicaSet, Job, CronJob), Namespace and ConfigMap resources, helmfile states,
-        istiod/base/grafana/prometheus/kube-prometheus-stack chart values (the istiod and
-        base charts' own `_internal_defaults_do_not_set` layout included) and Grafana
+        ReplicaSet, Job, CronJob), Namespace, ConfigMap and IstioOperator resources, helmfile
+        states, istiod/base/grafana/prometheus/kube-prometheus-stack chart values (the istiod
+        and base charts' own `_internal_defaults_do_not_set` layout included) and Grafana
         dashboard JSON.
 
         Why: a file passed to `meshgen lint` that it cannot recognise is checked by nothing,
@@ -337,7 +337,9 @@ INPUT_CODES: tuple[CodeInfo, ...] = (
         `meshgen lint` recognised a file but checks only part of it, and says which part.
 
         Said for kube-prometheus-stack values (only the `grafana:` section is checked, as
-        values of its grafana subchart) and for templated helmfiles (`*.gotmpl`: the lines
+        values of its grafana subchart), for an IstioOperator (only `spec.meshConfig`, whose
+        extension providers the Telemetry checks then know) and for templated helmfiles
+        (`*.gotmpl`: the lines
         holding template actions are read without rendering them; a file that is not YAML
         before rendering is not checked at all).
 

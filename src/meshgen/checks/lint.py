@@ -411,7 +411,7 @@ def _lint_file(run: _Run, path: Path) -> None:
                 "C010",
                 f"nothing meshgen lint checks in {shown} (expected Telemetry resources, "
                 "workloads (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, "
-                "CronJob), Namespace or ConfigMap resources, a helmfile state, "
+                "CronJob), Namespace, ConfigMap or IstioOperator resources, a helmfile state, "
                 "istiod/base/grafana/prometheus/kube-prometheus-stack values, or a Grafana "
                 "dashboard)",
                 start,
@@ -544,12 +544,39 @@ def _resource(run: _Run, node: Any, data: dict[str, Any], smap: SourceMap, sourc
             return True
     elif (api, kind) == ("v1", "ConfigMap"):
         _configmap_dashboards(run, node, data, smap, source)
+    elif (api, kind) == ("install.istio.io/v1alpha1", "IstioOperator"):
+        return _istio_operator(run, data, smap)
     schema = resources.schema_for(data)
     if schema is None:
         return workload is not None
     chk = resources.CHECK_BY_SCHEMA[schema]
     for path, message in resources.resource_errors(data, skip=skip):
         run.report(chk, message, smap.lookup(path))
+    return True
+
+
+def _istio_operator(run: _Run, data: Mapping[str, Any], smap: SourceMap) -> bool:
+    """An IstioOperator's `spec.meshConfig`: the mesh config istiod gets, like istiod values'.
+
+    Its `spec.values` and `components` follow the operator's own layout and are not checked.
+    """
+    spec = data.get("spec")
+    mesh = spec.get("meshConfig") if isinstance(spec, Mapping) else None
+    if not isinstance(mesh, dict):
+        return False
+    run.ctx.values.append(
+        ValuesDoc("istiod", {"meshConfig": mesh}, _locator(smap, ("spec",), key=True))
+    )
+    run.ctx.kinds.add("values")
+    run.singles.add("istiod")
+    run.diagnostics.append(
+        diagnostic(
+            "C012",
+            "IstioOperator: its spec.meshConfig is checked (as the mesh config istiod gets); "
+            "spec.values and spec.components are not",
+            smap.lookup(("spec", "meshConfig"), key=True),
+        )
+    )
     return True
 
 
