@@ -531,6 +531,9 @@ def test_istio_version_option(write: Write, run_cli: Any) -> None:
         "Istio 1.20.8 (--istio-version) does not know it [telemetry-api-not-served]",
     ]
     assert run_cli("lint", "--istio-version", "1.29.6", "telemetry.yaml").out == ""
+    bad = run_cli("lint", "--istio-version", "latest", "telemetry.yaml")
+    assert bad.code == 2
+    assert "--istio-version 'latest' is not a version (e.g. 1.22.3)" in bad.err
 
 
 def test_istio_version_from_the_helmfile_and_the_option_wins(write: Write) -> None:
