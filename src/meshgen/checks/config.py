@@ -267,7 +267,7 @@ def unpinned_chart_version(ctx: CheckContext) -> Iterator[Finding]:
     """A chart version is a range or missing instead of an exact version.
 
     Checked in the config, and in the releases of a helmfile state given to `meshgen lint`
-    (a local chart may omit its version; versions written as templates are skipped).
+    (local charts, whose version helm ignores, and versions written as templates are skipped).
 
     Why: a range makes `helmfile apply` pick whatever is newest that day; the rendered
     values were checked against one version's keys only.
@@ -327,10 +327,10 @@ def _unpinned_releases(ctx: CheckContext) -> Iterator[Finding]:
             if not isinstance(rel, dict):
                 continue
             chart, version = rel.get("chart"), rel.get("version")
-            if not isinstance(chart, str) or is_templated(chart):
-                continue
+            if not isinstance(chart, str) or is_templated(chart) or not _is_repository_chart(chart):
+                continue  # helm ignores --version for a chart directory
             name = rel.get("name", f"releases[{i}]")
-            if version is None and _is_repository_chart(chart):
+            if version is None:
                 yield Finding(
                     f"release {name!r} (chart {chart}) has no version; pin one",
                     span=ctx.rendered_span(state.path, ("releases", i, "chart")),
