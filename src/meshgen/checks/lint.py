@@ -2,14 +2,18 @@
 
 Recognised, by content:
 - YAML (multi-document) holding Istio `Telemetry` resources (telemetry.istio.io/v1 or
-  v1alpha1), `Pod`s (the known workloads), `Namespace`s, `Job`s and `ConfigMap`s (Grafana
-  dashboards in `data` entries ending in `.json`);
-- a helmfile state (a mapping with `releases:`);
-- istiod, base, grafana and prometheus chart values (by the keys only that chart has);
+  v1alpha1), workloads (Pods and the pod templates of Deployments, StatefulSets,
+  DaemonSets, ReplicaSets, Jobs, CronJobs), `Namespace`s, `ConfigMap`s (Grafana dashboards
+  in `data` entries ending in `.json`) and an IstioOperator's `spec.meshConfig`;
+- helmfile states: one or several documents, `.gotmpl` templates read without rendering,
+  releases' inline `values:` (checked as the release chart's values);
+- istiod, base, grafana, prometheus and kube-prometheus-stack chart values (by the keys only
+  that chart has; the istiod and base charts' `_internal_defaults_do_not_set` layout
+  unwrapped; kube-prometheus-stack's `grafana:` section as grafana values);
 - Grafana dashboard JSON.
 
-Files linted together are checked together: one `CheckContext` holds them all and every
-registered check whose `needs` are present runs on it.
+Files are grouped by project (`group_inputs`); each project's files are checked together in
+one `CheckContext`, on which every registered check whose `needs` are present runs.
 """
 
 from __future__ import annotations

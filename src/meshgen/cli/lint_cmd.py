@@ -36,13 +36,15 @@ def lint(
 
     Recognises Istio Telemetry resources (with the workloads they select: Pods,
     Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs), Namespaces,
-    ConfigMaps, helmfile states (several documents, `.gotmpl` read without rendering, inline
-    release values), istiod/base/grafana/prometheus/kube-prometheus-stack chart values, and
-    Grafana dashboard JSON (plain, or in a ConfigMap's `*.json` data entries).
+    ConfigMaps, an IstioOperator's meshConfig, helmfile states (several documents, `.gotmpl`
+    read without rendering, inline release values),
+    istiod/base/grafana/prometheus/kube-prometheus-stack chart values, and Grafana dashboard
+    JSON (plain, or in a ConfigMap's `*.json` data entries).
 
     Files of different projects (pre-commit passes all staged files) are grouped: a
     helmfile and the values files it names, else the files under one helmfile's directory,
-    else one directory; two files of one kind (e.g. two istiod values) are never combined.
+    else one directory and its subdirectories; two files of one kind (e.g. two istiod
+    values) are never combined.
 
     Exit status: 0 clean (warnings allowed unless --strict), 1 findings, 2 unreadable input.
 
