@@ -352,11 +352,19 @@ def lint(
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
     debug: bool = False,
+    istio_version: str | None = None,
 ) -> LintResult:
-    """Check plain files (Telemetry, workloads, values, helmfiles, dashboards) together."""
-    from meshgen.checks.lint import lint as lint_files
+    """Check plain files (Telemetry, workloads, values, helmfiles, dashboards) by project.
 
-    return lint_files(paths, select=select, ignore=ignore, debug=debug)
+    `istio_version` is the Istio they target (default: an istiod/base release's `version:`
+    in a linted helmfile, else the newest meshgen knows).
+    """
+    from meshgen.checks.lint import lint as lint_files
+    from meshgen.knowledge.istio import parse_minor
+
+    if istio_version is not None and parse_minor(istio_version) is None:
+        raise UsageError(f"--istio-version {istio_version!r} is not a version (e.g. 1.22.3)")
+    return lint_files(paths, select=select, ignore=ignore, debug=debug, istio_version=istio_version)
 
 
 # --- the telemetry editor -------------------------------------------------------------
