@@ -30,3 +30,20 @@ class Model(BaseModel):
 Text = Annotated[str, Field(min_length=1)]
 #: Free-form chart values passed through to a release.
 Values = dict[str, Any]
+
+
+#: Where charts come from: an `https://` (or `http://`) Helm repository, an `oci://`
+#: registry path, or a local folder (absolute, or `./`/`../` relative to the config file)
+#: holding one unpacked chart folder per chart, named like the chart (`helm pull --untar`):
+#: air-gapped installs and mirrors render a tree helmfile templates with no network.
+RepositoryUrl = Annotated[str, Field(min_length=1, pattern=r"^(https?://|oci://|\.{0,2}/)\S")]
+
+
+def is_local_repository(url: str) -> bool:
+    """A chart repository that is a folder on disk, not a URL."""
+    return url.startswith(("/", "./", "../"))
+
+
+def is_oci_repository(url: str) -> bool:
+    """A chart repository that is an OCI registry path (`oci://host/path`)."""
+    return url.startswith("oci://")

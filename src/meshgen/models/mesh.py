@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from meshgen.models.base import Model, Text, Values
+from meshgen.models.base import Model, RepositoryUrl, Text, Values
 
 ISTIO_CHART_REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
 
@@ -101,7 +101,8 @@ class Istio(Model):
     version: Text
     namespace: Text = "istio-system"
     revision: str | None = None
-    repository: Text = ISTIO_CHART_REPOSITORY
+    #: An https:// Helm repository, an oci:// registry path or a local chart folder.
+    repository: RepositoryUrl = ISTIO_CHART_REPOSITORY
     prometheus_merge: bool = True
     access_logging: AccessLogging = AccessLogging()
     tracing: Tracing = Tracing()
