@@ -26,6 +26,7 @@ import yaml
 
 from tests.realtools.harness import (
     NEEDS_TOOLS,
+    TOOLS,
     URL,
     Tree,
     env,
@@ -277,6 +278,37 @@ def test_telemetry_objects_arrive_as_rendered(tree: Tree) -> None:
         for o in tree.of_kind("Telemetry")
     }
     assert rendered and deployed == rendered
+
+
+def test_every_telemetry_passes_the_crd_schema_and_its_cel_rules(
+    tree: Tree, upstream: Path
+) -> None:
+    from tests.test_upstream_conformance import crd_problems
+
+    telemetries = tree.of_kind("Telemetry")
+    assert telemetries
+    for telemetry in telemetries:
+        assert crd_problems(upstream, telemetry["spec"]) == [], telemetry["metadata"]["name"]
+
+
+def test_helm_3_and_helm_4_render_the_service_charts_alike(tree: Tree) -> None:
+    state = yaml.safe_load(tree.helmfile.read_text(encoding="utf-8"))
+    config = yaml.safe_load(tree.config.read_text(encoding="utf-8"))
+    names = {svc["name"] for svc in config["services"]}
+    for release in state["releases"]:
+        if release["name"] not in names:
+            continue
+        chart = (tree.helmfile.parent / release["chart"]).resolve()
+        values = [a for v in release["values"] for a in ("-f", str(tree.helmfile.parent / v))]
+        outputs = []
+        for helm in ("helm3", "helm4"):
+            result = subprocess.run(
+                [str(TOOLS / helm / "helm"), "template", release["name"], str(chart),
+                 "-n", release["namespace"], *values],
+                capture_output=True, text=True, check=True, timeout=120,
+            )  # fmt: skip
+            outputs.append([d for d in yaml.safe_load_all(result.stdout) if isinstance(d, dict)])
+        assert outputs[0] == outputs[1], release["name"]
 
 
 def test_the_providers_and_hostile_strings_arrive_verbatim(tree: Tree) -> None:

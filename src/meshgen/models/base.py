@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 
@@ -36,7 +37,23 @@ Values = dict[str, Any]
 #: registry path, or a local folder (absolute, or `./`/`../` relative to the config file)
 #: holding one unpacked chart folder per chart, named like the chart (`helm pull --untar`):
 #: air-gapped installs and mirrors render a tree helmfile templates with no network.
-RepositoryUrl = Annotated[str, Field(min_length=1, pattern=r"^(https?://|oci://|\.{0,2}/)\S")]
+REPOSITORY_PATTERN = r"^(https?://|oci://|\.{0,2}/)\S"
+
+
+def _repository_url(url: str) -> str:
+    if not re.match(REPOSITORY_PATTERN, url):
+        raise ValueError(
+            f"{url!r} is not a chart repository: use an https:// URL, an oci:// registry "
+            "path, or a local folder (./charts, /srv/mirror)"
+        )
+    return url
+
+
+RepositoryUrl = Annotated[
+    str,
+    Field(min_length=1, json_schema_extra={"pattern": REPOSITORY_PATTERN}),
+    AfterValidator(_repository_url),
+]
 
 
 def is_local_repository(url: str) -> bool:
