@@ -15,8 +15,8 @@ from meshgen.cli import common
 @click.option(
     "--charts",
     is_flag=True,
-    help="Also render each service's local chart with helm and check the pods' labels "
-    "and the Service port it really renders (H120-H122).",
+    help="Also render each service's local chart with helm and check its pods' labels, "
+    "workload name and Service port (H120-H122, H125).",
 )
 @click.pass_obj
 def validate_cmd(

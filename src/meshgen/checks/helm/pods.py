@@ -1,4 +1,4 @@
-"""H120-H122: the pods and Services a service's chart really renders (`validate --charts`).
+"""H120-H122, H125: the pods, workloads and Services a service's chart really renders.
 
 meshgen selects a service's pods by the labels the config says they carry (`podLabels`,
 else `app`/`version`): Telemetry selectors, `meshgen verify`, `telemetry --workload` and the
@@ -169,4 +169,44 @@ def service_chart_unknown(ctx: CheckContext) -> Iterator[Finding]:
             f"service {svc.name}: the labels of its pods are not known ({render.unknown}); "
             f"meshgen relies on {_text(svc.selector_labels)} as the config says",
             at=("services", i, "chart"),
+        )
+
+
+@check("H125", "service-workload-unmatched", Severity.ERROR, needs=("charts",))
+def service_workload_unmatched(ctx: CheckContext) -> Iterator[Finding]:
+    """The service's chart names its workload otherwise than the service's generated dashboard.
+
+    Why: the dashboard meshgen generates for a service (`grafana.serviceDashboards`)
+    selects `destination_workload="<name>"`; Istio reports as `destination_workload` the
+    name of the Deployment (StatefulSet, DaemonSet) that runs the pods. A chart that names
+    it otherwise (a `fullnameOverride`, a suffix) leaves every panel empty. Runs with
+    `meshgen validate --charts`.
+
+    Example: a chart whose Deployment is `{{ .Release.Name }}-app` for service `web`.
+
+    Fix: name the release like the chart's workload, or set the chart's name override so
+    that the workload is called like the service.
+    """
+    cfg = ctx.config
+    assert cfg is not None
+    grafana = cfg.monitoring.grafana
+    if grafana is None or not grafana.service_dashboards:
+        return
+    for i, (svc, render) in enumerate(zip(cfg.services, _renders(ctx), strict=False)):
+        if render.unknown is not None:
+            continue
+        wanted = svc.selector_labels
+        workloads = [
+            name.split("/", 1)[1]
+            for name, labels in render.pods
+            if name.split("/", 1)[0] in ("Deployment", "StatefulSet", "DaemonSet")
+            and wanted.items() <= labels.items()
+        ]
+        if not workloads or svc.name in workloads:
+            continue  # no pods at all is H120's finding
+        yield Finding(
+            f"service {svc.name}: chart {render.chart} runs its pods as "
+            f"{', '.join(sorted(workloads))}, not {svc.name}; the generated dashboard's "
+            f'destination_workload="{svc.name}" would match nothing',
+            at=("services", i, "name"),
         )
