@@ -7,6 +7,7 @@ into `.tools/`; `../shared/charts/` holds the chart sources at the pinned versio
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import subprocess
@@ -190,6 +191,35 @@ def services(tree: Tree) -> dict[tuple[str, str], dict[str, Any]]:
 
 def selects(selector: dict[str, str], labels: dict[str, str]) -> bool:
     return all(labels.get(k) == v for k, v in selector.items())
+
+
+def kubernetes_problems(objects: list[dict[str, Any]]) -> tuple[list[str], set[str], int]:
+    """kubernetes-validate `--strict` (Kubernetes 1.35) on each object.
+
+    (problems, kinds without a bundled schema, objects validated); skips the test when
+    kubernetes-validate is not installed (`pip install -e '.[test]'`).
+    """
+    kv = pytest.importorskip("kubernetes_validate", reason="pip install kubernetes-validate")
+    from kubernetes_validate import utils
+    from kubernetes_validate.utils import SchemaNotFoundError
+
+    if not hasattr(utils.schema_contents, "cache_info"):
+        # validate() reads its schema files (the 4 MB _definitions.json among them) on
+        # every call; read each once per test run (the contents are only read).
+        utils.schema_contents = functools.cache(utils.schema_contents)
+
+    problems: list[str] = []
+    unknown: set[str] = set()
+    validated = 0
+    for obj in objects:
+        try:
+            kv.validate(obj, "1.35.0", strict=True)
+            validated += 1
+        except SchemaNotFoundError:
+            unknown.add(str(obj.get("kind")))
+        except kv.ValidationError as exc:
+            problems.append(f"{obj.get('kind')}/{obj['metadata'].get('name')}: {exc.message}")
+    return problems, unknown, validated
 
 
 URL = re.compile(r"https?://([^.:/]+)\.([^.:/]+)\.svc(?:\.cluster\.local)?:(\d+)(/.*)?")

@@ -225,6 +225,15 @@ def test_every_telemetry_selector_matches_pods_the_charts_render(tree: Tree) -> 
     assert selected, "no Telemetry with a selector in this tree"
 
 
+def test_every_object_passes_kubernetes_validate_strict(tree: Tree) -> None:
+    from tests.realtools.harness import kubernetes_problems
+
+    problems, unknown, validated = kubernetes_problems(tree.objects)
+    assert problems == []
+    assert unknown == {"Telemetry"}
+    assert validated >= 40
+
+
 def test_helm_3_and_helm_4_render_the_same_objects(tree: Tree) -> None:
     state = yaml.safe_load(tree.helmfile.read_text())
     compared = 0
