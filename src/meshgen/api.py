@@ -225,7 +225,7 @@ def validate_project(
 
     `charts` renders each service's chart with the helm on PATH (local charts and charts
     of local-folder repositories; about 0.05 s each) for the checks of what the charts
-    really render (H120-H122, H125); off by default, so `meshgen check` never starts helm.
+    really render (H120-H122, H125, H126); off by default, so `meshgen check` never starts helm.
     """
     from meshgen.checks import all_checks
     from meshgen.checks.build import from_project

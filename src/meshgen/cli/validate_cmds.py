@@ -16,7 +16,7 @@ from meshgen.cli import common
     "--charts",
     is_flag=True,
     help="Also render each service's local chart with helm and check its pods' labels, "
-    "workload name and Service port (H120-H122, H125).",
+    "workload name and Service port, and Telemetry selectors against them (H120-H126).",
 )
 @click.pass_obj
 def validate_cmd(

@@ -1,4 +1,4 @@
-"""H120-H122, H125: the pods, workloads and Services a service's chart really renders.
+"""H120-H122, H125, H126: the pods, workloads and Services the services' charts render.
 
 meshgen selects a service's pods by the labels the config says they carry (`podLabels`,
 else `app`/`version`): Telemetry selectors, `meshgen verify`, `telemetry --workload` and the
@@ -209,4 +209,51 @@ def service_workload_unmatched(ctx: CheckContext) -> Iterator[Finding]:
             f"{', '.join(sorted(workloads))}, not {svc.name}; the generated dashboard's "
             f'destination_workload="{svc.name}" would match nothing',
             at=("services", i, "name"),
+        )
+
+
+def _config_rules_out(selector: dict[str, str], declared: dict[str, str]) -> bool:
+    """Whether the labels the config declares already say `selector` cannot match."""
+    return any(key in declared and declared[key] != value for key, value in selector.items())
+
+
+@check("H126", "telemetry-selector-unmatched-chart", Severity.WARNING, needs=("charts",))
+def telemetry_selector_unmatched_chart(ctx: CheckContext) -> Iterator[Finding]:
+    """A Telemetry selector matches none of the pods the charts of its namespace render.
+
+    Why: a workload Telemetry applies only to pods carrying every label of its selector.
+    The selector checks judge only the labels the config declares for its services; with
+    `meshgen validate --charts` the pods the services' charts really render are known, and
+    a selector on a label they lack (`app: podinfo` for podinfo 6.7.1, whose pods carry
+    only `app.kubernetes.io/name`) applies to nothing. A warning: pods meshgen does not
+    deploy may live in the namespace too.
+
+    Example: `selector: {matchLabels: {app: podinfo}}` in namespace `apps`.
+
+    Fix: select by labels the pods carry (the message lists them).
+    """
+    cfg = ctx.config
+    assert cfg is not None
+    renders = _renders(ctx)
+    for doc in ctx.telemetries:
+        selector = doc.spec.selector
+        if selector is None or doc.spec.target_refs or not selector.match_labels:
+            continue
+        wanted = dict(selector.match_labels)
+        here = [
+            (svc, render)
+            for svc, render in zip(cfg.services, renders, strict=False)
+            if svc.namespace == doc.namespace
+        ]
+        if not here or any(render.unknown is not None for _, render in here):
+            continue
+        if all(_config_rules_out(wanted, svc.selector_labels) for svc, _ in here):
+            continue  # the selector checks already say so (T-codes)
+        pods = [pod for _, render in here for pod in render.pods]
+        if any(wanted.items() <= labels.items() for _, labels in pods):
+            continue
+        yield Finding(
+            f"selector {_text(wanted)} of telemetry {doc.name!r} matches none of the pods "
+            f"the charts of namespace {doc.namespace!r} render ({_pods_text(tuple(pods))})",
+            span=doc.locate(("selector", "matchLabels")),
         )
