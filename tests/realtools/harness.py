@@ -223,3 +223,67 @@ def kubernetes_problems(objects: list[dict[str, Any]]) -> tuple[list[str], set[s
 
 
 URL = re.compile(r"https?://([^.:/]+)\.([^.:/]+)\.svc(?:\.cluster\.local)?:(\d+)(/.*)?")
+
+
+def check_verify_selectors(tree: Tree) -> int:
+    """`meshgen verify`'s selectors (api.verify_queries, no cluster) match rendered objects.
+
+    The number of selectors checked.
+    """
+    from meshgen import api
+
+    project = api.load_project(tree.config)
+    queries = [q for q in api.verify_queries(project) if q.selector]
+    config = project.loaded.config
+    assert config is not None
+    pods = {q.namespace for q in queries if q.resource == "pods"}
+    assert pods >= {svc.namespace for svc in config.services}
+    for query in queries:
+        assert query.namespace is not None
+        if query.resource == "pods":
+            candidates = tree.pod_labels(query.namespace)
+        else:
+            kind = {"configmaps": "ConfigMap"}[query.resource]
+            candidates = [
+                o["metadata"].get("labels") or {} for o in tree.of_kind(kind, query.namespace)
+            ]
+        assert any(selects(query.labels, labels) for labels in candidates), (query, candidates)
+    return len(queries)
+
+
+def check_traffic_targets(tree: Tree) -> int:
+    """Each traffic Job's URL names a rendered Service, port and pods behind it."""
+    jobs = sorted((tree.helmfile.parent / "traffic").glob("*-fortio-job.yaml"))
+    rendered = services(tree)
+    for path in jobs:
+        job = yaml.safe_load(path.read_text(encoding="utf-8"))
+        args = job["spec"]["template"]["spec"]["containers"][0]["args"]
+        (url,) = [a for a in args if a.startswith("http")]
+        match = URL.fullmatch(url)
+        assert match, url
+        name, namespace, port, _ = match.groups()
+        service = rendered.get((namespace, name))
+        assert service is not None, (url, sorted(rendered))
+        assert int(port) in {p["port"] for p in service["spec"]["ports"]}, url
+        pods = tree.pod_labels(namespace)
+        assert any(selects(service["spec"]["selector"], labels) for labels in pods), url
+    return len(jobs)
+
+
+def check_dashboard_workloads(tree: Tree) -> int:
+    """`destination_workload` in each generated dashboard is a rendered Deployment."""
+    checked = 0
+    for obj in tree.of_kind("ConfigMap", None):
+        if "-dashboards-" not in obj["metadata"]["name"]:
+            continue
+        for key, text in (obj.get("data") or {}).items():
+            found = set(re.findall(r'destination_workload=\\?"([^"\\$]+)\\?"', text))
+            namespaces = set(re.findall(r'destination_workload_namespace=\\?"([^"\\$]+)\\?"', text))
+            if not found:
+                continue  # a dashboard of another kind (a file the config names)
+            assert len(namespaces) == 1, key
+            (namespace,) = namespaces
+            deployments = {d["metadata"]["name"] for d in tree.of_kind("Deployment", namespace)}
+            assert found <= deployments, (key, found, deployments)
+            checked += 1
+    return checked

@@ -27,8 +27,10 @@ import yaml
 from tests.realtools.harness import (
     NEEDS_TOOLS,
     TOOLS,
-    URL,
     Tree,
+    check_dashboard_workloads,
+    check_traffic_targets,
+    check_verify_selectors,
     env,
     findings,
     init,
@@ -386,16 +388,8 @@ def test_the_grafana_configmaps_hold_the_dashboards_the_config_asks(tree: Tree) 
 
 def test_generated_dashboards_name_workloads_the_charts_render(tree: Tree) -> None:
     """`destination_workload` in a generated dashboard is a Deployment of the service."""
-    for obj in tree.of_kind("ConfigMap", "monitoring"):
-        if not obj["metadata"]["name"].startswith("grafana-dashboards-"):
-            continue
-        for key, text in (obj.get("data") or {}).items():
-            found = set(re.findall(r'destination_workload=\\?"([^"\\$]+)\\?"', text))
-            namespaces = set(re.findall(r'destination_workload_namespace=\\?"([^"\\$]+)\\?"', text))
-            assert found and len(namespaces) == 1, key
-            (namespace,) = namespaces
-            deployments = {d["metadata"]["name"] for d in tree.of_kind("Deployment", namespace)}
-            assert found <= deployments, (key, found, deployments)
+    config = yaml.safe_load(tree.config.read_text(encoding="utf-8"))
+    assert check_dashboard_workloads(tree) == len(config["services"])
 
 
 # --- selectors match what the charts render ------------------------------------------
@@ -410,42 +404,12 @@ def test_every_telemetry_selector_matches_pods_the_charts_render(tree: Tree) -> 
 
 
 def test_verify_selectors_match_what_the_charts_render(tree: Tree) -> None:
-    from meshgen import api
-
-    project = api.load_project(tree.config)
-    queries = [q for q in api.verify_queries(project) if q.selector]
-    assert queries
-    pods = [q for q in queries if q.resource == "pods"]
-    config = yaml.safe_load(tree.config.read_text(encoding="utf-8"))
-    assert {q.namespace for q in pods} >= {s["namespace"] for s in config["services"]}
-    for query in queries:
-        assert query.namespace is not None
-        if query.resource == "pods":
-            candidates = tree.pod_labels(query.namespace)
-        else:
-            kind = {"configmaps": "ConfigMap"}[query.resource]
-            candidates = [
-                o["metadata"].get("labels") or {} for o in tree.of_kind(kind, query.namespace)
-            ]
-        assert any(selects(query.labels, labels) for labels in candidates), (query, candidates)
+    assert check_verify_selectors(tree) >= 2
 
 
 def test_the_traffic_jobs_target_a_service_and_pods_the_charts_render(tree: Tree) -> None:
-    jobs = sorted((tree.helmfile.parent / "traffic").glob("*-fortio-job.yaml"))
-    assert jobs
-    rendered = services(tree)
-    for path in jobs:
-        job = yaml.safe_load(path.read_text(encoding="utf-8"))
-        args = job["spec"]["template"]["spec"]["containers"][0]["args"]
-        (url,) = [a for a in args if a.startswith("http")]
-        match = URL.fullmatch(url)
-        assert match, url
-        name, namespace, port, _ = match.groups()
-        service = rendered.get((namespace, name))
-        assert service is not None, (url, sorted(rendered))
-        assert int(port) in {p["port"] for p in service["spec"]["ports"]}, url
-        pods = tree.pod_labels(namespace)
-        assert any(selects(service["spec"]["selector"], labels) for labels in pods), url
+    config = yaml.safe_load(tree.config.read_text(encoding="utf-8"))
+    assert check_traffic_targets(tree) == sum("trafficTest" in s for s in config["services"])
 
 
 def test_every_endpoints_scrape_job_keeps_a_service_that_exists(tree: Tree) -> None:
