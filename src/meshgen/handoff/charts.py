@@ -57,6 +57,8 @@ def render_service(project: Tree, config_dir: Path, service: Service) -> ChartRe
             service.chart,
             unknown=f"chart {service.chart} comes from a remote repository and is not fetched",
         )
+    if not folder.exists():
+        return ChartRender(str(folder), unknown="the chart folder does not exist", missing=True)
     helm = shutil.which("helm")
     if helm is None:
         return ChartRender(str(folder), unknown="helm is not on PATH")

@@ -29,13 +29,15 @@ WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job")
 class ChartRender:
     """A service's chart rendered by helm: its pods' labels and its Services' ports.
 
-    `unknown` says why the chart could not be rendered (then both are empty).
+    `unknown` says why the chart could not be rendered (then both are empty); `missing`:
+    because its folder does not exist, which H108/H123 report.
     """
 
     chart: str
     pods: tuple[tuple[str, dict[str, str]], ...] = ()
     services: tuple[tuple[str, tuple[int, ...]], ...] = ()
     unknown: str | None = None
+    missing: bool = False
 
 
 def _labels(node: Any) -> dict[str, str]:
@@ -163,7 +165,7 @@ def service_chart_unknown(ctx: CheckContext) -> Iterator[Finding]:
     cfg = ctx.config
     assert cfg is not None
     for i, (svc, render) in enumerate(zip(cfg.services, _renders(ctx), strict=False)):
-        if render.unknown is None:
+        if render.unknown is None or render.missing:
             continue
         yield Finding(
             f"service {svc.name}: the labels of its pods are not known ({render.unknown}); "
