@@ -165,33 +165,15 @@ def effective_metrics(
     """
     if mode not in SIDES:
         raise ValueError(f"mode must be CLIENT or SERVER, not {mode!r}")
-    docs = tuple(
-        applicable_telemetries(
-            telemetries,
-            root_namespace=root_namespace,
-            namespace=namespace,
-            workload_labels=workload_labels,
-        )
+    docs = applicable_telemetries(
+        telemetries,
+        root_namespace=root_namespace,
+        namespace=namespace,
+        workload_labels=workload_labels,
     )
-    # Workloads that the same resources reach have the same state: a thousand services in
-    # a few namespaces need a few merges. Keyed by the resources themselves (held by the
-    # entry, so their ids stay theirs); the states are immutable and shared.
-    key = (tuple(map(id, docs)), mode, provider, tuple(default_providers))
-    known = _MERGED.get(key)
-    if known is not None and all(a is b for a, b in zip(known[0], docs, strict=True)):
-        return dict(known[1])
     merger = _Merger(mode, provider, tuple(default_providers))
     merger.merge(docs)
-    result = merger.result()
-    if len(_MERGED) >= _MERGED_MAX:
-        _MERGED.clear()
-    _MERGED[key] = (docs, result)
-    return dict(result)
-
-
-#: Merged states by the Telemetry resources they came from (see `effective_metrics`).
-_MERGED: dict[tuple[Any, ...], tuple[tuple[TelemetryDoc, ...], dict[str, MetricState]]] = {}
-_MERGED_MAX = 4096
+    return merger.result()
 
 
 def effective_metrics_by_side(
