@@ -1,4 +1,4 @@
-"""H103-H107: chart values checked against what the pinned charts accept.
+"""H103-H107, H110-H111: chart values checked against what the charts accept.
 
 Each check reads `ctx.values` (meshgen's rendered values merged with the user's pass-through
 values, or values files given to `meshgen lint`), so it declares `needs=("values",)`. A key
@@ -18,7 +18,7 @@ from meshgen.knowledge import charts
 from meshgen.load.documents import ValuesDoc
 from meshgen.source import KeyPath, iter_key_paths
 
-KEYED_CHARTS = ("istiod", "base", "grafana")
+KEYED_CHARTS = ("istiod", "base", "grafana", "prometheus")
 
 
 def _dotted(path: KeyPath) -> str:
@@ -30,6 +30,8 @@ def _version(ctx: CheckContext, chart: str) -> str | None:
         return ctx.istio_version
     if chart == "grafana" and ctx.config is not None and ctx.config.monitoring.grafana:
         return ctx.config.monitoring.grafana.chart_version
+    if chart == "prometheus" and ctx.config is not None and ctx.config.monitoring.prometheus:
+        return ctx.config.monitoring.prometheus.chart_version
     return None
 
 
@@ -39,11 +41,13 @@ def _docs(ctx: CheckContext, *names: str) -> Iterator[ValuesDoc]:
 
 @check("H103", "unknown-chart-value", Severity.ERROR, needs=("values",))
 def unknown_chart_value(ctx: CheckContext) -> Iterator[Finding]:
-    """A value key that the pinned istiod, base or grafana chart does not have.
+    """A value key that the pinned istiod, base, grafana or prometheus chart does not have.
 
-    Why: these charts ship no values schema, so Helm silently ignores a misspelt key
-    (`telemetry.v2.prometheus.enable`, `meshconfig`, `pilot.resource`) and the setting
-    never takes effect. Keys are compared with the chart's own default values.
+    Why: these charts ship no values schema that closes their keys, so Helm silently
+    ignores a misspelt key (`telemetry.v2.prometheus.enable`, `meshconfig`,
+    `pilot.resource`) and the setting never takes effect. Keys are compared with what the
+    chart accepts: its default values and every value its templates read (keys the
+    defaults comment out, like grafana `persistence.storageClassName`, included).
 
     Example: `istio: {values: {sidecarInjectorWebhook: {enableNamespaceByDefault: true}}}`
 

@@ -1,0 +1,222 @@
+"""Which value keys a Helm chart accepts: its defaults plus what its templates read.
+
+A chart's `values.yaml` documents only part of what its templates read: keys that default to
+nothing are often commented out (grafana `persistence.storageClassName`) or omitted
+(`service.nodePort`, `sidecar.dashboards.provider.updateIntervalSeconds`). The key tree is
+therefore the union of
+
+- the defaults (`key_tree`), and
+- every value path the templates read (`template_reads`): `.Values.a.b` (with `$.Values`,
+  `$root.Values` and the like), `index .Values "a" "b"`, `dig "a" "b" <default> .Values`,
+  fields read relative to a `with .Values.a` block, and variables bound to a value path.
+  A subtree passed to `toYaml`/`toJson` (or ranged over) is free-form: the template copies
+  whatever is below it.
+
+In a tree a mapping lists known keys, `"*"` (`FREE`) marks a free-form map and `None` a leaf
+(nothing below it is checked). `scripts/derive_chart_keys.py` applies this to the charts
+meshgen pins and ships the result; `meshgen check` applies it to a service's local chart.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from meshgen.source import KeyPath
+
+FREE = "*"
+
+_ACTION = re.compile(r"\{\{-?(.*?)-?\}\}", re.DOTALL)
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|`[^`]*`')
+_IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
+_FIELDS = rf"((?:\.{_IDENT})*)"
+#: `.Values.a.b`, `$.Values.a`, `$root.Values.a`, `.root.Values.a`.
+_VALUES_REF = re.compile(rf"\.Values{_FIELDS}")
+#: A field chain on the dot: `.a.b` not preceded by a name, `)`, `]` or `$`.
+_DOT_REF = re.compile(rf"(?<![\w)\]$.])\.({_IDENT}(?:\.{_IDENT})*)")
+_VAR_REF = re.compile(rf"\$({_IDENT}){_FIELDS}")
+_ASSIGN = re.compile(rf"\$({_IDENT})\s*:?=\s*(\S+)")
+_RANGE_VARS = re.compile(rf"^\s*(?:\${_IDENT}\s*,\s*)?\${_IDENT}\s*:=\s*")
+_SERIALISE = re.compile(r"\b(?:toYaml|toJson|toPrettyJson|toRawJson|fromYaml)\s+\(?\s*(\S+)")
+_SERIALISE_PIPE = re.compile(r"(\S+)\s*\|\s*(?:toYaml|toJson|toPrettyJson|toRawJson)\b")
+_INDEX = re.compile(r"\bindex\s+\(?\s*(\S+?)\)?((?:\s+\"[^\"]*\")+)")
+_DIG = re.compile(r"\bdig\s+([^|]*)")
+_ARGUMENT = re.compile(r'"[^"]*"|[^\s()]+')
+_QUOTED = re.compile(r'"([^"]*)"')
+_ROOT_FIELDS = frozenset({"Values", "Release", "Chart", "Capabilities", "Template", "Files"})
+
+
+@dataclass
+class TemplateReads:
+    """Value paths a chart's templates read, and those they copy whole (free-form)."""
+
+    paths: set[KeyPath] = field(default_factory=set)
+    free: set[KeyPath] = field(default_factory=set)
+
+
+def _fields(chain: str) -> KeyPath:
+    return tuple(part for part in chain.split(".") if part)
+
+
+class _Scanner:
+    """One template file: the dot and `$variables` bound to value paths, action by action."""
+
+    def __init__(self, reads: TemplateReads) -> None:
+        self.reads = reads
+        #: One entry per open block: the value path the dot is bound to (None: not values).
+        self.stack: list[KeyPath | None] = []
+        self.variables: dict[str, KeyPath] = {}
+
+    @property
+    def dot(self) -> KeyPath | None:
+        return self.stack[-1] if self.stack else None
+
+    def resolve(self, token: str) -> KeyPath | None:
+        """The value path a reference token names, None when it is not a value."""
+        token = token.strip("()")
+        match = _VALUES_REF.search(token)
+        if match and _root_like(token[: match.start()]):
+            return _fields(match.group(1))
+        match = _VAR_REF.fullmatch(token)
+        if match and match.group(1) in self.variables:
+            return (*self.variables[match.group(1)], *_fields(match.group(2)))
+        if token == "." and self.dot is not None:
+            return self.dot
+        match = _DOT_REF.fullmatch(token)
+        if match and self.dot is not None and match.group(1).split(".")[0] not in _ROOT_FIELDS:
+            return (*self.dot, *_fields(match.group(1)))
+        return None
+
+    def action(self, text: str) -> None:
+        body = text.strip()
+        if body.startswith("/*"):
+            return
+        keyword, _, rest = body.partition(" ")
+        blank = _STRING.sub('""', body)
+        self._references(body, blank)
+        if keyword == "end":
+            if self.stack:
+                self.stack.pop()
+        elif keyword in ("if", "define", "block"):
+            self.stack.append(self.dot)
+        elif keyword == "with":
+            self.stack.append(self._first(rest))
+        elif keyword == "range":
+            target = self._first(_RANGE_VARS.sub("", rest))
+            if target is not None:
+                self.reads.free.add(target)
+            self.stack.append(None)
+
+    def _first(self, pipeline: str) -> KeyPath | None:
+        pipeline = _RANGE_VARS.sub("", pipeline).strip()
+        tokens = pipeline.split()
+        return self.resolve(tokens[0]) if tokens else None
+
+    def _references(self, body: str, blank: str) -> None:
+        reads = self.reads
+        for match in _ASSIGN.finditer(blank):
+            target = self.resolve(match.group(2))
+            if target is not None:
+                self.variables[match.group(1)] = target
+        for match in _VALUES_REF.finditer(blank):
+            path = _fields(match.group(1))
+            if path:
+                reads.paths.add(path)
+        if self.dot is not None:
+            for match in _DOT_REF.finditer(blank):
+                chain = match.group(1)
+                if chain.split(".")[0] not in _ROOT_FIELDS:
+                    reads.paths.add((*self.dot, *_fields(chain)))
+        for match in _VAR_REF.finditer(blank):
+            bound = self.variables.get(match.group(1))
+            if bound is not None and match.group(2):
+                reads.paths.add((*bound, *_fields(match.group(2))))
+        for pattern in (_SERIALISE, _SERIALISE_PIPE):
+            for match in pattern.finditer(blank):
+                target = self.resolve(match.group(1))
+                if target:
+                    reads.free.add(target)
+        for match in _INDEX.finditer(body):
+            base = self.resolve(match.group(1))
+            if base is not None:
+                keys = tuple(_QUOTED.findall(match.group(2)))
+                reads.paths.add((*base, *keys))
+        for match in _DIG.finditer(body):
+            # `dig "a" "b" <default> <map>`: the last two arguments are the default and the map.
+            args = _ARGUMENT.findall(match.group(1))
+            if len(args) < 3:
+                continue
+            base = self.resolve(args[-1])
+            keys = [a[1:-1] for a in args[:-2] if a.startswith('"')]
+            if base is not None and len(keys) == len(args) - 2:
+                reads.paths.add((*base, *keys))
+
+
+def _root_like(head: str) -> bool:
+    """What precedes `.Values` names the root: ``, `$`, `$root`, `.root`."""
+    return head in ("", "$") or re.fullmatch(rf"\$?{_IDENT}|\$?\.{_IDENT}", head) is not None
+
+
+def template_reads(texts: Iterable[str]) -> TemplateReads:
+    """The value paths read by a chart's template files (their texts)."""
+    reads = TemplateReads()
+    for text in texts:
+        scanner = _Scanner(reads)
+        for match in _ACTION.finditer(text):
+            scanner.action(match.group(1))
+    return reads
+
+
+def key_tree(defaults: Any, free: set[KeyPath] | frozenset[KeyPath] = frozenset()) -> Any:
+    """The key tree of a defaults mapping: an empty map or a path in `free` is free-form."""
+    return _tree(defaults, set(free), ())
+
+
+def _tree(defaults: Any, free: set[KeyPath], path: KeyPath) -> Any:
+    if path in free:
+        return FREE
+    if not isinstance(defaults, Mapping):
+        return None
+    if not defaults:
+        return FREE
+    return {str(k): _tree(v, free, (*path, str(k))) for k, v in defaults.items()}
+
+
+def add_reads(tree: dict[str, Any], reads: TemplateReads) -> dict[str, Any]:
+    """`tree` with every read path added (a leaf) and every copied subtree free-form."""
+    # Longest first: `if .Values.a` next to `.Values.a.b` leaves `a` a map of known keys.
+    for path in sorted(reads.paths, key=lambda p: (-len(p), p)):
+        _insert(tree, path, None)
+    for path in sorted(reads.free, key=len):
+        _insert(tree, path, FREE)
+    return tree
+
+
+def _insert(tree: dict[str, Any], path: KeyPath, leaf: Any) -> None:
+    node: Any = tree
+    for index, part in enumerate(path):
+        if not isinstance(node, dict):
+            return  # below a leaf or a free-form map: already accepted
+        last = index == len(path) - 1
+        child = node.get(part, _MISSING)
+        if last:
+            if child is _MISSING or leaf == FREE:
+                node[part] = leaf
+            return
+        if child is _MISSING:
+            child = node[part] = {}
+        node = child
+
+
+_MISSING: Any = object()
+
+
+def chart_tree(defaults: Any, templates: Iterable[str]) -> dict[str, Any]:
+    """The key tree of a chart from its default values and its template texts."""
+    reads = template_reads(templates)
+    tree = key_tree(defaults if isinstance(defaults, Mapping) else {}, reads.free)
+    if not isinstance(tree, dict):
+        tree = {}
+    return add_reads(tree, reads)
