@@ -82,7 +82,7 @@ class _Scanner:
         match = _VAR_REF.fullmatch(token)
         if match and match.group(1) in self.variables:
             return (*self.variables[match.group(1)], *_fields(match.group(2)))
-        if token == "." and self.dot is not None:
+        if token == "." and self.dot is not None:  # noqa: S105 (the dot, not a secret)
             return self.dot
         match = _DOT_REF.fullmatch(token)
         if match and self.dot is not None and match.group(1).split(".")[0] not in _ROOT_FIELDS:
@@ -149,9 +149,9 @@ class _Scanner:
             if len(args) < 3:
                 continue
             base = self.resolve(args[-1])
-            keys = [a[1:-1] for a in args[:-2] if a.startswith('"')]
-            if base is not None and len(keys) == len(args) - 2:
-                reads.paths.add((*base, *keys))
+            names = [a[1:-1] for a in args[:-2] if a.startswith('"')]
+            if base is not None and len(names) == len(args) - 2:
+                reads.paths.add((*base, *names))
 
 
 def _root_like(head: str) -> bool:
