@@ -152,7 +152,8 @@ def _folder_tree(
             node = node[part]
     reads = chart_reads.template_reads(_templates(folder))
     reads.paths = {p for p in reads.paths if p[0] not in ignored}
-    reads.free = {p for p in reads.free if p[0] not in ignored} | free
+    # `()`: a template hands all values on (istiod's injector config): not a free-form root.
+    reads.free = {p for p in reads.free if p and p[0] not in ignored} | free
     tree = chart_reads.key_tree(data, reads.free)
     assert isinstance(tree, dict)
     return chart_reads.add_reads(tree, reads), text

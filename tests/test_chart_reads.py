@@ -45,3 +45,13 @@ def test_chart_tree_merges_reads_into_the_defaults() -> None:
     assert tree["podLabels"] == FREE
     assert tree["extra"] == {"objects": FREE}
     assert tree["sidecar"] == {"dashboards": {"provider": {"updateIntervalSeconds": None}}}
+
+
+def test_values_handed_on_whole_accept_any_key() -> None:
+    assert chart_tree({}, ['{{ include "x.env" .Values }}']) is None
+    assert chart_tree({}, ["{{ toYaml .Values | nindent 2 }}"]) is None
+    assert chart_tree({}, ['{{ $v := .Values }}{{ $v.a }}{{ index .Values "b" }}']) == {
+        "a": None,
+        "b": None,
+        "global": FREE,
+    }

@@ -22,8 +22,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from meshgen.load import yaml_reader
 from meshgen.source import KeyPath
 
 FREE = "*"
@@ -45,12 +47,22 @@ _INDEX = re.compile(r"\bindex\s+\(?\s*(\S+?)\)?((?:\s+\"[^\"]*\")+)")
 _DIG = re.compile(r"\bdig\s+([^|]*)")
 _ARGUMENT = re.compile(r'"[^"]*"|[^\s()]+')
 _QUOTED = re.compile(r'"([^"]*)"')
+#: `.Values` not followed by a field: the whole values tree is handed on.
+_BARE_VALUES = re.compile(r"\.Values(?![.\w])")
+#: Functions that take a map and look keys up in it (handled above), not copy it.
+#: `$v := .Values` (the variable is followed instead) or `with .Values` (the dot is).
+_BOUND = re.compile(r"(?::?=|\bwith)\s*\(?\s*$")
+_LOOKUPS = re.compile(r"\b(?:index|hasKey|get|pluck|dig)\b[^|]*$")
 _ROOT_FIELDS = frozenset({"Values", "Release", "Chart", "Capabilities", "Template", "Files"})
 
 
 @dataclass
 class TemplateReads:
-    """Value paths a chart's templates read, and those they copy whole (free-form)."""
+    """Value paths a chart's templates read, and those they copy whole (free-form).
+
+    `()` in `free` means the templates hand the whole values tree on (`toYaml .Values`,
+    `include "x" .Values`): any key may be read, so none can be called unknown.
+    """
 
     paths: set[KeyPath] = field(default_factory=set)
     free: set[KeyPath] = field(default_factory=set)
@@ -136,8 +148,13 @@ class _Scanner:
         for pattern in (_SERIALISE, _SERIALISE_PIPE):
             for match in pattern.finditer(blank):
                 target = self.resolve(match.group(1))
-                if target:
+                if target is not None:
                     reads.free.add(target)
+        for match in _BARE_VALUES.finditer(blank):
+            # Passed whole to a helper, a `dict` or a variable: any key may be read from it.
+            before = re.sub(rf"\$?{_IDENT}$|\$$", "", blank[: match.start()])
+            if not _LOOKUPS.search(before) and not _BOUND.search(before):
+                reads.free.add(())
         for match in _INDEX.finditer(body):
             base = self.resolve(match.group(1))
             if base is not None:
@@ -213,10 +230,106 @@ def _insert(tree: dict[str, Any], path: KeyPath, leaf: Any) -> None:
 _MISSING: Any = object()
 
 
-def chart_tree(defaults: Any, templates: Iterable[str]) -> dict[str, Any]:
-    """The key tree of a chart from its default values and its template texts."""
+def chart_tree(defaults: Any, templates: Iterable[str]) -> dict[str, Any] | None:
+    """The key tree of a chart from its default values and its template texts.
+
+    None when the templates hand the whole values tree on (no key can be called unknown).
+    Helm's `global` is always accepted.
+    """
     reads = template_reads(templates)
+    if () in reads.free:
+        return None
     tree = key_tree(defaults if isinstance(defaults, Mapping) else {}, reads.free)
     if not isinstance(tree, dict):
         tree = {}
+    tree.setdefault("global", FREE)
     return add_reads(tree, reads)
+
+
+#: Template files Helm renders or includes.
+_TEMPLATE_SUFFIXES = (".yaml", ".yml", ".tpl", ".txt", ".json")
+#: A local chart bigger than this is not scanned (its check is skipped, not guessed).
+_SCAN_LIMIT = 4 * 1024 * 1024
+
+
+def local_chart_tree(folder: Path) -> dict[str, Any] | None:
+    """The key tree of a chart folder on disk, or None when it cannot be known.
+
+    Reads `values.yaml` (through the one YAML reader) and every template; vendored
+    subcharts in `charts/` accept anything under their name (alias), library subcharts'
+    templates count as the chart's own. None when the folder is not a readable chart, a
+    dependency is only an archive (it may be a library reading any key), the templates hand
+    the values on whole, or the chart is too big to scan at check time.
+    """
+    chart = _yaml_file(folder / "Chart.yaml")
+    if not isinstance(chart, Mapping):
+        return None
+    defaults = _yaml_file(folder / "values.yaml") if (folder / "values.yaml").is_file() else {}
+    if defaults is _UNREADABLE:
+        return None
+    texts = _texts(folder / "templates")
+    if texts is None:
+        return None
+    subcharts: dict[str, None] = {}
+    listed: set[str] = set()
+    for dependency in chart.get("dependencies") or ():
+        if isinstance(dependency, Mapping) and isinstance(dependency.get("name"), str):
+            listed.add(dependency["name"])
+            subcharts[str(dependency.get("alias") or dependency["name"])] = None
+    unpacked: set[str] = set()
+    vendored = folder / "charts"
+    for entry in sorted(vendored.iterdir()) if vendored.is_dir() else ():
+        sub = _yaml_file(entry / "Chart.yaml") if entry.is_dir() else None
+        if not isinstance(sub, Mapping):
+            if entry.name.endswith((".tgz", ".tar.gz")):
+                return None  # unknown inside: a library chart's templates may read any key
+            continue
+        unpacked.add(str(sub.get("name")))
+        if sub.get("type") == "library":
+            more = _texts(entry / "templates")
+            if more is None:
+                return None
+            texts.extend(more)
+        elif isinstance(sub.get("name"), str):
+            subcharts.setdefault(str(sub["name"]), None)
+    if listed - unpacked:
+        return None  # a dependency not unpacked here may be a library reading any key
+    tree = chart_tree(defaults, texts)
+    if tree is not None:
+        for name in subcharts:
+            tree[name] = FREE
+    return tree
+
+
+_UNREADABLE: Any = object()
+
+
+def _yaml_file(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return _UNREADABLE
+    if len(text) > _SCAN_LIMIT:
+        return _UNREADABLE
+    parsed = yaml_reader.parse(text, str(path))
+    if not isinstance(parsed, tuple):
+        return _UNREADABLE
+    return parsed[0] if parsed[0] is not None else {}
+
+
+def _texts(folder: Path) -> list[str] | None:
+    if not folder.is_dir():
+        return []
+    texts: list[str] = []
+    size = 0
+    try:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and path.suffix in _TEMPLATE_SUFFIXES:
+                text = path.read_text(encoding="utf-8", errors="replace")
+                size += len(text)
+                if size > _SCAN_LIMIT:
+                    return None
+                texts.append(text)
+    except OSError:
+        return None
+    return texts
