@@ -18,7 +18,7 @@ from meshgen.checks import schemas
 from meshgen.checks.context import CheckContext
 from meshgen.checks.framework import Finding, check
 from meshgen.diagnostics import Severity
-from meshgen.knowledge import annotations, chart_reads, charts
+from meshgen.knowledge import chart_reads, charts, pod_annotations
 from meshgen.load.documents import ValuesDoc
 from meshgen.source import KeyPath, iter_key_paths
 
@@ -259,10 +259,10 @@ def unknown_istio_annotation(ctx: CheckContext) -> Iterator[Finding]:
     for i, svc in enumerate(cfg.services):
         for path in iter_key_paths(svc.values):
             name = str(path[-1])
-            if not annotations.is_istio_key(name) or name in annotations.ISTIO_POD_ANNOTATIONS:
+            if not pod_annotations.is_istio_key(name) or name in pod_annotations.ISTIO_POD_ANNOTATIONS:
                 continue
             close = difflib.get_close_matches(
-                name, sorted(annotations.ISTIO_POD_ANNOTATIONS), n=1, cutoff=0.8
+                name, sorted(pod_annotations.ISTIO_POD_ANNOTATIONS), n=1, cutoff=0.8
             )
             message = f"{name!r} is not an Istio annotation; the sidecar ignores it"
             if close:
