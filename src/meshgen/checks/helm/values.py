@@ -259,7 +259,8 @@ def unknown_istio_annotation(ctx: CheckContext) -> Iterator[Finding]:
     for i, svc in enumerate(cfg.services):
         for path in iter_key_paths(svc.values):
             name = str(path[-1])
-            if not pod_annotations.is_istio_key(name) or name in pod_annotations.ISTIO_POD_ANNOTATIONS:
+            known = pod_annotations.ISTIO_POD_ANNOTATIONS
+            if not pod_annotations.is_istio_key(name) or name in known:
                 continue
             close = difflib.get_close_matches(
                 name, sorted(pod_annotations.ISTIO_POD_ANNOTATIONS), n=1, cutoff=0.8
