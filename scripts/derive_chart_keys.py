@@ -154,7 +154,8 @@ def _folder_tree(
     reads.paths = {p for p in reads.paths if p[0] not in ignored}
     # `()`: a template hands all values on (istiod's injector config): not a free-form root.
     reads.free = {p for p in reads.free if p and p[0] not in ignored} | free
-    tree = chart_reads.key_tree(data, reads.free)
+    reads.entries = {p for p in reads.entries if p and p[0] not in ignored}
+    tree = chart_reads.key_tree(data, reads.free, reads.entries)
     assert isinstance(tree, dict)
     return chart_reads.add_reads(tree, reads), text
 

@@ -33,7 +33,9 @@ def test_template_reads_follow_references_index_dig_with_and_variables() -> None
     }
     assert ("sidecar", "dashboards", "Release", "Name") not in reads.paths
     assert ("commented", "out") not in reads.paths
-    assert reads.free == {("podLabels",), ("route",), ("extra", "objects")}
+    assert reads.free == {("podLabels",), ("extra", "objects")}
+    assert reads.entries == {("route",)}
+    assert ("route", "<entry>", "x") in reads.paths
 
 
 def test_chart_tree_merges_reads_into_the_defaults() -> None:
@@ -45,6 +47,10 @@ def test_chart_tree_merges_reads_into_the_defaults() -> None:
     assert tree["podLabels"] == FREE
     assert tree["extra"] == {"objects": FREE}
     assert tree["sidecar"] == {"dashboards": {"provider": {"updateIntervalSeconds": None}}}
+    assert tree["route"] == FREE  # no default entry to learn an entry's keys from
+    with_default = chart_tree({"route": {"main": {"enabled": True}}}, [TEMPLATE])
+    assert with_default is not None
+    assert with_default["route"] == {"<entry>": {"enabled": None, "x": None}}
 
 
 def test_values_handed_on_whole_accept_any_key() -> None:

@@ -19,6 +19,7 @@ meshgen pins and ships the result; `meshgen check` applies it to a service's loc
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -29,6 +30,9 @@ from meshgen.load import yaml_reader
 from meshgen.source import KeyPath
 
 FREE = "*"
+#: The key of a map of named entries (`range $name, $route := .Values.route`): any name,
+#: each entry a map with the keys below this one.
+ENTRY = "<entry>"
 
 _ACTION = re.compile(r"\{\{-?(.*?)-?\}\}", re.DOTALL)
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"|`[^`]*`')
@@ -40,7 +44,12 @@ _VALUES_REF = re.compile(rf"\.Values{_FIELDS}")
 _DOT_REF = re.compile(rf"(?<![\w)\]$.])\.({_IDENT}(?:\.{_IDENT})*)")
 _VAR_REF = re.compile(rf"\$({_IDENT}){_FIELDS}")
 _ASSIGN = re.compile(rf"\$({_IDENT})\s*:?=\s*(\S+)")
+#: `$c := omit .Values.config "enabled"`: a copy of (most of) a value.
+_ASSIGN_COPY = re.compile(
+    rf"\$({_IDENT})\s*:?=\s*\(?\s*(?:omit|pick|deepCopy|mustDeepCopy)\s+\(?\s*(\S+)"
+)
 _RANGE_VARS = re.compile(rf"^\s*(?:\${_IDENT}\s*,\s*)?\${_IDENT}\s*:=\s*")
+_RANGE_PAIR = re.compile(rf"^\s*\${_IDENT}\s*,\s*\$({_IDENT})\s*:=\s*(\S+)")
 _SERIALISE = re.compile(r"\b(?:toYaml|toJson|toPrettyJson|toRawJson|fromYaml)\s+\(?\s*(\S+)")
 _SERIALISE_PIPE = re.compile(r"(\S+)\s*\|\s*(?:toYaml|toJson|toPrettyJson|toRawJson)\b")
 _INDEX = re.compile(r"\bindex\s+\(?\s*(\S+?)\)?((?:\s+\"[^\"]*\")+)")
@@ -66,6 +75,8 @@ class TemplateReads:
 
     paths: set[KeyPath] = field(default_factory=set)
     free: set[KeyPath] = field(default_factory=set)
+    #: Maps ranged over by key and value: their keys are names the user picks.
+    entries: set[KeyPath] = field(default_factory=set)
 
 
 def _fields(chain: str) -> KeyPath:
@@ -116,8 +127,12 @@ class _Scanner:
         elif keyword == "with":
             self.stack.append(self._first(rest))
         elif keyword == "range":
+            pair = _RANGE_PAIR.match(rest)
             target = self._first(_RANGE_VARS.sub("", rest))
-            if target is not None:
+            if target is not None and pair is not None:
+                self.reads.entries.add(target)
+                self.variables[pair.group(1)] = (*target, ENTRY)
+            elif target is not None:
                 self.reads.free.add(target)
             self.stack.append(None)
 
@@ -128,10 +143,11 @@ class _Scanner:
 
     def _references(self, body: str, blank: str) -> None:
         reads = self.reads
-        for match in _ASSIGN.finditer(blank):
-            target = self.resolve(match.group(2))
-            if target is not None:
-                self.variables[match.group(1)] = target
+        for pattern in (_ASSIGN, _ASSIGN_COPY):
+            for match in pattern.finditer(blank):
+                target = self.resolve(match.group(2))
+                if target is not None:
+                    self.variables[match.group(1)] = target
         for match in _VALUES_REF.finditer(blank):
             path = _fields(match.group(1))
             if path:
@@ -186,23 +202,53 @@ def template_reads(texts: Iterable[str]) -> TemplateReads:
     return reads
 
 
-def key_tree(defaults: Any, free: set[KeyPath] | frozenset[KeyPath] = frozenset()) -> Any:
-    """The key tree of a defaults mapping: an empty map or a path in `free` is free-form."""
-    return _tree(defaults, set(free), ())
+def key_tree(
+    defaults: Any,
+    free: set[KeyPath] | frozenset[KeyPath] = frozenset(),
+    entries: set[KeyPath] | frozenset[KeyPath] = frozenset(),
+) -> Any:
+    """The key tree of a defaults mapping: an empty map or a path in `free` is free-form.
+
+    A path in `entries` whose default is a map of maps becomes `{ENTRY: <their keys>}`;
+    any other one is free-form.
+    """
+    return _tree(defaults, set(free), set(entries), ())
 
 
-def _tree(defaults: Any, free: set[KeyPath], path: KeyPath) -> Any:
+def _tree(defaults: Any, free: set[KeyPath], entries: set[KeyPath], path: KeyPath) -> Any:
     if path in free:
         return FREE
     if not isinstance(defaults, Mapping):
         return None
     if not defaults:
         return FREE
-    return {str(k): _tree(v, free, (*path, str(k))) for k, v in defaults.items()}
+    if path in entries:
+        if not all(isinstance(v, Mapping) for v in defaults.values()):
+            return FREE
+        merged: Any = {}
+        for value in defaults.values():
+            merged = _union(merged, _tree(value, free, entries, (*path, ENTRY)))
+        return {ENTRY: merged}
+    return {str(k): _tree(v, free, entries, (*path, str(k))) for k, v in defaults.items()}
+
+
+def _union(a: Any, b: Any) -> Any:
+    """Keys either tree accepts (a leaf or a free-form map accepts anything below)."""
+    if a == FREE or b == FREE:
+        return FREE
+    if a is None or b is None:
+        return None
+    out = dict(a)
+    for key, value in b.items():
+        out[key] = _union(out[key], value) if key in out else value
+    return out
 
 
 def add_reads(tree: dict[str, Any], reads: TemplateReads) -> dict[str, Any]:
     """`tree` with every read path added (a leaf) and every copied subtree free-form."""
+    for path in sorted(reads.entries, key=len):
+        if not isinstance(_node(tree, path), dict) or ENTRY not in _node(tree, path):
+            _insert(tree, path, FREE)  # no default entries to learn an entry's keys from
     # Longest first: `if .Values.a` next to `.Values.a.b` leaves `a` a map of known keys.
     for path in sorted(reads.paths, key=lambda p: (-len(p), p)):
         _insert(tree, path, None)
@@ -223,11 +269,25 @@ def _insert(tree: dict[str, Any], path: KeyPath, leaf: Any) -> None:
                 node[part] = leaf
             return
         if child is _MISSING:
-            child = node[part] = {}
+            # A read of one named entry (`.Values.route.main.x`): an entry like the others.
+            entry = node.get(ENTRY)
+            child = node[part] = copy.deepcopy(entry) if isinstance(entry, dict) else {}
+            if entry is not None and not isinstance(entry, dict):
+                node[part] = entry
+                return
         node = child
 
 
 _MISSING: Any = object()
+
+
+def _node(tree: Mapping[str, Any], path: KeyPath) -> Any:
+    node: Any = tree
+    for part in path:
+        if not isinstance(node, Mapping) or part not in node:
+            return _MISSING
+        node = node[part]
+    return node
 
 
 def chart_tree(defaults: Any, templates: Iterable[str]) -> dict[str, Any] | None:
@@ -239,7 +299,7 @@ def chart_tree(defaults: Any, templates: Iterable[str]) -> dict[str, Any] | None
     reads = template_reads(templates)
     if () in reads.free:
         return None
-    tree = key_tree(defaults if isinstance(defaults, Mapping) else {}, reads.free)
+    tree = key_tree(defaults if isinstance(defaults, Mapping) else {}, reads.free, reads.entries)
     if not isinstance(tree, dict):
         tree = {}
     tree.setdefault("global", FREE)
@@ -258,8 +318,9 @@ def local_chart_tree(folder: Path) -> dict[str, Any] | None:
     Reads `values.yaml` (through the one YAML reader) and every template; vendored
     subcharts in `charts/` accept anything under their name (alias), library subcharts'
     templates count as the chart's own. None when the folder is not a readable chart, a
-    dependency is only an archive (it may be a library reading any key), the templates hand
-    the values on whole, or the chart is too big to scan at check time.
+    dependency is only an archive (it may be a library reading any key), the chart has no
+    templates, the templates hand the values on whole, or it is too big to scan at check
+    time.
     """
     chart = _yaml_file(folder / "Chart.yaml")
     if not isinstance(chart, Mapping):
@@ -268,8 +329,8 @@ def local_chart_tree(folder: Path) -> dict[str, Any] | None:
     if defaults is _UNREADABLE:
         return None
     texts = _texts(folder / "templates")
-    if texts is None:
-        return None
+    if not texts:
+        return None  # unreadable, or no templates: a stub renders nothing to judge by
     subcharts: dict[str, None] = {}
     listed: set[str] = set()
     for dependency in chart.get("dependencies") or ():

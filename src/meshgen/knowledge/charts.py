@@ -28,6 +28,8 @@ from meshgen.source import KeyPath
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 FREE = "*"
+#: A map of named entries (see `chart_reads.ENTRY`).
+ENTRY = "<entry>"
 
 DEFAULT_ISTIO_VERSION = "1.30.3"
 DEFAULT_GRAFANA_VERSION = "12.11.1"
@@ -70,6 +72,8 @@ class ChartKeys:
         for part in path:
             if node == FREE:
                 return True
+            if isinstance(node, Mapping) and part not in node and ENTRY in node:
+                part = ENTRY
             if not isinstance(node, Mapping) or part not in node:
                 return False
             node = node[part]
@@ -81,6 +85,8 @@ class ChartKeys:
         for part in path:
             if node == FREE or node is None:
                 return True
+            if isinstance(node, Mapping) and part not in node and ENTRY in node:
+                part = ENTRY
             if not isinstance(node, Mapping) or part not in node:
                 return False
             node = node[part]
@@ -92,6 +98,15 @@ def _walk(
 ) -> Iterator[tuple[KeyPath, str | None]]:
     for key, value in values.items():
         path = (*prefix, str(key))
+        if key not in tree and ENTRY in tree:
+            # A named entry (a route, a listener set): any name, but it must be a map.
+            if isinstance(value, Mapping):
+                node = tree[ENTRY]
+                if isinstance(node, Mapping):
+                    yield from _walk(node, value, path)
+            elif value is not None:
+                yield path, None
+            continue
         if key not in tree:
             close = difflib.get_close_matches(str(key), sorted(tree), n=1, cutoff=0.6)
             yield path, close[0] if close else None

@@ -180,8 +180,9 @@ def dashboard_datasource_binding(ctx: CheckContext) -> Iterator[Finding]:
     line, i.e. string references only (`"Prometheus"`, `"${DS_PROMETHEUS}"`), never an
     object reference's `uid`. Which one a dashboard needs depends on what it references:
     Istio's own dashboards (7639, 7636, 7630, 11829, 7645) read through their `datasource`
-    template variable and need neither; an unknown export is assumed to use
-    `${DS_PROMETHEUS}` objects and needs the list form. Either form must name a
+    template variable and need neither. Of an export meshgen has no record of, only a
+    missing binding is reported (exports reference `${DS_PROMETHEUS}`): whether the string
+    form reaches its references depends on JSON meshgen cannot see. Either form must name a
     provisioned datasource.
 
     Example: `{gnetId: 1860, revision: 37}` (no binding), or `datasource: Thanos` with no
@@ -221,7 +222,7 @@ def dashboard_datasource_binding(ctx: CheckContext) -> Iterator[Finding]:
                     span=values.locate(at),
                     hint=f"provisioned: {', '.join(sorted(known)) or 'none'}",
                 )
-            elif refs.input_uids:
+            elif record is not None and refs.input_uids:
                 yield Finding(
                     f"grafana.com dashboard {name!r} uses the string form of `datasource`, a "
                     "sed over string references; its ${DS_PROMETHEUS} object references stay "

@@ -61,6 +61,8 @@ def unknown_chart_value(ctx: CheckContext) -> Iterator[Finding]:
         keys = charts.chart_keys(doc.chart, _version(ctx, doc.chart))
         if keys is None:
             continue  # a version meshgen has no key data for: nothing to compare with
+        if ctx.config is None and doc.chart == "prometheus" and _mostly_unknown(keys, doc):
+            continue  # a linted file taken for prometheus values that is another chart's
         for path, close in keys.unknown_keys(doc.data):
             if doc.chart == "istiod" and charts.istiod_special(path):
                 continue  # reported by H105/H106
@@ -71,6 +73,12 @@ def unknown_chart_value(ctx: CheckContext) -> Iterator[Finding]:
             elif close:
                 message += f" (did you mean {_dotted((*path[:-1], close))!r}?)"
             yield Finding(message, span=doc.locate(path), hint=hint)
+
+
+def _mostly_unknown(keys: charts.ChartKeys, doc: ValuesDoc) -> bool:
+    """Whether most top-level keys are not the chart's (kube-prometheus-stack values...)."""
+    top = [key for key in doc.data if not keys.known((str(key),))]
+    return len(top) * 2 > len(doc.data)
 
 
 def _mesh_configs(doc: ValuesDoc) -> Iterator[tuple[KeyPath, Mapping[str, Any]]]:
@@ -202,7 +210,10 @@ def _local_keys(ctx: CheckContext, chart: str) -> charts.ChartKeys | None:
     memo: dict[str, charts.ChartKeys | None] = ctx.memo.setdefault("helm.local_chart_keys", {})
     key = str(folder)
     if key not in memo:
-        tree = chart_reads.local_chart_tree(folder) if folder.is_dir() else None
+        try:
+            tree = chart_reads.local_chart_tree(folder) if folder.is_dir() else None
+        except OSError:
+            tree = None  # unreadable (a name too long, a loop of links): H108 says so
         memo[key] = charts.ChartKeys(chart, "local", tree) if tree is not None else None
     return memo[key]
 
