@@ -12,13 +12,16 @@ from dataclasses import dataclass, field
 from meshgen.analysis.effective import Cause, Side
 from meshgen.checks.context import CheckContext
 from meshgen.checks.framework import Finding, check
-from meshgen.checks.grafana.telemetry import MESSAGE_LIMIT, _analysis, _by, _sides_text
+from meshgen.checks.grafana.telemetry import (
+    MESSAGE_LIMIT,
+    _analysis,
+    _by,
+    _sides_text,
+    scopes_text,
+)
 from meshgen.diagnostics import Severity
 from meshgen.knowledge.kiali import GRAPH_LABELS, GRAPH_SERIES
 from meshgen.source import Span
-
-#: Scopes a finding's detail names one by one; more are counted.
-_SCOPES_SHOWN = 20
 
 
 @dataclass
@@ -87,9 +90,6 @@ def _finding(ctx: CheckContext, removal: _Removal) -> Finding:
             f"{_by(causes)} removes {removal.label}, which Kiali's graph needs "
             f"({_sides_text(removal.sides)})"
         )
-    scopes = list(removal.scopes)
-    shown = ", ".join(scopes[:_SCOPES_SHOWN])
-    if len(scopes) > _SCOPES_SHOWN:
-        shown += f" ({len(scopes)} scopes in all)"
     span = removal.cause.span if removal.cause else ctx.at(("telemetry",))
-    return Finding(message, span=span, detail=(f"series: {', '.join(series)}", f"for {shown}"))
+    detail = (f"series: {', '.join(series)}", scopes_text(list(removal.scopes)))
+    return Finding(message, span=span, detail=detail)

@@ -117,7 +117,7 @@ class _Problem:
             else f"{panel}: {', '.join(self.panel_metrics[panel])} ({_sides_text(panel_sides)})"
             for panel, panel_sides in self.panels.items()
         ]
-        detail.append(f"for {', '.join(self.scopes)}")
+        detail.append(scopes_text(list(self.scopes)))
         return Finding(
             _message(self, labels=labels, sides=_sides_text(sides)),
             span=span,
@@ -154,6 +154,19 @@ def _message(problem: _Problem, *, labels: bool, sides: str) -> str:
         if len(message) <= MESSAGE_LIMIT:
             return message
     return candidates[-1][: MESSAGE_LIMIT - 3] + "..."
+
+
+#: Scopes a finding's detail names one by one; more are counted (a mesh-wide override
+#: reaches every service).
+SCOPES_SHOWN = 20
+
+
+def scopes_text(scopes: Sequence[str]) -> str:
+    """`for <scope>, <scope>, ...` with at most `SCOPES_SHOWN` named, then the count."""
+    shown = ", ".join(scopes[:SCOPES_SHOWN])
+    if len(scopes) > SCOPES_SHOWN:
+        shown += f" ({len(scopes)} scopes in all)"
+    return f"for {shown}"
 
 
 def _sides_text(sides: Mapping[Side, None]) -> str:
