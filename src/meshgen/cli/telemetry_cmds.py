@@ -93,7 +93,7 @@ def telemetry() -> None:
     \b
     Examples:
       meshgen telemetry show --workload app=inference-balancer
-      meshgen telemetry tag remove ALL_METRICS request_protocol
+      meshgen telemetry tag remove ALL_METRICS grpc_response_status
       meshgen telemetry disable GRPC_REQUEST_MESSAGES --namespace inference --dry-run
     """
 
@@ -246,7 +246,7 @@ def tag_remove_cmd(
 
     \b
     Example:
-      meshgen telemetry tag remove ALL_METRICS request_protocol
+      meshgen telemetry tag remove ALL_METRICS grpc_response_status
     """
     return _metric_edit(
         opts,
