@@ -24,12 +24,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from meshgen.knowledge.chart_reads import ENTRY, FREE
 from meshgen.source import KeyPath
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-FREE = "*"
-#: A map of named entries (see `chart_reads.ENTRY`).
-ENTRY = "<entry>"
 
 DEFAULT_ISTIO_VERSION = "1.30.3"
 DEFAULT_GRAFANA_VERSION = "12.11.1"
