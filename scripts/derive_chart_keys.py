@@ -9,7 +9,7 @@ the templates copy whole with `toYaml`, or a map listed in FREE_FORM such as ist
 keys the defaults only mention in a comment, or omit, are known too. A chart's vendored
 subcharts (prometheus: alertmanager, kube-state-metrics, ...) sit under their names.
 
-    python scripts/derive_chart_keys.py [CHARTS_DIR]      # default: ../shared/charts
+    .venv/bin/python scripts/derive_chart_keys.py [CHARTS_DIR]   # default: ../shared/charts
 
 `tests/test_upstream_conformance.py` re-derives the trees and compares them with the
 committed files, so the data cannot go stale silently.
