@@ -131,8 +131,8 @@ def known_pods(ctx: CheckContext) -> dict[str, list[KnownPod]]:
 
 
 def has_selector(doc: TelemetryDoc) -> bool:
-    """A workload-level Telemetry: it has a selector or targetRefs."""
-    return doc.spec.selector is not None or bool(doc.spec.target_refs)
+    """A workload-level Telemetry: it has a selector, targetRef or targetRefs."""
+    return doc.spec.selector is not None or doc.spec.has_target_refs
 
 
 def selector_text(labels: Mapping[str, str]) -> str:
