@@ -76,9 +76,9 @@ def unknown_chart_value(ctx: CheckContext) -> Iterator[Finding]:
 
 
 def _mostly_unknown(keys: charts.ChartKeys, doc: ValuesDoc) -> bool:
-    """Whether most top-level keys are not the chart's (kube-prometheus-stack values...)."""
+    """Whether half the top-level keys or more are not the chart's (another chart's values)."""
     top = [key for key in doc.data if not keys.known((str(key),))]
-    return len(top) * 2 > len(doc.data)
+    return len(top) * 2 >= len(doc.data)
 
 
 def _mesh_configs(doc: ValuesDoc) -> Iterator[tuple[KeyPath, Mapping[str, Any]]]:
