@@ -564,8 +564,6 @@ def test_version_facts_are_keyed_by_version() -> None:
     assert istio_versions.telemetry_api_served("telemetry.istio.io/v1", "1.21.6") is False
     assert istio_versions.telemetry_api_served("telemetry.istio.io/v1", "1.22.0") is True
     assert istio_versions.telemetry_api_served("telemetry.istio.io/v1alpha1", "1.16.1") is True
-    assert istio_versions.provider_removed("lightstep", "1.26.4") is None
-    assert istio_versions.provider_removed("opencensus", "1.27.0") == (1, 27)
     assert istio_versions.has_facts("1.28.10") and not istio_versions.has_facts("1.27.3")
 
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from meshgen.edit.telemetry import Scope
     from meshgen.handoff.traffic import TrafficRun
     from meshgen.handoff.verify import CheckResult
+    from meshgen.handoff.verify import Query as VerifyQuery
     from meshgen.load.config import LoadResult
     from meshgen.models import MeshConfig, Service
     from meshgen.output import Plan
@@ -217,9 +218,15 @@ def validate_project(
     select: tuple[str, ...] = (),
     ignore: tuple[str, ...] = (),
     disk: bool = False,
+    charts: bool = False,
     debug: bool = False,
 ) -> list[Diagnostic]:
-    """Loader diagnostics plus every selected check; `disk` adds the drift checks."""
+    """Loader diagnostics plus every selected check; `disk` adds the drift checks.
+
+    `charts` renders each service's chart with the helm on PATH (local charts and charts
+    of local-folder repositories; about 0.05 s each) for the checks of what the charts
+    really render (H120-H122, H125, H126); off by default, so `meshgen check` never starts helm.
+    """
     from meshgen.checks import all_checks
     from meshgen.checks.build import from_project
     from meshgen.checks.engine import apply_settings, run_checks, select_checks
@@ -243,6 +250,15 @@ def validate_project(
         ctx.plan = project.plan
         ctx.released_text = lambda rel: read_tree_text(output_dir, rel)
         ctx.kinds.add("disk")
+    if charts:
+        from meshgen.checks.helm.pods import CHART_RENDERS
+        from meshgen.handoff.charts import render_services
+        from meshgen.load.config import config_folder
+
+        ctx.memo[CHART_RENDERS] = render_services(
+            project, config, config_folder(project.config_path)
+        )
+        ctx.kinds.add("charts")
     chosen = select_checks(all_checks(), select=select, ignore=ignore)
     diagnostics.extend(run_checks(chosen, ctx, debug=debug))
     settings = {s.code.upper(): s.severity for s in config.checks}
@@ -404,7 +420,7 @@ def scope(config_path: Path, namespace: str | None, workload: str | None) -> Sco
         homes = {
             svc.namespace
             for svc in loaded.services
-            if label == "app" and svc.app_label == value
+            if svc.selector_labels.get(label) == value
         }
         if len(homes) != 1:
             raise UsageError(f"cannot tell the namespace of workload {workload}; pass --namespace")
@@ -654,6 +670,18 @@ def verify(project: Project, *, context: str | None = None) -> list[CheckResult]
     config = project.loaded.config
     assert config is not None
     return cluster_checks.verify(project, config, context=context)
+
+
+def verify_queries(project: Project) -> list[VerifyQuery]:
+    """The list calls (resource, namespace, selector) `meshgen verify` makes, with no cluster.
+
+    What tests hold against the pods and objects the real charts render.
+    """
+    from meshgen.handoff import verify as cluster_checks
+
+    config = project.loaded.config
+    assert config is not None
+    return cluster_checks.queries(project, config)
 
 
 def format_verify(results: list[CheckResult], fmt: str) -> str:

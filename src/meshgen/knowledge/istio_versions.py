@@ -4,7 +4,8 @@ meshgen's telemetry and chart facts are recorded for the minors in
 `meshgen.knowledge.istio.SUPPORTED_MINORS` (1.28, 1.29, 1.30; reference istio-telemetry.md).
 Older minors are still installed by many repositories; for those meshgen knows only the few
 facts below, each keyed by the version it changed in, and says so instead of applying the
-newest facts silently.
+newest facts silently. (The provider kinds removed in 1.27 are in
+`meshgen.models.providers.REMOVED_KINDS`: the config model refuses them.)
 """
 
 from __future__ import annotations
@@ -21,13 +22,6 @@ from meshgen.knowledge.istio import SUPPORTED_MINORS, parse_minor, supported_ver
 TELEMETRY_API_SINCE: Mapping[str, tuple[int, int]] = MappingProxyType(
     {"telemetry.istio.io/v1alpha1": (1, 11), "telemetry.istio.io/v1": (1, 22)}
 )
-
-#: Extension provider kinds removed from Istio, by the minor that removed them (reference
-#: stacks.md 4: `lightstep` and `opencensus` were removed in 1.27).
-PROVIDERS_REMOVED_IN: Mapping[str, tuple[int, int]] = MappingProxyType(
-    {"lightstep": (1, 27), "opencensus": (1, 27)}
-)
-
 
 def has_facts(version: str | None) -> bool:
     """True when `version` is a minor meshgen has its full facts for."""
@@ -46,12 +40,3 @@ def telemetry_api_served(api_version: str, version: str | None) -> bool | None:
     if minor is None or since is None:
         return None
     return minor >= since
-
-
-def provider_removed(kind: str, version: str | None) -> tuple[int, int] | None:
-    """The minor that removed extension provider `kind`, when `version` is at or past it."""
-    minor = parse_minor(version)
-    removed = PROVIDERS_REMOVED_IN.get(kind)
-    if minor is None or removed is None:
-        return None
-    return removed if minor >= removed else None

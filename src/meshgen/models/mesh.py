@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from meshgen.models.base import Model, Text, Values
+from meshgen.models.base import Model, RepositoryUrl, Text, Values
 from meshgen.models.providers import (
     EXTENSION_PROVIDER_KINDS,
     ExtensionProvider,
@@ -51,7 +51,8 @@ class Istio(Model):
     version: Text
     namespace: Text = "istio-system"
     revision: str | None = None
-    repository: Text = ISTIO_CHART_REPOSITORY
+    #: An https:// Helm repository, an oci:// registry path or a local chart folder.
+    repository: RepositoryUrl = ISTIO_CHART_REPOSITORY
     prometheus_merge: bool = True
     access_logging: AccessLogging = AccessLogging()
     tracing: Tracing = Tracing()
