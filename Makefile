@@ -3,6 +3,7 @@
 #   make istio-verify KUBE_CONTEXT=prod
 #   make run-istio-test MESHGEN=/opt/meshgen/bin/meshgen
 # The namespace defaults match infrastructure/meshgen.yaml (a test keeps them in step).
+# For your own config, `meshgen makefile -o Makefile` writes one with its own services.
 
 # The README's set-up installs meshgen into .venv; use it when it is there.
 MESHGEN ?= $(if $(wildcard .venv/bin/meshgen),.venv/bin/meshgen,meshgen)
@@ -20,6 +21,10 @@ GRAFANA_SERVICE ?= grafana
 GRAFANA_PORT ?= 3000
 PROMETHEUS_SERVICE ?= prometheus-server
 PROMETHEUS_PORT ?= 9090
+# monitoring.grafana.adminSecret; the password comes from the environment only:
+#   GRAFANA_ADMIN_PASSWORD=... make grafana-admin-secret
+GRAFANA_ADMIN_SECRET ?= grafana-admin
+GRAFANA_ADMIN_USER ?= admin
 # Empty: kubectl's current context.
 KUBE_CONTEXT ?=
 
@@ -27,13 +32,18 @@ KUBECTL_CMD = $(KUBECTL)$(if $(KUBE_CONTEXT), --context $(KUBE_CONTEXT))
 CONTEXT_FLAG = $(if $(KUBE_CONTEXT), --context $(KUBE_CONTEXT))
 
 .DEFAULT_GOAL := help
-.PHONY: help deploy-services enable-istio-injection deploy-balancer istio-verify \
+.PHONY: help grafana-admin-secret deploy-services enable-istio-injection deploy-balancer istio-verify \
 	restart-inference-balancer run-istio-test grafana-ui prometheus-ui
 
 help: ## List the targets
 	@echo "Targets (in setup order; variables: CONFIG, KUBE_CONTEXT, MESHGEN, KUBECTL, ...):"
 	@grep -E '^[a-z-]+:.*## ' $(firstword $(MAKEFILE_LIST)) | \
 		sed -e 's/:.*## /\t/' | awk -F '\t' '{ printf "  %-28s %s\n", $$1, $$2 }'
+
+grafana-admin-secret: ## The Grafana admin Secret (first: its namespace; GRAFANA_ADMIN_PASSWORD=...)
+	@test -n "$$GRAFANA_ADMIN_PASSWORD" || { echo 'set GRAFANA_ADMIN_PASSWORD to the admin password' >&2; exit 1; }
+	$(KUBECTL_CMD) create namespace $(MONITORING_NAMESPACE) --dry-run=client -o yaml | $(KUBECTL_CMD) apply -f -
+	$(KUBECTL_CMD) -n $(MONITORING_NAMESPACE) create secret generic $(GRAFANA_ADMIN_SECRET) --from-literal=admin-user=$(GRAFANA_ADMIN_USER) --from-literal=admin-password="$$GRAFANA_ADMIN_PASSWORD" --dry-run=client -o yaml | $(KUBECTL_CMD) apply -f -
 
 deploy-services: ## Istio (base, istiod, namespaces, Telemetry) then Prometheus and Grafana
 	$(MESHGEN) apply -c $(CONFIG) --tier mesh$(CONTEXT_FLAG)

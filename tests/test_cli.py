@@ -167,7 +167,8 @@ def test_init_writes_a_config_that_validates(run_cli: Run, chdir: Path) -> None:
     assert result.code == 0
     assert (
         result.out
-        == "wrote meshgen.yaml and meshgen.schema.json; next: meshgen render -c meshgen.yaml\n"
+        == "wrote meshgen.yaml, meshgen.schema.json and Makefile; next: meshgen render -c "
+        "meshgen.yaml\n"
     )
     text = (chdir / "meshgen.yaml").read_text()
     assert text.startswith("# yaml-language-server: $schema=meshgen.schema.json\n")

@@ -118,7 +118,8 @@ def test_duplicate_key_is_unreadable(write: Callable[[str, str], Path], run_cli:
 def test_unrecognised_file_warns_and_strict_fails(
     write: Callable[[str, str], Path], run_cli: Any
 ) -> None:
-    write("deploy.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n")
+    # a Service (a Deployment is a workload lint reads since issue 14)
+    write("deploy.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: x}\n")
     relaxed = run_cli("lint", "deploy.yaml")
     assert relaxed.code == 0
     assert relaxed.out.startswith(
@@ -172,7 +173,18 @@ def test_files_linted_together_share_one_context(write: Callable[[str, str], Pat
     assert ctx.kinds == {"telemetry", "pods", "values"}
     assert [(t.name, t.namespace) for t in ctx.telemetries] == [("balancer", "inference")]
     assert ctx.telemetries[0].locate(("selector", "matchLabels", "app")).line == 9
-    assert [(p.name, p.labels) for p in ctx.pods] == [("balancer-0", {"app": "inference-balancer"})]
+    # with the labels Istio's injector adds (issue 14: a selector may name them)
+    assert [(p.name, p.labels) for p in ctx.pods] == [
+        (
+            "balancer-0",
+            {
+                "app": "inference-balancer",
+                "service.istio.io/canonical-name": "inference-balancer",
+                "service.istio.io/canonical-revision": "latest",
+                "security.istio.io/tlsMode": "istio",
+            },
+        )
+    ]
     assert ctx.root_namespace == "mesh-root"
     assert ctx.extension_providers == ("otel",)
 
@@ -212,7 +224,8 @@ def test_helmfile_state_is_checked(write: Callable[[str, str], Path]) -> None:
         "releases:\n  - name: grafana\n    namespace: monitoring\n    chart: g/g\n    needs: [istiod]\n",
     )
     codes = [(d.code, d.span.line, d.span.col) for d in lint_files([Path("helmfile.yaml")])]
-    assert codes == [("H101", 5, 13)]
+    # C108 runs in lint since issue 14: a repository chart without a version
+    assert codes == [("C108", 4, 12), ("H101", 5, 13)]
 
 
 @pytest.mark.parametrize(

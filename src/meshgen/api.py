@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from meshgen.edit.telemetry import Scope
     from meshgen.handoff.traffic import TrafficRun
     from meshgen.handoff.verify import CheckResult
+    from meshgen.handoff.verify import Query as VerifyQuery
     from meshgen.load.config import LoadResult
     from meshgen.models import MeshConfig, Service
     from meshgen.output import Plan
@@ -217,9 +218,15 @@ def validate_project(
     select: tuple[str, ...] = (),
     ignore: tuple[str, ...] = (),
     disk: bool = False,
+    charts: bool = False,
     debug: bool = False,
 ) -> list[Diagnostic]:
-    """Loader diagnostics plus every selected check; `disk` adds the drift checks."""
+    """Loader diagnostics plus every selected check; `disk` adds the drift checks.
+
+    `charts` renders each service's chart with the helm on PATH (local charts and charts
+    of local-folder repositories; about 0.05 s each) for the checks of what the charts
+    really render (H120-H122, H125, H126); off by default, so `meshgen check` never starts helm.
+    """
     from meshgen.checks import all_checks
     from meshgen.checks.build import from_project
     from meshgen.checks.engine import apply_settings, run_checks, select_checks
@@ -243,6 +250,15 @@ def validate_project(
         ctx.plan = project.plan
         ctx.released_text = lambda rel: read_tree_text(output_dir, rel)
         ctx.kinds.add("disk")
+    if charts:
+        from meshgen.checks.helm.pods import CHART_RENDERS
+        from meshgen.handoff.charts import render_services
+        from meshgen.load.config import config_folder
+
+        ctx.memo[CHART_RENDERS] = render_services(
+            project, config, config_folder(project.config_path)
+        )
+        ctx.kinds.add("charts")
     chosen = select_checks(all_checks(), select=select, ignore=ignore)
     diagnostics.extend(run_checks(chosen, ctx, debug=debug))
     settings = {s.code.upper(): s.severity for s in config.checks}
@@ -352,11 +368,19 @@ def lint(
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
     debug: bool = False,
+    istio_version: str | None = None,
 ) -> LintResult:
-    """Check plain files (Telemetry, workloads, values, helmfiles, dashboards) together."""
-    from meshgen.checks.lint import lint as lint_files
+    """Check plain files (Telemetry, workloads, values, helmfiles, dashboards) by project.
 
-    return lint_files(paths, select=select, ignore=ignore, debug=debug)
+    `istio_version` is the Istio they target (default: an istiod/base release's `version:`
+    in a linted helmfile, else the newest meshgen knows).
+    """
+    from meshgen.checks.lint import lint as lint_files
+    from meshgen.knowledge.istio import parse_minor
+
+    if istio_version is not None and parse_minor(istio_version) is None:
+        raise UsageError(f"--istio-version {istio_version!r} is not a version (e.g. 1.22.3)")
+    return lint_files(paths, select=select, ignore=ignore, debug=debug, istio_version=istio_version)
 
 
 # --- the telemetry editor -------------------------------------------------------------
@@ -396,7 +420,7 @@ def scope(config_path: Path, namespace: str | None, workload: str | None) -> Sco
         homes = {
             svc.namespace
             for svc in loaded.services
-            if label == "app" and svc.app_label == value
+            if svc.selector_labels.get(label) == value
         }
         if len(homes) != 1:
             raise UsageError(f"cannot tell the namespace of workload {workload}; pass --namespace")
@@ -444,18 +468,44 @@ def set_buckets(bounds: list[Any], service: str | None) -> Change:
     return lambda doc: telemetry.set_buckets(doc, bounds, service)
 
 
-def set_access_log(enabled: bool) -> Change:
-    """The edit that turns the mesh's access log on or off."""
+def set_access_log(enabled: bool, scope: Scope | None = None) -> Change:
+    """The edit that turns access logs on or off: mesh-wide, or in a Telemetry scope."""
     from meshgen.edit import telemetry
 
+    if scope is not None:
+        return lambda doc: telemetry.set_scoped_access_log(doc, scope, enabled)
     return lambda doc: telemetry.set_access_log(doc, enabled)
 
 
-def set_sampling(percent: float) -> Change:
-    """The edit that sets the tracing sampling percentage."""
+def set_sampling(percent: float, scope: Scope | None = None) -> Change:
+    """The edit that sets the tracing sampling percentage: mesh-wide, or in a scope."""
     from meshgen.edit import telemetry
 
+    if scope is not None:
+        return lambda doc: telemetry.set_scoped_sampling(doc, scope, percent)
     return lambda doc: telemetry.set_sampling(doc, percent)
+
+
+def set_buckets_in(bounds: list[Any], namespace: str | None, workload: str | None) -> Change:
+    """The edit that sets the buckets of the services a `--namespace`/`--workload` covers.
+
+    `workload` is `app=VALUE` (the services' `app` label); another label is a UsageError.
+    """
+    from meshgen.edit import telemetry
+
+    app = None
+    if workload is not None:
+        label, sep, value = workload.partition("=")
+        if label != "app" or not sep or not value:
+            raise UsageError(
+                f"buckets set --workload takes app=VALUE (a service's app label), got {workload!r}"
+            )
+        app = value
+
+    def change(doc: Any) -> None:
+        telemetry.set_buckets_in(doc, bounds, namespace, app)
+
+    return change
 
 
 @dataclass
@@ -622,6 +672,18 @@ def verify(project: Project, *, context: str | None = None) -> list[CheckResult]
     return cluster_checks.verify(project, config, context=context)
 
 
+def verify_queries(project: Project) -> list[VerifyQuery]:
+    """The list calls (resource, namespace, selector) `meshgen verify` makes, with no cluster.
+
+    What tests hold against the pods and objects the real charts render.
+    """
+    from meshgen.handoff import verify as cluster_checks
+
+    config = project.loaded.config
+    assert config is not None
+    return cluster_checks.queries(project, config)
+
+
 def format_verify(results: list[CheckResult], fmt: str) -> str:
     """The verify table (text) or its JSON."""
     from meshgen.handoff import verify as cluster_checks
@@ -656,8 +718,13 @@ def run_traffic(
     context: str | None = None,
     timeout: float | None = None,
     progress: Callable[[str], None] = lambda _line: None,
+    ticker: Callable[[str], None] | None = None,
 ) -> TrafficRun:
-    """Apply the rendered fortio Job (with overrides), wait for it, read its result."""
+    """Apply the rendered fortio Job (with overrides), wait for it, read its result.
+
+    `progress` gets a line per step and pod state change; `ticker` (a terminal only) the
+    elapsed time, for a line that is rewritten.
+    """
     from meshgen.handoff import traffic
 
     return traffic.run(
@@ -668,6 +735,7 @@ def run_traffic(
         context=context,
         timeout=timeout,
         progress=progress,
+        ticker=ticker,
     )
 
 
@@ -691,6 +759,160 @@ def traffic_report(project: Project, service: Service, outcome: TrafficRun, *, q
         duration=duration or service.traffic_test.duration,
     )
     return summary + traffic.dashboard_hint(config, service)
+
+
+# --- issue 15 (the newcomer's workflow): adopt, dashboards add --------------------------
+
+if TYPE_CHECKING:
+    from meshgen.edit.adopt import Adoption
+
+
+@dataclass
+class AdoptPlan:
+    """What `meshgen adopt` would do: the adoption, and the config edit it makes (or None)."""
+
+    adoption: Adoption
+    edited: Edited | None
+
+
+def adopt(config_path: Path, *, debug: bool = False) -> AdoptPlan:
+    """Trace the hand edits of rendered values files to config keys; write nothing.
+
+    The config edit is proven first: the edited config renders every adopted file with
+    exactly the values on disk. A config that does not load or render raises `InputError`.
+    """
+    from meshgen.checks.drift import EDITED
+    from meshgen.checks.hand_edits import adoptable
+    from meshgen.edit import adopt as adoption
+    from meshgen.output import read_tree_text
+
+    shown = display_path(config_path)
+    original, problem, _bom = _read_config(config_path, shown)
+    if problem is not None or original is None:
+        raise InputError([problem] if problem is not None else [])
+    project = load_project(config_path, text=original)
+    config = project.loaded.config
+    if config is None or not project.rendered or project.output_dir is None:
+        raise InputError(project.diagnostics)
+    output_dir = project.output_dir
+    planned = output_plan(project)
+    edited_files = []
+    for path, reason in planned.conflicts:
+        rendered = next((r for r in planned.update if output_dir / r.path == path), None)
+        if reason != EDITED or rendered is None or not adoptable(rendered.path):
+            continue
+        if len(rendered.documents) != 1:
+            continue
+        text = read_tree_text(output_dir, rendered.path)
+        if text is not None:
+            edited_files.append(adoption.EditedFile(rendered, text))
+
+    def render(text: str) -> list[RenderedFile] | None:
+        again = load_project(config_path, text=text)
+        return again.files if again.rendered else None
+
+    planned_adoption = adoption.plan(config, original, edited_files, render)
+    edited = None
+    if planned_adoption.sets:
+        sets = list(planned_adoption.sets)
+        edited = edit_config(config_path, lambda doc: adoption.set_keys(doc, sets), debug=debug)
+    return AdoptPlan(planned_adoption, edited)
+
+
+def write_adoption(config_path: Path, planned: AdoptPlan) -> Written | None:
+    """Write the adopted config, then the tree it renders (the adopted files included).
+
+    The tree is written only when the config is free of errors and every file that was
+    edited by hand is one the config now reproduces; None when it is not written.
+    """
+    assert planned.edited is not None
+    write_config(planned.edited)
+    project = load_project(config_path)
+    diagnostics = validate_project(project)
+    if has_errors(diagnostics) or not project.rendered or project.output_dir is None:
+        return None
+    output_dir = project.output_dir
+    adopted = {output_dir / rel for rel in planned.adoption.files}
+    conflicts = {path for path, _ in output_plan(project).conflicts}
+    if not conflicts <= adopted:
+        return None
+    return write_tree(config_path, project, force=True)
+
+
+def dashboard_names() -> list[str]:
+    """The Istio dashboards `meshgen dashboards add` knows (istio-mesh, istio-service, ...)."""
+    from meshgen.knowledge.dashboard_revisions import BY_NAME
+
+    return list(BY_NAME)
+
+
+def add_dashboard(
+    config_path: Path, name: str, *, revision: int | None = None, folder: str | None = None
+) -> tuple[Change, str]:
+    """The edit that adds (or re-pins) Istio dashboard `name`, and what it pins.
+
+    Without `revision`, the revision published for the configured Istio version; a
+    UsageError when meshgen does not know it (then pass `revision`).
+    """
+    from meshgen.edit import dashboards
+    from meshgen.knowledge.dashboard_revisions import BY_NAME, minor, revision_for
+
+    record = BY_NAME.get(name)
+    if record is None:
+        raise UsageError(f"unknown dashboard {name!r}; known: {', '.join(BY_NAME)}")
+    project = load_project(config_path)
+    config = project.loaded.config
+    if config is None:
+        raise InputError(project.diagnostics)
+    if revision is None:
+        revision = revision_for(record.gnet_id, config.istio.version)
+        if revision is None:
+            release = minor(config.istio.version) or config.istio.version
+            raise UsageError(
+                f"meshgen does not know the revision of {name} (gnetId {record.gnet_id}) for "
+                f"Istio {config.istio.version}; pass --revision N (grafana.com lists the "
+                f"revision whose description names Istio {release})"
+            )
+    chosen = revision
+    what = f"{name}: gnetId {record.gnet_id}, revision {chosen}"
+    return (
+        lambda doc: dashboards.add(doc, name, record.gnet_id, chosen, folder),
+        what,
+    )
+
+
+def makefile_text(config_path: Path, makefile: Path) -> str:
+    """The setup guide's Makefile for the config's own services and namespaces.
+
+    Paths in it are relative to the Makefile's folder. A config that does not load raises
+    `InputError` with its diagnostics.
+    """
+    from meshgen.handoff import makefile as builder
+    from meshgen.load.config import config_folder
+
+    project = load_project(config_path)
+    config = project.loaded.config
+    if config is None:
+        raise InputError(project.diagnostics)
+    folder = str(makefile.parent.absolute())
+    tree = os.path.normpath(config_folder(config_path).absolute() / config.output)
+    try:
+        return builder.build(
+            config,
+            builder.relative(str(config_path.absolute()), folder),
+            builder.relative(tree, folder),
+        )
+    except ValueError as exc:
+        raise UsageError(f"cannot write the Makefile: {exc}") from None
+
+
+def write_makefile(config_path: Path, makefile: Path, *, force: bool = False) -> None:
+    """Write `makefile_text` to `makefile`; an existing file only with `force`."""
+    from meshgen import output
+
+    if makefile.exists() and not force:
+        raise UsageError(f"{makefile} exists; pass --force to overwrite it")
+    output.write_file(makefile, makefile_text(config_path, makefile))
 
 
 # --- The catalogue of diagnostic codes (`meshgen checks`, `meshgen explain`, SARIF, docs) ---

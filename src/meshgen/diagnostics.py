@@ -286,22 +286,118 @@ INPUT_CODES: tuple[CodeInfo, ...] = (
         """
         `meshgen lint` found nothing it knows in a file.
 
-        It knows Telemetry, Pod, Namespace, Job and ConfigMap resources, a helmfile state,
-        istiod/base/grafana/prometheus chart values and Grafana dashboard JSON.
+        It knows Telemetry resources, workloads (Pod, Deployment, StatefulSet, DaemonSet,
+        ReplicaSet, Job, CronJob), Namespace, ConfigMap and IstioOperator resources, helmfile
+        states, istiod/base/grafana/prometheus/kube-prometheus-stack chart values (the istiod
+        and base charts' own `_internal_defaults_do_not_set` layout included) and Grafana
+        dashboard JSON.
 
         Why: a file passed to `meshgen lint` that it cannot recognise is checked by nothing,
         so a clean result would be a false comfort. It is a warning, not an error: globs such
         as `meshgen lint manifests/*.yaml` often include files meshgen has no rules for
         (`--strict` makes it fail the run).
 
-        Example: `meshgen lint deploy.yaml` where `deploy.yaml` holds `kind: Deployment`
-        reports `deploy.yaml:1:1: C010 nothing meshgen lint checks in deploy.yaml`.
+        Example: `meshgen lint svc.yaml` where `svc.yaml` holds `kind: Service` reports
+        `svc.yaml:1:1: C010 nothing meshgen lint checks in svc.yaml`.
 
         Fix: lint only the files meshgen knows, or `--ignore C010` when a glob picks up others
         on purpose.
         """,
     ),
+    _entry(
+        "C011",
+        "istio-version-without-facts",
+        Severity.INFO,
+        """
+        `meshgen lint` checks files for an Istio version meshgen has no facts for.
+
+        meshgen records Istio's telemetry facts (Telemetry fields, metrics, labels, providers)
+        and the istiod/base value keys for 1.28, 1.29 and 1.30. The version comes from
+        `--istio-version`, else from the `version:` of an istiod or base release in a linted
+        helmfile.
+
+        Why: many repositories still install older Istio; facts of 1.30 applied to 1.18 give
+        findings that are right for 1.30 and wrong for the version installed. meshgen says
+        so instead: Telemetry checks still use the newest facts (they may not hold), and the
+        istiod/base value keys are not checked at all.
+
+        Example: a helmfile release `{name: istiod, chart: istio/istiod, version: 1.18.2}`
+        reports `helmfile.yaml:5:14: C011 Istio 1.18.2 (the helmfile release) is not a
+        version meshgen has facts for`.
+
+        Fix: nothing to fix in the files; read the findings with that in mind, upgrade Istio,
+        or `--ignore C011` once you know.
+        """,
+    ),
+    _entry(
+        "C012",
+        "partly-checked-input",
+        Severity.INFO,
+        """
+        `meshgen lint` recognised a file but checks only part of it, and says which part.
+
+        Said for kube-prometheus-stack values (only the `grafana:` section is checked, as
+        values of its grafana subchart), for an IstioOperator (only `spec.meshConfig`, whose
+        extension providers the Telemetry checks then know) and for templated helmfiles
+        (`*.gotmpl`: the lines
+        holding template actions are read without rendering them; a file that is not YAML
+        before rendering is not checked at all).
+
+        Why: a clean result on a file meshgen read only in part would be a false comfort.
+
+        Example: `helmfile.yaml.gotmpl` with `{{ if .Values.tracing }}` on line 7 reports
+        `helmfile.yaml.gotmpl:7:1: C012 helmfile.yaml.gotmpl is a Go template: 2 line(s)
+        with template actions (line 7, 12) were read without rendering them`.
+
+        Fix: nothing to fix; lint the output of `helmfile template` for the full picture, or
+        `--ignore C012`.
+        """,
+    ),
+    _entry(
+        "C013",
+        "telemetry-api-not-served",
+        Severity.ERROR,
+        """
+        A Telemetry resource uses an apiVersion the targeted Istio version does not serve.
+
+        `telemetry.istio.io/v1` is served from Istio 1.22 (the API's promotion);
+        `v1alpha1` since the Telemetry API exists. The version is `--istio-version`, else an
+        istiod/base release's `version:` in a linted helmfile.
+
+        Why: the API server refuses the resource ("no matches for kind Telemetry in version
+        telemetry.istio.io/v1") on a cluster whose Istio CRDs predate v1.
+
+        Example: `apiVersion: telemetry.istio.io/v1` linted with `--istio-version 1.20.8`.
+
+        Fix: write `apiVersion: telemetry.istio.io/v1alpha1` (same schema), or upgrade Istio.
+        """,
+    ),
+    _entry(
+        "C014",
+        "inputs-not-combined",
+        Severity.INFO,
+        """
+        Files of one project include two of a kind, so `meshgen lint` checks each alone.
+
+        Files linted together are grouped by project (a helmfile and the values files its
+        releases name, the files under one helmfile's directory, else one directory). Within
+        a project, two helmfile states, or two values files of one chart that are not layers
+        of one release's `values:`, are never combined: meshgen cannot tell which one the
+        Telemetry resources, dashboards and other files go with.
+
+        Why: combining them made findings come from another project's Grafana or istiod
+        values (extension providers of the last istiod file, datasources of the first
+        Grafana file), and hid others.
+
+        Example: `meshgen lint istiod-a.yaml istiod-b.yaml telemetry.yaml` in one directory
+        reports `istiod-a.yaml:1:1: C014 istiod values istiod-a.yaml is checked on its own`.
+
+        Fix: lint each project's files in their own run, or list both files as the `values:`
+        of one helmfile release when they are layers of one install.
+        """,
+    ),
 )
+
 
 #: Codes meshgen reports about itself: a bug, never a problem in the input.
 INTERNAL_CODES: tuple[CodeInfo, ...] = (

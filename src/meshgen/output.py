@@ -17,7 +17,8 @@ import difflib
 import fcntl
 import os
 import shutil
-from collections.abc import Iterator, Sequence
+import stat
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,40 +72,56 @@ def confined_output_dir(config_dir: Path, output: str) -> Path:
     return target
 
 
-def unsafe_path(output_dir: Path, rel: str) -> str | None:
+def unsafe_path(output_dir: Path, rel: str, *, sound: set[str] | None = None) -> str | None:
     """Why `rel` must not be written under `output_dir`, or None when it may be.
 
     A relative path of plain names only (no `..`, `.`, empty or absolute parts), and no
     existing component (the file included) may be a symbolic link or, for the file, anything
     but a regular file: a write through a link could land anywhere.
+
+    `sound` (one planning pass) remembers the folders already found to be real folders or
+    absent, so a tree of thousands of files looks at each folder once.
     """
     parts = rel.split("/")
     if rel.startswith("/") or "\\" in rel or "\0" in rel or {"", ".", ".."} & set(parts):
         return "is outside the output folder"
-    current = output_dir
     try:
         if output_dir.exists() and not output_dir.is_dir():
             return f"is under {output_dir}, which is not a folder"
-        for index, part in enumerate(parts):
-            current = current / part
-            if current.is_symlink():
+        for index in range(len(parts)):
+            prefix = "/".join(parts[: index + 1])
+            last = index == len(parts) - 1
+            if not last and sound is not None and prefix in sound:
+                continue
+            try:
+                mode = os.lstat(output_dir / prefix).st_mode
+            except FileNotFoundError:
+                if sound is not None:  # nothing below a missing folder exists either
+                    sound.update("/".join(parts[: n + 1]) for n in range(index, len(parts) - 1))
+                return None
+            if stat.S_ISLNK(mode):
                 return "is or passes through a symbolic link"
-            if index < len(parts) - 1 and current.exists() and not current.is_dir():
-                shown = "/".join(parts[: index + 1])
-                return f"passes through {shown}, which is not a folder"
-        if current.exists() and not current.is_file():
-            return "is not a regular file"
+            if last:
+                return None if stat.S_ISREG(mode) else "is not a regular file"
+            if not stat.S_ISDIR(mode):
+                return f"passes through {prefix}, which is not a folder"
+            if sound is not None:
+                sound.add(prefix)
     except OSError as exc:
         return f"cannot be looked at ({exc.strerror or exc})"
     return None
 
 
-def _existing_generated(output_dir: Path) -> dict[str, Path]:
+def _existing_generated(output_dir: Path, skip: Collection[str] = ()) -> dict[str, Path]:
+    """Files under `output_dir` whose header says meshgen wrote them, but those in `skip`."""
     found: dict[str, Path] = {}
     if not output_dir.is_dir():
         return found
     for path in sorted(output_dir.rglob("*")):
-        if not path.is_file() or path.is_symlink() or path.suffix not in (".yaml", ".yml"):
+        if path.suffix not in (".yaml", ".yml"):
+            continue
+        rel = path.relative_to(output_dir).as_posix()
+        if rel in skip or not path.is_file() or path.is_symlink():
             continue
         try:
             with path.open("rb") as handle:
@@ -112,7 +129,7 @@ def _existing_generated(output_dir: Path) -> dict[str, Path]:
         except OSError:
             continue
         if split_header(head.decode("utf-8", "replace"))[0]:
-            found[path.relative_to(output_dir).as_posix()] = path
+            found[rel] = path
     return found
 
 
@@ -156,6 +173,7 @@ def _plan(files: Sequence[RenderedFile], output_dir: Path) -> Plan:
     result = Plan()
     wanted = {f.path for f in files}
     seen: set[str] = set()
+    sound: set[str] = set()
     for rendered in files:
         target = output_dir / rendered.path
         if rendered.path in seen:
@@ -165,7 +183,7 @@ def _plan(files: Sequence[RenderedFile], output_dir: Path) -> Plan:
             result.blocked.append((target, reason))
             continue
         seen.add(rendered.path)
-        problem = unsafe_path(output_dir, rendered.path)
+        problem = unsafe_path(output_dir, rendered.path, sound=sound)
         if problem is not None:
             result.conflicts.append((target, problem))
             result.blocked.append((target, problem))
@@ -183,12 +201,12 @@ def _plan(files: Sequence[RenderedFile], output_dir: Path) -> Plan:
         elif edited_by_hand(current):
             result.conflicts.append((target, "was edited by hand since meshgen wrote it"))
         result.update.append(rendered)
-    earlier = _existing_generated(output_dir)
-    for rel, path in earlier.items():
-        if rel not in wanted:
-            if edited_by_hand(path.read_text(encoding="utf-8", errors="replace")):
-                result.conflicts.append((path, "was edited by hand and is no longer generated"))
-            result.remove.append(path)
+    # The files still rendered were read above; only the others' headers are needed.
+    earlier = _existing_generated(output_dir, skip=wanted)
+    for path in earlier.values():
+        if edited_by_hand(path.read_text(encoding="utf-8", errors="replace")):
+            result.conflicts.append((path, "was edited by hand and is no longer generated"))
+        result.remove.append(path)
     result.foreign = _foreign(output_dir, wanted, set(earlier))
     return result
 

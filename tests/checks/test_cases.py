@@ -24,6 +24,9 @@ More keys, for the input (C0xx) and internal (X0xx) codes:
 - `dirs: [path, ...]`: directories created first (e.g. `meshgen.yaml` itself);
 - `extra_files: {path: text}`: files beside the config (dashboards);
 - `disk: true`: compare with the tree on disk (the drift checks);
+- `charts: true`: render the services' charts with helm (`validate --charts`); the helm of
+  `scripts/test-tools` (`.tools/helm4`) is put first on PATH, or the case is skipped when a
+  `helm: true` case has none; `helm: false` runs it with no helm on PATH;
 - `any_file: true`: the config-mode diagnostics may point into another file;
 - `fault:` a meshgen bug injected for the run (the X codes have no input that causes them):
   `{check_raises: C101}` makes that registered check raise; `{template_breaks: T}` appends
@@ -33,6 +36,7 @@ More keys, for the input (C0xx) and internal (X0xx) codes:
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +46,11 @@ from ruamel.yaml import YAML
 CASES_DIR = Path(__file__).parent / "cases"
 
 #: Keys a case may have: what it runs on, and what it expects.
-INPUT_KEYS = {"config", "files", "dirs", "extra_files", "disk", "any_file", "fault"}
+INPUT_KEYS = {
+    "config", "files", "dirs", "extra_files", "disk", "any_file", "fault", "charts", "helm"
+}  # fmt: skip
+#: The helm `scripts/test-tools` installs, for `charts: true` cases.
+TOOLS_HELM = Path(__file__).resolve().parent.parent.parent / ".tools" / "helm4"
 CASE_KEYS = {"name", "expect", *INPUT_KEYS}
 FAULTS = {"check_raises", "template_breaks"}
 
@@ -106,7 +114,9 @@ def _run_case(code: str, case: dict[str, Any], tmp_path: Path) -> tuple[list[lis
             (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
             (tmp_path / rel).write_text(text, encoding="utf-8")
         project = api.load_project(config)
-        diagnostics = api.validate_project(project, disk=bool(case.get("disk")))
+        diagnostics = api.validate_project(
+            project, disk=bool(case.get("disk")), charts=bool(case.get("charts"))
+        )
         for d in diagnostics:
             if d.code == code:
                 assert Path(d.span.file).name in ("meshgen.yaml",) or case.get("any_file"), d
@@ -138,6 +148,12 @@ def test_case(
     monkeypatch.chdir(tmp_path)
     if case.get("fault"):
         _inject(case["fault"], monkeypatch)
+    if case.get("helm") is True:
+        if not (TOOLS_HELM / "helm").is_file():
+            pytest.skip("needs the real helm: run `python scripts/test-tools`")
+        monkeypatch.setenv("PATH", f"{TOOLS_HELM}{os.pathsep}{os.environ.get('PATH', '')}")
+    elif case.get("helm") is False:
+        monkeypatch.setenv("PATH", str(tmp_path / "no-tools"))
     got, diagnostics = _run_case(code, case, tmp_path)
     expected = [list(e) for e in case["expect"]]
     assert sorted(got, key=str) == sorted(expected, key=str)

@@ -16,6 +16,15 @@ CFG = "infrastructure/meshgen.yaml"
 TREE = "infrastructure/deployment/helmfile"
 
 EXPECTED = {
+    # the Secret's namespace first: the monitoring tier (which would create it) needs the Secret
+    "grafana-admin-secret": [
+        "test -n \"$GRAFANA_ADMIN_PASSWORD\" || { echo 'set GRAFANA_ADMIN_PASSWORD to the admin "
+        "password' >&2; exit 1; }",
+        "kubectl create namespace monitoring --dry-run=client -o yaml | kubectl apply -f -",
+        "kubectl -n monitoring create secret generic grafana-admin --from-literal=admin-user=admin"
+        ' --from-literal=admin-password="$GRAFANA_ADMIN_PASSWORD" --dry-run=client -o yaml | '
+        "kubectl apply -f -",
+    ],
     "deploy-services": [
         f"meshgen apply -c {CFG} --tier mesh",
         f"meshgen apply -c {CFG} --tier monitoring",
@@ -108,6 +117,8 @@ def test_defaults_match_the_config():
     assert value("BALANCER_NAMESPACE") == balancer.namespace
     assert value("BALANCER_SELECTOR") == f"app={balancer.app_label}"
     assert value("GRAFANA_SERVICE") == config.monitoring.grafana.release
+    assert config.monitoring.grafana.admin_secret is not None
+    assert value("GRAFANA_ADMIN_SECRET") == config.monitoring.grafana.admin_secret.name
     assert (
         value("PROMETHEUS_SERVICE")
         == naming.prometheus_server(

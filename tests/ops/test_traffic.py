@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from meshgen.errors import UsageError
@@ -23,7 +25,42 @@ Open Grafana (make grafana-ui, then http://localhost:3000): folder 'istio', "Ist
 """
 
 
-def job_run(standins, *, timeout="240s", wait_code=0, context=None):
+@pytest.fixture(autouse=True)
+def clock(monkeypatch):
+    """The wait's clock: 10 s more at each reading (each `kubectl wait` step); nothing waits."""
+    import itertools
+
+    from meshgen.handoff import traffic
+
+    def set_readings(readings):
+        it = iter(readings)
+        monkeypatch.setattr(traffic, "_now", lambda: float(next(it)))
+
+    set_readings(itertools.count(0, 10))
+    return set_readings
+
+
+def pods_json(*states):
+    """`kubectl get pods -o json` of the Job's pod in `states` (phase, waiting reason)."""
+    items = []
+    for phase, reason in states:
+        status = {"phase": phase}
+        if reason:
+            status["containerStatuses"] = [
+                {"name": "fortio", "state": {"waiting": {"reason": reason}}}
+            ]
+        items.append(
+            {
+                "metadata": {"name": f"{JOB}-x7k2p", "creationTimestamp": "2026-12-01T10:00:00Z"},
+                "status": status,
+            }
+        )
+    return json.dumps({"items": items})
+
+
+def job_run(standins, *, steps=("10s",), wait_codes=(0,), pods=(), failed=False, context=None):
+    """Stand-in kubectl for a run: `kubectl wait` answers `wait_codes` in turn, one per step
+    of `steps`; between two, the pod is in the next of `pods` and the Job `failed` or not."""
     standins.install("kubectl")
     pre = ["--context", context] if context else []
     standins.on(
@@ -39,18 +76,34 @@ def job_run(standins, *, timeout="240s", wait_code=0, context=None):
         stdout=f'job.batch "{JOB}" deleted\n',
     )
     standins.on("kubectl", *pre, "apply", "-f", "-", stdout=f"job.batch/{JOB} created\n")
+    for step, code in zip(steps, wait_codes, strict=True):
+        standins.on(
+            "kubectl",
+            *pre,
+            "wait",
+            "--for=condition=complete",
+            f"job/{JOB}",
+            "-n",
+            "inference",
+            f"--timeout={step}",
+            code=code,
+            stdout="" if code else f"job.batch/{JOB} condition met\n",
+            stderr=f"error: timed out waiting for the condition on jobs/{JOB}\n" if code else "",
+        )
+    get_pods = ("get", "pods", "-n", "inference", "-l", f"job-name={JOB}", "-o", "json")
+    for state in pods:
+        standins.on("kubectl", *pre, *get_pods, stdout=pods_json(*state))
+    conditions = [{"type": "Failed", "status": "True"}] if failed else []
     standins.on(
         "kubectl",
         *pre,
-        "wait",
-        "--for=condition=complete",
+        "get",
         f"job/{JOB}",
         "-n",
         "inference",
-        f"--timeout={timeout}",
-        code=wait_code,
-        stdout="" if wait_code else f"job.batch/{JOB} condition met\n",
-        stderr=f"error: timed out waiting for the condition on jobs/{JOB}\n" if wait_code else "",
+        "-o",
+        "json",
+        stdout=json.dumps({"status": {"conditions": conditions}}),
     )
     standins.on(
         "kubectl",
@@ -82,6 +135,7 @@ def test_traffic_runs_the_rendered_job_and_prints_the_summary(standins, project_
     assert result.out == SUMMARY
     assert result.err == (
         f"job.batch/{JOB} created\nwaiting up to 240s for job/{JOB} in inference to complete\n"
+        f"job/{JOB} complete after 10s\n"
     )
     calls = standins.calls()
     assert [c["args"][:2] for c in calls] == [
@@ -95,7 +149,7 @@ def test_traffic_runs_the_rendered_job_and_prints_the_summary(standins, project_
 
 
 def test_overrides_change_a_copy_of_the_manifest(standins, project_dir, run_cli):
-    pre = job_run(standins, timeout="300s", context="prod")
+    pre = job_run(standins, context="prod")
 
     result = run_cli(
         "traffic",
@@ -124,14 +178,55 @@ def test_overrides_change_a_copy_of_the_manifest(standins, project_dir, run_cli)
     assert rendered_job(project_dir)["spec"]["template"]["spec"]["containers"][0]["args"][2] == "20"
 
 
-def test_a_job_that_does_not_complete_is_exit_1(standins, project_dir, run_cli):
-    job_run(standins, wait_code=1)
-    result = run_cli("traffic", "-c", "meshgen.yaml")
+def test_a_job_that_does_not_complete_is_exit_1(standins, project_dir, run_cli, clock):
+    clock([0, 10, 15])
+    job_run(standins, steps=("10s", "5s"), wait_codes=(1, 1), pods=[[("Running", None)]])
+    result = run_cli("traffic", "-c", "meshgen.yaml", "--timeout", "15")
     assert result.code == 1
     assert result.out == ""
-    assert result.err.endswith(
+    assert result.err == (
+        f"job.batch/{JOB} created\nwaiting up to 15s for job/{JOB} in inference to complete\n"
+        f"pod {JOB}-x7k2p: Running\n"
+        f"job/{JOB} still not complete after 15s\n"
         f"meshgen: job/{JOB} did not complete; see kubectl -n inference describe job/{JOB}\n"
     )
+    waits = [c["args"][-1] for c in standins.calls() if c["args"][0] == "wait"]
+    assert waits == ["--timeout=10s", "--timeout=5s"]
+
+
+def test_progress_is_a_line_per_pod_state_change(standins, project_dir, run_cli):
+    job_run(
+        standins,
+        steps=("10s", "10s", "10s", "10s"),
+        wait_codes=(1, 1, 1, 0),
+        pods=[
+            [("Pending", "ContainerCreating")],
+            [("Running", None)],
+            [("Running", None)],
+        ],
+    )
+    result = run_cli("traffic", "-c", "meshgen.yaml")
+    assert result.code == 0, result
+    # the third step's pod is still Running: no line for it
+    assert result.err == (
+        f"job.batch/{JOB} created\nwaiting up to 240s for job/{JOB} in inference to complete\n"
+        f"pod {JOB}-x7k2p: Pending (ContainerCreating)\n"
+        f"pod {JOB}-x7k2p: Running\n"
+        f"job/{JOB} complete after 40s\n"
+    )
+
+
+def test_a_failed_job_ends_the_wait_at_once(standins, project_dir, run_cli):
+    job_run(standins, wait_codes=(1,), pods=[[("Failed", "Error")]], failed=True)
+    result = run_cli("traffic", "-c", "meshgen.yaml")
+    assert result.code == 1
+    assert result.err == (
+        f"job.batch/{JOB} created\nwaiting up to 240s for job/{JOB} in inference to complete\n"
+        f"pod {JOB}-x7k2p: Failed (Error)\n"
+        f"job/{JOB} failed after 10s\n"
+        f"meshgen: job/{JOB} did not complete; see kubectl -n inference describe job/{JOB}\n"
+    )
+    assert [c["args"][0] for c in standins.calls()].count("wait") == 1
 
 
 def test_unknown_service_and_bad_duration_are_usage_errors(standins, project_dir, run_cli):
@@ -191,3 +286,17 @@ def test_go_durations(text, seconds):
 def test_bad_go_durations(text):
     with pytest.raises(UsageError):
         go_duration_seconds(text)
+
+
+def test_on_a_terminal_a_ticker_line_shows_the_elapsed_time(standins, project_dir):
+    from meshgen import api
+
+    job_run(standins, steps=("10s", "10s"), wait_codes=(1, 0), pods=[[("Running", None)]])
+    project = api.load_project(project_dir / "meshgen.yaml")
+    service = api.traffic_service(project, None)
+    lines, ticks = [], []
+    outcome = api.run_traffic(project, service, progress=lines.append, ticker=ticks.append)
+    assert outcome.completed
+    assert lines[-2:] == [f"pod {JOB}-x7k2p: Running", f"job/{JOB} complete after 20s"]
+    # cleared before each line, then the status after the first step, cleared at the end
+    assert ticks == ["", f"waiting for job/{JOB}: 10s of 4m00s, pod {JOB}-x7k2p: Running", ""]

@@ -11,18 +11,18 @@ naming Services that exist, Telemetry selectors matching pods the charts render,
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+
+from tests.realtools.harness import Tree, template
 
 REPO = Path(__file__).resolve().parent.parent.parent
 TOOLS = REPO / ".tools"
@@ -45,27 +45,6 @@ pytestmark = [
     ),
     pytest.mark.skipif(not CHARTS.is_dir(), reason=f"chart sources not found at {CHARTS}"),
 ]
-
-
-@dataclass
-class Tree:
-    """A rendered tree whose charts point at local sources, and what helmfile made of it."""
-
-    root: Path
-    helmfile: Path
-    objects: list[dict[str, Any]]
-
-    def of_kind(self, kind: str, namespace: str | None = None) -> list[dict[str, Any]]:
-        return [
-            o
-            for o in self.objects
-            if o.get("kind") == kind
-            and (namespace is None or o["metadata"].get("namespace", namespace) == namespace)
-        ]
-
-    def values(self, name: str) -> dict[str, Any]:
-        data = yaml.safe_load((self.helmfile.parent / "values" / name).read_text())
-        return data if isinstance(data, dict) else {}
 
 
 def _variant(tmp: Path, edit: tuple[tuple[str, str], ...]) -> Path:
@@ -91,19 +70,6 @@ def _point_charts_at_sources(helmfile: Path) -> None:
     helmfile.write_text(yaml.safe_dump(state, sort_keys=False))
 
 
-def _env(helm: str = "helm3") -> dict[str, str]:
-    return {**os.environ, "PATH": f"{TOOLS / helm}{os.pathsep}{TOOLS / 'bin'}{os.pathsep}{os.environ['PATH']}"}
-
-
-def _template(helmfile: Path) -> list[dict[str, Any]]:
-    result = subprocess.run(
-        ["helmfile", "--file", str(helmfile), "template", "--skip-deps"],
-        capture_output=True, text=True, env=_env(), check=False, timeout=300,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    return [doc for doc in yaml.safe_load_all(result.stdout) if isinstance(doc, dict)]
-
-
 VARIANTS = {
     "infrastructure": (),
     "revision": (
@@ -117,7 +83,8 @@ VARIANTS = {
 def tree(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Tree:
     helmfile = _variant(tmp_path_factory.mktemp(request.param), VARIANTS[request.param])
     _point_charts_at_sources(helmfile)
-    return Tree(helmfile.parent.parent.parent, helmfile, _template(helmfile))
+    # harness.template: each object with its release's namespace (helmfile --output-dir).
+    return Tree(helmfile.parent.parent.parent / "meshgen.yaml", helmfile, template(helmfile))
 
 
 def _subset(wanted: Any, got: Any, path: str = "") -> Iterator[str]:
@@ -225,6 +192,15 @@ def test_every_telemetry_selector_matches_pods_the_charts_render(tree: Tree) -> 
     assert selected, "no Telemetry with a selector in this tree"
 
 
+def test_every_object_passes_kubernetes_validate_strict(tree: Tree) -> None:
+    from tests.realtools.harness import kubernetes_problems
+
+    problems, unknown, validated = kubernetes_problems(tree.objects)
+    assert problems == []
+    assert unknown == {"Telemetry"}
+    assert validated >= 40
+
+
 def test_helm_3_and_helm_4_render_the_same_objects(tree: Tree) -> None:
     state = yaml.safe_load(tree.helmfile.read_text())
     compared = 0
@@ -248,3 +224,16 @@ def test_helm_3_and_helm_4_render_the_same_objects(tree: Tree) -> None:
         assert outputs[0] == outputs[1], release["name"]
         compared += 1
     assert compared >= 4
+
+
+def test_verify_selectors_and_the_traffic_job_match_what_the_charts_render(tree: Tree) -> None:
+    from tests.realtools.harness import check_traffic_targets, check_verify_selectors
+
+    assert check_verify_selectors(tree) >= 2
+    assert check_traffic_targets(tree) == 1
+
+
+def test_generated_dashboards_name_deployments_the_charts_render(tree: Tree) -> None:
+    from tests.realtools.harness import check_dashboard_workloads
+
+    assert check_dashboard_workloads(tree) == 1

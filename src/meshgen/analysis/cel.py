@@ -94,6 +94,30 @@ def attribute_under(attribute: str, prefix: str) -> bool:
     return not rest or rest[0] in ".["
 
 
+def attribute_root(attribute: str) -> tuple[str, str | None]:
+    """(root identifier, first field or None) of an attribute path as `analyze` writes it.
+
+    `request.headers['x']` -> (`request`, `headers`); `.request.path` (root-qualified) ->
+    (`request`, `path`); `dx03` -> (`dx03`, None); `filter_state['k']` -> (`filter_state`,
+    None).
+    """
+    text = attribute[1:] if attribute.startswith(".") else attribute
+    end = len(text)
+    for stop in ".[":
+        at = text.find(stop)
+        if at != -1:
+            end = min(end, at)
+    root, rest = text[:end], text[end:]
+    if not rest.startswith("."):
+        return root, None
+    field = rest[1:]
+    for stop in ".[":
+        at = field.find(stop)
+        if at != -1:
+            field = field[:at]
+    return root, field
+
+
 @functools.lru_cache(maxsize=4096)
 def analyze(expression: str) -> CelAnalysis:
     """Parse `expression` and analyse its parse tree.

@@ -321,6 +321,6 @@ def _selector(spec: TelemetrySpec) -> dict[str, str]:
 
 def _namespace_wide(telemetries: Sequence[TelemetryDoc], namespace: str) -> TelemetryDoc | None:
     for doc in telemetries:
-        if doc.namespace == namespace and not _selector(doc.spec) and not doc.spec.target_refs:
+        if doc.namespace == namespace and not _selector(doc.spec) and not doc.spec.has_target_refs:
             return doc
     return None

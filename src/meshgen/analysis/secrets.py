@@ -50,7 +50,7 @@ REFERENCE = re.compile(
 #: Values that are secrets whatever their key: (description, pattern).
 SECRET_VALUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a private key (PEM block)", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")),
-    ("a bearer token", re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/-]{8,}=*")),
+    ("a bearer token", re.compile(r"(?i:\bbearer)\s+[A-Za-z0-9._~+/-]{8,}=*")),
     ("a password in a URL", re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:[^/\s@$]+@")),
     ("a JSON Web Token", re.compile(r"\beyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]{8,}")),
     ("a GitHub token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}")),
@@ -61,6 +61,8 @@ SECRET_VALUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a Hugging Face token", re.compile(r"\bhf_[A-Za-z0-9]{30,}")),
     ("an API key (sk-...)", re.compile(r"\bsk-[A-Za-z0-9_-]{20,}")),
 )
+#: Any of `SECRET_VALUES`: one search per string decides the common case, "none of them".
+_ANY_SECRET_VALUE = re.compile("|".join(f"(?:{p.pattern})" for _, p in SECRET_VALUES))
 
 
 GRAFANA_ADMIN_KEYS = frozenset(
@@ -97,6 +99,8 @@ def secret_key_kind(key: str) -> str | None:
 
 def secret_value_kind(value: str) -> str | None:
     """What kind of secret a string is by its shape alone, or None."""
+    if _ANY_SECRET_VALUE.search(value) is None:
+        return None
     return next((kind for kind, pattern in SECRET_VALUES if pattern.search(value)), None)
 
 

@@ -262,9 +262,12 @@ def unserved_revision(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
-@check("C108", "unpinned-chart-version", Severity.WARNING)
+@check("C108", "unpinned-chart-version", Severity.WARNING, needs=())
 def unpinned_chart_version(ctx: CheckContext) -> Iterator[Finding]:
     """A chart version is a range or missing instead of an exact version.
+
+    Checked in the config, and in the releases of a helmfile state given to `meshgen lint`
+    (local charts, whose version helm ignores, and versions written as templates are skipped).
 
     Why: a range makes `helmfile apply` pick whatever is newest that day; the rendered
     values were checked against one version's keys only.
@@ -274,7 +277,9 @@ def unpinned_chart_version(ctx: CheckContext) -> Iterator[Finding]:
     Fix: pin the exact version, e.g. `chartVersion: 29.27.0`.
     """
     cfg = ctx.config
-    assert cfg is not None
+    if cfg is None:
+        yield from _unpinned_releases(ctx)
+        return
     pinned: list[tuple[str, str | None, KeyPath]] = [
         ("istio", cfg.istio.version, ("istio", "version"))
     ]
@@ -302,6 +307,43 @@ def unpinned_chart_version(ctx: CheckContext) -> Iterator[Finding]:
             yield Finding(f"chart of {what!r} has no version; pin one", at=path)
         elif not EXACT_VERSION.match(version):
             yield Finding(f"chart version {version!r} of {what!r} is not an exact version", at=path)
+
+
+def _is_repository_chart(chart: str) -> bool:
+    """`repo/name` or `oci://...`; a bare name or a path is a local chart (helmfile 1.2)."""
+    if chart.startswith("oci://"):
+        return True
+    return "/" in chart and not chart.startswith((".", "/", "~"))
+
+
+def _unpinned_releases(ctx: CheckContext) -> Iterator[Finding]:
+    """C108 for the releases of helmfile states `meshgen lint` reads."""
+    from meshgen.checks.helm.helmfile import helmfiles
+    from meshgen.load.lint_inputs import is_templated
+
+    for state in helmfiles(ctx):
+        rels = state.data.get("releases") if isinstance(state.data, dict) else None
+        for i, rel in enumerate(rels if isinstance(rels, list) else ()):
+            if not isinstance(rel, dict):
+                continue
+            chart, version = rel.get("chart"), rel.get("version")
+            if not isinstance(chart, str) or is_templated(chart) or not _is_repository_chart(chart):
+                continue  # helm ignores --version for a chart directory
+            name = rel.get("name", f"releases[{i}]")
+            if version is None:
+                yield Finding(
+                    f"release {name!r} (chart {chart}) has no version; pin one",
+                    span=ctx.rendered_span(state.path, ("releases", i, "chart")),
+                )
+            elif (
+                version is not None
+                and not is_templated(version)
+                and not EXACT_VERSION.match(str(version))
+            ):
+                yield Finding(
+                    f"chart version {str(version)!r} of release {name!r} is not an exact version",
+                    span=ctx.rendered_span(state.path, ("releases", i, "version")),
+                )
 
 
 def _entry_key(origin: KeyPath) -> KeyPath:

@@ -58,6 +58,18 @@ class CheckContext:
                 return rendered
         return None
 
+    def add_positions(self, path: str, smap: SourceMap) -> None:
+        """Positions of a file's keys, for `rendered_span`.
+
+        A helmfile `meshgen lint` read from several documents has no single one to parse.
+        """
+        self._rendered_maps[path] = smap
+
+    @property
+    def known_positions(self) -> dict[str, SourceMap]:
+        """The source maps `rendered_span` has built or was given, by file."""
+        return self._rendered_maps
+
     def rendered_span(self, path: str, keys: KeyPath) -> Span:
         """Position of `keys` inside a rendered file (parsed on first use)."""
         from meshgen.load.yaml_reader import build_source_map

@@ -38,6 +38,9 @@ COMMAND_MODULES: dict[str, tuple[str, str]] = {
     "template": ("meshgen.cli.deploy_cmds", "HELMFILE_COMMANDS"),
     "verify": ("meshgen.cli.deploy_cmds", "verify_cmd"),
     "traffic": ("meshgen.cli.deploy_cmds", "traffic_cmd"),
+    "adopt": ("meshgen.cli.workflow_cmds", "adopt_cmd"),
+    "dashboards": ("meshgen.cli.workflow_cmds", "dashboards"),
+    "makefile": ("meshgen.cli.workflow_cmds", "makefile_cmd"),
 }
 
 

@@ -87,7 +87,10 @@ def write_tree(config_path: Path, project: Any, *, force: bool, refused: str) ->
     if written.plan is None:
         for path, reason in written.conflicts:
             echo_err(f"meshgen: refusing to overwrite {path}: it {reason}")
-        echo_err(f"meshgen: {refused} (pass --force to overwrite)")
+        echo_err(
+            f"meshgen: {refused}: `meshgen adopt` moves hand edits into the config "
+            "(--force overwrites them instead)"
+        )
         return None
     return written.plan
 

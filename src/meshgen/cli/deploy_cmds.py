@@ -8,6 +8,7 @@ returning helmfile's own exit code (`diff --detailed-exitcode`: 2 when something
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -112,6 +113,17 @@ def _helmfile_command(name: str, summary: str, example: str) -> click.Command:
             project.shown_output_dir, name, tier, helmfile_args, context=context
         )
         if dry_run:
+            # What `apply` checks before it starts helmfile, short of running anything:
+            # hand edits it would refuse to overwrite refuse the dry run too.
+            conflicts = [] if force else api.output_plan(project).conflicts
+            for path, reason in conflicts:
+                common.echo_err(f"meshgen: refusing to overwrite {path}: it {reason}")
+            if conflicts:
+                common.echo_err(
+                    "meshgen: helmfile would not be started: `meshgen adopt` moves hand edits "
+                    "into the config (--force overwrites them instead)"
+                )
+                return common.EXIT_FINDINGS
             click.echo(api.format_command(argv))
             return common.EXIT_OK
         api.helmfile_prerequisites(name, context=context)
@@ -227,6 +239,7 @@ def traffic_cmd(
         context=context,
         timeout=timeout,
         progress=common.echo_err,
+        ticker=_ticker(),
     )
     if not outcome.completed:
         job = api.traffic_job(project, svc)["metadata"]
@@ -241,6 +254,21 @@ def traffic_cmd(
         return common.EXIT_FINDINGS
     common.out(api.traffic_report(project, svc, outcome, qps=qps, duration=duration))
     return common.EXIT_OK
+
+
+def _ticker() -> Callable[[str], None] | None:
+    """On a terminal, a status line rewritten in place (`""` clears it); else None."""
+    import sys
+
+    stream = sys.stderr
+    if not stream.isatty():
+        return None
+
+    def tick(text: str) -> None:
+        stream.write("\r\x1b[K" + text)
+        stream.flush()
+
+    return tick
 
 
 COMMANDS: tuple[click.Command, ...] = (*HELMFILE_COMMANDS, verify_cmd, traffic_cmd)

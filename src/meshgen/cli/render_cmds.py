@@ -13,9 +13,11 @@ from meshgen.cli import common
 @click.argument("path", type=click.Path(path_type=Path), default=Path("meshgen.yaml"))
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def init_cmd(path: Path, force: bool) -> int:
-    """Write a commented starter config (and its JSON Schema beside it).
+    """Write a commented starter config (and its JSON Schema and a Makefile beside it).
 
-    The starter validates as is; edit it, then run `meshgen render`.
+    The starter validates as is; edit it, then run `meshgen render`. The Makefile holds the
+    setup guide's targets for the config's services (`meshgen makefile` rewrites it after
+    they change); an existing Makefile is left alone.
 
     \b
     Example:
@@ -24,7 +26,13 @@ def init_cmd(path: Path, force: bool) -> int:
     from meshgen import api
 
     path, schema_path = api.init(path, force=force)
-    click.echo(f"wrote {path} and {schema_path}; next: meshgen render -c {path}")
+    makefile = path.parent / "Makefile"
+    if makefile.exists() and not force:
+        click.echo(f"wrote {path} and {schema_path}; next: meshgen render -c {path}")
+        common.echo_err(f"{makefile} exists: left alone (`meshgen makefile` prints one)")
+        return common.EXIT_OK
+    api.write_makefile(path, makefile, force=force)
+    click.echo(f"wrote {path}, {schema_path} and {makefile}; next: meshgen render -c {path}")
     return common.EXIT_OK
 
 
@@ -85,7 +93,16 @@ def render_cmd(opts: common.Options, config: Path | None, check_only: bool, forc
             common.out(text)
         for problem in problems:
             common.echo_err(f"meshgen: {problem}")
-        if text:
+        edited = {path for path, _ in project.plan.conflicts}
+        stale = [
+            *project.plan.create,
+            *(f for f in project.plan.update if project.output_dir / f.path not in edited),
+            *(p for p in project.plan.remove if p not in edited),
+        ]
+        if edited:
+            # Rendering would revert a hand edit: the edit belongs in the config.
+            common.echo_err("meshgen: `meshgen adopt` moves hand edits into the config")
+        if stale:
             common.echo_err(f"{shown} is stale: run `meshgen render`")
         elif problems:
             common.echo_err(f"{shown} does not hold exactly the rendered tree (see above)")

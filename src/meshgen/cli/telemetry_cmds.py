@@ -17,7 +17,38 @@ import click
 from meshgen import api
 from meshgen.cli import common
 
-METRIC_CHOICE = click.Choice(api.metric_names(), case_sensitive=False)
+
+class MetricList(click.ParamType):  # type: ignore[type-arg]
+    """One or more of Istio's metrics, comma-separated (`REQUEST_COUNT,REQUEST_DURATION`).
+
+    Its metavar is short, so the usage line never wraps inside a metric name; the names
+    are listed in the command's help.
+    """
+
+    name = "metrics"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "METRIC[,METRIC...]"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, list):
+            return value
+        known = api.metric_names()
+        chosen: list[str] = []
+        for part in str(value).split(","):
+            name = part.strip().upper()
+            if not name:
+                continue
+            if name not in known:
+                self.fail(f"{part.strip()!r} is not one of {', '.join(known)}", param, ctx)
+            if name not in chosen:
+                chosen.append(name)
+        if not chosen:
+            self.fail("give at least one metric", param, ctx)
+        return chosen
+
+
+METRICS = MetricList()
 MODE_CHOICE = click.Choice(api.workload_modes(), case_sensitive=False)
 
 
@@ -90,6 +121,14 @@ def _not_editable(path: Path, exc: api.InputError) -> api.UsageError:
 def telemetry() -> None:
     """Show and change telemetry settings (metrics, labels, buckets, access logs, tracing).
 
+    Every command takes a scope: --namespace N and/or --workload LABEL=VALUE (a Telemetry
+    resource of that scope); without one, the whole mesh. `buckets set` is a pod
+    annotation, not a Telemetry field: its scope picks the config's services.
+
+    METRIC: one or more of ALL_METRICS, REQUEST_COUNT, REQUEST_DURATION, REQUEST_SIZE,
+    RESPONSE_SIZE, TCP_OPENED_CONNECTIONS, TCP_CLOSED_CONNECTIONS, TCP_SENT_BYTES,
+    TCP_RECEIVED_BYTES, GRPC_REQUEST_MESSAGES, GRPC_RESPONSE_MESSAGES, comma-separated.
+
     \b
     Examples:
       meshgen telemetry show --workload app=inference-balancer
@@ -137,7 +176,7 @@ def metric_edit_options(function: Callable[..., Any]) -> Callable[..., Any]:
         default=None,
         help="CLIENT (reporter=source) or SERVER (reporter=destination) side only.",
     )(function)
-    return click.argument("metric", type=METRIC_CHOICE)(function)
+    return click.argument("metric", type=METRICS)(function)
 
 
 def run_scoped_edit(
@@ -162,25 +201,30 @@ def run_scoped_edit(
 @telemetry.command("disable")
 @metric_edit_options
 @click.pass_obj
-def disable_cmd(opts: common.Options, /, metric: str, mode: str | None, **scope: Any) -> int:
+def disable_cmd(opts: common.Options, /, metric: list[str], mode: str | None, **scope: Any) -> int:
     """Stop emitting METRIC in a scope (an override with `disabled: true`).
 
+    METRIC: one or more of Istio's metrics, comma-separated (see `meshgen telemetry --help`).
+
     \b
-    Example:
+    Examples:
       meshgen telemetry disable REQUEST_SIZE --mode CLIENT --namespace inference
+      meshgen telemetry disable REQUEST_SIZE,RESPONSE_SIZE --workload app=inference-balancer
     """
     return _metric_edit(
         opts,
         scope,
-        lambda s: api.set_disabled(s, metric.upper(), mode and mode.upper(), True),
+        _each(metric, lambda s, m: api.set_disabled(s, m, mode and mode.upper(), True)),
     )
 
 
 @telemetry.command("enable")
 @metric_edit_options
 @click.pass_obj
-def enable_cmd(opts: common.Options, /, metric: str, mode: str | None, **scope: Any) -> int:
+def enable_cmd(opts: common.Options, /, metric: list[str], mode: str | None, **scope: Any) -> int:
     """Emit METRIC again in a scope (`disabled: false` overrides a parent scope).
+
+    METRIC: one or more of Istio's metrics, comma-separated (see `meshgen telemetry --help`).
 
     \b
     Example:
@@ -189,8 +233,25 @@ def enable_cmd(opts: common.Options, /, metric: str, mode: str | None, **scope: 
     return _metric_edit(
         opts,
         scope,
-        lambda s: api.set_disabled(s, metric.upper(), mode and mode.upper(), False),
+        _each(metric, lambda s, m: api.set_disabled(s, m, mode and mode.upper(), False)),
     )
+
+
+def _each(
+    metrics: list[str], change: Callable[[Any, str], api.Change]
+) -> Callable[[Any], api.Change]:
+    """The edit of each metric in turn, as one change of the scope."""
+
+    def of_scope(scope: Any) -> api.Change:
+        changes = [change(scope, metric) for metric in metrics]
+
+        def apply(doc: Any) -> None:
+            for one in changes:
+                one(doc)
+
+        return apply
+
+    return of_scope
 
 
 def _metric_edit(
@@ -218,7 +279,13 @@ def tag() -> None:
 @click.argument("expression")
 @click.pass_obj
 def tag_set_cmd(
-    opts: common.Options, /, metric: str, name: str, expression: str, mode: str | None, **scope: Any
+    opts: common.Options,
+    /,
+    metric: list[str],
+    name: str,
+    expression: str,
+    mode: str | None,
+    **scope: Any,
 ) -> int:
     """Set label NAME on METRIC to the CEL EXPRESSION (UPSERT).
 
@@ -231,7 +298,7 @@ def tag_set_cmd(
     return _metric_edit(
         opts,
         scope,
-        lambda s: api.set_tag(s, metric.upper(), mode and mode.upper(), name, expression),
+        _each(metric, lambda s, m: api.set_tag(s, m, mode and mode.upper(), name, expression)),
     )
 
 
@@ -240,18 +307,19 @@ def tag_set_cmd(
 @click.argument("name")
 @click.pass_obj
 def tag_remove_cmd(
-    opts: common.Options, /, metric: str, name: str, mode: str | None, **scope: Any
+    opts: common.Options, /, metric: list[str], name: str, mode: str | None, **scope: Any
 ) -> int:
     """Remove the standard label NAME from METRIC (REMOVE).
 
     \b
-    Example:
+    Examples:
       meshgen telemetry tag remove ALL_METRICS request_protocol
+      meshgen telemetry tag remove REQUEST_COUNT,REQUEST_DURATION response_flags
     """
     return _metric_edit(
         opts,
         scope,
-        lambda s: api.remove_tag(s, metric.upper(), mode and mode.upper(), name),
+        _each(metric, lambda s, m: api.remove_tag(s, m, mode and mode.upper(), name)),
     )
 
 
@@ -263,53 +331,83 @@ def buckets() -> None:
 @buckets.command("set")
 @click.argument("bounds")
 @click.option("--service", default=None, help="Only this service's pods (default: every service).")
+@scope_options
 @edit_options
 @click.pass_obj
 def buckets_set_cmd(
     opts: common.Options,
     bounds: str,
     service: str | None,
+    namespace: str | None,
+    workload: str | None,
     config: Path | None,
     dry_run: bool,
     force: bool,
 ) -> int:
     """Set the bucket bounds (comma-separated) of every Istio histogram.
 
-    Applied through the sidecar.istio.io/statsHistogramBuckets pod annotation; pods must
-    restart to pick it up (make restart-inference-balancer).
+    Applied through the sidecar.istio.io/statsHistogramBuckets pod annotation, which the
+    proxy reads when it starts: pods must restart to pick it up. It is not a Telemetry
+    field, so a scope stands for the config's services: --namespace N sets the buckets of
+    every service in N, --workload app=V of the services whose app label is V (only the
+    `app` label: it is the one the config knows); without a scope, mesh-wide
+    (telemetry.histogramBuckets).
 
     \b
-    Example:
+    Examples:
       meshgen telemetry buckets set 5,10,25,50,100,250,500,1000,2500 --service inference-balancer
+      meshgen telemetry buckets set 5,10,25,50,100 --namespace inference
     """
-    return run_edit(
-        config,
-        api.set_buckets(api.parse_buckets(bounds), service),
-        dry_run=dry_run,
-        force=force,
-        debug=opts.debug,
-    )
+    parsed = api.parse_buckets(bounds)
+    if service is not None and (namespace is not None or workload is not None):
+        raise api.UsageError("give --service, or --namespace/--workload, not both")
+    if namespace is not None or workload is not None:
+        change = api.set_buckets_in(parsed, namespace, workload)
+    else:
+        change = api.set_buckets(parsed, service)
+    return run_edit(config, change, dry_run=dry_run, force=force, debug=opts.debug)
 
 
 @telemetry.command("access-log")
 @click.argument("state", type=click.Choice(["on", "off"]))
+@scope_options
 @edit_options
 @click.pass_obj
 def access_log_cmd(
-    opts: common.Options, state: str, config: Path | None, dry_run: bool, force: bool
+    opts: common.Options,
+    state: str,
+    namespace: str | None,
+    workload: str | None,
+    config: Path | None,
+    dry_run: bool,
+    force: bool,
 ) -> int:
-    """Turn Envoy access logs on or off for every sidecar.
+    """Turn Envoy access logs on or off, mesh-wide or in a Telemetry scope.
+
+    Without a scope: every sidecar (istio.accessLogging.enabled, meshConfig). With
+    --namespace/--workload: the scope's Telemetry resource gets an `accessLogging` entry
+    naming the provider (istio.accessLogging.provider, else Istio's built-in `envoy`),
+    `disabled: true` for off.
 
     \b
-    Example:
+    Examples:
       meshgen telemetry access-log on
+      meshgen telemetry access-log on --namespace inference
+      meshgen telemetry access-log off --workload app=inference-balancer
     """
-    return run_edit(
+    on = state == "on"
+    if namespace is None and workload is None:
+        return run_edit(
+            config, api.set_access_log(on), dry_run=dry_run, force=force, debug=opts.debug
+        )
+    return run_scoped_edit(
+        opts,
         config,
-        api.set_access_log(state == "on"),
+        namespace,
+        workload,
+        lambda s: api.set_access_log(on, s),
         dry_run=dry_run,
         force=force,
-        debug=opts.debug,
     )
 
 
@@ -320,23 +418,41 @@ def tracing() -> None:
 
 @tracing.command("sample")
 @click.argument("percent", type=float)
+@scope_options
 @edit_options
 @click.pass_obj
 def tracing_sample_cmd(
-    opts: common.Options, percent: float, config: Path | None, dry_run: bool, force: bool
+    opts: common.Options,
+    percent: float,
+    namespace: str | None,
+    workload: str | None,
+    config: Path | None,
+    dry_run: bool,
+    force: bool,
 ) -> int:
-    """Sample PERCENT (0-100) of requests for tracing; 0 turns tracing off.
+    """Sample PERCENT (0-100) of requests for tracing, mesh-wide or in a Telemetry scope.
+
+    Without a scope: istio.tracing (0 turns tracing off). With --namespace/--workload: the
+    scope's Telemetry resource gets a `tracing` entry with randomSamplingPercentage (and the
+    provider istio.tracing.provider names, if any).
 
     \b
-    Example:
+    Examples:
       meshgen telemetry tracing sample 5
+      meshgen telemetry tracing sample 50 --workload app=inference-balancer
     """
-    return run_edit(
+    if namespace is None and workload is None:
+        return run_edit(
+            config, api.set_sampling(percent), dry_run=dry_run, force=force, debug=opts.debug
+        )
+    return run_scoped_edit(
+        opts,
         config,
-        api.set_sampling(percent),
+        namespace,
+        workload,
+        lambda s: api.set_sampling(percent, s),
         dry_run=dry_run,
         force=force,
-        debug=opts.debug,
     )
 
 

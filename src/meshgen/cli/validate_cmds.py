@@ -12,6 +12,12 @@ from meshgen.cli import common
 @click.command("validate")
 @common.config_option
 @common.findings_options
+@click.option(
+    "--charts",
+    is_flag=True,
+    help="Also render each service's local chart with helm and check its pods' labels, "
+    "workload name and Service port, and Telemetry selectors against them (H120-H126).",
+)
 @click.pass_obj
 def validate_cmd(
     opts: common.Options,
@@ -20,12 +26,18 @@ def validate_cmd(
     strict: bool,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
+    charts: bool,
 ) -> int:
     """Validate the config and the tree it renders (in memory; writes nothing).
+
+    `--charts` renders the services' charts with the helm on PATH (local charts and
+    local-folder repositories only, no network): a chart's pods must carry the labels
+    meshgen selects them by. Off by default; `meshgen check` never runs helm.
 
     \b
     Examples:
       meshgen validate
+      meshgen validate --charts
       meshgen validate --format sarif > meshgen.sarif
       meshgen validate --format github --strict --ignore G104
     """
@@ -36,6 +48,7 @@ def validate_cmd(
         project,
         select=common.selected_codes(select, "--select"),
         ignore=common.selected_codes(ignore, "--ignore"),
+        charts=charts,
         debug=opts.debug,
     )
     common.out(common.render_report(diagnostics, fmt))

@@ -211,19 +211,26 @@ def _indent(line: str) -> int:
 
 
 def _insert_before_owned_comments(out: list[str], added: list[str], following: str) -> None:
-    """Append `added`, but above trailing comment lines that describe the following key.
+    """Append `added`, but above trailing comment and blank lines before the following key.
 
-    ruamel attaches a comment that precedes a key to the end of the previous node, so an item
-    appended to that node lands below the comment, separating it from its key.
+    ruamel attaches a comment (or blank line) that precedes a key to the end of the previous
+    node, so an item appended to that node lands below it, separating it from its key.
     """
     owned = 0
-    while owned < len(out) and out[len(out) - 1 - owned].lstrip().startswith("#"):
+    while owned < len(out) and (
+        not out[len(out) - 1 - owned].strip() or out[len(out) - 1 - owned].lstrip().startswith("#")
+    ):
         owned += 1
     first = next((line for line in added if line.strip()), "")
+    # Blank lines that end the previous node separate it from the following key: the
+    # added lines belong above them too.
     if (
         owned
         and following.strip()
-        and all(_indent(out[-1 - i]) == _indent(following) for i in range(owned))
+        and all(
+            not out[-1 - i].strip() or _indent(out[-1 - i]) == _indent(following)
+            for i in range(owned)
+        )
         and _indent(first) > _indent(following)
     ):
         out[len(out) - owned : len(out) - owned] = added

@@ -214,3 +214,76 @@ def set_sampling(doc: Any, percent: float) -> None:
     tracing = _map(_map(doc, "istio"), "tracing")
     tracing["enabled"] = percent > 0
     tracing["samplingPercentage"] = percent
+
+
+def _provider(doc: Any, section: str) -> str | None:
+    """`istio.<section>.provider` of the config, if set."""
+    settings = (doc.get("istio") or {}).get(section) or {}
+    provider = settings.get("provider") if isinstance(settings, dict) else None
+    return str(provider) if provider else None
+
+
+#: Istio's built-in access log provider (envoyFileAccessLog to /dev/stdout, reference 1.4).
+ENVOY_ACCESS_LOG = "envoy"
+
+
+def set_scoped_access_log(doc: Any, scope: Scope, enabled: bool) -> None:
+    """`telemetry access-log on|off --namespace/--workload`: the scope's `accessLogging`.
+
+    One entry naming the provider (the config's `istio.accessLogging.provider`, else
+    Istio's built-in `envoy`), `disabled: true` for off; it replaces the scope's entries.
+    """
+    resource = scope_resource(doc, scope)
+    entry = CommentedMap(
+        providers=[CommentedMap(name=_provider(doc, "accessLogging") or ENVOY_ACCESS_LOG)]
+    )
+    if not enabled:
+        entry["disabled"] = True
+    resource["accessLogging"] = CommentedSeq([entry])
+
+
+def set_scoped_sampling(doc: Any, scope: Scope, percent: float) -> None:
+    """`telemetry tracing sample PERCENT --namespace/--workload`: the scope's `tracing`.
+
+    `randomSamplingPercentage` of the scope, with the config's tracing provider when it
+    names one (without, the mesh's default tracing providers apply).
+    """
+    resource = scope_resource(doc, scope)
+    entry = CommentedMap()
+    provider = _provider(doc, "tracing")
+    if provider:
+        entry["providers"] = [CommentedMap(name=provider)]
+    entry["randomSamplingPercentage"] = percent
+    resource["tracing"] = CommentedSeq([entry])
+
+
+def set_buckets_in(
+    doc: Any, bounds: list[Any], namespace: str | None, app: str | None
+) -> list[str]:
+    """`telemetry buckets set --namespace/--workload app=V`: each matching service's buckets.
+
+    Histogram bounds are a pod annotation read at proxy start, not a Telemetry field: a
+    scope stands for the config's services whose pods it covers. The services changed.
+    """
+    names = []
+    for entry in _seq(doc, "services"):
+        if not isinstance(entry, CommentedMap):
+            continue
+        if namespace is not None and entry.get("namespace") != namespace:
+            continue
+        if app is not None and (entry.get("app") or entry.get("name")) != app:
+            continue
+        names.append(str(entry.get("name")))
+    if not names:
+        where = " ".join(
+            part
+            for part in (
+                f"in namespace {namespace}" if namespace else "",
+                f"with app={app}" if app else "",
+            )
+            if part
+        )
+        raise UsageError(f"no service {where} in the config (buckets are set per service)")
+    for name in names:
+        set_buckets(doc, bounds, name)
+    return names

@@ -209,6 +209,37 @@ class TrafficRun:
     logs: str
 
 
+#: Seconds of one `kubectl wait` while the Job runs; between two, its pod's state is read.
+WAIT_STEP = 10
+
+
+def pod_state(pods: Any) -> str:
+    """The state of the Job's newest pod, as shown in progress lines.
+
+    `Pending (ContainerCreating)`, `Running`, `Succeeded`, `Failed (Error)`; `no pod yet`.
+    """
+    items = pods.get("items") if isinstance(pods, dict) else None
+    if not items:
+        return "no pod yet"
+    pod = max(items, key=lambda p: str((p.get("metadata") or {}).get("creationTimestamp", "")))
+    phase = str((pod.get("status") or {}).get("phase") or "Unknown")
+    reasons = []
+    for status in (pod.get("status") or {}).get("containerStatuses") or []:
+        state = status.get("state") or {}
+        for kind in ("waiting", "terminated"):
+            reason = (state.get(kind) or {}).get("reason")
+            if reason and reason != "Completed" and reason not in reasons:
+                reasons.append(str(reason))
+    name = str((pod.get("metadata") or {}).get("name") or "pod")
+    return f"pod {name}: {phase}" + (f" ({', '.join(reasons)})" if reasons else "")
+
+
+def job_failed(job: Any) -> bool:
+    """Whether the Job has given up (condition Failed: backoff limit or deadline)."""
+    conditions = (job.get("status") or {}).get("conditions") or [] if isinstance(job, dict) else []
+    return any(c.get("type") == "Failed" and c.get("status") == "True" for c in conditions)
+
+
 def run(
     project: Tree,
     service: Service,
@@ -218,10 +249,15 @@ def run(
     context: str | None = None,
     timeout: float | None = None,
     progress: Callable[[str], None] = lambda _line: None,
+    ticker: Callable[[str], None] | None = None,
 ) -> TrafficRun:
     """Delete an earlier run, apply the Job, wait for it, and read fortio's output.
 
-    `progress` receives a line per step (kubectl's own messages, what is awaited).
+    `progress` receives a line per step and per change of the Job's pod state (kubectl's
+    own messages, what is awaited, `Pending (ContainerCreating)` -> `Running`). The wait is
+    `kubectl wait` in steps of `WAIT_STEP` seconds; between two, the pod's state is read,
+    and a failed Job ends the wait at once. `ticker`, when given (a terminal), also gets
+    the elapsed time after each step, to show on a line that is rewritten.
     """
     job = with_overrides(job_manifest(project, service), qps=qps, duration=duration)
     name = str(job["metadata"]["name"])
@@ -237,25 +273,83 @@ def run(
     )
     progress(runner.first_line(applied.stdout) or f"job.batch/{name} applied")
     progress(f"waiting up to {int(wait_s)}s for job/{name} in {namespace} to complete")
-    waited = runner.kubectl(
-        [
-            "wait",
-            "--for=condition=complete",
-            f"job/{name}",
-            "-n",
-            namespace,
-            f"--timeout={int(wait_s)}s",
-        ],
-        context=context,
-        timeout=wait_s + runner.KUBECTL_TIMEOUT,
-        check=False,
-    )
-    if waited.returncode != 0 and runner.unreachable(waited.stderr):
-        runner.raise_for(waited, context=context)
+    completed = _wait(name, namespace, int(wait_s), context, progress, ticker)
     logs = runner.kubectl(
         ["logs", f"job/{name}", "-n", namespace, "-c", FORTIO_CONTAINER],
         context=context,
-        check=waited.returncode == 0,
+        check=completed,
     )
     text = logs.stdout if logs.returncode == 0 else ""
-    return TrafficRun(waited.returncode == 0, parse_fortio(text.splitlines()), text)
+    return TrafficRun(completed, parse_fortio(text.splitlines()), text)
+
+
+def _wait(
+    name: str,
+    namespace: str,
+    total: int,
+    context: str | None,
+    progress: Callable[[str], None],
+    ticker: Callable[[str], None] | None,
+) -> bool:
+    """Wait for the Job to complete, reporting its pod's state changes; whether it did.
+
+    Elapsed time is the clock's (`_now`), read once after each `kubectl wait`.
+    """
+    start = _now()
+    waited_s = 0
+    last = ""
+    while True:
+        step = max(1, min(WAIT_STEP, total - waited_s))
+        waited = runner.kubectl(
+            [
+                "wait",
+                "--for=condition=complete",
+                f"job/{name}",
+                "-n",
+                namespace,
+                f"--timeout={step}s",
+            ],
+            context=context,
+            timeout=step + runner.KUBECTL_TIMEOUT,
+            check=False,
+        )
+        if waited.returncode != 0 and runner.unreachable(waited.stderr):
+            runner.raise_for(waited, context=context)
+        waited_s = max(0, int(_now() - start))
+        if waited.returncode == 0:
+            if ticker is not None:
+                ticker("")
+            progress(f"job/{name} complete after {_clock(waited_s)}")
+            return True
+        pods = runner.kubectl_json(
+            ["get", "pods", "-n", namespace, "-l", f"job-name={name}"], context=context
+        )
+        state = pod_state(pods)
+        if state != last:
+            if ticker is not None:
+                ticker("")
+            progress(state)
+            last = state
+        failed = job_failed(
+            runner.kubectl_json(["get", f"job/{name}", "-n", namespace], context=context)
+        )
+        if failed or waited_s >= total:
+            if ticker is not None:
+                ticker("")
+            outcome = "failed" if failed else "still not complete"
+            progress(f"job/{name} {outcome} after {_clock(waited_s)}")
+            return False
+        if ticker is not None:
+            ticker(f"waiting for job/{name}: {_clock(waited_s)} of {_clock(total)}, {state}")
+
+
+def _now() -> float:
+    """Seconds on a monotonic clock (replaced in tests, which never wait)."""
+    import time
+
+    return time.monotonic()
+
+
+def _clock(seconds: int) -> str:
+    minutes, rest = divmod(seconds, 60)
+    return f"{minutes}m{rest:02d}s" if minutes else f"{rest}s"

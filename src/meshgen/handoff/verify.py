@@ -22,7 +22,7 @@ from typing import Any
 
 from meshgen.handoff import runner
 from meshgen.load import yaml_reader
-from meshgen.models import MeshConfig, RevisionInjection
+from meshgen.models import MeshConfig, RevisionInjection, Service
 from meshgen.render import naming
 from meshgen.render.files import Tree
 
@@ -238,11 +238,12 @@ def check_sidecars(cluster: Cluster, project: Tree, config: MeshConfig) -> Itera
 def check_services(cluster: Cluster, project: Tree, config: MeshConfig) -> Iterator[CheckResult]:
     """Each configured service has running pods (else the sidecar check proves nothing)."""
     for svc in config.services:
-        label = f"app={svc.app_label}"
+        wanted = service_selector(svc)
+        label = selector_text(wanted)
         running = [
             p
             for p in _running(cluster.items("pods", svc.namespace))
-            if _labels(p).get("app") == svc.app_label
+            if wanted.items() <= _labels(p).items()
         ]
         check = f"{svc.name} pods running"
         if running:
@@ -255,6 +256,19 @@ def check_services(cluster: Cluster, project: Tree, config: MeshConfig) -> Itera
                 "make deploy-balancer (meshgen apply --tier app); "
                 f"kubectl -n {svc.namespace} get pods",
             )
+
+
+def service_selector(svc: Service) -> dict[str, str]:
+    """The labels verify finds a service's pods by: `podLabels`, else `app` alone.
+
+    `app` alone, not `version` too: pods of every version are the service's.
+    """
+    return dict(svc.pod_labels) if svc.pod_labels is not None else {"app": svc.app_label}
+
+
+def selector_text(labels: dict[str, str]) -> str:
+    """A kubectl `-l` selector for exactly these labels."""
+    return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
 
 
 def rendered_telemetries(project: Tree) -> list[tuple[str, str, Any]]:
@@ -485,10 +499,59 @@ CHECKS: tuple[Check, ...] = (
 )
 
 
-def verify(project: Tree, config: MeshConfig, *, context: str | None = None) -> list[CheckResult]:
+def verify(
+    project: Tree,
+    config: MeshConfig,
+    *,
+    context: str | None = None,
+    cluster: Cluster | None = None,
+) -> list[CheckResult]:
     """Run every check against the cluster of `context` (kubectl's current one by default)."""
-    cluster = Cluster(context=context)
+    cluster = cluster or Cluster(context=context)
     return [result for check in CHECKS for result in check(cluster, project, config)]
+
+
+@dataclass(frozen=True)
+class Query:
+    """One list call verify makes: a resource, in a namespace, by a label selector."""
+
+    resource: str
+    namespace: str | None
+    selector: str | None
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """The selector as a mapping (verify writes only `k=v` terms)."""
+        pairs = (term.split("=", 1) for term in (self.selector or "").split(",") if term)
+        return {k: v for k, v in pairs}
+
+
+@dataclass
+class _Recorder(Cluster):
+    """A cluster that holds nothing and remembers what it was asked for."""
+
+    asked: list[Query] = field(default_factory=list)
+
+    def _fetch(self, args: list[str]) -> list[dict[str, Any]] | None:
+        namespace = args[args.index("-n") + 1] if "-n" in args else None
+        selector = args[args.index("-l") + 1] if "-l" in args else None
+        self.asked.append(Query(args[1], namespace, selector))
+        return []
+
+
+def queries(project: Tree, config: MeshConfig) -> list[Query]:
+    """What verify asks the cluster for, found with no cluster (what selectors must match).
+
+    Its list calls, plus the pods of each service (listed by namespace, then picked by
+    `service_selector`).
+    """
+    recorder = _Recorder()
+    verify(project, config, cluster=recorder)
+    picked = [
+        Query("pods", svc.namespace, selector_text(service_selector(svc)))
+        for svc in config.services
+    ]
+    return [*recorder.asked, *picked]
 
 
 def format_text(results: list[CheckResult]) -> str:

@@ -239,6 +239,40 @@ STANDARD_METRICS: tuple[MetricFacts, ...] = (
 
 _VERSION = re.compile(r"v?(?P<major>\d+)\.(?P<minor>\d+)(\.\d+)?([-+][0-9A-Za-z.+-]*)?")
 
+#: The provider kind behind each built-in provider name (pkg/config/mesh/mesh.go
+#: DefaultMeshConfig @1.30.3; reference 1.4).
+BUILTIN_PROVIDER_KINDS: Mapping[str, str] = MappingProxyType(
+    {"prometheus": "prometheus", "stackdriver": "stackdriver", "envoy": "envoyFileAccessLog"}
+)
+
+#: Which Telemetry sections (and `defaultProviders` lists) each provider kind serves; istiod
+#: silently produces nothing for any other (istio/istio @1.30: metrics only build stats
+#: filters for `prometheus` (pilot/pkg/networking/core/*stats*), tracing.go errors
+#: "provider %T does not support tracing" for ext-authz, the access-log kinds and
+#: prometheus, and telemetry_logging.go `telemetryAccessLog` builds logs only for the four
+#: envoy*Log kinds ("No access logs supported for" the others). Stackdriver is kept for
+#: metrics and tracing, where older releases served it.
+PROVIDER_KIND_SECTIONS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "metrics": frozenset({"prometheus", "stackdriver"}),
+        "tracing": frozenset(
+            {
+                "zipkin",
+                "lightstep",
+                "datadog",
+                "stackdriver",
+                "opencensus",
+                "skywalking",
+                "opentelemetry",
+            }
+        ),
+        "accessLogging": frozenset(
+            {"envoyFileAccessLog", "envoyHttpAls", "envoyTcpAls", "envoyOtelAls"}
+        ),
+    }
+)
+
+
 #: Supported minors, oldest first.
 SUPPORTED_MINORS: tuple[tuple[int, int], ...] = ((1, 28), (1, 29), (1, 30))
 
@@ -318,6 +352,120 @@ UNBOUNDED_ATTRIBUTES: tuple[tuple[str, str], ...] = (
     ("upstream_peer.name", "pod names"),
     ("downstream_peer.name", "pod names"),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class BoundedAttribute:
+    """A CEL attribute under an unbounded prefix whose values come from a small fixed set.
+
+    E.g. a header Envoy sets under `request.headers`: copying it into a tag adds few series.
+    """
+
+    attribute: str
+    values: str
+    source: str
+
+
+_ROUTER_DOC = "Envoy docs, configuration/http/http_filters/router_filter (headers set)"
+_HCM_DOC = "Envoy docs, configuration/http/http_conn_man/headers"
+
+#: Headers Envoy itself sets to a small fixed set of values (it strips client-sent `x-envoy-*`
+#: headers at the edge, so the values are Envoy's). Header names are matched lower-case, as
+#: Envoy exposes them to CEL. Matched before `UNBOUNDED_ATTRIBUTES`.
+BOUNDED_ATTRIBUTES: tuple[BoundedAttribute, ...] = (
+    BoundedAttribute(
+        "request.headers['x-envoy-attempt-count']",
+        "the attempt number, 1 to the route's retries + 1",
+        f"{_ROUTER_DOC}: x-envoy-attempt-count",
+    ),
+    BoundedAttribute(
+        "response.headers['x-envoy-attempt-count']",
+        "the attempt number, 1 to the route's retries + 1",
+        f"{_ROUTER_DOC}: x-envoy-attempt-count (include_attempt_count_in_response)",
+    ),
+    BoundedAttribute(
+        "request.headers['x-envoy-is-timeout-retry']",
+        "'true' or 'false'",
+        f"{_ROUTER_DOC}: x-envoy-is-timeout-retry",
+    ),
+    BoundedAttribute(
+        "request.headers['x-envoy-internal']",
+        "'true', or absent",
+        f"{_HCM_DOC}: x-envoy-internal",
+    ),
+    BoundedAttribute(
+        "request.headers['x-forwarded-proto']",
+        "'http' or 'https'",
+        f"{_HCM_DOC}: x-forwarded-proto",
+    ),
+    BoundedAttribute(
+        "response.headers['x-envoy-overloaded']",
+        "'true', or absent",
+        f"{_ROUTER_DOC}: x-envoy-overloaded",
+    ),
+    BoundedAttribute(
+        "response.headers['x-envoy-ratelimited']",
+        "'true', or absent",
+        f"{_ROUTER_DOC}: x-envoy-ratelimited",
+    ),
+    BoundedAttribute(
+        "response.headers['x-envoy-immediate-health-check-fail']",
+        "'true', or absent",
+        f"{_ROUTER_DOC}: x-envoy-immediate-health-check-fail",
+    ),
+    BoundedAttribute(
+        "response.headers['x-envoy-degraded']",
+        "present or absent",
+        f"{_ROUTER_DOC}: x-envoy-degraded",
+    ),
+)
+
+_BOUNDED_BY_NAME: Mapping[str, BoundedAttribute] = MappingProxyType(
+    {b.attribute: b for b in BOUNDED_ATTRIBUTES}
+)
+
+
+def bounded_attribute(attribute: str) -> BoundedAttribute | None:
+    """The bounded-set fact for an attribute (header names compared lower-case), if any."""
+    return _BOUNDED_BY_NAME.get(attribute.lower())
+
+
+#: The CEL attribute vocabulary of tag values and access-log filters (reference 4.2: Envoy's
+#: `docs/root/intro/arch_overview/advanced/attributes.rst` plus istio_stats.cc
+#: `StreamOverrides::FindValue`): root -> its fields, or None where the reference lists them
+#: only in part (any field is taken). Evaluating any other attribute fails in the proxy,
+#: and the tag becomes `unknown`.
+CEL_ATTRIBUTES: Mapping[str, frozenset[str] | None] = MappingProxyType(
+    {
+        "request": frozenset(
+            {"path", "url_path", "host", "scheme", "method", "headers", "headers_bytes",
+             "referer", "useragent", "time", "id", "protocol", "query", "duration", "size",
+             "total_size"}
+        ),
+        "response": frozenset(
+            {"code", "code_details", "flags", "grpc_status", "headers", "headers_bytes",
+             "trailers", "size", "total_size", "backend_latency"}
+        ),
+        "source": frozenset({"address", "port"}),
+        "destination": frozenset({"address", "port"}),
+        "connection": None,
+        "upstream": None,
+        "metadata": None,
+        "filter_state": None,
+        "upstream_filter_state": None,
+        "xds": None,
+        "node": None,
+        "upstream_peer": None,
+        "downstream_peer": None,
+    }
+)  # fmt: skip
+
+#: Identifiers CEL itself defines (type names), which are not attributes.
+CEL_BUILTIN_IDENTIFIERS: frozenset[str] = frozenset(
+    {"int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type",
+     "dyn", "google"}
+)  # fmt: skip
+
 
 #: Attribute roots that exist only for HTTP/gRPC streams, not on TCP metrics (reference 4.3).
 HTTP_ATTRIBUTE_ROOTS: tuple[str, ...] = ("request", "response")

@@ -88,7 +88,9 @@ def load_text(text: str, shown: str, result: LoadResult | None = None) -> LoadRe
         )
         return result
     result.config, result.diagnostics = validate_data(data, result.source, MeshConfig)
-    controls = control_characters(data, result.source)
+    # Without an escape (`\`) in the text, every string is made of the text's characters.
+    may_hold = "\\" in text or _CONTROL.search(text) is not None
+    controls = control_characters(data, result.source) if may_hold else []
     if controls:
         # Each string reaches a rendered file (or a terminal) as written: refused here, at
         # its line, rather than as a render failure meshgen cannot place.

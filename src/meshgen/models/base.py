@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 
@@ -30,3 +31,36 @@ class Model(BaseModel):
 Text = Annotated[str, Field(min_length=1)]
 #: Free-form chart values passed through to a release.
 Values = dict[str, Any]
+
+
+#: Where charts come from: an `https://` (or `http://`) Helm repository, an `oci://`
+#: registry path, or a local folder (absolute, or `./`/`../` relative to the config file)
+#: holding one unpacked chart folder per chart, named like the chart (`helm pull --untar`):
+#: air-gapped installs and mirrors render a tree helmfile templates with no network.
+REPOSITORY_PATTERN = r"^(https?://|oci://|\.{0,2}/)\S"
+
+
+def _repository_url(url: str) -> str:
+    if not re.match(REPOSITORY_PATTERN, url):
+        raise ValueError(
+            f"{url!r} is not a chart repository: use an https:// URL, an oci:// registry "
+            "path, or a local folder (./charts, /srv/mirror)"
+        )
+    return url
+
+
+RepositoryUrl = Annotated[
+    str,
+    Field(min_length=1, json_schema_extra={"pattern": REPOSITORY_PATTERN}),
+    AfterValidator(_repository_url),
+]
+
+
+def is_local_repository(url: str) -> bool:
+    """A chart repository that is a folder on disk, not a URL."""
+    return url.startswith(("/", "./", "../"))
+
+
+def is_oci_repository(url: str) -> bool:
+    """A chart repository that is an OCI registry path (`oci://host/path`)."""
+    return url.startswith("oci://")

@@ -2,32 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
-from meshgen.models.base import Model, Text, Values
+from meshgen.models.base import Model, RepositoryUrl, Text, Values
+from meshgen.models.providers import (
+    EXTENSION_PROVIDER_KINDS,
+    ExtensionProvider,
+    check_removed_kinds,
+)
+
+__all__ = ["EXTENSION_PROVIDER_KINDS", "ExtensionProvider", "Istio"]
 
 ISTIO_CHART_REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
-
-#: meshConfig.extensionProviders[] one-of keys (istio/api mesh/v1alpha1/config.proto @1.30.3).
-EXTENSION_PROVIDER_KINDS = (
-    "envoyExtAuthzHttp",
-    "envoyExtAuthzGrpc",
-    "zipkin",
-    "lightstep",
-    "datadog",
-    "stackdriver",
-    "opencensus",
-    "skywalking",
-    "opentelemetry",
-    "prometheus",
-    "envoyFileAccessLog",
-    "envoyHttpAls",
-    "envoyTcpAls",
-    "envoyOtelAls",
-    "sds",
-)
 
 
 class AccessLogging(Model):
@@ -49,44 +37,6 @@ class Tracing(Model):
     provider: str | None = None
 
 
-class ExtensionProvider(Model):
-    """One meshConfig.extensionProviders entry: a name and exactly one provider kind."""
-
-    name: str
-    envoy_ext_authz_http: dict[str, Any] | None = None
-    envoy_ext_authz_grpc: dict[str, Any] | None = None
-    zipkin: dict[str, Any] | None = None
-    lightstep: dict[str, Any] | None = None
-    datadog: dict[str, Any] | None = None
-    stackdriver: dict[str, Any] | None = None
-    opencensus: dict[str, Any] | None = None
-    skywalking: dict[str, Any] | None = None
-    opentelemetry: dict[str, Any] | None = None
-    prometheus: dict[str, Any] | None = None
-    envoy_file_access_log: dict[str, Any] | None = None
-    envoy_http_als: dict[str, Any] | None = None
-    envoy_tcp_als: dict[str, Any] | None = None
-    envoy_otel_als: dict[str, Any] | None = None
-    sds: dict[str, Any] | None = None
-
-    @model_validator(mode="after")
-    def _exactly_one_kind(self) -> ExtensionProvider:
-        kinds = self.kinds()
-        if len(kinds) != 1:
-            raise ValueError(
-                f"an extension provider needs exactly one of {', '.join(EXTENSION_PROVIDER_KINDS)}"
-                f" (found {len(kinds)})"
-            )
-        return self
-
-    def kinds(self) -> list[str]:
-        dumped = self.model_dump(by_alias=True, exclude_none=True)
-        return [k for k in EXTENSION_PROVIDER_KINDS if k in dumped]
-
-    def to_mesh_config(self) -> dict[str, Any]:
-        return self.model_dump(by_alias=True, exclude_none=True)
-
-
 class DefaultProviders(Model):
     """meshConfig.defaultProviders: the providers used where no Telemetry names any."""
 
@@ -101,7 +51,8 @@ class Istio(Model):
     version: Text
     namespace: Text = "istio-system"
     revision: str | None = None
-    repository: Text = ISTIO_CHART_REPOSITORY
+    #: An https:// Helm repository, an oci:// registry path or a local chart folder.
+    repository: RepositoryUrl = ISTIO_CHART_REPOSITORY
     prometheus_merge: bool = True
     access_logging: AccessLogging = AccessLogging()
     tracing: Tracing = Tracing()
@@ -113,6 +64,14 @@ class Istio(Model):
     values: Values = Field(default_factory=dict)
     #: Pass-through values for the base chart.
     base_values: Values = Field(default_factory=dict)
+
+    @field_validator("extension_providers", mode="after")
+    @classmethod
+    def _no_removed_kinds(
+        cls, providers: tuple[ExtensionProvider, ...], info: ValidationInfo
+    ) -> tuple[ExtensionProvider, ...]:
+        # `version` is declared first, so it is validated (and in info.data) by now.
+        return check_removed_kinds(providers, info)
 
     @property
     def revision_label(self) -> str:

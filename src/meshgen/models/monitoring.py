@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from meshgen.models.base import Model, Text, Values
+from meshgen.models.base import Model, RepositoryUrl, Text, Values
 
 PROMETHEUS_CHART_REPOSITORY = "https://prometheus-community.github.io/helm-charts"
 GRAFANA_CHART_REPOSITORY = "https://grafana-community.github.io/helm-charts"
@@ -24,7 +24,8 @@ class Prometheus(Model):
 
     release: Text = "prometheus"
     chart_version: Text
-    repository: Text = PROMETHEUS_CHART_REPOSITORY
+    #: An https:// Helm repository, an oci:// registry path or a local chart folder.
+    repository: RepositoryUrl = PROMETHEUS_CHART_REPOSITORY
     scrape_interval: Text = "15s"
     retention: Text = "15d"
     istio_scraping: IstioScraping = IstioScraping()
@@ -70,7 +71,8 @@ class Grafana(Model):
 
     release: Text = "grafana"
     chart_version: Text
-    repository: Text = GRAFANA_CHART_REPOSITORY
+    #: An https:// Helm repository, an oci:// registry path or a local chart folder.
+    repository: RepositoryUrl = GRAFANA_CHART_REPOSITORY
     admin_secret: SecretRef | None = None
     datasource: Datasource = Datasource()
     dashboards: tuple[Dashboard, ...] = ()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from meshgen.models.base import Model, Text, Values
+from meshgen.models.base import Model, RepositoryUrl, Text, Values, is_local_repository
 from meshgen.models.telemetry import HistogramBuckets
 
 
@@ -27,7 +27,14 @@ class ChartRepository(Model):
     """A Helm repository for a service chart that is not local."""
 
     name: Text
-    url: Text
+    #: An https:// Helm repository, an oci:// registry path, or a local folder holding
+    #: the chart unpacked under its name (relative to the config file).
+    url: RepositoryUrl
+
+    @property
+    def local(self) -> bool:
+        """Whether `url` is a folder on disk (an air-gapped mirror), not a URL."""
+        return is_local_repository(self.url)
 
 
 class Service(Model):
@@ -44,6 +51,12 @@ class Service(Model):
     app: str | None = None
     #: The pod label `version` (source_version/destination_version).
     app_version: Text = "v1"
+    #: The labels the chart gives the service's pods, which meshgen selects them by
+    #: (verify, Telemetry `--workload`, the checks, generated dashboards). Unset: `app`
+    #: and `version` above, which meshgen passes to the chart as values `app`/`version`
+    #: (a chart that follows that convention). Set it for a chart that labels its pods
+    #: its own way; meshgen then writes no `app`/`version`/`service.port` values.
+    pod_labels: dict[str, str] | None = None
     histogram_buckets: HistogramBuckets | None = None
     values: Values = Field(default_factory=dict)
     traffic_test: TrafficTest | None = None
@@ -56,3 +69,15 @@ class Service(Model):
     @property
     def app_label(self) -> str:
         return self.app or self.name
+
+    @property
+    def selector_labels(self) -> dict[str, str]:
+        """The labels the service's pods carry, as the config says (`podLabels` or app/version)."""
+        if self.pod_labels is not None:
+            return dict(self.pod_labels)
+        return {"app": self.app_label, "version": self.app_version}
+
+    @property
+    def chart_name(self) -> str:
+        """The chart's own name: the part after `repo/` (or the local folder's last part)."""
+        return self.chart.rstrip("/").rsplit("/", 1)[-1]

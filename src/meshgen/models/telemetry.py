@@ -36,7 +36,7 @@ class WorkloadSelector(Model):
 
 
 class TargetRef(Model):
-    """`spec.targetRefs[]`: a Gateway or Service the Telemetry is attached to."""
+    """`spec.targetRefs[]` (or the single `spec.targetRef`): a Gateway or Service it attaches to."""
 
     group: str | None = None
     kind: str
@@ -115,14 +115,26 @@ class TracingEntry(Model):
     disable_context_propagation: bool | None = None
 
 
+#: The `spec` fields, by their Python names.
+SPEC_FIELDS = ("selector", "target_ref", "target_refs", "metrics", "access_logging", "tracing")
+
+
 class TelemetrySpec(Model):
     """`spec` of a `telemetry.istio.io/v1` Telemetry."""
 
     selector: WorkloadSelector | None = None
+    #: The single form the CRD still has (telemetry.istio.io/v1 @1.30.3); at most one of
+    #: `selector`, `targetRef` and `targetRefs` may be set (the CRD's CEL rule).
+    target_ref: TargetRef | None = None
     target_refs: tuple[TargetRef, ...] | None = None
     metrics: tuple[Metrics, ...] = ()
     access_logging: tuple[AccessLoggingEntry, ...] = ()
     tracing: tuple[TracingEntry, ...] = ()
+
+    @property
+    def has_target_refs(self) -> bool:
+        """Attached by `targetRefs` or the single `targetRef` (not by a selector)."""
+        return self.target_ref is not None or bool(self.target_refs)
 
     def spec_dict(self) -> dict[str, Any]:
         """The spec as the Telemetry API writes it (camelCase, unset fields left out)."""
@@ -130,7 +142,7 @@ class TelemetrySpec(Model):
             by_alias=True,
             exclude_none=True,
             exclude_defaults=True,
-            include={"selector", "target_refs", "metrics", "access_logging", "tracing"},
+            include=set(SPEC_FIELDS),
         )
 
 

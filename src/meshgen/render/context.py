@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import posixpath
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,13 +59,12 @@ def build_file(
     parts = render_parts(template, documents=documents, **context)
     if not parts or not parts[-1].endswith("\n"):
         parts.append("\n")
-    intended = [yaml_reader.to_plain(doc) for doc in documents]
+    intended = [_plain(doc) for doc in documents]
     body_sha256 = _sha256(parts)
     key = _verification_key(body_sha256, intended)
-    if key is None or _verified().get(key) is not True:
+    if _verified().get(key) is not True:
         _parse_back(path, "".join(parts), intended, origin)
-        if key is not None:
-            _verified().put(key, True)
+        _verified().put(key, True)
     head = header(inputs.config_name, body_sha256)
     return RenderedFile(path=path, parts=(head, *parts), documents=tuple(intended), origin=origin)
 
@@ -91,58 +90,41 @@ def _parse_back(path: str, body: str, intended: list[Any], origin: KeyPath) -> N
         raise RenderError(path, "rendered text does not parse back to the intended data", origin)
 
 
-def _same_data(parsed: list[Any], intended: list[Any]) -> bool:
-    """Equal data of equal types (`==` alone takes `1`, `1.0` and `true` for one another)."""
-    try:
-        return _data_sha256(parsed) == _data_sha256(intended)
-    except TypeError:  # a value of another type (a date read back): only equal if ==
-        return parsed == intended
+def _plain(node: Any) -> Any:
+    """A copy of renderer data as exact dicts, lists and scalars.
 
-
-def _data_sha256(data: Any) -> str:
-    digest = hashlib.sha256()
-    _hash_data(data, digest.update)
-    return digest.hexdigest()
-
-
-def _verification_key(body_sha256: str, intended: list[Any]) -> str | None:
-    """Hashes of a body and of the data it must hold; None for data of other types."""
-    try:
-        return f"{body_sha256}:{_data_sha256(intended)}"
-    except TypeError:
-        return None
-
-
-def _hash_data(node: Any, update: Callable[[bytes], None]) -> None:
-    """Feed a type-tagged, length-prefixed encoding of plain data to `update`.
-
-    Unambiguous (`1`, `1.0`, `True` and `"1"` differ; so do `{1: x}` and `{"1": x}`), and
-    string by string: a large document is never serialized whole.
+    Renderers build plain data already, so exact types take the fast path; anything else
+    (a tuple, a mapping view, a date) goes through the reader's general conversion.
     """
     kind = type(node)
-    if kind is str:
-        raw = node.encode("utf-8", "surrogatepass")
-        update(b"s%d:" % len(raw))
-        update(raw)
-    elif kind is dict:
-        update(b"{%d:" % len(node))
-        for key, value in node.items():
-            _hash_data(key, update)
-            _hash_data(value, update)
-    elif kind is list:
-        update(b"[%d:" % len(node))
-        for item in node:
-            _hash_data(item, update)
-    elif kind is bool:
-        update(b"T" if node else b"F")
-    elif kind is int:
-        update(b"i%d;" % node)
-    elif kind is float:
-        update(b"f" + float.hex(node).encode() + b";")
-    elif node is None:
-        update(b"N")
-    else:
-        raise TypeError(f"not plain data: {kind.__name__}")
+    if kind is str or kind is int or kind is bool or kind is float or node is None:
+        return node
+    if kind is dict:
+        return {_plain(key): _plain(value) for key, value in node.items()}
+    if kind is list or kind is tuple:
+        return [_plain(item) for item in node]
+    return yaml_reader.to_plain(node)
+
+
+def _same_data(parsed: list[Any], intended: list[Any]) -> bool:
+    """Equal data of equal types (`==` alone takes `1`, `1.0` and `true` for one another)."""
+    return _data_text(parsed) == _data_text(intended)
+
+
+def _data_text(data: list[Any]) -> str:
+    """A text that differs whenever two pieces of data differ in value, type or order.
+
+    `repr` of dicts, lists, str, int, float, bool and None is exact: `1`, `1.0`, `True` and
+    `'1'` print differently, and so do `{1: x}` and `{'1': x}`. A value of any other type
+    (a date read back where a string was meant) prints as itself, never as plain data.
+    """
+    return repr(data)
+
+
+def _verification_key(body_sha256: str, intended: list[Any]) -> str:
+    """Hashes of a body and of the data it must hold."""
+    digest = hashlib.sha256(_data_text(intended).encode("utf-8", "surrogatepass"))
+    return f"{body_sha256}:{digest.hexdigest()}"
 
 
 @functools.cache

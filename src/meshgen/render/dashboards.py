@@ -140,7 +140,7 @@ def _server_state(
         docs,
         root_namespace=config.istio.namespace,
         namespace=service.namespace,
-        workload_labels={"app": service.app_label, "version": service.app_version},
+        workload_labels=service.selector_labels,
         mode="SERVER",
     )
 

@@ -1,6 +1,13 @@
 """`helmfile.yaml`: repositories and releases, ordered by `needs`, labelled by tier.
 
 Plain YAML, never `.gotmpl`: helmfile must not evaluate any string from the config.
+
+A chart repository is an https:// Helm repository (`repositories:` entry, `chart:
+repo/chart`), an `oci://` registry path (a `repositories:` entry with `oci: true`, which is
+how helmfile takes OCI registries), or a local folder holding the charts unpacked under
+their names: an air-gapped mirror. A local folder becomes the release's `chart:` path (seen
+from the output folder) with no `repositories:` entry and no `version:` (helm ignores a
+version for a chart folder; the folder is the pin), so helmfile templates with no network.
 """
 
 from __future__ import annotations
@@ -8,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from meshgen.models import MeshConfig
+from meshgen.models.base import is_local_repository, is_oci_repository
 from meshgen.render import naming
 from meshgen.render.context import RenderInputs, build_file
 from meshgen.render.files import RenderedFile
@@ -26,15 +34,36 @@ def _labels(tier: str, component: str) -> dict[str, str]:
     return {"tier": tier, "component": component}
 
 
+def _repository(name: str, url: str) -> dict[str, Any] | None:
+    """The helmfile `repositories:` entry for `url`; None for a local folder (none needed)."""
+    if is_local_repository(url):
+        return None
+    if is_oci_repository(url):
+        return {"name": name, "url": url.removeprefix("oci://"), "oci": True}
+    return {"name": name, "url": url}
+
+
+def chart_source(
+    inputs: RenderInputs, repo: str, url: str, chart: str, version: str | None
+) -> dict[str, Any]:
+    """A release's `chart:` (and `version:`) for `chart` of repository `repo` at `url`."""
+    if is_local_repository(url):
+        return {"chart": inputs.chart_path(f"{url.rstrip('/')}/{chart}")}
+    return {"chart": f"{repo}/{chart}", **({"version": version} if version else {})}
+
+
 def repositories(config: MeshConfig) -> list[dict[str, Any]]:
-    repos = [{"name": ISTIO_REPO, "url": config.istio.repository}]
+    wanted = [(ISTIO_REPO, config.istio.repository)]
     if config.monitoring.prometheus:
-        repos.append({"name": PROMETHEUS_REPO, "url": config.monitoring.prometheus.repository})
+        wanted.append((PROMETHEUS_REPO, config.monitoring.prometheus.repository))
     if config.monitoring.grafana:
-        repos.append({"name": GRAFANA_REPO, "url": config.monitoring.grafana.repository})
-    for svc in config.services:
-        if svc.repository and all(r["name"] != svc.repository.name for r in repos):
-            repos.append({"name": svc.repository.name, "url": svc.repository.url})
+        wanted.append((GRAFANA_REPO, config.monitoring.grafana.repository))
+    wanted.extend((s.repository.name, s.repository.url) for s in config.services if s.repository)
+    repos: list[dict[str, Any]] = []
+    for name, url in wanted:
+        entry = _repository(name, url)
+        if entry is not None and all(r["name"] != name for r in repos):
+            repos.append(entry)
     return repos
 
 
@@ -58,8 +87,9 @@ def releases(inputs: RenderInputs) -> list[dict[str, Any]]:
         {
             "name": naming.ISTIO_BASE_RELEASE,
             "namespace": istio_ns,
-            "chart": f"{ISTIO_REPO}/base",
-            "version": config.istio.version,
+            **chart_source(
+                inputs, ISTIO_REPO, config.istio.repository, "base", config.istio.version
+            ),
             "wait": True,
             "labels": _labels("mesh", "istio-base"),
             "values": [naming.ISTIO_BASE_VALUES],
@@ -67,8 +97,9 @@ def releases(inputs: RenderInputs) -> list[dict[str, Any]]:
         {
             "name": naming.ISTIOD_RELEASE,
             "namespace": istio_ns,
-            "chart": f"{ISTIO_REPO}/istiod",
-            "version": config.istio.version,
+            **chart_source(
+                inputs, ISTIO_REPO, config.istio.repository, "istiod", config.istio.version
+            ),
             "wait": True,
             "needs": [base_id],
             "labels": _labels("mesh", "istiod"),
@@ -82,8 +113,13 @@ def releases(inputs: RenderInputs) -> list[dict[str, Any]]:
             {
                 "name": prometheus.release,
                 "namespace": mon_ns,
-                "chart": f"{PROMETHEUS_REPO}/prometheus",
-                "version": prometheus.chart_version,
+                **chart_source(
+                    inputs,
+                    PROMETHEUS_REPO,
+                    prometheus.repository,
+                    "prometheus",
+                    prometheus.chart_version,
+                ),
                 **placed(mon_ns, []),
                 "labels": _labels("monitoring", "prometheus"),
                 "values": [naming.PROMETHEUS_VALUES],
@@ -96,8 +132,9 @@ def releases(inputs: RenderInputs) -> list[dict[str, Any]]:
             {
                 "name": grafana.release,
                 "namespace": mon_ns,
-                "chart": f"{GRAFANA_REPO}/grafana",
-                "version": grafana.chart_version,
+                **chart_source(
+                    inputs, GRAFANA_REPO, grafana.repository, "grafana", grafana.chart_version
+                ),
                 **placed(mon_ns, needs),
                 "labels": _labels("monitoring", "grafana"),
                 "values": [naming.GRAFANA_VALUES],
@@ -127,11 +164,21 @@ def releases(inputs: RenderInputs) -> list[dict[str, Any]]:
             }
         )
     for svc in config.services:
-        chart = inputs.chart_path(svc.chart) if svc.local_chart else svc.chart
         needs = [istiod_id, *([telemetry_id] if config.telemetry.resources else [])]
-        release: dict[str, Any] = {"name": svc.name, "namespace": svc.namespace, "chart": chart}
-        if svc.version:
-            release["version"] = svc.version
+        release: dict[str, Any] = {"name": svc.name, "namespace": svc.namespace}
+        if svc.local_chart:
+            release["chart"] = inputs.chart_path(svc.chart)
+            if svc.version:
+                release["version"] = svc.version
+        elif svc.repository is not None:
+            repo = svc.chart.split("/", 1)[0]
+            release.update(
+                chart_source(inputs, repo, svc.repository.url, svc.chart_name, svc.version)
+            )
+        else:
+            release["chart"] = svc.chart
+            if svc.version:
+                release["version"] = svc.version
         release.update(placed(svc.namespace, needs))
         release["wait"] = True
         release["labels"] = _labels("app", svc.name)

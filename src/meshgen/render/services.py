@@ -17,11 +17,17 @@ def effective_buckets(config: MeshConfig, service: Service) -> dict[str, tuple[f
 
 
 def service_values(config: MeshConfig, service: Service) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "app": service.app_label,
-        "version": service.app_version,
-        "service": {"port": service.port},
-    }
+    values: dict[str, Any] = {}
+    if service.pod_labels is None:
+        # meshgen's chart convention; a chart that labels its pods its own way (podLabels
+        # set) would only ignore these (podinfo 6.7.1 has no app, version or service.port).
+        values.update(
+            {
+                "app": service.app_label,
+                "version": service.app_version,
+                "service": {"port": service.port},
+            }
+        )
     buckets = effective_buckets(config, service)
     if buckets:
         # On the pod template, where pilot-agent reads it at bootstrap (reference 6.1).

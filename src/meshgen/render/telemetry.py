@@ -19,7 +19,7 @@ def resource_namespace(config: MeshConfig, resource: TelemetryResource) -> str:
 
 def scope(config: MeshConfig, resource: TelemetryResource) -> str:
     """`mesh`, `namespace` or `workload`, by Istio's hierarchy (reference 2.3)."""
-    if resource.selector is not None or resource.target_refs:
+    if resource.selector is not None or resource.has_target_refs:
         return "workload"
     return "mesh" if resource_namespace(config, resource) == config.istio.namespace else "namespace"
 

@@ -417,7 +417,7 @@ def _scopes(ctx: CheckContext) -> list[Scope]:
             scopes.append(Scope(f"namespace {name}", name))
     if ctx.config is not None:
         for svc in ctx.config.services:
-            labels = (("app", svc.app_label), ("version", svc.app_version))
+            labels = tuple(svc.selector_labels.items())
             label = f"service {svc.name} ({svc.namespace})"
             scopes.append(Scope(label, svc.namespace, labels, svc.name))
     for pod in ctx.pods:

@@ -1,4 +1,7 @@
 """H1xx: Helm and Helmfile checks: the `needs` graph, chart values, local charts.
 
-The checks live in `helmfile` (H101, H102, H108) and `values` (H103-H107).
+The checks live in `helmfile` (H101, H102, H108), `values` (H103-H107), `pods`
+(H120-H122, H125, H126: what the services' charts really render, with
+`meshgen validate --charts`) and `mirror` (H123, H124: the charts of local-folder
+repositories).
 """

@@ -107,15 +107,12 @@ class KnownPod:
         return None if undecided else True
 
 
-#: The pod labels a config's service is known to carry (reference 3: source_app/_version).
-SERVICE_POD_LABELS = frozenset({"app", "version"})
-
-
 def known_pods(ctx: CheckContext) -> dict[str, list[KnownPod]]:
     """Pods by namespace, for namespaces whose pods are known.
 
     Linted Pod documents when present; otherwise, with a config, the pods of its services
-    (labels `app` and `version` only), so only namespaces that hold services are known.
+    (the labels the config says they carry: `podLabels`, else `app` and `version`), so only
+    namespaces that hold services are known.
     """
     out: dict[str, list[KnownPod]] = {}
     if "pods" in ctx.kinds:
@@ -124,15 +121,15 @@ def known_pods(ctx: CheckContext) -> dict[str, list[KnownPod]]:
         return out
     if ctx.config is not None:
         for i, svc in enumerate(ctx.config.services):
-            labels = {"app": svc.app_label, "version": svc.app_version}
+            labels = svc.selector_labels
             pod = PodDoc(svc.name, svc.namespace, labels, ctx.at(("services", i)))
-            out.setdefault(svc.namespace, []).append(KnownPod(pod, SERVICE_POD_LABELS))
+            out.setdefault(svc.namespace, []).append(KnownPod(pod, frozenset(labels)))
     return out
 
 
 def has_selector(doc: TelemetryDoc) -> bool:
-    """A workload-level Telemetry: it has a selector or targetRefs."""
-    return doc.spec.selector is not None or bool(doc.spec.target_refs)
+    """A workload-level Telemetry: it has a selector, targetRef or targetRefs."""
+    return doc.spec.selector is not None or doc.spec.has_target_refs
 
 
 def selector_text(labels: Mapping[str, str]) -> str:

@@ -12,10 +12,18 @@ from meshgen.load.documents import TelemetryDoc
 
 
 def _by_namespace(docs: list[TelemetryDoc]) -> dict[str, list[TelemetryDoc]]:
-    out: dict[str, list[TelemetryDoc]] = {}
+    """The Telemetries of each namespace, one per name.
+
+    Two documents with the same namespace and name are one object written twice (e.g. a
+    current and an archived copy): applying the later replaces the earlier, so only the
+    last one counts.
+    """
+    named: dict[str, dict[str, TelemetryDoc]] = {}
     for doc in docs:
-        out.setdefault(doc.namespace, []).append(doc)
-    return out
+        in_namespace = named.setdefault(doc.namespace, {})
+        in_namespace.pop(doc.name, None)
+        in_namespace[doc.name] = doc
+    return {namespace: list(by_name.values()) for namespace, by_name in named.items()}
 
 
 @check(
@@ -31,6 +39,7 @@ def multiple_namespace_telemetries(ctx: CheckContext) -> Iterator[Finding]:
     Why: only one selector-less Telemetry per namespace is used (istiod takes the oldest by
     creation time), so the others are silently ignored, and which one wins depends on the
     order they were created (istioctl: IST0160 MultipleTelemetriesWithoutWorkloadSelectors).
+    As istioctl does, each of them is reported, naming the others.
 
     Example: two Telemetries in `inference`, neither with `selector:`.
 
@@ -38,18 +47,27 @@ def multiple_namespace_telemetries(ctx: CheckContext) -> Iterator[Finding]:
     """
     for namespace, docs in _by_namespace(ctx.telemetries).items():
         wide = [doc for doc in docs if not has_selector(doc)]
-        for doc in wide[1:]:
+        if len(wide) < 2:
+            continue
+        # Like istioctl, every Telemetry involved is reported, each naming the others.
+        for doc in wide:
+            others = [other for other in wide if other is not doc]
             yield Finding(
-                f"telemetry {doc.name!r} is a second Telemetry without a selector in namespace "
-                f"{namespace!r} (first: {wide[0].name!r}); only one of them is applied",
+                f"telemetry {doc.name!r} is one of {len(wide)} Telemetries without a selector "
+                f"in namespace {namespace!r} (also: {_names(others)}); only the oldest of them "
+                "is applied",
                 span=doc.locate(()),
-                related=(wide[0].locate(()),),
+                related=tuple(other.locate(()) for other in others),
             )
+
+
+def _names(docs: list[TelemetryDoc]) -> str:
+    return ", ".join(repr(doc.name) for doc in docs)
 
 
 def _selected(doc: TelemetryDoc) -> dict[str, str] | None:
     """The matchLabels of a selector-based Telemetry (targetRefs ones do not count)."""
-    if doc.spec.selector is None or doc.spec.target_refs:
+    if doc.spec.selector is None or doc.spec.has_target_refs:
         return None
     return dict(doc.spec.selector.match_labels)
 
@@ -66,7 +84,8 @@ def conflicting_workload_selectors(ctx: CheckContext) -> Iterator[Finding]:
 
     Why: both are applied in creation order and the result is undefined (istioctl: IST0159
     ConflictingTelemetryWorkloadSelectors). Flagged when the selectors are identical or
-    nested (one's matchLabels contain the other's), or when a known Pod matches both.
+    nested (one's matchLabels contain the other's), or when a known Pod matches both. As
+    istioctl does, each Telemetry involved is reported once, naming all it conflicts with.
 
     Example: selectors `{app: inference-balancer}` and `{app: inference-balancer, version: v1}`.
 
@@ -75,29 +94,50 @@ def conflicting_workload_selectors(ctx: CheckContext) -> Iterator[Finding]:
     pods = known_pods(ctx)
     for namespace, docs in _by_namespace(ctx.telemetries).items():
         selecting = [(doc, labels) for doc in docs if (labels := _selected(doc)) is not None]
+        # Like istioctl, every Telemetry involved is reported once, naming all it conflicts with.
+        conflicts: dict[int, list[tuple[TelemetryDoc, dict[str, str], str]]] = {}
         for index, (doc, labels) in enumerate(selecting):
-            for first, first_labels in selecting[:index]:
-                items, first_items = set(labels.items()), set(first_labels.items())
-                if items == first_items:
-                    why = "the same selector"
-                elif items <= first_items or first_items <= items:
-                    why = "nested selectors"
-                else:
-                    both = [
-                        known.pod.name
-                        for known in pods.get(namespace, ())
-                        if known.matches(labels) and known.matches(first_labels)
-                    ]
-                    if not both:
-                        continue
-                    why = f"selectors that both match pod {both[0]!r}"
-                yield Finding(
-                    f"telemetries {first.name!r} and {doc.name!r} in namespace {namespace!r} "
-                    f"have {why} ({selector_text(first_labels)} / {selector_text(labels)}); "
-                    "which one applies is undefined",
-                    span=doc.locate(("selector",)),
-                    related=(first.locate(("selector",)),),
-                )
+            for other_index, (other, other_labels) in enumerate(selecting[:index]):
+                why = _conflict(namespace, labels, other_labels, pods)
+                if why is None:
+                    continue
+                conflicts.setdefault(index, []).append((other, other_labels, why))
+                conflicts.setdefault(other_index, []).append((doc, labels, why))
+        for index, (doc, labels) in enumerate(selecting):
+            if index not in conflicts:
+                continue
+            found = conflicts[index]
+            described = "; ".join(
+                f"{other.name!r} ({why}: {selector_text(other_labels)})"
+                for other, other_labels, why in found
+            )
+            yield Finding(
+                f"telemetry {doc.name!r} in namespace {namespace!r} (selector "
+                f"{selector_text(labels)}) selects the same workloads as {described}; which "
+                "one applies is undefined",
+                span=doc.locate(("selector",)),
+                related=tuple(other.locate(("selector",)) for other, _, _ in found),
+            )
+
+
+def _conflict(
+    namespace: str,
+    labels: dict[str, str],
+    other: dict[str, str],
+    pods: dict[str, list[KnownPod]],
+) -> str | None:
+    """Why two selectors select the same workloads, or None when they need not."""
+    items, other_items = set(labels.items()), set(other.items())
+    if items == other_items:
+        return "the same selector"
+    if items <= other_items or other_items <= items:
+        return "nested selectors"
+    both = [
+        known.pod.name
+        for known in pods.get(namespace, ())
+        if known.matches(labels) and known.matches(other)
+    ]
+    return f"both match pod {both[0]!r}" if both else None
 
 
 @check(

@@ -1,21 +1,27 @@
-"""T113-T117: tag names and the CEL expressions that set tag values and filter access logs."""
+"""T113-T117, T128-T129: tag names, and the CEL expressions of tag values and access-log filters."""
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
-from meshgen.analysis.cel import CelAnalysis, analyze, attribute_under
+from meshgen.analysis.cel import CelAnalysis, analyze, attribute_root, attribute_under
 from meshgen.checks.context import CheckContext
 from meshgen.checks.framework import Finding, check
 from meshgen.checks.telemetry.common import TagSite, facts, tag_sites
 from meshgen.diagnostics import Severity
 from meshgen.knowledge.istio import (
+    CEL_ATTRIBUTES,
+    CEL_BUILTIN_IDENTIFIERS,
     HTTP_ATTRIBUTE_ROOTS,
     UNBOUNDED_ATTRIBUTES,
     IstioMetric,
     TagOperation,
+    bounded_attribute,
 )
+from meshgen.source import Span
 
 TELEMETRY = ("telemetry",)
 PROMETHEUS_LABEL = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
@@ -124,6 +130,8 @@ def _unbounded_reads(analysis: CelAnalysis) -> list[tuple[str, str]]:
     """(attribute, what it is) for each unbounded attribute the expression reads."""
     hits = []
     for attribute in analysis.attributes:
+        if bounded_attribute(attribute) is not None:
+            continue  # e.g. x-envoy-attempt-count: Envoy sets it to a small fixed set
         for prefix, what in UNBOUNDED_ATTRIBUTES:
             if attribute_under(attribute, prefix):
                 hits.append((attribute, what))
@@ -144,7 +152,9 @@ def unbounded_tag_value(ctx: CheckContext) -> Iterator[Finding]:
     Why: every distinct value becomes a new series for every metric, reporter and peer; a
     raw header or path can create thousands of series per proxy and overload Prometheus.
     A value is bounded when every result is a string literal, or a ternary whose non-literal
-    branch is guarded by `x in ['a', ...]` / `x == 'a'` on that same `x`.
+    branch is guarded by `x in ['a', ...]` / `x == 'a'` on that same `x`. Headers Envoy
+    sets to a small fixed set (`x-envoy-attempt-count`, `x-envoy-is-timeout-retry`, ...)
+    are bounded too.
 
     Example: `value: "has(request.headers['x-model']) ? request.headers['x-model'] : 'unknown'"`
 
@@ -194,3 +204,141 @@ def request_attribute_on_tcp_metric(ctx: CheckContext) -> Iterator[Finding]:
                 "have: the tag is always 'unknown'",
                 span=site.span("value"),
             )
+
+
+# --- attribute names ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Expression:
+    """A CEL expression the proxy evaluates: a tag value or an access-log filter."""
+
+    what: str
+    text: str
+    analysis: CelAnalysis
+    span: Span
+
+
+def _expressions(ctx: CheckContext) -> Iterator[_Expression]:
+    for site, analysis in _upserts(ctx):
+        assert site.tag.value is not None
+        yield _Expression(f"tag {site.name!r}", site.tag.value, analysis, site.span("value"))
+    for doc in ctx.telemetries:
+        for i, entry in enumerate(doc.spec.access_logging):
+            if entry.filter is not None:
+                text = entry.filter.expression
+                span = doc.locate(("accessLogging", i, "filter", "expression"))
+                yield _Expression("access-log filter", text, analyze(text), span)
+
+
+def _unknown_field(attribute: str) -> tuple[str, str, frozenset[str]] | None:
+    """(root, field, known fields) when `attribute` names a field its root does not have."""
+    root, field = attribute_root(attribute)
+    fields = CEL_ATTRIBUTES.get(root)
+    if fields is None or field is None or field in fields:
+        return None
+    return root, field, fields
+
+
+def _unknown_roots(analysis: CelAnalysis) -> list[str]:
+    roots = (attribute_root(a)[0] for a in analysis.attributes)
+    return list(dict.fromkeys(r for r in roots if not _known_root(r)))
+
+
+def _known_root(root: str) -> bool:
+    # `istio_*`: filter state that Istio's attribute-gen filter writes (classify-metrics task:
+    # `istio_operationId`), by the convention Istio's docs use for its output names.
+    return root in CEL_ATTRIBUTES or root in CEL_BUILTIN_IDENTIFIERS or root.startswith("istio_")
+
+
+#: An unquoted word with dashes (`dx03-dev`): CEL reads it as a subtraction of identifiers.
+_DASHED_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(-[A-Za-z0-9_]+)+")
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+@check("T128", "cel-unknown-attribute", Severity.ERROR, needs=TELEMETRY)
+def cel_unknown_attribute(ctx: CheckContext) -> Iterator[Finding]:
+    """A CEL expression parses but cannot evaluate: it reads an attribute that cannot exist.
+
+    Why: the proxy evaluates tag values and access-log filters against Envoy's and Istio's
+    attributes (reference 4.2); a field they do not define (`request.methd`), or a word
+    written without quotes that CEL reads as arithmetic (`dx03-dev` is `dx03 - dev`: two
+    unknown identifiers subtracted), fails at run time in every proxy: the tag is always
+    `unknown`, or the filter never matches. istiod does not check this.
+
+    Example: `value: dx03-dev` (meant the string) or `value: request.methd`.
+
+    Fix: quote string literals inside the YAML string (`value: "'dx03-dev'"`), and use the
+    attribute names Envoy defines (`request.method`).
+    """
+    for expression in _expressions(ctx):
+        analysis = expression.analysis
+        if not analysis.ok:
+            continue  # T115
+        text = expression.text.strip()
+        if _DASHED_WORD.fullmatch(text) and all(
+            attribute_root(a)[0] not in CEL_ATTRIBUTES for a in analysis.attributes
+        ):
+            yield Finding(
+                f"{expression.what}: {text!r} is CEL for "
+                f"{' - '.join(text.split('-'))!r}, a subtraction of unknown identifiers, "
+                "which fails in the proxy at run time",
+                span=expression.span,
+                hint=f'quote the string: "{_quoted(text)}"',
+            )
+            continue
+        for attribute in analysis.attributes:
+            unknown = _unknown_field(attribute)
+            if unknown is None:
+                continue
+            root, field, fields = unknown
+            close = difflib.get_close_matches(field, sorted(fields), n=1)
+            yield Finding(
+                f"{expression.what} reads {attribute}: `{root}` has no field {field!r}, so "
+                "evaluating it fails in the proxy at run time",
+                span=expression.span,
+                hint=f"did you mean {root}.{close[0]}?"
+                if close
+                else f"{root} has: {', '.join(sorted(fields))}",
+            )
+            break
+
+
+@check("T129", "cel-unknown-identifier", Severity.WARNING, needs=TELEMETRY)
+def cel_unknown_identifier(ctx: CheckContext) -> Iterator[Finding]:
+    """A CEL expression reads an identifier that is not an Envoy or Istio attribute.
+
+    Why: tag values and access-log filters see Envoy's attributes (`request`, `response`,
+    `source`, `destination`, `connection`, `upstream`, `xds`, ...) and Istio's
+    (`upstream_peer`, `downstream_peer`, `node`, reference 4.2). Any other bare identifier
+    only exists when some filter stores filter state of that name (e.g. attribute-gen's
+    `istio_operationId`; names starting `istio_` are taken as such); otherwise evaluation
+    fails and the tag is always `unknown`. A bare word meant as a string (`value: dev`) is
+    the usual cause.
+
+    Example: `value: production` (meant `"'production'"`).
+
+    Fix: quote string literals inside the YAML string, or use a defined attribute.
+    """
+    for expression in _expressions(ctx):
+        analysis = expression.analysis
+        text = expression.text.strip()
+        if not analysis.ok or _DASHED_WORD.fullmatch(text):
+            continue  # T115 / T128
+        unknown = _unknown_roots(analysis)
+        if not unknown:
+            continue
+        literal = len(analysis.attributes) == 1 and text == unknown[0]
+        yield Finding(
+            f"{expression.what} reads {', '.join(repr(u) for u in unknown)}, which is not an "
+            "attribute Envoy or Istio defines: unless a filter sets state of that name, "
+            "evaluation fails at run time",
+            span=expression.span,
+            hint=f'if it is a string, quote it: "{_quoted(text)}"'
+            if literal
+            else "attributes start with request, response, source, destination, connection, "
+            "upstream, xds, node, upstream_peer or downstream_peer",
+        )

@@ -1,6 +1,6 @@
 """Jinja's code for templates/values/service-values.yaml.j2 (scripts/gen_compiled_templates.py; do not edit)."""
 # ruff: noqa
-FINGERPRINT = 'c34a78157583221d7da877fdfca6bfc897855e390026f03cab5946d0ce3594ba jinja2==3.1.6'
+FINGERPRINT = 'c7c2ad076ea84541592782c3a6176bd15d5925fd0634d768e8af61fc8afcb6ce jinja2==3.1.6'
 from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join
 name = 'values/service-values.yaml.j2'
 
@@ -24,14 +24,26 @@ def root(context, missing=missing):
         @internalcode
         def t_2(*unused):
             raise TemplateRuntimeError("No filter named 'to_yaml' found.")
+    try:
+        t_3 = environment.tests['none']
+    except KeyError:
+        @internalcode
+        def t_3(*unused):
+            raise TemplateRuntimeError("No test named 'none' found.")
     pass
     yield '# Values for the '
     yield str(t_1(environment.getattr((undefined(name='service') if l_0_service is missing else l_0_service), 'name')))
     yield ' release (chart '
     yield str(t_1(environment.getattr((undefined(name='service') if l_0_service is missing else l_0_service), 'chart')))
-    yield ').\n# `app` and `version` become the pod labels Istio reports as *_app / *_version.\n'
+    yield ').\n'
+    if t_3(environment.getattr((undefined(name='service') if l_0_service is missing else l_0_service), 'pod_labels')):
+        pass
+        yield '# `app` and `version` become the pod labels Istio reports as *_app / *_version.\n'
+    else:
+        pass
+        yield '# The chart labels its pods itself (podLabels in the config: meshgen selects them by these).\n'
     yield str(t_2(environment.getitem((undefined(name='documents') if l_0_documents is missing else l_0_documents), 0)))
     yield '\n'
 
 blocks = {}
-debug_info = '1=26&3=30'
+debug_info = '1=32&2=36&7=42'
