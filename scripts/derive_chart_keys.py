@@ -39,6 +39,7 @@ CHARTS: tuple[tuple[str, str, str, Path_], ...] = (
     ("base", "1.30.3", "istio-1.30.3/base", ("_internal_defaults_do_not_set",)),
     ("grafana", "12.11.1", "grafana-12.11.1", ()),
     ("prometheus", "29.27.0", "prometheus-29.27.0", ()),
+    ("kube-prometheus-stack", "88.5.3", "kube-prometheus-stack-88.5.3", ()),
 )
 
 #: Non-empty maps whose keys are free-form (Kubernetes objects, config files, env maps).
@@ -54,6 +55,14 @@ FREE_FORM: dict[str, tuple[Path_, ...]] = {
     ),
     "base": (),
     "prometheus": (),
+    # Its dependencies' sections (not vendored in the chart source; `grafana:` is checked
+    # against the grafana chart's own table by `meshgen lint`).
+    "kube-prometheus-stack": (
+        ("grafana",),
+        ("kube-state-metrics",),
+        ("prometheus-node-exporter",),
+        ("prometheus-windows-exporter",),
+    ),
     "grafana": (
         ("grafana.ini",),
         ("readinessProbe",),
@@ -82,6 +91,7 @@ DOCUMENTED: dict[str, tuple[tuple[Path_, Any], ...]] = {
     ),
     "base": (),
     "prometheus": (),
+    "kube-prometheus-stack": (),
     "grafana": (
         (("schedulerName",), None),
         (("priorityClassName",), None),
@@ -102,6 +112,7 @@ TEMPLATE_READ: dict[str, tuple[Path_, ...]] = {
     "base": (("profile",), ("compatibilityVersion",)),
     "grafana": (),
     "prometheus": (),
+    "kube-prometheus-stack": (),
 }
 
 #: Top-level keys the templates read that are not values a user sets: istiod's and base's
@@ -112,6 +123,7 @@ NOT_SETTINGS: dict[str, frozenset[str]] = {
     "base": frozenset({"_internal_defaults_do_not_set", "_original", "defaults"}),
     "grafana": frozenset(),
     "prometheus": frozenset(),
+    "kube-prometheus-stack": frozenset(),
 }
 
 FREE = chart_reads.FREE

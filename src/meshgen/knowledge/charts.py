@@ -33,7 +33,11 @@ DEFAULT_ISTIO_VERSION = "1.30.3"
 DEFAULT_GRAFANA_VERSION = "12.11.1"
 DEFAULT_PROMETHEUS_VERSION = "29.27.0"
 #: Charts keyed by their own chart version (data for one minor each).
-_PINNED = {"grafana": DEFAULT_GRAFANA_VERSION, "prometheus": DEFAULT_PROMETHEUS_VERSION}
+_PINNED = {
+    "grafana": DEFAULT_GRAFANA_VERSION,
+    "prometheus": DEFAULT_PROMETHEUS_VERSION,
+    "kube-prometheus-stack": "88.5.3",
+}
 
 #: Istio minors whose istiod/base keys are known: 1.30 as derived, 1.28/1.29 without the
 #: keys added in 1.30.
