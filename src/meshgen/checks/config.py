@@ -283,7 +283,16 @@ def unpinned_chart_version(ctx: CheckContext) -> Iterator[Finding]:
     pinned: list[tuple[str, str | None, KeyPath]] = [
         ("istio", cfg.istio.version, ("istio", "version"))
     ]
-    if cfg.monitoring.prometheus:
+    stack = cfg.monitoring.kube_prometheus_stack
+    if stack is not None:
+        pinned.append(
+            (
+                "kube-prometheus-stack",
+                stack.chart_version,
+                ("monitoring", "kubePrometheusStack", "chartVersion"),
+            )
+        )
+    if cfg.monitoring.prometheus and stack is None:
         pinned.append(
             (
                 "prometheus",
@@ -291,7 +300,7 @@ def unpinned_chart_version(ctx: CheckContext) -> Iterator[Finding]:
                 ("monitoring", "prometheus", "chartVersion"),
             )
         )
-    if cfg.monitoring.grafana:
+    if cfg.monitoring.grafana and stack is None:
         pinned.append(
             (
                 "grafana",
