@@ -17,10 +17,22 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from meshgen.models import MeshConfig, Prometheus
-from meshgen.models.monitoring import KubePrometheusStack
+from meshgen.knowledge.kube_prometheus_stack import (
+    labels_for,
+    monitor_selector,
+    prometheus_enabled,
+)
+from meshgen.models import MeshConfig
 from meshgen.render.context import RenderInputs, build_file, deep_merge
 from meshgen.render.files import RenderedFile
+from meshgen.render.stack_names import (
+    prometheus_section,
+    prometheus_service,
+    prometheus_settings,
+    service_url,
+    stack,
+    stack_values_without_grafana,
+)
 
 CHART = "kube-prometheus-stack"
 REPO = "prometheus-community"
@@ -30,87 +42,19 @@ MONITORS_DIR = "manifests/monitors"
 MONITOR_API_VERSION = "monitoring.coreos.com/v1"
 POD_MONITOR = "envoy-stats-monitor"
 SERVICE_MONITOR = "istio-component-monitor"
-#: The Service port kube-prometheus-stack gives its Prometheus (`prometheus.service.port`).
-PROMETHEUS_PORT = 9090
-#: (kind, `prometheusSpec` selector key) of each monitor kind.
-SELECTOR_KEYS = {"PodMonitor": "podMonitorSelector", "ServiceMonitor": "serviceMonitorSelector"}
-
-
-def stack(config: MeshConfig) -> KubePrometheusStack | None:
-    """The kube-prometheus-stack section when the config uses that stack."""
-    return config.monitoring.kube_prometheus_stack if config.monitoring.operator else None
-
-
-def prometheus_settings(config: MeshConfig) -> Prometheus:
-    """`monitoring.prometheus`, or its defaults when the config leaves it out."""
-    return config.monitoring.prometheus or Prometheus()
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def fullname(release: str, values: Mapping[str, Any]) -> str:
-    """`kube-prometheus-stack.fullname` (88.5.3 `_helpers.tpl`): cut to 26 characters."""
-    override = values.get("fullnameOverride")
-    if isinstance(override, str) and override:
-        return override[:26].rstrip("-")
-    name = values.get("nameOverride") or CHART
-    full = release if str(name) in release else f"{release}-{name}"
-    return full[:26].rstrip("-")
-
-
-def prometheus_service(config: MeshConfig) -> tuple[str, str, int]:
-    """(name, namespace, port) of the stack's Prometheus Service (`<fullname>-prometheus`)."""
-    section = stack(config)
-    assert section is not None
-    values = stack_values_without_grafana(config)
-    port = _mapping(_mapping(values.get("prometheus")).get("service")).get("port", PROMETHEUS_PORT)
-    namespace = values.get("namespaceOverride")
-    return (
-        f"{fullname(section.release, values)}-prometheus",
-        namespace if isinstance(namespace, str) and namespace else config.monitoring.namespace,
-        int(port),
-    )
-
-
-def service_url(config: MeshConfig) -> str:
-    name, namespace, port = prometheus_service(config)
-    return f"http://{name}.{namespace}.svc.cluster.local:{port}"
-
-
-def prometheus_section(config: MeshConfig) -> dict[str, Any]:
-    """The stack's `prometheus:` section: the Prometheus custom resource's spec."""
-    prometheus = prometheus_settings(config)
-    section: dict[str, Any] = {
-        "prometheusSpec": {
-            "scrapeInterval": prometheus.scrape_interval,
-            "retention": prometheus.retention,
-            # Keep Prometheus out of the mesh even if its namespace is ever labelled.
-            "podMetadata": {"labels": {"sidecar.istio.io/inject": "false"}},
-        }
-    }
-    return deep_merge(section, prometheus.values)
 
 
 def grafana_section(config: MeshConfig, grafana_values: Mapping[str, Any] | None) -> dict[str, Any]:
     """The stack's `grafana:` section: the grafana chart values meshgen renders, or disabled.
 
     meshgen provisions its own datasource (the one the dashboards are bound to), so the
-    stack's default datasource is turned off: two default datasources stop Grafana.
+    stack's datasource sidecar is turned off: its default datasource would be a second
+    default one, which stops Grafana, and datasources then come from one place only.
     """
     if grafana_values is None:
         return {"enabled": False}
-    own = {"sidecar": {"datasources": {"defaultDatasourceEnabled": False}}}
+    own = {"sidecar": {"datasources": {"enabled": False}}}
     return deep_merge(own, grafana_values)
-
-
-def stack_values_without_grafana(config: MeshConfig) -> dict[str, Any]:
-    """The stack's values but `grafana:` (names and selectors depend on these only)."""
-    section = stack(config)
-    assert section is not None
-    values = {"prometheus": prometheus_section(config)}
-    return deep_merge(values, section.values)
 
 
 def stack_values(config: MeshConfig, grafana_values: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -121,66 +65,6 @@ def stack_values(config: MeshConfig, grafana_values: Mapping[str, Any] | None) -
         "grafana": grafana_section(config, grafana_values),
     }
     return deep_merge(values, section.values)
-
-
-# --- selectors -----------------------------------------------------------------------------
-
-
-def monitor_selector(values: Mapping[str, Any], release: str | None, kind: str) -> dict[str, Any]:
-    """The label selector the stack's Prometheus custom resource gets for `kind` monitors.
-
-    88.5.3 `templates/prometheus/prometheus.yaml`: `prometheusSpec.<kind>Selector` when set
-    (non-empty), else `matchLabels: {release: <release>}` when
-    `<kind>SelectorNilUsesHelmValues` (default true), else `{}` (every monitor). `release`
-    None: the release name is not known (`{"release": None}` in the result).
-    """
-    spec = _mapping(_mapping(values.get("prometheus")).get("prometheusSpec"))
-    key = SELECTOR_KEYS[kind]
-    chosen = spec.get(key)
-    if isinstance(chosen, Mapping) and chosen:
-        return dict(chosen)
-    if spec.get(f"{key}NilUsesHelmValues", True) is not False:
-        return {"matchLabels": {"release": release}}
-    return {}
-
-
-def selector_matches(selector: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
-    """A Kubernetes label selector (matchLabels, matchExpressions) matches `labels`."""
-    for key, value in _mapping(selector.get("matchLabels")).items():
-        if labels.get(str(key)) != (None if value is None else str(value)):
-            return False
-    expressions = selector.get("matchExpressions")
-    for expression in expressions if isinstance(expressions, list) else ():
-        expr = _mapping(expression)
-        key, operator = str(expr.get("key")), expr.get("operator")
-        listed = expr.get("values")
-        wanted = {str(v) for v in listed} if isinstance(listed, list) else set()
-        present = key in labels
-        if operator == "In" and not (present and labels[key] in wanted):
-            return False
-        if operator == "NotIn" and present and labels[key] in wanted:
-            return False
-        if operator == "Exists" and not present:
-            return False
-        if operator == "DoesNotExist" and present:
-            return False
-    return True
-
-
-def labels_for(selector: Mapping[str, Any]) -> dict[str, str]:
-    """Labels that satisfy `selector` where it asks for labels (matchLabels, In, Exists)."""
-    labels = {
-        str(k): str(v) for k, v in _mapping(selector.get("matchLabels")).items() if v is not None
-    }
-    expressions = selector.get("matchExpressions")
-    for expression in expressions if isinstance(expressions, list) else ():
-        expr = _mapping(expression)
-        key, values = str(expr.get("key")), expr.get("values")
-        if expr.get("operator") == "In" and isinstance(values, list) and values:
-            labels.setdefault(key, str(values[0]))
-        elif expr.get("operator") == "Exists":
-            labels.setdefault(key, "true")
-    return labels
 
 
 # --- monitors ------------------------------------------------------------------------------
@@ -213,8 +97,11 @@ def _relabel_address() -> list[dict[str, Any]]:
 
 
 def pod_monitor(config: MeshConfig, labels: Mapping[str, str]) -> dict[str, Any]:
-    """The sidecars' merged metrics endpoint (`:15020/stats/prometheus`, from the injector's
-    `prometheus.io/*` annotations), as Istio's `envoy-stats-monitor`."""
+    """The sidecars' merged metrics endpoint, as Istio's `envoy-stats-monitor`.
+
+    Port and path come from the injector's `prometheus.io/*` pod annotations: with metrics
+    merging on, `:15020/stats/prometheus`.
+    """
     prometheus = prometheus_settings(config)
     endpoint: dict[str, Any] = {
         "path": "/stats/prometheus",
@@ -247,7 +134,11 @@ def pod_monitor(config: MeshConfig, labels: Mapping[str, str]) -> dict[str, Any]
     if prometheus.istio_scraping.envoy_stats:
         # Envoy's own port, for meshes with metrics merging off (istio.io docs).
         endpoints.append(
-            {"port": "http-envoy-prom", "path": "/stats/prometheus", "interval": endpoint["interval"]}
+            {
+                "port": "http-envoy-prom",
+                "path": "/stats/prometheus",
+                "interval": endpoint["interval"],
+            }
         )
     return {
         "apiVersion": MONITOR_API_VERSION,
@@ -269,7 +160,7 @@ def pod_monitor(config: MeshConfig, labels: Mapping[str, str]) -> dict[str, Any]
 
 
 def service_monitor(config: MeshConfig, labels: Mapping[str, str]) -> dict[str, Any]:
-    """istiod's `http-monitoring` port, as Istio's `istio-component-monitor`.
+    """Istiod's `http-monitoring` port, as Istio's `istio-component-monitor`.
 
     Selected by the `istio: pilot` label, which the istiod chart puts on its Service for
     every revision (`istiod` or `istiod-<revision>`): the monitor survives a revision.
@@ -301,7 +192,7 @@ def monitors(config: MeshConfig) -> list[dict[str, Any]]:
     if section is None:
         return []
     values = stack_values_without_grafana(config)
-    if _mapping(values.get("prometheus")).get("enabled", True) is False:
+    if not prometheus_enabled(values):
         return []
     out = [pod_monitor(config, labels_for(monitor_selector(values, section.release, "PodMonitor")))]
     if prometheus_settings(config).istio_scraping.istiod:
@@ -326,7 +217,9 @@ Placed = Callable[[str, list[str]], dict[str, Any]]
 ChartSource = Callable[[RenderInputs, str, str, str, str | None], dict[str, Any]]
 
 
-def releases(inputs: RenderInputs, placed: Placed, chart_source: ChartSource) -> list[dict[str, Any]]:
+def releases(
+    inputs: RenderInputs, placed: Placed, chart_source: ChartSource
+) -> list[dict[str, Any]]:
     """The stack's release and the monitors release that needs it (its CRDs)."""
     config = inputs.config
     section = stack(config)
@@ -400,3 +293,12 @@ def render(inputs: RenderInputs, generated: Mapping[str, str]) -> list[RenderedF
         )
     return files
 
+
+__all__ = [
+    "prometheus_section",
+    "prometheus_service",
+    "prometheus_settings",
+    "service_url",
+    "stack",
+    "stack_values_without_grafana",
+]

@@ -94,9 +94,9 @@ def prometheus_values(config: MeshConfig, prometheus: Prometheus) -> dict[str, A
 def service_url(config: MeshConfig) -> str | None:
     """The in-cluster URL of the Prometheus server Service the chart creates."""
     if config.monitoring.operator:
-        from meshgen.render import kube_prometheus_stack
+        from meshgen.render import stack_names
 
-        return kube_prometheus_stack.service_url(config)
+        return stack_names.service_url(config)
     prometheus = config.monitoring.prometheus
     if prometheus is None:
         return None
