@@ -221,3 +221,29 @@ def test_selector_semantics() -> None:
     assert kps.monitor_selector(off, "kps", "PodMonitor") == {}
     assert kps.fullname("kube-prometheus-stack", {}) == "kube-prometheus-stack"
     assert kps.fullname("monitoring-stack-in-a-very-long-name", {}) == "monitoring-stack-in-a-very"
+
+
+def test_literal_secrets_in_the_stack_values_never_reach_the_tree(
+    write_config: Callable[..., Path],
+) -> None:
+    project = _project(
+        write_config,
+        STACK.replace(
+            "chartVersion: 88.5.3}",
+            "chartVersion: 88.5.3, values: {grafana: {adminPassword: hunter2hunter2}}}",
+        )
+        % "  grafana: {adminSecret: {name: admin}}\n",
+    )
+    assert [(code, line, col) for code, line, col, _ in _codes(project)] == [("C202", 4, 80)]
+    text = {f.path: f.text for f in project.files}["values/kube-prometheus-stack-values.yaml"]
+    assert "hunter2" not in text
+    assert "adminPassword: '<redacted by meshgen: C202 literal-secret>'" in text
+
+
+def test_the_stack_release_name_is_checked_like_other_releases(
+    write_config: Callable[..., Path],
+) -> None:
+    project = _project(write_config, STACK.replace("release: kps", "release: KPS") % "")
+    assert [(c, line, col) for c, line, col, _ in _codes(project) if c == "C101"] == [
+        ("C101", 4, 34)
+    ]

@@ -33,6 +33,9 @@ def _named_things(ctx: CheckContext) -> Iterator[tuple[str, str, KeyPath]]:
             yield "namespace", res.namespace, ("telemetry", "resources", i, "namespace")
     if cfg.istio.revision:
         yield "revision", cfg.istio.revision, ("istio", "revision")
+    if cfg.monitoring.kube_prometheus_stack:
+        stack = ("monitoring", "kubePrometheusStack", "release")
+        yield "release", cfg.monitoring.kube_prometheus_stack.release, stack
     if cfg.monitoring.prometheus:
         yield "release", cfg.monitoring.prometheus.release, ("monitoring", "prometheus", "release")
     if cfg.monitoring.grafana:

@@ -103,8 +103,12 @@ Stack = Literal["prometheus", "kube-prometheus-stack"]
 KUBE_PROMETHEUS_STACK: Stack = "kube-prometheus-stack"
 
 #: Keys of `monitoring.prometheus`/`monitoring.grafana` that name their own chart release,
-#: which kube-prometheus-stack replaces by its one release.
-_OWN_RELEASE_KEYS = ("release", "chartVersion", "repository")
+#: which kube-prometheus-stack replaces by its one release: (YAML key, field name).
+_OWN_RELEASE_KEYS = (
+    ("release", "release"),
+    ("chartVersion", "chart_version"),
+    ("repository", "repository"),
+)
 
 
 class KubePrometheusStack(Model):
@@ -158,6 +162,8 @@ class Monitoring(Model):
             pinned = _PinnedPrometheus if info.field_name == "prometheus" else _PinnedGrafana
             pinned.model_validate(value)
         elif stack == KUBE_PROMETHEUS_STACK and isinstance(value, dict):
+            own = Prometheus if info.field_name == "prometheus" else Grafana
+            # A key at its default says nothing (a dumped config holds every key).
             errors = [
                 InitErrorDetails(
                     type=PydanticCustomError(
@@ -168,8 +174,8 @@ class Monitoring(Model):
                     loc=(alias,),
                     input=value[alias],
                 )
-                for alias in _OWN_RELEASE_KEYS
-                if alias in value
+                for alias, name in _OWN_RELEASE_KEYS
+                if alias in value and value[alias] != own.model_fields[name].default
             ]
             if errors:
                 raise ValidationError.from_exception_data(str(info.field_name), errors)
