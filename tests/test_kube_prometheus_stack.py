@@ -247,3 +247,35 @@ def test_the_stack_release_name_is_checked_like_other_releases(
     assert [(c, line, col) for c, line, col, _ in _codes(project) if c == "C101"] == [
         ("C101", 4, 34)
     ]
+
+
+def test_lint_catches_istios_own_monitors_beside_a_stack_release(
+    upstream: Path, tmp_path: Path
+) -> None:
+    """Istio's sample monitors (`release: istio`) next to a stack release named `kps`."""
+    from meshgen.checks.lint import lint
+
+    sample = upstream / "istio-1.30.3" / "samples-addons-extras-prometheus-operator.yaml"
+    monitors = tmp_path / "monitors.yaml"
+    monitors.write_text(sample.read_text(encoding="utf-8"), encoding="utf-8")
+    helmfile = tmp_path / "helmfile.yaml"
+    helmfile.write_text(
+        "releases:\n"
+        "  - name: kps\n"
+        "    namespace: monitoring\n"
+        "    chart: prometheus-community/kube-prometheus-stack\n"
+        "    version: 88.5.3\n",
+        encoding="utf-8",
+    )
+    found = [
+        (Path(d.span.file).name, d.span.line, d.span.col, d.hint)
+        for d in lint([monitors, helmfile]).diagnostics
+        if d.code == "H130"
+    ]
+    assert found == [
+        ("monitors.yaml", 6, 3, "label it `release: kps`"),
+        ("monitors.yaml", 53, 3, "label it `release: kps`"),
+    ]
+    relabelled = monitors.read_text(encoding="utf-8").replace("release: istio", "release: kps")
+    monitors.write_text(relabelled, encoding="utf-8")
+    assert [d for d in lint([monitors, helmfile]).diagnostics if d.code == "H130"] == []

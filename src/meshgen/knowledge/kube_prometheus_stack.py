@@ -1,4 +1,7 @@
-"""kube-prometheus-stack 88.5.3 values, as far as `meshgen lint` recognises and checks them.
+"""kube-prometheus-stack 88.5.3: what `meshgen lint` checks of its values, whom it scrapes.
+
+How its Prometheus custom resource selects monitors is `monitor_selector` (88.5.3
+`templates/prometheus/prometheus.yaml`).
 
 Read from the chart's own values.yaml and templates (prometheus-community, 88.5.3): the chart
 bundles a `grafana` subchart (grafana-community grafana 12.11.1, Chart.yaml dependencies), whose
