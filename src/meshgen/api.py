@@ -336,8 +336,15 @@ def config_schema_text() -> str:
     return json.dumps(config_schema(), indent=2) + "\n"
 
 
-def init(path: Path, *, force: bool = False) -> list[Path]:
-    """Write the starter config and its JSON Schema beside it; the paths written."""
+#: `meshgen init --stack`: the starter config of each monitoring stack.
+STARTERS = {"prometheus": "meshgen.yaml", "kube-prometheus-stack": "kube-prometheus-stack.yaml"}
+
+
+def init(path: Path, *, force: bool = False, stack: str = "prometheus") -> list[Path]:
+    """Write the starter config and its JSON Schema beside it; the paths written.
+
+    `stack` picks the monitoring stack of the starter (`STARTERS`).
+    """
     from meshgen import output
     from meshgen.resources import templates_dir
 
@@ -346,7 +353,7 @@ def init(path: Path, *, force: bool = False) -> list[Path]:
     for target in targets:
         if target.exists() and not force:
             raise UsageError(f"{target} exists; pass --force to overwrite it")
-    starter = (templates_dir() / "init" / "meshgen.yaml").read_text(encoding="utf-8")
+    starter = (templates_dir() / "init" / STARTERS[stack]).read_text(encoding="utf-8")
     output.write_file(path, starter)
     output.write_file(schema_path, config_schema_text())
     return targets

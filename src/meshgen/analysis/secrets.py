@@ -123,6 +123,9 @@ def pass_through_roots(config: MeshConfig) -> Iterator[tuple[KeyPath, Any]]:
         yield ("monitoring", "prometheus", "values"), config.monitoring.prometheus.values
     if config.monitoring.grafana:
         yield ("monitoring", "grafana", "values"), config.monitoring.grafana.values
+    if config.monitoring.kube_prometheus_stack:
+        stack = config.monitoring.kube_prometheus_stack
+        yield ("monitoring", "kubePrometheusStack", "values"), stack.values
     for i, svc in enumerate(config.services):
         yield ("services", i, "values"), svc.values
 

@@ -114,13 +114,13 @@ def _add_dashboards(ctx: CheckContext, project: LoadedProject) -> None:
         ctx.dashboards.append(
             DashboardDoc(dash.name, shown, _json_object(text, table), text, declared=declared)
         )
-    rendered = ctx.rendered(naming.GRAFANA_VALUES)
-    if rendered is None:
+    path, data = _grafana_values(ctx)
+    if data is None:
         return
-    boards = rendered.data.get("dashboards", {}) if isinstance(rendered.data, dict) else {}
+    boards = data.get("dashboards", {})
     from meshgen.render.grafana import SERVICE_DASHBOARD_FOLDER
 
-    shown = f"{ctx.output_dir}/{naming.GRAFANA_VALUES}" if ctx.output_dir else naming.GRAFANA_VALUES
+    shown = f"{ctx.output_dir}/{path}" if ctx.output_dir else path
     services = {svc.name: index for index, svc in enumerate(config.services)}
     for name, entry in (boards.get(SERVICE_DASHBOARD_FOLDER) or {}).items():
         text = entry.get("json", "")
@@ -129,6 +129,25 @@ def _add_dashboards(ctx: CheckContext, project: LoadedProject) -> None:
         ctx.dashboards.append(
             DashboardDoc(name, shown, _json_object(text, table), text, declared=declared)
         )
+
+
+def _grafana_values(ctx: CheckContext) -> tuple[str, dict[str, Any] | None]:
+    """(file, rendered grafana chart values): the grafana release's, or the stack's.
+
+    With kube-prometheus-stack, the `grafana:` section of its values (its grafana subchart).
+    """
+    from meshgen.render import kube_prometheus_stack as kps_render
+
+    rendered = ctx.rendered(naming.GRAFANA_VALUES)
+    if rendered is not None:
+        data = rendered.data if isinstance(rendered.data, dict) else None
+        return naming.GRAFANA_VALUES, data
+    stack = ctx.rendered(kps_render.VALUES)
+    data = stack.data if stack is not None and isinstance(stack.data, dict) else {}
+    section = data.get("grafana")
+    if isinstance(section, dict) and section.get("enabled", True) is not False:
+        return kps_render.VALUES, section
+    return kps_render.VALUES, None
 
 
 def _json_object(text: str, table: dict[Any, Any]) -> dict[str, Any] | None:
@@ -157,6 +176,50 @@ def _add_values(ctx: CheckContext) -> None:
         if rendered is None or not isinstance(rendered.data, dict):
             continue
         ctx.values.append(ValuesDoc(chart, rendered.data, _values_locator(ctx, path, user_prefix)))
+    _add_stack(ctx)
+
+
+def _add_stack(ctx: CheckContext) -> None:
+    """kube-prometheus-stack's rendered values and the Istio monitors rendered beside it.
+
+    Its `grafana:` section becomes grafana values: what the grafana checks read.
+    """
+    from meshgen.knowledge import kube_prometheus_stack as kps
+    from meshgen.render import kube_prometheus_stack as kps_render
+
+    rendered = ctx.rendered(kps_render.VALUES)
+    if rendered is None or not isinstance(rendered.data, dict):
+        return
+    path = kps_render.VALUES
+    inner = _values_locator(ctx, path, ("monitoring", "kubePrometheusStack", "values"))
+    sections = {"prometheus": "prometheus", "grafana": "grafana"}
+
+    def locate_stack(keys: KeyPath) -> Span:
+        # `monitoring.prometheus.values` and `monitoring.grafana.values` are the stack's
+        # `prometheus:` and `grafana:` sections.
+        if keys and keys[0] in sections:
+            user = ("monitoring", sections[str(keys[0])], "values", *keys[1:])
+            if ctx.source.has(user):
+                return ctx.source.lookup(user, key=True)
+        return inner(keys)
+
+    ctx.values.append(ValuesDoc(kps.CHART, rendered.data, locate_stack))
+    _, section = _grafana_values(ctx)
+    if section is not None:
+
+        def locate(keys: KeyPath) -> Span:
+            return locate_stack(("grafana", *keys))
+
+        ctx.values.append(ValuesDoc("grafana", kps.grafana_subchart_values(section), locate))
+    for kind in kps.SELECTOR_KEYS:
+        monitor = ctx.rendered(kps_render.monitor_file(kind))
+        if monitor is None or not isinstance(monitor.data, dict):
+            continue
+        smap = ctx.rendered_source_map(monitor.path)
+        doc = kps.monitor_doc(monitor.data, smap)
+        if doc is not None:
+            ctx.monitors.append(doc)
+            ctx.kinds.add("monitors")
 
 
 def _values_locator(ctx: CheckContext, path: str, user_prefix: KeyPath) -> Locate:

@@ -33,6 +33,9 @@ def _named_things(ctx: CheckContext) -> Iterator[tuple[str, str, KeyPath]]:
             yield "namespace", res.namespace, ("telemetry", "resources", i, "namespace")
     if cfg.istio.revision:
         yield "revision", cfg.istio.revision, ("istio", "revision")
+    if cfg.monitoring.kube_prometheus_stack:
+        stack = ("monitoring", "kubePrometheusStack", "release")
+        yield "release", cfg.monitoring.kube_prometheus_stack.release, stack
     if cfg.monitoring.prometheus:
         yield "release", cfg.monitoring.prometheus.release, ("monitoring", "prometheus", "release")
     if cfg.monitoring.grafana:
@@ -283,7 +286,16 @@ def unpinned_chart_version(ctx: CheckContext) -> Iterator[Finding]:
     pinned: list[tuple[str, str | None, KeyPath]] = [
         ("istio", cfg.istio.version, ("istio", "version"))
     ]
-    if cfg.monitoring.prometheus:
+    stack = cfg.monitoring.kube_prometheus_stack
+    if stack is not None:
+        pinned.append(
+            (
+                "kube-prometheus-stack",
+                stack.chart_version,
+                ("monitoring", "kubePrometheusStack", "chartVersion"),
+            )
+        )
+    if cfg.monitoring.prometheus and stack is None:
         pinned.append(
             (
                 "prometheus",
@@ -291,7 +303,7 @@ def unpinned_chart_version(ctx: CheckContext) -> Iterator[Finding]:
                 ("monitoring", "prometheus", "chartVersion"),
             )
         )
-    if cfg.monitoring.grafana:
+    if cfg.monitoring.grafana and stack is None:
         pinned.append(
             (
                 "grafana",

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from meshgen.load import yaml_reader
-from meshgen.load.documents import DashboardDoc, PodDoc, TelemetryDoc, ValuesDoc
+from meshgen.load.documents import DashboardDoc, MonitorDoc, PodDoc, TelemetryDoc, ValuesDoc
 from meshgen.models import MeshConfig
 from meshgen.render.files import RenderedFile
 from meshgen.source import KeyPath, SourceMap, Span
@@ -29,6 +29,8 @@ class CheckContext:
     pods: list[PodDoc] = field(default_factory=list)
     dashboards: list[DashboardDoc] = field(default_factory=list)
     values: list[ValuesDoc] = field(default_factory=list)
+    #: Prometheus Operator PodMonitors and ServiceMonitors (kind "monitors").
+    monitors: list[MonitorDoc] = field(default_factory=list)
     #: Mesh root namespace and extension providers (from the config or linted values).
     root_namespace: str = "istio-system"
     extension_providers: tuple[str, ...] = ()
@@ -72,16 +74,20 @@ class CheckContext:
 
     def rendered_span(self, path: str, keys: KeyPath) -> Span:
         """Position of `keys` inside a rendered file (parsed on first use)."""
+        return self.rendered_source_map(path).lookup(keys)
+
+    def rendered_source_map(self, path: str) -> SourceMap:
+        """The source map of a rendered file (parsed on first use; empty when unknown)."""
         from meshgen.load.yaml_reader import build_source_map
 
         maps = self._rendered_maps
         if path not in maps:
             rendered = self.rendered(path)
             shown = f"{self.output_dir}/{path}" if self.output_dir else path
-            if rendered is None:
-                return Span(shown)
-            text = rendered.text if not rendered.released else self.released_text(path)
+            text = None
+            if rendered is not None:
+                text = rendered.text if not rendered.released else self.released_text(path)
             if text is None:
-                return Span(shown)
+                return SourceMap(shown)
             maps[path] = build_source_map(yaml_reader.load_roundtrip(text), shown)
-        return maps[path].lookup(keys)
+        return maps[path]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from meshgen.models import MeshConfig
-from meshgen.render import naming
+from meshgen.render import kube_prometheus_stack, naming
 from meshgen.source import KeyPath
 
 
@@ -189,6 +189,7 @@ def passthrough_base(config: MeshConfig, rel: str) -> KeyPath | None:
         naming.ISTIO_BASE_VALUES: ("istio", "baseValues"),
         naming.GRAFANA_VALUES: ("monitoring", "grafana", "values"),
         naming.PROMETHEUS_VALUES: ("monitoring", "prometheus", "values"),
+        kube_prometheus_stack.VALUES: ("monitoring", "kubePrometheusStack", "values"),
     }
     if rel in fixed:
         return fixed[rel]

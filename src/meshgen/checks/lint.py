@@ -7,6 +7,8 @@ Recognised, by content:
   in `data` entries ending in `.json`) and an IstioOperator's `spec.meshConfig`;
 - helmfile states: one or several documents, `.gotmpl` templates read without rendering,
   releases' inline `values:` (checked as the release chart's values);
+- Prometheus Operator PodMonitors and ServiceMonitors (checked against the selectors of a
+  kube-prometheus-stack release's Prometheus);
 - istiod, base, grafana, prometheus and kube-prometheus-stack chart values (by the keys only
   that chart has; the istiod and base charts' `_internal_defaults_do_not_set` layout
   unwrapped; kube-prometheus-stack's `grafana:` section as grafana values);
@@ -46,7 +48,6 @@ from meshgen.load.lint_inputs import (
     is_state_document,
     is_templated,
     looks_like_helmfile,
-    merge_values,
     merged_state,
     pod_template,
     release_values_files,
@@ -199,6 +200,7 @@ def _merge(runs: Sequence[_Run], istio_version: str | None) -> CheckContext:
         ctx.pods.extend(part.pods)
         ctx.dashboards.extend(part.dashboards)
         ctx.values.extend(part.values)
+        ctx.monitors.extend(part.monitors)
         files.extend(part.files)
         ctx.kinds |= part.kinds
         for path, smap in part.known_positions.items():
@@ -550,6 +552,10 @@ def _resource(run: _Run, node: Any, data: dict[str, Any], smap: SourceMap, sourc
         _configmap_dashboards(run, node, data, smap, source)
     elif (api, kind) == ("install.istio.io/v1alpha1", "IstioOperator"):
         return _istio_operator(run, data, smap)
+    elif (monitor := kps.monitor_doc(data, smap)) is not None:
+        run.ctx.monitors.append(monitor)
+        run.ctx.kinds.add("monitors")
+        return True
     schema = resources.schema_for(data)
     if schema is None:
         return workload is not None
@@ -988,7 +994,7 @@ def _kps_grafana(run: _Run, data: Mapping[str, Any], locate: Locate, where: Span
     checked = isinstance(section, Mapping) and section.get("enabled", True) is not False
     if checked:
         assert isinstance(section, Mapping)
-        grafana = _without(merge_values(kps.GRAFANA_DEFAULTS, section), kps.PARENT_GRAFANA_KEYS)
+        grafana = kps.grafana_subchart_values(section)
 
         def locate_grafana(path: KeyPath) -> Span:
             return locate(("grafana", *path))
@@ -1009,16 +1015,6 @@ def _kps_grafana(run: _Run, data: Mapping[str, Any], locate: Locate, where: Span
             where,
         )
     )
-
-
-def _without(data: Mapping[str, Any], paths: Sequence[KeyPath]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        if (key,) in paths:
-            continue
-        inner = [p[1:] for p in paths if len(p) > 1 and p[0] == key]
-        out[key] = _without(value, inner) if inner and isinstance(value, Mapping) else value
-    return out
 
 
 def _context_from_values(ctx: CheckContext) -> None:

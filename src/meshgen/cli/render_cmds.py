@@ -12,7 +12,15 @@ from meshgen.cli import common
 @click.command("init")
 @click.argument("path", type=click.Path(path_type=Path), default=Path("meshgen.yaml"))
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
-def init_cmd(path: Path, force: bool) -> int:
+@click.option(
+    "--stack",
+    type=click.Choice(["prometheus", "kube-prometheus-stack"]),
+    default="prometheus",
+    show_default=True,
+    help="Monitoring stack of the starter: the prometheus and grafana charts, or "
+    "kube-prometheus-stack (Prometheus Operator).",
+)
+def init_cmd(path: Path, force: bool, stack: str) -> int:
     """Write a commented starter config (and its JSON Schema and a Makefile beside it).
 
     The starter validates as is; edit it, then run `meshgen render`. The Makefile holds the
@@ -22,10 +30,11 @@ def init_cmd(path: Path, force: bool) -> int:
     \b
     Example:
       meshgen init infrastructure/meshgen.yaml
+      meshgen init --stack kube-prometheus-stack
     """
     from meshgen import api
 
-    path, schema_path = api.init(path, force=force)
+    path, schema_path = api.init(path, force=force, stack=stack)
     makefile = path.parent / "Makefile"
     if makefile.exists() and not force:
         click.echo(f"wrote {path} and {schema_path}; next: meshgen render -c {path}")

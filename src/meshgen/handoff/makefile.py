@@ -38,6 +38,10 @@ def build(config: MeshConfig, config_path: str, tree: str) -> str:
     monitoring = config.monitoring
     grafana = monitoring.grafana
     prometheus = monitoring.prometheus
+    # kube-prometheus-stack: one release names both Services; its Prometheus listens on 9090.
+    stack = monitoring.kube_prometheus_stack if monitoring.operator else None
+    grafana_release = stack.release if stack is not None else grafana.release if grafana else ""
+    prometheus_port = 80
     lines = [
         f"{MARKER} from {w(config_path)}: the setup guide's targets for this config's",
         "# services and namespaces. Regenerate it after changing them:",
@@ -55,7 +59,7 @@ def build(config: MeshConfig, config_path: str, tree: str) -> str:
     ]
     if grafana is not None:
         lines += [
-            f"GRAFANA_SERVICE ?= {w(_grafana_service(grafana.release))}",
+            f"GRAFANA_SERVICE ?= {w(_grafana_service(grafana_release))}",
             "GRAFANA_PORT ?= 3000",
         ]
         if grafana.admin_secret is not None:
@@ -66,7 +70,12 @@ def build(config: MeshConfig, config_path: str, tree: str) -> str:
                 "# The password is read from the environment only (never written here):",
                 "#   GRAFANA_ADMIN_PASSWORD=... make grafana-admin-secret",
             ]
-    if prometheus is not None:
+    if stack is not None:
+        from meshgen.render import stack_names
+
+        name, _ns, prometheus_port = stack_names.prometheus_service(config)
+        lines += [f"PROMETHEUS_SERVICE ?= {w(name)}", "PROMETHEUS_PORT ?= 9090"]
+    elif prometheus is not None:
         name, _ns, _port = naming.prometheus_server(
             prometheus.release, monitoring.namespace, prometheus.values
         )
@@ -171,14 +180,14 @@ def build(config: MeshConfig, config_path: str, tree: str) -> str:
                 ],
             )
         )
-    if prometheus is not None:
+    if prometheus is not None or stack is not None:
         targets.append(
             (
                 "prometheus-ui",
                 "Port-forward Prometheus to http://localhost:9090 (PROMETHEUS_PORT)",
                 [
                     "$(KUBECTL_CMD) -n $(MONITORING_NAMESPACE) port-forward "
-                    "svc/$(PROMETHEUS_SERVICE) $(PROMETHEUS_PORT):80"
+                    f"svc/$(PROMETHEUS_SERVICE) $(PROMETHEUS_PORT):{prometheus_port}"
                 ],
             )
         )

@@ -322,13 +322,38 @@ def _values(project: Tree, path: str) -> dict[str, Any]:
     return {}
 
 
+def _grafana_release(project: Tree, config: MeshConfig) -> tuple[str, dict[str, Any]]:
+    """(release, values) of the Grafana: its own release, or kube-prometheus-stack's subchart."""
+    stack = config.monitoring.kube_prometheus_stack
+    if config.monitoring.operator and stack is not None:
+        from meshgen.render import kube_prometheus_stack as kps_render
+
+        section = _values(project, kps_render.VALUES).get("grafana")
+        return stack.release, dict(section) if isinstance(section, dict) else {}
+    grafana = config.monitoring.grafana
+    return (grafana.release if grafana else ""), _values(project, naming.GRAFANA_VALUES)
+
+
 def check_monitoring(
     cluster: Cluster, project: Tree, config: MeshConfig
 ) -> Iterator[CheckResult]:
-    """Prometheus server and Grafana Deployments are available."""
+    """Prometheus server and Grafana Deployments are available.
+
+    With kube-prometheus-stack: the Prometheus Operator's Deployment (it runs Prometheus
+    itself as a StatefulSet) and the grafana subchart's Deployment.
+    """
     namespace = config.monitoring.namespace
     fix = "make deploy-services (meshgen apply --tier monitoring)"
     prometheus = config.monitoring.prometheus
+    stack = config.monitoring.kube_prometheus_stack
+    if config.monitoring.operator and stack is not None:
+        from meshgen.knowledge.kube_prometheus_stack import fullname
+        from meshgen.render import kube_prometheus_stack as kps_render
+
+        values = _values(project, kps_render.VALUES)
+        operator = f"{fullname(stack.release, values)}-operator"
+        yield _deployment(cluster, namespace, operator, "prometheus operator", fix)
+        prometheus = None
     if prometheus is not None:
         # The chart names the server Deployment like its Service.
         name, server_namespace, _ = naming.prometheus_server(
@@ -337,8 +362,8 @@ def check_monitoring(
         yield _deployment(cluster, server_namespace, name, "prometheus", fix)
     grafana = config.monitoring.grafana
     if grafana is not None:
-        values = _values(project, naming.GRAFANA_VALUES)
-        name = _chart_fullname(grafana.release, "grafana", values.get("fullnameOverride"))
+        release, values = _grafana_release(project, config)
+        name = _chart_fullname(release, "grafana", values.get("fullnameOverride"))
         yield _deployment(cluster, namespace, name, "grafana", fix)
 
 
@@ -387,13 +412,13 @@ def check_dashboards(
     grafana = config.monitoring.grafana
     if grafana is None:
         return
-    values = _values(project, naming.GRAFANA_VALUES)
+    release, values = _grafana_release(project, config)
     providers, downloads, inline = _dashboard_plan(values)
     if not providers and not inline:
         return
     namespace = config.monitoring.namespace
-    fullname = _chart_fullname(grafana.release, "grafana", values.get("fullnameOverride"))
-    selector = f"app.kubernetes.io/name=grafana,app.kubernetes.io/instance={grafana.release}"
+    fullname = _chart_fullname(release, "grafana", values.get("fullnameOverride"))
+    selector = f"app.kubernetes.io/name=grafana,app.kubernetes.io/instance={release}"
     fix = "make deploy-services (meshgen apply --tier monitoring)"
     maps = cluster.items("configmaps", namespace, selector)
     main = _by_name(maps, fullname)

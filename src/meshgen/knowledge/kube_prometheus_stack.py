@@ -1,4 +1,7 @@
-"""kube-prometheus-stack 88.5.3 values, as far as `meshgen lint` recognises and checks them.
+"""kube-prometheus-stack 88.5.3: what `meshgen lint` checks of its values, whom it scrapes.
+
+How its Prometheus custom resource selects monitors is `monitor_selector` (88.5.3
+`templates/prometheus/prometheus.yaml`).
 
 Read from the chart's own values.yaml and templates (prometheus-community, 88.5.3): the chart
 bundles a `grafana` subchart (grafana-community grafana 12.11.1, Chart.yaml dependencies), whose
@@ -8,7 +11,12 @@ themselves (its datasource and dashboard ConfigMaps), which the grafana chart do
 
 from __future__ import annotations
 
-from meshgen.source import KeyPath
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from meshgen.load.documents import MonitorDoc
+from meshgen.load.lint_inputs import merge_values
+from meshgen.source import KeyPath, SourceMap
 
 CHART = "kube-prometheus-stack"
 VERSION = "88.5.3"
@@ -99,3 +107,134 @@ GRAFANA_DEFAULTS: dict[str, object] = {
         "datasources": {"enabled": True, "label": "grafana_datasource", "labelValue": "1"},
     },
 }
+
+
+def grafana_subchart_values(section: Mapping[str, Any]) -> dict[str, Any]:
+    """The stack's `grafana:` section as the grafana subchart sees it.
+
+    The stack's defaults for the subchart (`GRAFANA_DEFAULTS`) with the section merged
+    over, without the keys only the parent's templates read.
+    """
+    return _without(merge_values(GRAFANA_DEFAULTS, section), PARENT_GRAFANA_KEYS)
+
+
+def _without(data: Mapping[str, Any], paths: Sequence[KeyPath]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if (key,) in paths:
+            continue
+        inner = [p[1:] for p in paths if len(p) > 1 and p[0] == key]
+        out[key] = _without(value, inner) if inner and isinstance(value, Mapping) else value
+    return out
+
+
+# --- the Prometheus custom resource and the monitors it selects ----------------------------
+
+#: The Service port the stack gives its Prometheus (`prometheus.service.port`).
+PROMETHEUS_PORT = 9090
+#: The `prometheusSpec` selector key of each monitor kind.
+SELECTOR_KEYS = {"PodMonitor": "podMonitorSelector", "ServiceMonitor": "serviceMonitorSelector"}
+MONITOR_API_VERSION = "monitoring.coreos.com/v1"
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def fullname(release: str, values: Mapping[str, Any]) -> str:
+    """`kube-prometheus-stack.fullname` (88.5.3 `_helpers.tpl`): cut to 26 characters."""
+    override = values.get("fullnameOverride")
+    if isinstance(override, str) and override:
+        return override[:26].rstrip("-")
+    name = values.get("nameOverride") or CHART
+    full = release if str(name) in release else f"{release}-{name}"
+    return full[:26].rstrip("-")
+
+
+def monitor_selector(values: Mapping[str, Any], release: str | None, kind: str) -> dict[str, Any]:
+    """The label selector the stack's Prometheus custom resource gets for `kind` monitors.
+
+    88.5.3 `templates/prometheus/prometheus.yaml`: `prometheusSpec.<kind>Selector` when set
+    (non-empty), else `matchLabels: {release: <release>}` when
+    `<kind>SelectorNilUsesHelmValues` (default true), else `{}` (every monitor). `release`
+    None: the release name is not known (`{"release": None}` in the result).
+    """
+    spec = _mapping(_mapping(values.get("prometheus")).get("prometheusSpec"))
+    key = SELECTOR_KEYS[kind]
+    chosen = spec.get(key)
+    if isinstance(chosen, Mapping) and chosen:
+        return dict(chosen)
+    if spec.get(f"{key}NilUsesHelmValues", True) is not False:
+        return {"matchLabels": {"release": release}}
+    return {}
+
+
+def selector_matches(selector: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
+    """A Kubernetes label selector (matchLabels, matchExpressions) matches `labels`."""
+    for key, value in _mapping(selector.get("matchLabels")).items():
+        if labels.get(str(key)) != (None if value is None else str(value)):
+            return False
+    expressions = selector.get("matchExpressions")
+    for expression in expressions if isinstance(expressions, list) else ():
+        expr = _mapping(expression)
+        key, operator = str(expr.get("key")), expr.get("operator")
+        listed = expr.get("values")
+        wanted = {str(v) for v in listed} if isinstance(listed, list) else set()
+        present = key in labels
+        if operator == "In" and not (present and labels[key] in wanted):
+            return False
+        if operator == "NotIn" and present and labels[key] in wanted:
+            return False
+        if operator == "Exists" and not present:
+            return False
+        if operator == "DoesNotExist" and present:
+            return False
+    return True
+
+
+def labels_for(selector: Mapping[str, Any]) -> dict[str, str]:
+    """Labels that satisfy `selector` where it asks for labels (matchLabels, In, Exists)."""
+    labels = {
+        str(k): str(v) for k, v in _mapping(selector.get("matchLabels")).items() if v is not None
+    }
+    expressions = selector.get("matchExpressions")
+    for expression in expressions if isinstance(expressions, list) else ():
+        expr = _mapping(expression)
+        key, values = str(expr.get("key")), expr.get("values")
+        if expr.get("operator") == "In" and isinstance(values, list) and values:
+            labels.setdefault(key, str(values[0]))
+        elif expr.get("operator") == "Exists":
+            labels.setdefault(key, "true")
+    return labels
+
+
+def prometheus_enabled(values: Mapping[str, Any]) -> bool:
+    """The stack renders its Prometheus custom resource (`prometheus.enabled`, default true)."""
+    return _mapping(values.get("prometheus")).get("enabled", True) is not False
+
+
+def selector_source(values: Mapping[str, Any], kind: str) -> KeyPath:
+    """The values key that decided `monitor_selector` (for messages and positions)."""
+    key = SELECTOR_KEYS[kind]
+    spec = _mapping(_mapping(values.get("prometheus")).get("prometheusSpec"))
+    chosen = spec.get(key)
+    if isinstance(chosen, Mapping) and chosen:
+        return ("prometheus", "prometheusSpec", key)
+    return ("prometheus", "prometheusSpec", f"{key}NilUsesHelmValues")
+
+
+def monitor_doc(data: Mapping[str, Any], smap: SourceMap) -> MonitorDoc | None:
+    """A PodMonitor or ServiceMonitor resource as a `MonitorDoc`; None for another kind."""
+    kind = str(data.get("kind"))
+    if data.get("apiVersion") != MONITOR_API_VERSION or kind not in SELECTOR_KEYS:
+        return None
+    meta = _mapping(data.get("metadata"))
+    labels = _mapping(meta.get("labels"))
+    at: KeyPath = ("metadata", "labels") if labels else ("metadata", "name")
+    return MonitorDoc(
+        kind=kind,
+        name=str(meta.get("name") or "<unnamed>"),
+        namespace=str(meta.get("namespace") or "default"),
+        labels={str(k): str(v) for k, v in labels.items()},
+        span=smap.lookup(at, key=bool(labels)),
+    )

@@ -68,6 +68,18 @@ class DashboardDoc:
 
 
 @dataclass(frozen=True)
+class MonitorDoc:
+    """A Prometheus Operator PodMonitor or ServiceMonitor: which Prometheus selects it."""
+
+    kind: str
+    name: str
+    namespace: str
+    labels: dict[str, str]
+    #: Where its `metadata.labels` (or, without labels, its name) is written.
+    span: Span
+
+
+@dataclass(frozen=True)
 class ValuesDoc:
     """Chart values to check against a chart's known keys (`chart` is istiod/base/grafana/...)."""
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from meshgen.models.base import Model, RepositoryUrl, Text, Values
 
@@ -23,7 +26,9 @@ class Prometheus(Model):
     """The prometheus-community `prometheus` chart."""
 
     release: Text = "prometheus"
-    chart_version: Text
+    #: Required with `stack: prometheus`; with kube-prometheus-stack the stack's chart is
+    #: pinned in `monitoring.kubePrometheusStack` instead.
+    chart_version: Text | None = None
     #: An https:// Helm repository, an oci:// registry path or a local chart folder.
     repository: RepositoryUrl = PROMETHEUS_CHART_REPOSITORY
     scrape_interval: Text = "15s"
@@ -70,7 +75,8 @@ class Grafana(Model):
     """The grafana-community `grafana` chart with its datasource and dashboards."""
 
     release: Text = "grafana"
-    chart_version: Text
+    #: Required with `stack: prometheus`; kube-prometheus-stack brings its own grafana subchart.
+    chart_version: Text | None = None
     #: An https:// Helm repository, an oci:// registry path or a local chart folder.
     repository: RepositoryUrl = GRAFANA_CHART_REPOSITORY
     admin_secret: SecretRef | None = None
@@ -81,9 +87,108 @@ class Grafana(Model):
     values: Values = Field(default_factory=dict)
 
 
+class _PinnedPrometheus(Prometheus):
+    """`Prometheus` as `stack: prometheus` requires it: the chart version is pinned."""
+
+    chart_version: Text
+
+
+class _PinnedGrafana(Grafana):
+    """`Grafana` as `stack: prometheus` requires it: the chart version is pinned."""
+
+    chart_version: Text
+
+
+Stack = Literal["prometheus", "kube-prometheus-stack"]
+KUBE_PROMETHEUS_STACK: Stack = "kube-prometheus-stack"
+
+#: Keys of `monitoring.prometheus`/`monitoring.grafana` that name their own chart release,
+#: which kube-prometheus-stack replaces by its one release: (YAML key, field name).
+_OWN_RELEASE_KEYS = (
+    ("release", "release"),
+    ("chartVersion", "chart_version"),
+    ("repository", "repository"),
+)
+
+
+class KubePrometheusStack(Model):
+    """The prometheus-community `kube-prometheus-stack` chart (Prometheus Operator).
+
+    One release holds the operator and its CRDs, the Prometheus custom resource that
+    `monitoring.prometheus` configures and the grafana subchart `monitoring.grafana`
+    configures; Istio's PodMonitor and ServiceMonitor go in a release that needs it.
+    """
+
+    release: Text = "kube-prometheus-stack"
+    chart_version: Text
+    #: An https:// Helm repository, an oci:// registry path or a local chart folder.
+    repository: RepositoryUrl = PROMETHEUS_CHART_REPOSITORY
+    #: The stack's own values (alertmanager, prometheusOperator, ...), merged over the
+    #: values meshgen renders; `prometheus:` and `grafana:` are better set through
+    #: `monitoring.prometheus.values` and `monitoring.grafana.values`.
+    values: Values = Field(default_factory=dict)
+
+
 class Monitoring(Model):
     """Prometheus and Grafana, both in one namespace."""
 
+    #: `prometheus`: the prometheus and grafana charts, one release each. `kube-prometheus-stack`:
+    #: one kube-prometheus-stack release (`kubePrometheusStack`), Istio scraped by
+    #: Prometheus Operator monitors.
+    stack: Stack = "prometheus"
     namespace: Text = "monitoring"
     prometheus: Prometheus | None = None
     grafana: Grafana | None = None
+    kube_prometheus_stack: KubePrometheusStack | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _stack_needs_section(cls, data: Any) -> Any:
+        if (
+            isinstance(data, dict)
+            and data.get("stack") == KUBE_PROMETHEUS_STACK
+            and "kubePrometheusStack" not in data
+        ):
+            missing = InitErrorDetails(type="missing", loc=("kubePrometheusStack",), input=data)
+            raise ValidationError.from_exception_data("Monitoring", [missing])
+        return data
+
+    @field_validator("prometheus", "grafana", mode="wrap")
+    @classmethod
+    def _per_stack(cls, value: Any, handler: Any, info: ValidationInfo) -> Any:
+        stack = info.data.get("stack")
+        if stack == "prometheus" and isinstance(value, dict):
+            # Errors keep their key paths (`chartVersion` missing in monitoring.prometheus).
+            pinned = _PinnedPrometheus if info.field_name == "prometheus" else _PinnedGrafana
+            pinned.model_validate(value)
+        elif stack == KUBE_PROMETHEUS_STACK and isinstance(value, dict):
+            own = Prometheus if info.field_name == "prometheus" else Grafana
+            # A key at its default says nothing (a dumped config holds every key).
+            errors = [
+                InitErrorDetails(
+                    type=PydanticCustomError(
+                        "stack_key",
+                        "does not apply with `stack: kube-prometheus-stack`: the stack's one "
+                        "release is set in monitoring.kubePrometheusStack",
+                    ),
+                    loc=(alias,),
+                    input=value[alias],
+                )
+                for alias, name in _OWN_RELEASE_KEYS
+                if alias in value and value[alias] != own.model_fields[name].default
+            ]
+            if errors:
+                raise ValidationError.from_exception_data(str(info.field_name), errors)
+        return handler(value)
+
+    @field_validator("kube_prometheus_stack", mode="wrap")
+    @classmethod
+    def _stack_section(cls, value: Any, handler: Any, info: ValidationInfo) -> Any:
+        if info.data.get("stack") == "prometheus" and value is not None:
+            raise ValueError("applies only with `stack: kube-prometheus-stack`")
+        return handler(value)
+
+    @property
+    def operator(self) -> bool:
+        """True when the stack is kube-prometheus-stack (Prometheus Operator)."""
+        return self.stack == KUBE_PROMETHEUS_STACK

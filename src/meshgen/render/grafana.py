@@ -103,8 +103,8 @@ def grafana_values(
 
 def render(inputs: RenderInputs, generated: Mapping[str, str]) -> list[RenderedFile]:
     grafana = inputs.config.monitoring.grafana
-    if grafana is None:
-        return []
+    if grafana is None or inputs.config.monitoring.operator:
+        return []  # kube-prometheus-stack: its `grafana:` section (kube_prometheus_stack.py)
     return [
         build_file(
             inputs,

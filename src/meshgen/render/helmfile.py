@@ -16,7 +16,7 @@ from typing import Any
 
 from meshgen.models import MeshConfig
 from meshgen.models.base import is_local_repository, is_oci_repository
-from meshgen.render import naming
+from meshgen.render import kube_prometheus_stack, naming
 from meshgen.render.context import RenderInputs, build_file
 from meshgen.render.files import RenderedFile
 
@@ -54,10 +54,11 @@ def chart_source(
 
 def repositories(config: MeshConfig) -> list[dict[str, Any]]:
     wanted = [(ISTIO_REPO, config.istio.repository)]
-    if config.monitoring.prometheus:
+    if config.monitoring.prometheus and not config.monitoring.operator:
         wanted.append((PROMETHEUS_REPO, config.monitoring.prometheus.repository))
-    if config.monitoring.grafana:
+    if config.monitoring.grafana and not config.monitoring.operator:
         wanted.append((GRAFANA_REPO, config.monitoring.grafana.repository))
+    wanted.extend(kube_prometheus_stack.repositories(config))
     wanted.extend((s.repository.name, s.repository.url) for s in config.services if s.repository)
     repos: list[dict[str, Any]] = []
     for name, url in wanted:
@@ -107,7 +108,9 @@ def releases(inputs: RenderInputs) -> list[dict[str, Any]]:
         },
     ]
     mon_ns = config.monitoring.namespace
-    prometheus = config.monitoring.prometheus
+    # kube-prometheus-stack replaces both releases (kube_prometheus_stack.releases).
+    operator = config.monitoring.operator
+    prometheus = config.monitoring.prometheus if not operator else None
     if prometheus:
         out.append(
             {
@@ -125,7 +128,7 @@ def releases(inputs: RenderInputs) -> list[dict[str, Any]]:
                 "values": [naming.PROMETHEUS_VALUES],
             }
         )
-    grafana = config.monitoring.grafana
+    grafana = config.monitoring.grafana if not operator else None
     if grafana:
         needs = [release_id(mon_ns, prometheus.release)] if prometheus else []
         out.append(
@@ -140,6 +143,7 @@ def releases(inputs: RenderInputs) -> list[dict[str, Any]]:
                 "values": [naming.GRAFANA_VALUES],
             }
         )
+    out.extend(kube_prometheus_stack.releases(inputs, placed, chart_source))
     if config.telemetry.resources:
         out.append(
             {

@@ -93,6 +93,10 @@ def prometheus_values(config: MeshConfig, prometheus: Prometheus) -> dict[str, A
 
 def service_url(config: MeshConfig) -> str | None:
     """The in-cluster URL of the Prometheus server Service the chart creates."""
+    if config.monitoring.operator:
+        from meshgen.render import stack_names
+
+        return stack_names.service_url(config)
     prometheus = config.monitoring.prometheus
     if prometheus is None:
         return None
@@ -104,7 +108,7 @@ def service_url(config: MeshConfig) -> str | None:
 
 def render(inputs: RenderInputs) -> list[RenderedFile]:
     prometheus = inputs.config.monitoring.prometheus
-    if prometheus is None:
+    if prometheus is None or inputs.config.monitoring.operator:
         return []
     return [
         build_file(

@@ -282,12 +282,21 @@ def datasource_url_mismatch(ctx: CheckContext) -> Iterator[Finding]:
     assert config is not None
     prometheus = config.monitoring.prometheus
     values = grafana_values(ctx)
-    if prometheus is None or values is None:
+    if values is None:
         return
     datasources = provisioned_datasources(values) or []
-    service, namespace, port = naming.prometheus_server(
-        prometheus.release, config.monitoring.namespace, prometheus.values
-    )
+    if config.monitoring.operator:
+        from meshgen.render import stack_names
+
+        service, namespace, port = stack_names.prometheus_service(config)
+        settings: tuple[str, ...] = ("monitoring", "kubePrometheusStack", "values")
+    elif prometheus is not None:
+        service, namespace, port = naming.prometheus_server(
+            prometheus.release, config.monitoring.namespace, prometheus.values
+        )
+        settings = ("monitoring", "prometheus", "values")
+    else:
+        return
     expected = f"http://{service}.{namespace}.svc.cluster.local:{port}"
     for source in datasources:
         if source.type != "prometheus" or source.url is None:
@@ -296,8 +305,8 @@ def datasource_url_mismatch(ctx: CheckContext) -> Iterator[Finding]:
         if problem is None:
             continue
         related: tuple[KeyPath, ...] = ()
-        if ctx.source.has(("monitoring", "prometheus", "values")):
-            related = (("monitoring", "prometheus", "values"),)
+        if ctx.source.has(settings):
+            related = (settings,)
         yield Finding(
             f"datasource {source.name!r} points at {source.url!r}: {problem}; the Prometheus "
             f"release serves {expected}",

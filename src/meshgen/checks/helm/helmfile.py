@@ -85,6 +85,9 @@ def _origin(ctx: CheckContext, release: Release) -> tuple[KeyPath, ...]:
     for i, svc in enumerate(cfg.services):
         if svc.name == release.name and svc.namespace == release.namespace:
             return (("services", i, "name"),)
+    stack = cfg.monitoring.kube_prometheus_stack
+    if stack is not None and release.name == stack.release:
+        return (("monitoring", "kubePrometheusStack", "release"),)
     if cfg.monitoring.prometheus and release.name == cfg.monitoring.prometheus.release:
         return (("monitoring", "prometheus", "release"),)
     if cfg.monitoring.grafana and release.name == cfg.monitoring.grafana.release:

@@ -61,6 +61,15 @@ def mirrored_charts(config: MeshConfig, base: Path) -> Iterator[Mirrored]:
                 ("monitoring", name, "repository"),
                 ("monitoring", name, "chartVersion"),
             )
+    stack = config.monitoring.kube_prometheus_stack
+    if config.monitoring.operator and stack is not None and is_local_repository(stack.repository):
+        yield Mirrored(
+            "kube-prometheus-stack",
+            stack.chart_version,
+            folder(stack.repository, "kube-prometheus-stack"),
+            ("monitoring", "kubePrometheusStack", "repository"),
+            ("monitoring", "kubePrometheusStack", "chartVersion"),
+        )
     for i, svc in enumerate(config.services):
         if svc.repository is not None and svc.repository.local:
             yield Mirrored(
