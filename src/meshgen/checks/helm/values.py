@@ -37,6 +37,8 @@ def _version(ctx: CheckContext, chart: str) -> str | None:
         return ctx.config.monitoring.grafana.chart_version
     if chart == "prometheus" and ctx.config is not None and ctx.config.monitoring.prometheus:
         return ctx.config.monitoring.prometheus.chart_version
+    if chart == KPS and ctx.config is not None and ctx.config.monitoring.kube_prometheus_stack:
+        return ctx.config.monitoring.kube_prometheus_stack.chart_version
     return None
 
 
