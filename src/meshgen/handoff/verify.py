@@ -138,7 +138,10 @@ def _conflicts(expected: dict[str, str], labels: dict[str, str]) -> list[str]:
     """Labels that fight the expected injection label (reference istio-telemetry 6.3)."""
     if expected.get(INJECTION_LABEL) == "disabled":
         return []
-    if INJECTION_LABEL in expected:
+    if DATAPLANE_LABEL in expected:
+        # Ambient: an injection label would give the pods sidecars as well.
+        rivals: tuple[str, ...] = (INJECTION_LABEL,)
+    elif INJECTION_LABEL in expected:
         rivals = (REVISION_LABEL, DATAPLANE_LABEL)
     else:
         # istio-injection, whatever its value, wins over istio.io/rev.
