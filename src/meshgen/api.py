@@ -336,8 +336,8 @@ def config_schema_text() -> str:
     return json.dumps(config_schema(), indent=2) + "\n"
 
 
-def init(path: Path, *, force: bool = False) -> list[Path]:
-    """Write the starter config and its JSON Schema beside it; the paths written."""
+def init(path: Path, *, force: bool = False, dataplane: str = "sidecar") -> list[Path]:
+    """Write the starter config (sidecar or ambient) and its JSON Schema; the paths written."""
     from meshgen import output
     from meshgen.resources import templates_dir
 
@@ -346,7 +346,8 @@ def init(path: Path, *, force: bool = False) -> list[Path]:
     for target in targets:
         if target.exists() and not force:
             raise UsageError(f"{target} exists; pass --force to overwrite it")
-    starter = (templates_dir() / "init" / "meshgen.yaml").read_text(encoding="utf-8")
+    name = "meshgen-ambient.yaml" if dataplane == "ambient" else "meshgen.yaml"
+    starter = (templates_dir() / "init" / name).read_text(encoding="utf-8")
     output.write_file(path, starter)
     output.write_file(schema_path, config_schema_text())
     return targets

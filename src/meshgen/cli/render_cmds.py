@@ -12,7 +12,14 @@ from meshgen.cli import common
 @click.command("init")
 @click.argument("path", type=click.Path(path_type=Path), default=Path("meshgen.yaml"))
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
-def init_cmd(path: Path, force: bool) -> int:
+@click.option(
+    "--dataplane",
+    type=click.Choice(["sidecar", "ambient"]),
+    default="sidecar",
+    show_default=True,
+    help="The starter's data plane: sidecars, or ambient (ztunnel and a waypoint).",
+)
+def init_cmd(path: Path, force: bool, dataplane: str) -> int:
     """Write a commented starter config (and its JSON Schema and a Makefile beside it).
 
     The starter validates as is; edit it, then run `meshgen render`. The Makefile holds the
@@ -22,10 +29,11 @@ def init_cmd(path: Path, force: bool) -> int:
     \b
     Example:
       meshgen init infrastructure/meshgen.yaml
+      meshgen init --dataplane ambient infrastructure/meshgen.yaml
     """
     from meshgen import api
 
-    path, schema_path = api.init(path, force=force)
+    path, schema_path = api.init(path, force=force, dataplane=dataplane)
     makefile = path.parent / "Makefile"
     if makefile.exists() and not force:
         click.echo(f"wrote {path} and {schema_path}; next: meshgen render -c {path}")
