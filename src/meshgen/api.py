@@ -605,6 +605,7 @@ def telemetry_view(
     """`meshgen telemetry show`: what `scope` emits, per metric, as text or JSON."""
     import json
 
+    from meshgen.analysis import ambient
     from meshgen.analysis.telemetry_view import as_json, as_text, build_view
     from meshgen.checks.build import from_project
 
@@ -616,9 +617,19 @@ def telemetry_view(
         namespace=scope.namespace,
         workload=dict([scope.workload]) if scope.workload else None,
     )
+    config = project.loaded.config
+    # Ambient (or mixed) meshes: who reports each workload differs (sidecar, waypoint,
+    # ztunnel), so say it; sidecar-only meshes keep their output as it was.
+    rows = []
+    if config is not None and config.ambient:
+        rows = ambient.reporting_table(config, scope.namespace, scope.workload)
     if fmt == "json":
-        return json.dumps(as_json(views, scope.describe()), indent=2) + "\n"
-    return as_text(views, scope.describe())
+        data = as_json(views, scope.describe())
+        if rows:
+            data["reporting"] = ambient.reporting_json(rows)
+        return json.dumps(data, indent=2) + "\n"
+    text = as_text(views, scope.describe())
+    return text + ambient.reporting_text(rows) if rows else text
 
 
 # --- hand-off: helmfile, verify, traffic ----------------------------------------------

@@ -105,3 +105,41 @@ def reporting(config: MeshConfig, service: Service) -> Reporting:
         None,
         'all Istio metrics, reporter="source" (client) and "destination" (server)',
     )
+
+
+def reporting_table(
+    config: MeshConfig, namespace: str | None, workload: tuple[str, str] | None
+) -> list[tuple[Service, Reporting]]:
+    """Each configured service in scope (namespace, `label=value`) with who reports it."""
+    rows: list[tuple[Service, Reporting]] = []
+    for svc in config.services:
+        if namespace is not None and svc.namespace != namespace:
+            continue
+        if workload is not None and svc.selector_labels.get(workload[0]) != workload[1]:
+            continue
+        rows.append((svc, reporting(config, svc)))
+    return rows
+
+
+def reporting_json(rows: list[tuple[Service, Reporting]]) -> list[dict[str, object]]:
+    return [
+        {
+            "service": svc.name,
+            "namespace": svc.namespace,
+            "dataplane": r.dataplane,
+            "reporters": list(r.reporters),
+            "waypoint": r.waypoint,
+            "metrics": r.metrics,
+        }
+        for svc, r in rows
+    ]
+
+
+def reporting_text(rows: list[tuple[Service, Reporting]]) -> str:
+    lines = ["", "Who reports each workload's metrics (ambient: ztunnel L4, waypoints L7)"]
+    for svc, r in rows:
+        who = ", ".join(r.reporters) or "nobody"
+        via = f" (waypoint {r.waypoint})" if r.waypoint else ""
+        lines.append(f"{svc.namespace + '/' + svc.name:40} {r.dataplane:8} {who}{via}")
+        lines.append(f"    metrics: {r.metrics}")
+    return "\n".join(lines) + "\n"
