@@ -1,13 +1,17 @@
-"""C140-C141: the ambient data plane in the config (namespaces, waypoints)."""
+"""C140-C143: the ambient data plane in the config (namespaces, waypoints, dashboards)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from meshgen.analysis.ambient import service_is_ambient
+from meshgen.analysis.ambient import WAYPOINT, reporting, service_is_ambient
 from meshgen.checks.context import CheckContext
 from meshgen.checks.framework import Finding, check
 from meshgen.diagnostics import Severity
+from meshgen.knowledge import ambient as ambient_facts
+from meshgen.knowledge import dashboards
+from meshgen.knowledge.dashboards import Panel, Read
+from meshgen.models import Dashboard
 
 
 @check("C140", "injection-on-ambient-namespace", Severity.ERROR)
@@ -66,3 +70,114 @@ def waypoint_outside_ambient(ctx: CheckContext) -> Iterator[Finding]:
                 at=("services", i, "waypoint"),
                 key=True,
             )
+
+
+def _is_ztunnel_dashboard(dash: Dashboard, text: str | None) -> bool:
+    if dash.gnet_id == ambient_facts.ZTUNNEL_DASHBOARD_GNET_ID:
+        return True
+    return bool(text) and ambient_facts.ZTUNNEL_DASHBOARD_UID in (text or "")
+
+
+@check("C142", "ambient-without-ztunnel-dashboard", Severity.INFO)
+def ambient_without_ztunnel_dashboard(ctx: CheckContext) -> Iterator[Finding]:
+    """An ambient mesh's Grafana has no Ztunnel dashboard.
+
+    Why: in ambient mode ztunnel carries every pod's traffic; its health (connections,
+    bytes, DNS, xDS, memory per node) is only on Istio's Ztunnel dashboard (grafana.com
+    21306), which no other Istio dashboard replaces. meshgen's `ztunnel` scrape job gives
+    its series the `app` and `pod` labels that dashboard selects on.
+
+    Example: `istio.dataplane: ambient` with `grafana.dashboards: [{name: istio-mesh, ...}]`.
+
+    Fix: add it, pinned: `{name: istio-ztunnel, file: dashboards/ztunnel-dashboard.json}`
+    (istio/istio `manifests/addons/dashboards/ztunnel-dashboard.gen.json` at your Istio
+    version; works offline), or `{name: istio-ztunnel, gnetId: 21306, revision: <the
+    revision whose description names your Istio version>}`.
+    """
+    cfg = ctx.config
+    assert cfg is not None
+    grafana = cfg.monitoring.grafana
+    if not cfg.ambient or grafana is None:
+        return
+    texts = {d.name: d.text for d in ctx.dashboards}
+    if any(_is_ztunnel_dashboard(d, texts.get(d.name)) for d in grafana.dashboards):
+        return
+    yield Finding(
+        "this ambient mesh's Grafana has no Ztunnel dashboard (grafana.com 21306): "
+        "nothing shows ztunnel's connections, traffic and resources per node",
+        at=("monitoring", "grafana", "dashboards")
+        if grafana.dashboards
+        else ("monitoring", "grafana"),
+        key=True,
+        hint="add {name: istio-ztunnel, file: dashboards/ztunnel-dashboard.json} "
+        "(istio/istio manifests/addons/dashboards/ztunnel-dashboard.gen.json)",
+    )
+
+
+def _reportable(read: Read, reporters: tuple[str, ...]) -> bool:
+    """Whether a panel's read can show series for a workload reported by `reporters`."""
+    seen = {r for view in read.views for r in view}
+    if read.metric.startswith(ambient_facts.TCP_METRIC_PREFIX):
+        # ztunnel reports TCP on both sides (source, destination); a waypoint as waypoint.
+        return bool(seen & {"source", "destination"}) or (
+            WAYPOINT in reporters and WAYPOINT in seen
+        )
+    return WAYPOINT in reporters and WAYPOINT in seen
+
+
+def _istio_panel(panel: Panel) -> bool:
+    return not panel.variable and all(
+        r.metric.startswith(ambient_facts.STANDARD_METRIC_PREFIXES) for r in panel.reads
+    )
+
+
+@check("C143", "dashboard-reporter-never-reports", Severity.WARNING)
+def dashboard_reporter_never_reports(ctx: CheckContext) -> Iterator[Finding]:
+    """Istio dashboard panels filter on a reporter that never reports for ambient services.
+
+    Why: in ambient mode there are no sidecars: L7 metrics come only from waypoints, with
+    `reporter="waypoint"` (server side), and ztunnel reports TCP only. Istio 1.30's
+    Workload and Service dashboards filter on `reporter="source"`/`"destination"`, so
+    their request panels stay empty for an ambient service (istio#61815, istio#51313), and
+    every L7 panel is empty for one that no waypoint serves.
+
+    Example: `istio-workload` (gnetId 7630) in an ambient mesh whose `inference`
+    namespace uses a waypoint.
+
+    Fix: read those services on meshgen's generated dashboards (they query
+    `reporter="waypoint"`, or TCP metrics when no waypoint serves the service) and the
+    Mesh dashboard, which knows `waypoint`; keep the Workload/Service dashboards for the
+    sidecar namespaces.
+    """
+    cfg = ctx.config
+    assert cfg is not None
+    grafana = cfg.monitoring.grafana
+    if grafana is None or not cfg.ambient:
+        return
+    ambient_services = [
+        (svc, reporting(cfg, svc)) for svc in cfg.services if service_is_ambient(cfg, svc)
+    ]
+    if not ambient_services:
+        return
+    for i, dash in enumerate(grafana.dashboards):
+        record = dashboards.by_gnet_id(dash.gnet_id)
+        if record is None:
+            continue
+        panels = [p for p in record.panels if _istio_panel(p)]
+        hit: list[str] = []
+        worst = 0
+        for svc, how in ambient_services:
+            empty = [p for p in panels if not any(_reportable(r, how.reporters) for r in p.reads)]
+            if empty:
+                hit.append(svc.name)
+                worst = max(worst, len(empty))
+        if not hit:
+            continue
+        yield Finding(
+            f"dashboard {dash.name!r} ({record.title}): up to {worst} of its {len(panels)} "
+            "Istio metric panels filter on reporters that never report for ambient "
+            f"service(s) {', '.join(repr(n) for n in hit)} (waypoints report "
+            'reporter="waypoint", ztunnel only TCP): they stay empty',
+            at=("monitoring", "grafana", "dashboards", i, "gnetId"),
+            hint="use meshgen's generated dashboard of each service, or the Mesh dashboard",
+        )

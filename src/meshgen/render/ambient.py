@@ -16,6 +16,7 @@ exist; istiod then deploys each waypoint's proxy.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,10 +112,18 @@ def base_hooks(config: MeshConfig) -> dict[str, Any]:
     }
 
 
-def data_plane_releases(inputs: RenderInputs, istiod_id: str) -> list[dict[str, Any]]:
-    """istio-cni then ztunnel (ambient), each waiting until its DaemonSet is ready."""
-    from meshgen.render.helmfile import ISTIO_REPO, chart_source, release_id
+def release_id(namespace: str, name: str) -> str:
+    """Helmfile's `needs` form, `namespace/name` (as `render.helmfile.release_id`)."""
+    return f"{namespace}/{name}"
 
+
+def data_plane_releases(
+    inputs: RenderInputs, istiod_id: str, istio_chart: Callable[[str], dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """istio-cni then ztunnel (ambient), each waiting until its DaemonSet is ready.
+
+    `istio_chart` gives a chart of the Istio repository its `chart:`/`version:` keys.
+    """
     config = inputs.config
     if not config.ambient:
         return []
@@ -122,7 +131,7 @@ def data_plane_releases(inputs: RenderInputs, istiod_id: str) -> list[dict[str, 
     cni: dict[str, Any] = {
         "name": CNI_RELEASE,
         "namespace": istio.namespace,
-        **chart_source(inputs, ISTIO_REPO, istio.repository, "cni", istio.version),
+        **istio_chart("cni"),
         "wait": True,
         "needs": [istiod_id],
         "labels": {"tier": "mesh", "component": "istio-cni"},
@@ -131,7 +140,7 @@ def data_plane_releases(inputs: RenderInputs, istiod_id: str) -> list[dict[str, 
     ztunnel: dict[str, Any] = {
         "name": ZTUNNEL_RELEASE,
         "namespace": istio.namespace,
-        **chart_source(inputs, ISTIO_REPO, istio.repository, "ztunnel", istio.version),
+        **istio_chart("ztunnel"),
         "wait": True,
         "needs": [release_id(istio.namespace, CNI_RELEASE)],
         "labels": {"tier": "mesh", "component": "ztunnel"},
@@ -161,8 +170,6 @@ def waypoint_releases(inputs: RenderInputs, needs: list[str]) -> list[dict[str, 
 
 def service_needs(config: MeshConfig, service: Service) -> list[str]:
     """An ambient service waits for ztunnel (its pods are captured by it) and its waypoint."""
-    from meshgen.render.helmfile import release_id
-
     if not service_is_ambient(config, service):
         return []
     needs = [release_id(config.istio.namespace, ZTUNNEL_RELEASE)]

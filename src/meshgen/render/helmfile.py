@@ -106,7 +106,13 @@ def releases(inputs: RenderInputs) -> list[dict[str, Any]]:
             "labels": _labels("mesh", "istiod"),
             "values": [naming.ISTIO_VALUES],
         },
-        *ambient.data_plane_releases(inputs, istiod_id),
+        *ambient.data_plane_releases(
+            inputs,
+            istiod_id,
+            lambda chart: chart_source(
+                inputs, ISTIO_REPO, config.istio.repository, chart, config.istio.version
+            ),
+        ),
     ]
     mon_ns = config.monitoring.namespace
     prometheus = config.monitoring.prometheus
