@@ -10,6 +10,7 @@ ztunnel scrape job against the pods the ztunnel chart renders, and kubernetes-va
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -21,9 +22,23 @@ import yaml
 from tests.realtools import harness
 from tests.realtools.harness import CHARTS, NEEDS_TOOLS, REPO, Tree
 
-pytestmark = NEEDS_TOOLS
-
 GATEWAY_API = REPO.parent / "shared" / "upstream" / "gateway-api-1.5.1"
+ZTUNNEL_DASHBOARD = (
+    REPO.parent
+    / "shared"
+    / "upstream"
+    / "istio-1.30.3"
+    / "dashboards"
+    / "ztunnel-dashboard.gen.json"
+)
+pytestmark = [
+    *NEEDS_TOOLS,
+    pytest.mark.skipif(not GATEWAY_API.is_dir(), reason=f"upstream files not found: {GATEWAY_API}"),
+    pytest.mark.skipif(
+        not ZTUNNEL_DASHBOARD.is_file(), reason=f"upstream file not found: {ZTUNNEL_DASHBOARD}"
+    ),
+]
+
 AMBIENT_SOURCES = {
     **harness.LOCAL_SOURCES,
     "istio/cni": "istio-1.30.3/cni",
@@ -35,9 +50,27 @@ AMBIENT_SOURCES = {
 def tree(tmp_path_factory: pytest.TempPathFactory) -> Tree:
     folder = tmp_path_factory.mktemp("ambient")
     config = folder / "meshgen.yaml"
-    shutil.copy(REPO / "tests" / "golden" / "ambient" / "meshgen.yaml", config)
+    text = (REPO / "tests" / "golden" / "ambient" / "meshgen.yaml").read_text()
+    # The Ztunnel dashboard, pinned by content: Istio's own file, as a user would fetch it.
+    (folder / "dashboards").mkdir()
+    shutil.copy(ZTUNNEL_DASHBOARD, folder / "dashboards" / "ztunnel-dashboard.json")
+    entry = "    #   - {name: istio-ztunnel, file: dashboards/ztunnel-dashboard.json}\n"
+    assert entry in text
+    text = text.replace(
+        entry,
+        entry
+        + "    dashboards:\n      - {name: istio-ztunnel, file: dashboards/ztunnel-dashboard.json}\n",
+    )
+    text = text[: text.index("checks:\n")]  # no C142 to ignore now
+    config.write_text(text)
     harness.render(config)
     helmfile = folder / "deployment" / "helmfile" / "helmfile.yaml"
+    _point_at_sources(helmfile)
+    return Tree(config, helmfile, harness.template(helmfile))
+
+
+def _point_at_sources(helmfile: Path) -> None:
+    """Each repository chart (istio/cni and istio/ztunnel too) -> its local source."""
     state = yaml.safe_load(helmfile.read_text())
     for release in state["releases"]:
         source = AMBIENT_SOURCES.get(release["chart"])
@@ -45,7 +78,6 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Tree:
             release["chart"] = str(CHARTS / source)
             release.pop("version", None)
     helmfile.write_text(yaml.safe_dump(state, sort_keys=False))
-    return Tree(config, helmfile, harness.template(helmfile))
 
 
 def _state(tree: Tree) -> dict[str, Any]:
@@ -108,7 +140,6 @@ def _crd_schema(kind_file: str, version: str) -> dict[str, Any]:
     return schema
 
 
-@pytest.mark.skipif(not GATEWAY_API.is_dir(), reason=f"Gateway API CRDs not found at {GATEWAY_API}")
 def test_waypoint_gateway_passes_the_gateway_api_crd_schema(tree: Tree) -> None:
     import jsonschema
 
@@ -206,6 +237,36 @@ def test_ztunnel_job_keeps_the_pods_the_ztunnel_chart_renders(tree: Tree) -> Non
     assert all(_kept(pods_job, t) is None for t in targets)
 
 
+def test_ztunnel_dashboard_is_provisioned_and_its_selectors_match_the_scraped_labels(
+    tree: Tree,
+) -> None:
+    """Every selector of the Ztunnel dashboard on a ztunnel series (`istio_tcp_*`,
+    `istio_dns_*`, ...) is satisfied by the labels the `ztunnel` job gives ztunnel's series."""
+    from meshgen.analysis import promql
+
+    grafana = tree.values("grafana-values.yaml")
+    provided = json.dumps(grafana["dashboards"])
+    assert "12c58766acc81a1c835dd5059eaf2741" in provided  # the Ztunnel dashboard's uid
+    jobs = {j["job_name"]: j for j in _scrape_configs(tree)}
+    ztunnel = tree.named("DaemonSet", "istio-system", "ztunnel")
+    (labels,) = [
+        kept for t in _pod_targets(ztunnel, "istio-system") if (kept := _kept(jobs["ztunnel"], t))
+    ]
+    dashboard = json.loads(ZTUNNEL_DASHBOARD.read_text())
+    checked = 0
+    for panel in dashboard["panels"]:
+        for target in panel.get("targets", ()):
+            query = promql.analyze(target["expr"])
+            for selector in query.selectors:
+                scoped = [m for m in selector.matchers if m.name in ("app", "pod")]
+                if not scoped or (selector.metric or "").startswith("container_"):
+                    continue  # cAdvisor's series (kubelet job), not ztunnel's
+                for matcher in scoped:
+                    assert matcher.matches(labels[matcher.name]), (target["expr"], labels)
+                checked += 1
+    assert checked >= 10
+
+
 def test_waypoint_pods_are_scraped_by_the_annotation_job(tree: Tree) -> None:
     """istiod renders waypoint pods from its `waypoint` template at run time: read it from
     the injector ConfigMap the istiod chart renders, and keep its pod through the chart's
@@ -240,16 +301,26 @@ def test_kubernetes_validate_passes(tree: Tree) -> None:
     assert validated > 20
 
 
-def test_init_ambient_starter_renders_clean(tmp_path: Path) -> None:
+def test_init_ambient_starter_renders_under_the_real_helmfile(tmp_path: Path) -> None:
+    """`meshgen init --dataplane ambient`: a starter whose only note is C142 (no Ztunnel
+    dashboard file yet), whose tree the real helmfile templates with the real charts."""
+    from meshgen import api
+
     config = tmp_path / "meshgen.yaml"
     harness.meshgen("init", "--dataplane", "ambient", str(config))
-    text = config.read_text()
-    assert "dataplane: ambient" in text
-    harness.render(config)
-    namespace = yaml.safe_load(
-        (
-            tmp_path / "deployment" / "helmfile" / "manifests" / "namespaces" / "apps.yaml"
-        ).read_text()
+    found = harness.findings(config)
+    assert [line.split(" ")[1] for line in found] == ["C142"], found
+    written = api.write_tree(config, api.load_project(config))
+    assert written.plan is not None and not written.conflicts
+    helmfile = tmp_path / "deployment" / "helmfile" / "helmfile.yaml"
+    _point_at_sources(helmfile)
+    objects = Tree(config, helmfile, harness.template(helmfile))
+    (namespace,) = [n for n in objects.of_kind("Namespace") if n["metadata"]["name"] == "apps"]
+    labels = namespace["metadata"]["labels"]
+    assert labels["istio.io/dataplane-mode"] == "ambient"
+    assert labels["istio.io/use-waypoint"] == "waypoint"
+    assert "istio-injection" not in labels
+    assert objects.named("DaemonSet", "istio-system", "ztunnel")
+    assert objects.named("Gateway", "apps", "waypoint")["spec"]["gatewayClassName"] == (
+        "istio-waypoint"
     )
-    assert namespace["metadata"]["labels"]["istio.io/dataplane-mode"] == "ambient"
-    assert "istio-injection" not in namespace["metadata"]["labels"]
