@@ -22,6 +22,7 @@ from typing import Any
 
 from meshgen.analysis.effective import MetricState
 from meshgen.models import MeshConfig, Service, TelemetrySpec
+from meshgen.render.ambient import WAYPOINT_NAME_LABEL
 from meshgen.render.telemetry import resource_namespace
 from meshgen.source import KeyPath, Span
 
@@ -161,7 +162,8 @@ def _waypoint_state(
     from meshgen.analysis.effective import effective_metrics
     from meshgen.models.telemetry import WorkloadSelector
 
-    pod = {WAYPOINT_POD_LABEL: waypoint}
+    # The label istiod's waypoint template gives a waypoint's pods (its Gateway's name).
+    pod = {WAYPOINT_NAME_LABEL: waypoint}
     docs: list[_Doc] = list(by_namespace.get(config.istio.namespace, ()))
     if service.namespace != config.istio.namespace:
         for doc in by_namespace.get(service.namespace, ()):
@@ -183,10 +185,6 @@ def _waypoint_state(
         workload_labels=pod,
         mode="SERVER",
     )
-
-
-#: The label istiod's waypoint template gives a waypoint's pods (its Gateway's name).
-WAYPOINT_POD_LABEL = "gateway.networking.k8s.io/gateway-name"
 
 
 def _names_gateway(spec: TelemetrySpec, name: str) -> bool:
