@@ -45,3 +45,34 @@ def test_ztunnel_and_waypoint_ports_are_the_charts() -> None:
     assert f"name: {ambient.WAYPOINT_METRICS_PORT}\n" in waypoint
     assert f'"prometheus.io/path" "{ambient.WAYPOINT_METRICS_PATH}"' in waypoint
     assert f'"{ambient.WAYPOINT_CLASS_LABEL}" .GatewayClass' in waypoint
+
+
+def test_service_waypoint_reaches_convention_charts_only() -> None:
+    """`services[].waypoint`: `service.labels` for meshgen's chart convention, nothing for
+    a chart with its own pod labels (C144 says so); the Gateway is rendered either way."""
+    from meshgen.models import MeshConfig
+    from meshgen.render.services import service_values
+
+    config = MeshConfig.model_validate(
+        {
+            "istio": {"version": "1.30.3", "dataplane": "ambient"},
+            "namespaces": [{"name": "apps"}],
+            "services": [
+                {"name": "api", "namespace": "apps", "chart": "./charts/api",
+                 "waypoint": {"name": "api-wp", "for": "service"}},
+                {"name": "web", "namespace": "apps", "chart": "./charts/web",
+                 "podLabels": {"app.kubernetes.io/name": "web"}, "waypoint": {}},
+            ],
+        }
+    )  # fmt: skip
+    api_svc, web = config.services
+    assert service_values(config, api_svc)["service"] == {
+        "port": 8080,
+        "labels": {"istio.io/use-waypoint": "api-wp"},
+    }
+    assert "service" not in service_values(config, web)
+    placed = [(p.namespace, p.waypoint.name, p.origin) for p in ambient.waypoints(config)]
+    assert placed == [
+        ("apps", "api-wp", ("services", 0, "waypoint")),
+        ("apps", "waypoint", ("services", 1, "waypoint")),
+    ]

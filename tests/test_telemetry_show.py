@@ -153,6 +153,7 @@ def test_show_says_who_reports_in_an_ambient_mesh() -> None:
     assert [(r["service"], r["reporters"], r["waypoint"]) for r in data["reporting"]] == [
         ("inference-balancer", ["waypoint", "ztunnel"], "waypoint"),
         ("legacy-api", ["sidecar"], None),
+        ("batch-worker", ["ztunnel"], None),
     ]
     text = api.telemetry_view(project, api.scope(config, "legacy", None))
     assert text.endswith(

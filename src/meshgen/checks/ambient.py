@@ -1,4 +1,4 @@
-"""C140-C143: the ambient data plane in the config (namespaces, waypoints, dashboards)."""
+"""C140-C144: the ambient data plane in the config (namespaces, waypoints, dashboards)."""
 
 from __future__ import annotations
 
@@ -69,6 +69,37 @@ def waypoint_outside_ambient(ctx: CheckContext) -> Iterator[Finding]:
                 f"{svc.namespace!r} is not an ambient namespace of this config",
                 at=("services", i, "waypoint"),
                 key=True,
+            )
+
+
+@check("C144", "service-waypoint-label-not-passed", Severity.WARNING)
+def service_waypoint_label_not_passed(ctx: CheckContext) -> Iterator[Finding]:
+    """A service names a waypoint, but its chart labels its pods (and Service) its own way.
+
+    Why: a service uses a waypoint only when its Kubernetes Service carries
+    `istio.io/use-waypoint`. meshgen passes that label as the value `service.labels` to
+    charts that follow its convention (no `podLabels`); a chart of its own kind (podinfo,
+    for one) has no such value, so the label never reaches the Service and the waypoint
+    serves nothing.
+
+    Example: `{name: api, chart: podinfo/podinfo, podLabels: {...}, waypoint: {}}`.
+
+    Fix: set the chart's own Service-label value in `values:` (then re-grade this check
+    with a reason), or name the waypoint on the namespace instead.
+    """
+    cfg = ctx.config
+    assert cfg is not None
+    for i, svc in enumerate(cfg.services):
+        if svc.waypoint is not None and svc.pod_labels is not None:
+            yield Finding(
+                f"service {svc.name!r} names waypoint {svc.waypoint.name!r}, but its chart "
+                "labels its pods itself: meshgen cannot pass istio.io/use-waypoint to its "
+                "Service",
+                at=("services", i, "waypoint"),
+                key=True,
+                related=(("services", i, "podLabels"),),
+                hint="name the waypoint on the namespace, or set the chart's Service labels "
+                "in `values:`",
             )
 
 

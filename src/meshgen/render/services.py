@@ -29,8 +29,8 @@ def service_values(config: MeshConfig, service: Service) -> dict[str, Any]:
                 "service": {"port": service.port},
             }
         )
-    if service.waypoint is not None:
-        # meshgen's chart convention for Service labels (the chart must template them).
+    if service.waypoint is not None and service.pod_labels is None:
+        # meshgen's chart convention for Service labels (C144 when the chart has its own).
         values.setdefault("service", {})["labels"] = {USE_WAYPOINT_LABEL: service.waypoint.name}
     buckets = effective_buckets(config, service)
     if buckets:
