@@ -158,3 +158,34 @@ def test_dashboard_json_is_the_same_json(dashboard: dict[str, Any]) -> None:
     text = dashboard_json(dashboard)
     assert json.loads(text) == dashboard
     assert text.endswith("}\n")
+
+
+def test_ambient_dashboards_read_the_reporter_that_reports() -> None:
+    """Waypoint: reporter="waypoint" under the waypoint's Telemetry (the `model` label of
+    its targetRefs resource); ztunnel only: TCP panels; a sidecar service: as before."""
+    from meshgen import api
+    from meshgen.render.dashboards import build_dashboard
+
+    config = Path(__file__).parent / "golden" / "ambient" / "meshgen.yaml"
+    loaded = api.load_project(config).loaded.config
+    assert loaded is not None
+    by_name = {s.name: build_dashboard(loaded, s) for s in loaded.services}
+
+    def exprs(name: str) -> list[str]:
+        return [t["expr"] for p in by_name[name]["panels"] for t in p["targets"]]
+
+    waypoint = exprs("inference-balancer")
+    assert all('reporter="waypoint"' in e for e in waypoint)
+    assert any(e.startswith("sum by (model) ") for e in waypoint)
+    assert all('reporter="destination"' in e for e in exprs("legacy-api"))
+    assert [p["title"] for p in by_name["batch-worker"]["panels"]] == [
+        "Bytes received",
+        "Bytes sent",
+        "Connections opened",
+        "Connections closed",
+    ]
+    assert exprs("batch-worker")[0] == (
+        'sum(rate(istio_tcp_received_bytes_total{reporter="destination",'
+        'destination_workload="batch-worker",destination_workload_namespace="batch"}'
+        "[$__rate_interval]))"
+    )

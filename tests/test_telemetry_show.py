@@ -139,3 +139,24 @@ def test_text_output_for_the_infrastructure_config(run_cli: Run) -> None:
     assert "REQUEST_COUNT            client:on server:on    istio_requests_total" in lines
     assert "    series multiplier: x4 per existing series" in lines
     assert "GRPC_REQUEST_MESSAGES    client:OFF server:OFF  istio_request_messages_total" in lines
+
+
+def test_show_says_who_reports_in_an_ambient_mesh() -> None:
+    """Ambient: waypoint + ztunnel for the waypoint's namespace, sidecar for the other."""
+    import json
+
+    from meshgen import api
+
+    config = Path(__file__).parent / "golden" / "ambient" / "meshgen.yaml"
+    project = api.load_project(config)
+    data = json.loads(api.telemetry_view(project, api.scope(config, None, None), fmt="json"))
+    assert [(r["service"], r["reporters"], r["waypoint"]) for r in data["reporting"]] == [
+        ("inference-balancer", ["waypoint", "ztunnel"], "waypoint"),
+        ("legacy-api", ["sidecar"], None),
+        ("batch-worker", ["ztunnel"], None),
+    ]
+    text = api.telemetry_view(project, api.scope(config, "legacy", None))
+    assert text.endswith(
+        "legacy/legacy-api                        sidecar  sidecar\n"
+        '    metrics: all Istio metrics, reporter="source" (client) and "destination" (server)\n'
+    )

@@ -336,14 +336,20 @@ def config_schema_text() -> str:
     return json.dumps(config_schema(), indent=2) + "\n"
 
 
-#: `meshgen init --stack`: the starter config of each monitoring stack.
-STARTERS = {"prometheus": "meshgen.yaml", "kube-prometheus-stack": "kube-prometheus-stack.yaml"}
+#: `meshgen init --stack` / `--dataplane`: the starter config of each choice.
+STARTERS = {
+    ("prometheus", "sidecar"): "meshgen.yaml",
+    ("kube-prometheus-stack", "sidecar"): "kube-prometheus-stack.yaml",
+    ("prometheus", "ambient"): "meshgen-ambient.yaml",
+}
 
 
-def init(path: Path, *, force: bool = False, stack: str = "prometheus") -> list[Path]:
+def init(
+    path: Path, *, force: bool = False, stack: str = "prometheus", dataplane: str = "sidecar"
+) -> list[Path]:
     """Write the starter config and its JSON Schema beside it; the paths written.
 
-    `stack` picks the monitoring stack of the starter (`STARTERS`).
+    `stack` picks the monitoring stack and `dataplane` sidecars or ambient (`STARTERS`).
     """
     from meshgen import output
     from meshgen.resources import templates_dir
@@ -353,7 +359,13 @@ def init(path: Path, *, force: bool = False, stack: str = "prometheus") -> list[
     for target in targets:
         if target.exists() and not force:
             raise UsageError(f"{target} exists; pass --force to overwrite it")
-    starter = (templates_dir() / "init" / STARTERS[stack]).read_text(encoding="utf-8")
+    name = STARTERS.get((stack, dataplane))
+    if name is None:
+        raise UsageError(
+            f"no starter combines --stack {stack} with --dataplane {dataplane}: start from "
+            "one of them and set the other key (monitoring.stack / istio.dataplane) by hand"
+        )
+    starter = (templates_dir() / "init" / name).read_text(encoding="utf-8")
     output.write_file(path, starter)
     output.write_file(schema_path, config_schema_text())
     return targets
@@ -611,6 +623,7 @@ def telemetry_view(
     """`meshgen telemetry show`: what `scope` emits, per metric, as text or JSON."""
     import json
 
+    from meshgen.analysis import ambient
     from meshgen.analysis.telemetry_view import as_json, as_text, build_view
     from meshgen.checks.build import from_project
 
@@ -622,9 +635,19 @@ def telemetry_view(
         namespace=scope.namespace,
         workload=dict([scope.workload]) if scope.workload else None,
     )
+    config = project.loaded.config
+    # Ambient (or mixed) meshes: who reports each workload differs (sidecar, waypoint,
+    # ztunnel), so say it; sidecar-only meshes keep their output as it was.
+    rows = []
+    if config is not None and config.ambient:
+        rows = ambient.reporting_table(config, scope.namespace, scope.workload)
     if fmt == "json":
-        return json.dumps(as_json(views, scope.describe()), indent=2) + "\n"
-    return as_text(views, scope.describe())
+        data = as_json(views, scope.describe())
+        if rows:
+            data["reporting"] = ambient.reporting_json(rows)
+        return json.dumps(data, indent=2) + "\n"
+    text = as_text(views, scope.describe())
+    return text + ambient.reporting_text(rows) if rows else text
 
 
 # --- hand-off: helmfile, verify, traffic ----------------------------------------------

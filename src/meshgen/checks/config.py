@@ -194,7 +194,8 @@ def namespace_not_injected(ctx: CheckContext) -> Iterator[Finding]:
     by_name = {ns.name: (i, ns) for i, ns in enumerate(cfg.namespaces)}
     for i, svc in enumerate(cfg.services):
         found = by_name.get(svc.namespace)
-        if found and not found[1].injected:
+        # An ambient namespace is in the mesh without sidecars (ztunnel reports for it).
+        if found and not found[1].in_mesh:
             yield Finding(
                 f"service {svc.name!r} runs in namespace {svc.namespace!r}, where sidecar "
                 "injection is disabled: it will emit no Istio metrics",

@@ -20,7 +20,14 @@ from meshgen.cli import common
     help="Monitoring stack of the starter: the prometheus and grafana charts, or "
     "kube-prometheus-stack (Prometheus Operator).",
 )
-def init_cmd(path: Path, force: bool, stack: str) -> int:
+@click.option(
+    "--dataplane",
+    type=click.Choice(["sidecar", "ambient"]),
+    default="sidecar",
+    show_default=True,
+    help="The starter's data plane: sidecars, or ambient (ztunnel and a waypoint).",
+)
+def init_cmd(path: Path, force: bool, stack: str, dataplane: str) -> int:
     """Write a commented starter config (and its JSON Schema and a Makefile beside it).
 
     The starter validates as is; edit it, then run `meshgen render`. The Makefile holds the
@@ -31,10 +38,11 @@ def init_cmd(path: Path, force: bool, stack: str) -> int:
     Example:
       meshgen init infrastructure/meshgen.yaml
       meshgen init --stack kube-prometheus-stack
+      meshgen init --dataplane ambient infrastructure/meshgen.yaml
     """
     from meshgen import api
 
-    path, schema_path = api.init(path, force=force, stack=stack)
+    path, schema_path = api.init(path, force=force, stack=stack, dataplane=dataplane)
     makefile = path.parent / "Makefile"
     if makefile.exists() and not force:
         click.echo(f"wrote {path} and {schema_path}; next: meshgen render -c {path}")

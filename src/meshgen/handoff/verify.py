@@ -138,7 +138,10 @@ def _conflicts(expected: dict[str, str], labels: dict[str, str]) -> list[str]:
     """Labels that fight the expected injection label (reference istio-telemetry 6.3)."""
     if expected.get(INJECTION_LABEL) == "disabled":
         return []
-    if INJECTION_LABEL in expected:
+    if DATAPLANE_LABEL in expected:
+        # Ambient: an injection label would give the pods sidecars as well.
+        rivals: tuple[str, ...] = (INJECTION_LABEL,)
+    elif INJECTION_LABEL in expected:
         rivals = (REVISION_LABEL, DATAPLANE_LABEL)
     else:
         # istio-injection, whatever its value, wins over istio.io/rev.
@@ -511,6 +514,117 @@ def _download_state(pod: dict[str, Any]) -> str:
     return f"{waiting}, last exit code {last['exitCode']}" if "exitCode" in last else waiting
 
 
+# --- ambient (istio.dataplane / namespaces[].dataplane: ambient) --------------------------
+
+GATEWAY_CRD = "gateways.gateway.networking.k8s.io"
+#: The DaemonSets of the ambient data plane (istio/cni and istio/ztunnel charts @1.30.3).
+AMBIENT_DAEMONSETS = (("istio-cni-node", "istio-cni"), ("ztunnel", "ztunnel"))
+
+
+def check_ambient(cluster: Cluster, project: Tree, config: MeshConfig) -> Iterator[CheckResult]:
+    """Ambient meshes: Gateway API CRDs, istio-cni and ztunnel on every node, and more.
+
+    Also: each waypoint Gateway programmed, and no pod with a stray sidecar in an ambient
+    namespace (injected before the namespace went ambient).
+    """
+    if not config.ambient:
+        return
+    yield _gateway_crds(cluster, config)
+    istio_ns = config.istio.namespace
+    daemonsets = cluster.items("daemonsets", istio_ns)
+    for name, release in AMBIENT_DAEMONSETS:
+        yield _daemonset(daemonsets, istio_ns, name, release)
+    yield from _waypoints(cluster, config)
+    for ns in config.namespaces:
+        if not ns.ambient:
+            continue
+        running = _running(cluster.items("pods", ns.name))
+        stray = sorted(_name(p) for p in running if has_proxy(p))
+        check = f"no sidecars in ambient {ns.name}"
+        if stray:
+            shown = ", ".join(stray[:5]) + (", ..." if len(stray) > 5 else "")
+            yield CheckResult(
+                check,
+                False,
+                f"{len(stray)} of {len(running)} running pods carry istio-proxy: {shown}",
+                f"pods injected before the namespace went ambient: kubectl -n {ns.name} "
+                "rollout restart deployment",
+            )
+        else:
+            yield CheckResult(check, True, f"{len(running)} running pods, none with a sidecar")
+
+
+def _gateway_crds(cluster: Cluster, config: MeshConfig) -> CheckResult:
+    gateway_api = config.istio.gateway_api
+    crd = _by_name(cluster.items("customresourcedefinitions"), GATEWAY_CRD)
+    fix = (
+        f"kubectl apply --server-side -f {gateway_api.manifest_source}"
+        if gateway_api.install == "prerequisite"
+        else "make deploy-services (the istio-base presync hook applies them)"
+    )
+    if crd is None:
+        return CheckResult("gateway API CRDs", False, f"no CRD {GATEWAY_CRD}", fix)
+    annotations = (crd.get("metadata") or {}).get("annotations") or {}
+    bundle = annotations.get("gateway.networking.k8s.io/bundle-version", "unknown version")
+    if bundle != gateway_api.version:
+        return CheckResult(
+            "gateway API CRDs", False, f"{bundle} installed, {gateway_api.version} wanted", fix
+        )
+    return CheckResult("gateway API CRDs", True, f"{GATEWAY_CRD} {bundle}")
+
+
+def _daemonset(
+    items: list[dict[str, Any]] | None, namespace: str, name: str, release: str
+) -> CheckResult:
+    check = f"{name} on every node"
+    found = _by_name(items, name)
+    if found is None:
+        return CheckResult(
+            check,
+            False,
+            f"no DaemonSet {namespace}/{name}",
+            f"meshgen apply --tier mesh (release {release})",
+        )
+    status = found.get("status") or {}
+    desired = int(status.get("desiredNumberScheduled") or 0)
+    ready = int(status.get("numberReady") or 0)
+    detail = f"DaemonSet {namespace}/{name}: {ready}/{desired} nodes ready"
+    if desired > 0 and ready == desired:
+        return CheckResult(check, True, detail)
+    return CheckResult(
+        check,
+        False,
+        detail,
+        f"kubectl -n {namespace} describe daemonset {name}; kubectl -n {namespace} get pods",
+    )
+
+
+def _waypoints(cluster: Cluster, config: MeshConfig) -> Iterator[CheckResult]:
+    from meshgen.render.ambient import waypoints
+
+    for placed in waypoints(config):
+        name, namespace = placed.waypoint.name, placed.namespace
+        check = f"waypoint {namespace}/{name} programmed"
+        found = _by_name(cluster.items("gateways.gateway.networking.k8s.io", namespace), name)
+        if found is None:
+            yield CheckResult(
+                check, False, "no such Gateway", "meshgen apply --tier mesh (mesh-waypoints)"
+            )
+            continue
+        conditions = (found.get("status") or {}).get("conditions") or ()
+        programmed = next((c for c in conditions if c.get("type") == "Programmed"), None)
+        if programmed is not None and programmed.get("status") == "True":
+            yield CheckResult(check, True, "Programmed=True")
+        else:
+            why = (programmed or {}).get("message") or "no Programmed condition yet"
+            yield CheckResult(
+                check,
+                False,
+                f"not programmed: {why}",
+                f"kubectl -n {namespace} describe gateway {name}; istioctl waypoint status",
+            )
+
+
 Check = Callable[[Cluster, Tree, MeshConfig], Iterator[CheckResult]]
 
 CHECKS: tuple[Check, ...] = (
@@ -521,6 +635,7 @@ CHECKS: tuple[Check, ...] = (
     check_telemetry,
     check_monitoring,
     check_dashboards,
+    check_ambient,
 )
 
 

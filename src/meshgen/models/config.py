@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import model_validator
+
 from meshgen.models.base import Model, Text
 from meshgen.models.mesh import Istio
 from meshgen.models.monitoring import Monitoring
@@ -33,3 +35,23 @@ class MeshConfig(Model):
     monitoring: Monitoring = Monitoring()
     services: tuple[Service, ...] = ()
     checks: tuple[CheckSetting, ...] = ()
+
+    @model_validator(mode="after")
+    def _namespace_dataplanes(self) -> MeshConfig:
+        # A namespace without its own `dataplane` follows `istio.dataplane`: resolved once
+        # here, so every later reader sees `sidecar` or `ambient`.
+        if any(ns.dataplane is None for ns in self.namespaces):
+            resolved = tuple(
+                ns if ns.dataplane else ns.model_copy(update={"dataplane": self.istio.dataplane})
+                for ns in self.namespaces
+            )
+            object.__setattr__(self, "namespaces", resolved)
+        return self
+
+    @property
+    def ambient(self) -> bool:
+        """Whether the ambient data plane (istio-cni, ztunnel) is installed.
+
+        True when the mesh's dataplane is ambient, or one namespace of a mixed mesh is.
+        """
+        return self.istio.dataplane == "ambient" or any(ns.ambient for ns in self.namespaces)

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
+from meshgen.models.ambient import Ambient, Dataplane, GatewayApi
 from meshgen.models.base import Model, RepositoryUrl, Text, Values
 from meshgen.models.providers import (
     EXTENSION_PROVIDER_KINDS,
@@ -64,6 +65,13 @@ class Istio(Model):
     values: Values = Field(default_factory=dict)
     #: Pass-through values for the base chart.
     base_values: Values = Field(default_factory=dict)
+    #: `sidecar` (injected Envoy per pod) or `ambient` (ztunnel + waypoints); namespaces
+    #: follow it unless they set their own `dataplane` (a mixed mesh).
+    dataplane: Dataplane = "sidecar"
+    #: Gateway API CRDs (ambient meshes and waypoints need them).
+    gateway_api: GatewayApi = GatewayApi()
+    #: istio/cni and istio/ztunnel values (ambient meshes).
+    ambient: Ambient = Ambient()
 
     @field_validator("extension_providers", mode="after")
     @classmethod

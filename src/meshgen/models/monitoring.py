@@ -20,6 +20,8 @@ class IstioScraping(Model):
     istiod: bool = True
     #: Scrape Envoy's `:15090` directly; needed only when metrics merging is off.
     envoy_stats: bool = False
+    #: Ambient: scrape ztunnel's `ztunnel-stats` port (:15020/metrics, the L4 metrics).
+    ztunnel: bool = True
 
 
 class Prometheus(Model):

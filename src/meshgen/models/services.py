@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from meshgen.models.ambient import Waypoint
 from meshgen.models.base import Model, RepositoryUrl, Text, Values, is_local_repository
 from meshgen.models.telemetry import HistogramBuckets
 
@@ -58,6 +59,9 @@ class Service(Model):
     #: its own way; meshgen then writes no `app`/`version`/`service.port` values.
     pod_labels: dict[str, str] | None = None
     histogram_buckets: HistogramBuckets | None = None
+    #: Ambient: a waypoint for this service alone (`istio.io/use-waypoint` on its Service,
+    #: passed to the chart as `service.labels`); meshgen renders the Gateway.
+    waypoint: Waypoint | None = None
     values: Values = Field(default_factory=dict)
     traffic_test: TrafficTest | None = None
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 
 from meshgen.render import (
+    ambient,
     grafana,
     helmfile,
     istio,
@@ -44,5 +45,6 @@ def render_tree(inputs: RenderInputs) -> list[RenderedFile]:
         *telemetry.render(inputs),
         *services.render(inputs),
         *traffic.render(inputs),
+        *ambient.render(inputs),
     ]
     return sorted(files, key=lambda f: f.path)

@@ -5,6 +5,11 @@ only metrics and labels that the effective Telemetry configuration leaves on (se
 `meshgen.analysis.effective`): request rate, responses by code and the error ratio, p50/p90/p99
 latency, request/response sizes when those metrics are on, and for every label the config
 adds (e.g. `model`) a template variable plus a breakdown panel.
+
+Ambient services (`meshgen.analysis.ambient`): with a waypoint, the same panels read the
+waypoint's series (`reporter="waypoint"`, the only L7 reporter in ambient) under the
+Telemetry attached to that waypoint; without one, only ztunnel reports, so the dashboard
+shows its TCP metrics (bytes and connections, `reporter="destination"`).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import Any
 
 from meshgen.analysis.effective import MetricState
 from meshgen.models import MeshConfig, Service, TelemetrySpec
+from meshgen.render.ambient import WAYPOINT_NAME_LABEL
 from meshgen.render.telemetry import resource_namespace
 from meshgen.source import KeyPath, Span
 
@@ -145,12 +151,60 @@ def _server_state(
     )
 
 
+def _waypoint_state(
+    config: MeshConfig, service: Service, waypoint: str, by_namespace: dict[str, list[_Doc]]
+) -> dict[str, Any]:
+    """The metric state of the waypoint serving `service`.
+
+    Telemetry attaches to a waypoint with `targetRefs` naming its Gateway; for the
+    precedence walk each such resource stands in as a selector of the waypoint's pods.
+    """
+    from meshgen.analysis.effective import effective_metrics
+    from meshgen.models.telemetry import WorkloadSelector
+
+    # The label istiod's waypoint template gives a waypoint's pods (its Gateway's name).
+    pod = {WAYPOINT_NAME_LABEL: waypoint}
+    docs: list[_Doc] = list(by_namespace.get(config.istio.namespace, ()))
+    if service.namespace != config.istio.namespace:
+        for doc in by_namespace.get(service.namespace, ()):
+            if not doc.spec.has_target_refs:
+                docs.append(doc)
+            elif _names_gateway(doc.spec, waypoint):
+                spec = doc.spec.model_copy(
+                    update={
+                        "target_ref": None,
+                        "target_refs": None,
+                        "selector": WorkloadSelector.model_validate({"matchLabels": pod}),
+                    }
+                )
+                docs.append(_Doc(doc.name, doc.namespace, spec))
+    return effective_metrics(
+        docs,
+        root_namespace=config.istio.namespace,
+        namespace=service.namespace,
+        workload_labels=pod,
+        mode="SERVER",
+    )
+
+
+def _names_gateway(spec: TelemetrySpec, name: str) -> bool:
+    refs = [*(spec.target_refs or ()), *([spec.target_ref] if spec.target_ref else [])]
+    return any(r.kind == "Gateway" and r.name == name for r in refs)
+
+
 class _Builder:
     def __init__(
         self, config: MeshConfig, service: Service, by_namespace: dict[str, list[_Doc]]
     ) -> None:
+        from meshgen.analysis import ambient
+
         self.service = service
-        self.state = _server_state(config, service, by_namespace)
+        self.reporting = ambient.reporting(config, service)
+        self.reporter = "waypoint" if self.reporting.waypoint else "destination"
+        if self.reporting.waypoint:
+            self.state = _waypoint_state(config, service, self.reporting.waypoint, by_namespace)
+        else:
+            self.state = _server_state(config, service, by_namespace)
         self.panels: list[dict[str, Any]] = []
         self.omitted = {o.panel for o in omissions(self.state)}
         self.grafana = config.monitoring.grafana
@@ -165,7 +219,7 @@ class _Builder:
 
     def selector(self, metric: str, *extra: str) -> str:
         wanted = [
-            ("reporter", '"destination"'),
+            ("reporter", json.dumps(self.reporter)),
             ("destination_workload", json.dumps(self.service.name)),
             ("destination_workload_namespace", json.dumps(self.service.namespace)),
         ]
@@ -242,6 +296,9 @@ def build_dashboard(
             "hide": 0,
         }
     ]
+    if b.reporting.reporters == ("ztunnel",):
+        _tcp_panels(b)
+        return _dashboard(service, variables, b.panels)
     sel = b.selector("REQUEST_COUNT")
     if b.shows("Request rate"):
         b.panel("Request rate", "reqps", [(f"sum(rate({REQUESTS}{sel}{RATE}))", "requests/s")])
@@ -313,6 +370,33 @@ def build_dashboard(
                     )
                 ],
             )
+    return _dashboard(service, variables, b.panels)
+
+
+#: ztunnel's metrics (L4 only), as the TCP panels show them: (title, unit, series, legend).
+TCP_PANELS = (
+    ("Bytes received", "Bps", "istio_tcp_received_bytes_total", "received"),
+    ("Bytes sent", "Bps", "istio_tcp_sent_bytes_total", "sent"),
+    ("Connections opened", "cps", "istio_tcp_connections_opened_total", "opened"),
+    ("Connections closed", "cps", "istio_tcp_connections_closed_total", "closed"),
+)
+
+
+def _tcp_panels(b: _Builder) -> None:
+    """An ambient service without a waypoint: ztunnel's TCP metrics are all there is."""
+    svc = b.service
+    sel = (
+        '{reporter="destination",'
+        f"destination_workload={json.dumps(svc.name)},"
+        f"destination_workload_namespace={json.dumps(svc.namespace)}}}"
+    )
+    for title, unit, series, legend in TCP_PANELS:
+        b.panel(title, unit, [(f"sum(rate({series}{sel}{RATE}))", legend)])
+
+
+def _dashboard(
+    service: Service, variables: list[dict[str, Any]], panels: list[dict[str, Any]]
+) -> dict[str, Any]:
     return {
         "title": f"{service.name} (meshgen)",
         "uid": dashboard_uid(service),
@@ -327,6 +411,6 @@ def build_dashboard(
         "time": {"from": "now-1h", "to": "now"},
         "refresh": "30s",
         "templating": {"list": variables},
-        "panels": b.panels,
+        "panels": panels,
         "annotations": {"list": []},
     }

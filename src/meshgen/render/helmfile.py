@@ -16,7 +16,7 @@ from typing import Any
 
 from meshgen.models import MeshConfig
 from meshgen.models.base import is_local_repository, is_oci_repository
-from meshgen.render import kube_prometheus_stack, naming
+from meshgen.render import ambient, kube_prometheus_stack, naming
 from meshgen.render.context import RenderInputs, build_file
 from meshgen.render.files import RenderedFile
 
@@ -92,6 +92,7 @@ def releases(inputs: RenderInputs) -> list[dict[str, Any]]:
                 inputs, ISTIO_REPO, config.istio.repository, "base", config.istio.version
             ),
             "wait": True,
+            **ambient.base_hooks(config),
             "labels": _labels("mesh", "istio-base"),
             "values": [naming.ISTIO_BASE_VALUES],
         },
@@ -106,6 +107,13 @@ def releases(inputs: RenderInputs) -> list[dict[str, Any]]:
             "labels": _labels("mesh", "istiod"),
             "values": [naming.ISTIO_VALUES],
         },
+        *ambient.data_plane_releases(
+            inputs,
+            istiod_id,
+            lambda chart: chart_source(
+                inputs, ISTIO_REPO, config.istio.repository, chart, config.istio.version
+            ),
+        ),
     ]
     mon_ns = config.monitoring.namespace
     # kube-prometheus-stack replaces both releases (kube_prometheus_stack.releases).
@@ -167,8 +175,14 @@ def releases(inputs: RenderInputs) -> list[dict[str, Any]]:
                 "labels": _labels("mesh", "namespaces"),
             }
         )
+    out.extend(
+        ambient.waypoint_releases(
+            inputs, [istiod_id, *([namespaces_id] if config.namespaces else [])]
+        )
+    )
     for svc in config.services:
         needs = [istiod_id, *([telemetry_id] if config.telemetry.resources else [])]
+        needs += ambient.service_needs(config, svc)
         release: dict[str, Any] = {"name": svc.name, "namespace": svc.namespace}
         if svc.local_chart:
             release["chart"] = inputs.chart_path(svc.chart)
@@ -211,5 +225,6 @@ def render(inputs: RenderInputs) -> list[RenderedFile]:
             repositories=state["repositories"],
             helm_defaults=state["helmDefaults"],
             releases=state["releases"],
+            ambient=inputs.config.ambient,
         )
     ]

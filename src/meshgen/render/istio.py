@@ -69,6 +69,9 @@ def default_providers(config: MeshConfig) -> dict[str, list[str]]:
 def istiod_values(config: MeshConfig) -> dict[str, Any]:
     istio = config.istio
     values: dict[str, Any] = {}
+    if config.ambient:
+        # istio.io's ambient Helm install: PILOT_ENABLE_AMBIENT, HBONE, distroless.
+        values["profile"] = "ambient"
     if istio.revision:
         values["revision"] = istio.revision
     values["global"] = {"istioNamespace": istio.namespace}

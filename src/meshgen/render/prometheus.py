@@ -6,7 +6,7 @@ import textwrap
 from typing import Any
 
 from meshgen.models import MeshConfig, Prometheus
-from meshgen.render import naming, yaml_writer
+from meshgen.render import ambient, naming, yaml_writer
 from meshgen.render.context import RenderInputs, build_file, deep_merge
 from meshgen.render.files import RenderedFile
 
@@ -84,7 +84,7 @@ def prometheus_values(config: MeshConfig, prometheus: Prometheus) -> dict[str, A
             "podLabels": {"sidecar.istio.io/inject": "false"},
         },
     }
-    jobs = istio_scrape_jobs(config, prometheus)
+    jobs = istio_scrape_jobs(config, prometheus) + ambient.scrape_jobs(config)
     if jobs:
         # A plain YAML list at column 0: the chart pastes it under scrape_configs with `tpl`.
         values["extraScrapeConfigs"] = escape_tpl(textwrap.dedent(yaml_writer.dump(jobs)))

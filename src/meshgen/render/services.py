@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from meshgen.models import MeshConfig, Service
+from meshgen.models.ambient import USE_WAYPOINT_LABEL
 from meshgen.render import naming
 from meshgen.render.context import RenderInputs, build_file, deep_merge
 from meshgen.render.files import RenderedFile
@@ -28,6 +29,9 @@ def service_values(config: MeshConfig, service: Service) -> dict[str, Any]:
                 "service": {"port": service.port},
             }
         )
+    if service.waypoint is not None and service.pod_labels is None:
+        # meshgen's chart convention for Service labels (C144 when the chart has its own).
+        values.setdefault("service", {})["labels"] = {USE_WAYPOINT_LABEL: service.waypoint.name}
     buckets = effective_buckets(config, service)
     if buckets:
         # On the pod template, where pilot-agent reads it at bootstrap (reference 6.1).

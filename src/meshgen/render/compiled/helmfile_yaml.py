@@ -1,6 +1,6 @@
 """Jinja's code for templates/helmfile.yaml.j2 (scripts/gen_compiled_templates.py; do not edit)."""
 # ruff: noqa
-FINGERPRINT = 'a08b99079d70d6a5b20880b86126d8c87ed4903b72863643bc9234085b70644e jinja2==3.1.6'
+FINGERPRINT = '2395d79633fd5f7863326bc978fa12ebd570eb3124a613842aea3ae00e32f143 jinja2==3.1.6'
 from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join
 name = 'helmfile.yaml.j2'
 
@@ -10,6 +10,7 @@ def root(context, missing=missing):
     concat = environment.concat
     cond_expr_undefined = Undefined
     if 0: yield None
+    l_0_ambient = resolve('ambient')
     l_0_repositories = resolve('repositories')
     l_0_helm_defaults = resolve('helm_defaults')
     l_0_releases = resolve('releases')
@@ -20,7 +21,14 @@ def root(context, missing=missing):
         def t_1(*unused):
             raise TemplateRuntimeError("No filter named 'to_yaml' found.")
     pass
-    yield '# Helmfile state for the mesh. Install order comes from `needs`:\n#   istio-base -> istiod -> mesh-namespaces -> mesh-telemetry -> services;\n#   prometheus -> grafana alongside. One tier: `meshgen apply --tier mesh|monitoring|app`\n#   (helmfile --selector tier=...).\n'
+    yield '# Helmfile state for the mesh. Install order comes from `needs`:\n'
+    if (undefined(name='ambient') if l_0_ambient is missing else l_0_ambient):
+        pass
+        yield '#   Gateway API CRDs (istio-base presync hook, or a prerequisite) -> istio-base -> istiod\n#   -> istio-cni -> ztunnel (ambient data plane); mesh-namespaces -> mesh-waypoints;\n#   mesh-telemetry -> services;\n'
+    else:
+        pass
+        yield '#   istio-base -> istiod -> mesh-namespaces -> mesh-telemetry -> services;\n'
+    yield '#   prometheus -> grafana alongside. One tier: `meshgen apply --tier mesh|monitoring|app`\n#   (helmfile --selector tier=...).\n'
     yield str(t_1({'repositories': (undefined(name='repositories') if l_0_repositories is missing else l_0_repositories)}))
     yield '\n\n'
     yield str(t_1({'helmDefaults': (undefined(name='helm_defaults') if l_0_helm_defaults is missing else l_0_helm_defaults)}))
@@ -29,4 +37,4 @@ def root(context, missing=missing):
     yield '\n'
 
 blocks = {}
-debug_info = '5=21&7=23&9=25'
+debug_info = '2=22&11=29&13=31&15=33'

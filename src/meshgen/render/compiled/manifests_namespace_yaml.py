@@ -1,6 +1,6 @@
 """Jinja's code for templates/manifests/namespace.yaml.j2 (scripts/gen_compiled_templates.py; do not edit)."""
 # ruff: noqa
-FINGERPRINT = 'fcfb4dcc8f441b1844349a69cdf7a92485a8870f60c9d8ee5e75a3ab4a20c3d6 jinja2==3.1.6'
+FINGERPRINT = '6842159175579e495b87f367424734a2b6a9dcaed7508cb512c935eb642ad479 jinja2==3.1.6'
 from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join
 name = 'manifests/namespace.yaml.j2'
 
@@ -31,13 +31,23 @@ def root(context, missing=missing):
         def t_3(*unused):
             raise TemplateRuntimeError("No test named 'defined' found.")
     pass
-    yield '# Namespace '
-    yield str(t_1(environment.getattr((undefined(name='namespace') if l_0_namespace is missing else l_0_namespace), 'name')))
-    yield ': sidecar injection '
-    yield str(t_1((str_join(('revision ', environment.getattr(environment.getattr((undefined(name='namespace') if l_0_namespace is missing else l_0_namespace), 'injection'), 'revision'), )) if t_3(environment.getattr(environment.getattr((undefined(name='namespace') if l_0_namespace is missing else l_0_namespace), 'injection'), 'revision')) else environment.getattr((undefined(name='namespace') if l_0_namespace is missing else l_0_namespace), 'injection'))))
-    yield '.\n# Kept when the release is removed (helm.sh/resource-policy: keep).\n'
+    if environment.getattr((undefined(name='namespace') if l_0_namespace is missing else l_0_namespace), 'ambient'):
+        pass
+        yield '# Namespace '
+        yield str(t_1(environment.getattr((undefined(name='namespace') if l_0_namespace is missing else l_0_namespace), 'name')))
+        yield ': ambient data plane (ztunnel'
+        yield str((str_join((', waypoint ', environment.getattr(environment.getattr((undefined(name='namespace') if l_0_namespace is missing else l_0_namespace), 'waypoint'), 'name'), )) if environment.getattr((undefined(name='namespace') if l_0_namespace is missing else l_0_namespace), 'waypoint') else ''))
+        yield '), no sidecar injection.\n'
+    else:
+        pass
+        yield '# Namespace '
+        yield str(t_1(environment.getattr((undefined(name='namespace') if l_0_namespace is missing else l_0_namespace), 'name')))
+        yield ': sidecar injection '
+        yield str(t_1((str_join(('revision ', environment.getattr(environment.getattr((undefined(name='namespace') if l_0_namespace is missing else l_0_namespace), 'injection'), 'revision'), )) if t_3(environment.getattr(environment.getattr((undefined(name='namespace') if l_0_namespace is missing else l_0_namespace), 'injection'), 'revision')) else environment.getattr((undefined(name='namespace') if l_0_namespace is missing else l_0_namespace), 'injection'))))
+        yield '.\n'
+    yield '# Kept when the release is removed (helm.sh/resource-policy: keep).\n'
     yield str(t_2(environment.getitem((undefined(name='documents') if l_0_documents is missing else l_0_documents), 0)))
     yield '\n'
 
 blocks = {}
-debug_info = '1=32&3=36'
+debug_info = '1=31&2=34&4=41&7=46'
