@@ -74,7 +74,8 @@ def test_the_stack_replaces_the_prometheus_and_grafana_releases(
         write_config,
         STACK
         % (
-            "  prometheus: {scrapeInterval: 30s, retention: 7d, values: {replicas: 2}}\n"
+            "  prometheus: {scrapeInterval: 30s, retention: 7d,\n"
+            "    values: {prometheusSpec: {replicas: 2}}}\n"
             "  grafana: {adminSecret: {name: admin}}\n"
         ),
     )
@@ -107,8 +108,8 @@ def test_the_stack_replaces_the_prometheus_and_grafana_releases(
             "scrapeInterval": "30s",
             "retention": "7d",
             "podMetadata": {"labels": {"sidecar.istio.io/inject": "false"}},
+            "replicas": 2,
         },
-        "replicas": 2,
     }
     grafana = values["grafana"]
     assert grafana["sidecar"] == {"datasources": {"enabled": False}}
@@ -279,3 +280,16 @@ def test_lint_catches_istios_own_monitors_beside_a_stack_release(
     relabelled = monitors.read_text(encoding="utf-8").replace("release: istio", "release: kps")
     monitors.write_text(relabelled, encoding="utf-8")
     assert [d for d in lint([monitors, helmfile]).diagnostics if d.code == "H130"] == []
+
+
+def test_a_prometheus_value_the_stack_does_not_read_is_h103(
+    write_config: Callable[..., Path],
+) -> None:
+    """`monitoring.prometheus.values` go under the stack's `prometheus:`, where kps 88.5.3
+    reads `prometheusSpec.replicas`, not `replicas`."""
+    project = _project(
+        write_config,
+        STACK % "  prometheus: {values: {replicas: 2}}\n  grafana: {adminSecret: {name: admin}}\n",
+    )
+    assert [code for code, *_ in _codes(project)] == ["H103"]
+    assert "has no value 'prometheus.replicas'" in _codes(project)[0][3]
