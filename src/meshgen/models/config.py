@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from meshgen.models.base import Model, Text
+from meshgen.models.gateways import Gateway
 from meshgen.models.mesh import Istio
 from meshgen.models.monitoring import Monitoring
 from meshgen.models.namespaces import Namespace
@@ -32,4 +33,6 @@ class MeshConfig(Model):
     telemetry: Telemetry = Telemetry()
     monitoring: Monitoring = Monitoring()
     services: tuple[Service, ...] = ()
+    #: Istio ingress/egress gateways (`istio/gateway` releases).
+    gateways: tuple[Gateway, ...] = ()
     checks: tuple[CheckSetting, ...] = ()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from meshgen.models.base import Model, RepositoryUrl, Text, Values
+from meshgen.models.kiali import Kiali
 
 PROMETHEUS_CHART_REPOSITORY = "https://prometheus-community.github.io/helm-charts"
 GRAFANA_CHART_REPOSITORY = "https://grafana-community.github.io/helm-charts"
@@ -87,3 +88,5 @@ class Monitoring(Model):
     namespace: Text = "monitoring"
     prometheus: Prometheus | None = None
     grafana: Grafana | None = None
+    #: Kiali, reading the Prometheus and Grafana above.
+    kiali: Kiali | None = None

@@ -9,9 +9,11 @@ from __future__ import annotations
 import dataclasses
 
 from meshgen.render import (
+    gateways,
     grafana,
     helmfile,
     istio,
+    kiali,
     namespaces,
     prometheus,
     services,
@@ -42,5 +44,7 @@ def render_tree(inputs: RenderInputs) -> list[RenderedFile]:
         *telemetry.render(inputs),
         *services.render(inputs),
         *traffic.render(inputs),
+        *gateways.render(inputs),
+        *kiali.render(inputs),
     ]
     return sorted(files, key=lambda f: f.path)
