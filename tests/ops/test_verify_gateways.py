@@ -108,6 +108,8 @@ def test_kiali_deployment_is_looked_for_in_the_monitoring_namespace() -> None:
     cluster = FakeCluster(objects={("deployments", "monitoring"): [_deployment("kiali")]})
     (result,) = check_kiali(cluster, _tree(), _config())
     assert (result.check, result.ok, result.detail) == (
-        "kiali available", True, "Deployment monitoring/kiali: 1/1 ready"
+        "kiali available",
+        True,
+        "Deployment monitoring/kiali: 1/1 ready",
     )
     assert cluster.asked == [("get", "deployments", "-n", "monitoring")]

@@ -135,7 +135,9 @@ def test_a_telemetry_selecting_the_gateway_matches_its_pods_and_meshgen_agrees(
     text = tree.config.read_text().replace("{istio: ingressgateway}", "{istio: ingress}")
     config = _project(tmp_path / "typo", text)
     assert [line.split(" ")[1] for line in harness.findings(config)] == ["T112"]
-    assert not any(harness.selects({"istio": "ingress"}, p) for p in tree.pod_labels("istio-ingress"))
+    assert not any(
+        harness.selects({"istio": "ingress"}, p) for p in tree.pod_labels("istio-ingress")
+    )
 
 
 def test_each_gateway_service_exists_with_its_type_and_selects_its_pods(tree: Tree) -> None:
@@ -162,7 +164,9 @@ def _relabel(rules: list[dict[str, Any]], labels: dict[str, str]) -> dict[str, s
         raw = rule.get("regex", "(.*)")
         # `regex: true` reads as a YAML boolean here; Prometheus takes it as the text.
         regex = re.compile(str(raw).lower() if isinstance(raw, bool) else str(raw))
-        value = rule.get("separator", ";").join(out.get(s, "") for s in rule.get("source_labels", []))
+        value = rule.get("separator", ";").join(
+            out.get(s, "") for s in rule.get("source_labels", [])
+        )
         if action == "keep" and not regex.fullmatch(value):
             return None
         if action == "drop" and regex.fullmatch(value):
@@ -176,7 +180,9 @@ def _relabel(rules: list[dict[str, Any]], labels: dict[str, str]) -> dict[str, s
             for key in list(out):
                 match = regex.fullmatch(key)
                 if match:
-                    out[match.expand(str(rule.get("replacement", "$1")).replace("$1", r"\1"))] = out[key]
+                    out[match.expand(str(rule.get("replacement", "$1")).replace("$1", r"\1"))] = (
+                        out[key]
+                    )
     return out
 
 
@@ -185,11 +191,18 @@ def _meta_name(text: str) -> str:
 
 
 def test_the_rendered_prometheus_keeps_the_gateway_pods_on_the_merged_endpoint(tree: Tree) -> None:
-    (configmap,) = [c for c in tree.of_kind("ConfigMap", "monitoring") if "prometheus.yml" in (c.get("data") or {})]
+    (configmap,) = [
+        c
+        for c in tree.of_kind("ConfigMap", "monitoring")
+        if "prometheus.yml" in (c.get("data") or {})
+    ]
     jobs = yaml.safe_load(configmap["data"]["prometheus.yml"])["scrape_configs"]
     (pods_job,) = [j for j in jobs if j["job_name"] == "kubernetes-pods"]
     checked = 0
-    for namespace, name in (("istio-ingress", "istio-ingressgateway"), ("istio-egress", "istio-egressgateway")):
+    for namespace, name in (
+        ("istio-ingress", "istio-ingressgateway"),
+        ("istio-egress", "istio-egressgateway"),
+    ):
         template = _pod_template(tree, namespace, name)
         meta = {"__address__": "10.0.0.7", "__meta_kubernetes_pod_ip": "10.0.0.7",
                 "__meta_kubernetes_namespace": namespace, "__meta_kubernetes_pod_phase": "Running",
@@ -200,7 +213,10 @@ def test_the_rendered_prometheus_keeps_the_gateway_pods_on_the_merged_endpoint(t
             meta[f"__meta_kubernetes_pod_label_{_meta_name(key)}"] = value
         target = _relabel(pods_job["relabel_configs"], meta)
         assert target is not None, name
-        assert (target["__address__"], target["__metrics_path__"]) == ("10.0.0.7:15020", "/stats/prometheus")
+        assert (target["__address__"], target["__metrics_path__"]) == (
+            "10.0.0.7:15020",
+            "/stats/prometheus",
+        )
         assert target["istio"] == template["metadata"]["labels"]["istio"]
         checked += 1
     assert checked == 2
@@ -259,13 +275,17 @@ def test_kiali_names_the_dashboards_grafana_is_provisioned_with(tree: Tree) -> N
                 continue
             data = json.loads((upstream / names[board["name"]]).read_text())
             variables = {v["name"] for v in data["templating"]["list"]}
-            wanted = {v.removeprefix("var-") for k, v in board["variables"].items() if k != "namespace"}
+            wanted = {
+                v.removeprefix("var-") for k, v in board["variables"].items() if k != "namespace"
+            }
             assert wanted <= variables, board
     # Kiali reads Grafana with the admin Secret, which the chart mounts.
     assert grafana["auth"]["username"] == "secret:grafana-admin:admin-user"
     deployment = tree.named("Deployment", "monitoring", "kiali")
     volumes = deployment["spec"]["template"]["spec"]["volumes"]
-    assert any((v.get("secret") or {}).get("secretName") == "grafana-admin" for v in volumes), volumes
+    assert any((v.get("secret") or {}).get("secretName") == "grafana-admin" for v in volumes), (
+        volumes
+    )
 
 
 def test_every_object_passes_kubernetes_validate_strict(tree: Tree) -> None:

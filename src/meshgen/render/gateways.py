@@ -1,4 +1,4 @@
-"""`gateways:`: one `istio/gateway` release per gateway, with `values/gateway-<ns>-<name>-values.yaml`.
+"""`gateways:`: an `istio/gateway` release and a values file per gateway.
 
 Each release `needs` istiod: the gateway's pods have `image: auto` and start only once
 istiod's injector webhook fills in the proxy (the `gateway` injection template). A gateway

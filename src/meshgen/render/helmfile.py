@@ -191,9 +191,7 @@ def releases(inputs: RenderInputs) -> list[dict[str, Any]]:
         release["values"] = [naming.service_values(svc.name)]
         out.append(release)
     out.extend(gateways.releases(inputs, placed, istiod_id))
-    monitoring_ids = [
-        release_id(mon_ns, r.release) for r in (prometheus, grafana) if r is not None
-    ]
+    monitoring_ids = [release_id(mon_ns, r.release) for r in (prometheus, grafana) if r is not None]
     out.extend(kiali.releases(inputs, placed, monitoring_ids))
     return out
 

@@ -68,7 +68,7 @@ def dashboard_titles(grafana: Grafana, files: Mapping[str, str]) -> list[str]:
             title = known.title if known else None
         elif dash.name in files:
             title = _json_title(files[dash.name])
-        if title in KIALI_DASHBOARD_VARIABLES and title not in titles:
+        if title is not None and title in KIALI_DASHBOARD_VARIABLES and title not in titles:
             titles.append(title)
     return titles
 
