@@ -53,10 +53,13 @@ def workload_name(config: MeshConfig, gateway: Gateway) -> str:
     return istio_gateway.workload_name(gateway.name, gateway_values(config, gateway))
 
 
-def releases(inputs: RenderInputs, placed: Any, istiod_id: str) -> list[dict[str, Any]]:
-    """The helmfile releases of the gateways (after istiod; `placed` adds namespace needs)."""
-    from meshgen.render.helmfile import chart_source
+def releases(
+    inputs: RenderInputs, placed: Any, istiod_id: str, chart_source: Any
+) -> list[dict[str, Any]]:
+    """The helmfile releases of the gateways, after istiod.
 
+    `placed` and `chart_source` are `render.helmfile`'s: namespace needs, chart reference.
+    """
     config = inputs.config
     out: list[dict[str, Any]] = []
     for gateway in config.gateways:

@@ -190,9 +190,9 @@ def releases(inputs: RenderInputs) -> list[dict[str, Any]]:
         release["labels"] = _labels("app", svc.name)
         release["values"] = [naming.service_values(svc.name)]
         out.append(release)
-    out.extend(gateways.releases(inputs, placed, istiod_id))
+    out.extend(gateways.releases(inputs, placed, istiod_id, chart_source))
     monitoring_ids = [release_id(mon_ns, r.release) for r in (prometheus, grafana) if r is not None]
-    out.extend(kiali.releases(inputs, placed, monitoring_ids))
+    out.extend(kiali.releases(inputs, placed, monitoring_ids, chart_source))
     return out
 
 

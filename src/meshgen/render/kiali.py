@@ -117,10 +117,13 @@ def kiali_values(config: MeshConfig, kiali: Kiali, files: Mapping[str, str]) -> 
     return deep_merge({"external_services": services}, kiali.values)
 
 
-def releases(inputs: RenderInputs, placed: Any, needs: list[str]) -> list[dict[str, Any]]:
-    """The kiali-server release (after Prometheus and Grafana when rendered)."""
-    from meshgen.render.helmfile import chart_source
+def releases(
+    inputs: RenderInputs, placed: Any, needs: list[str], chart_source: Any
+) -> list[dict[str, Any]]:
+    """The kiali-server release, after Prometheus and Grafana when rendered.
 
+    `placed` and `chart_source` are `render.helmfile`'s: namespace needs, chart reference.
+    """
     config = inputs.config
     kiali = config.monitoring.kiali
     if kiali is None:
