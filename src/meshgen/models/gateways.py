@@ -8,7 +8,8 @@ from pydantic import Field
 
 from meshgen.models.base import Model, Values
 
-#: A Helm release name the gateway chart can name its Deployment and Service after.
+#: A DNS-1123 label: a Helm release name the gateway chart can name its Deployment and
+#: Service after, and a namespace name.
 GATEWAY_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 
 #: The gateway chart's `service.type` (`None`: no Service at all).
@@ -27,7 +28,9 @@ class Gateway(Model):
 
     #: The release name (and, unless `values.name` says otherwise, its workload's name).
     name: str = Field(min_length=1, max_length=53, pattern=GATEWAY_NAME_PATTERN)
-    namespace: str = Field(default="istio-ingress", min_length=1, max_length=63)
+    namespace: str = Field(
+        default="istio-ingress", min_length=1, max_length=63, pattern=GATEWAY_NAME_PATTERN
+    )
     #: The chart's `service.type`; `ClusterIP` for an egress gateway, `None` for no Service.
     service_type: ServiceType = "LoadBalancer"
     #: Pass-through values for the gateway chart (merged over what meshgen sets).

@@ -22,7 +22,9 @@ class Kiali(Model):
     #: An https:// Helm repository, an oci:// registry path or a local chart folder.
     repository: RepositoryUrl = KIALI_CHART_REPOSITORY
     #: Where Kiali runs; unset: `monitoring.namespace`.
-    namespace: str | None = Field(default=None, min_length=1, max_length=63)
+    namespace: str | None = Field(
+        default=None, min_length=1, max_length=63, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+    )
     #: The Prometheus Kiali queries when this config renders none (e.g. a central one).
     prometheus_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
     #: The Grafana address browsers open for Kiali's dashboard links; unset: the in-cluster one.
