@@ -137,3 +137,19 @@ def test_telemetry_workload_scope_finds_a_gateways_namespace(tmp_path: Path) -> 
     config.write_text("istio: {version: 1.30.3}\ngateways:\n  - name: istio-ingressgateway\n")
     scope = api.scope(config, None, "istio=ingressgateway")
     assert (scope.namespace, scope.workload) == ("istio-ingress", ("istio", "ingressgateway"))
+
+
+def test_with_the_envoy_stats_job_the_gateway_annotation_scrape_is_off() -> None:
+    from meshgen.render.gateways import gateway_values
+
+    config = _config(
+        gateways=[{"name": "ingress"}],
+        telemetry={"histogramBuckets": {"istiocustom": [1, 10]}},
+        monitoring={
+            "prometheus": {"chartVersion": "29.27.0", "istioScraping": {"envoyStats": True}}
+        },
+    )
+    assert gateway_values(config, config.gateways[0])["podAnnotations"] == {
+        "sidecar.istio.io/statsHistogramBuckets": '{"istiocustom":[1,10]}',
+        "prometheus.io/scrape": "false",
+    }

@@ -190,36 +190,71 @@ def _meta_name(text: str) -> str:
     return re.sub(r"[^a-zA-Z0-9_]", "_", text)
 
 
-def test_the_rendered_prometheus_keeps_the_gateway_pods_on_the_merged_endpoint(tree: Tree) -> None:
+GATEWAYS = (("istio-ingress", "istio-ingressgateway"), ("istio-egress", "istio-egressgateway"))
+
+
+def _scrapes(tree: Tree, namespace: str, name: str) -> dict[str, set[tuple[str, str]]]:
+    """Job -> (address, path) of the targets the rendered Prometheus keeps of a gateway pod.
+
+    Pod discovery makes one target per container port; each job's relabelling is applied
+    to the pod's annotations, labels and port, as Prometheus does.
+    """
     (configmap,) = [
         c
         for c in tree.of_kind("ConfigMap", "monitoring")
         if "prometheus.yml" in (c.get("data") or {})
     ]
     jobs = yaml.safe_load(configmap["data"]["prometheus.yml"])["scrape_configs"]
-    (pods_job,) = [j for j in jobs if j["job_name"] == "kubernetes-pods"]
-    checked = 0
-    for namespace, name in (
-        ("istio-ingress", "istio-ingressgateway"),
-        ("istio-egress", "istio-egressgateway"),
-    ):
-        template = _pod_template(tree, namespace, name)
-        meta = {"__address__": "10.0.0.7", "__meta_kubernetes_pod_ip": "10.0.0.7",
-                "__meta_kubernetes_namespace": namespace, "__meta_kubernetes_pod_phase": "Running",
-                "__metrics_path__": "/metrics"}  # fmt: skip
-        for key, value in template["metadata"]["annotations"].items():
-            meta[f"__meta_kubernetes_pod_annotation_{_meta_name(key)}"] = value
-        for key, value in template["metadata"]["labels"].items():
-            meta[f"__meta_kubernetes_pod_label_{_meta_name(key)}"] = value
-        target = _relabel(pods_job["relabel_configs"], meta)
-        assert target is not None, name
-        assert (target["__address__"], target["__metrics_path__"]) == (
-            "10.0.0.7:15020",
-            "/stats/prometheus",
-        )
-        assert target["istio"] == template["metadata"]["labels"]["istio"]
-        checked += 1
-    assert checked == 2
+    template = _pod_template(tree, namespace, name)
+    base = {"__meta_kubernetes_pod_ip": "10.0.0.7", "__meta_kubernetes_namespace": namespace,
+            "__meta_kubernetes_pod_phase": "Running", "__metrics_path__": "/metrics"}  # fmt: skip
+    for key, value in template["metadata"]["annotations"].items():
+        base[f"__meta_kubernetes_pod_annotation_{_meta_name(key)}"] = value
+    for key, value in template["metadata"]["labels"].items():
+        base[f"__meta_kubernetes_pod_label_{_meta_name(key)}"] = value
+    kept: dict[str, set[tuple[str, str]]] = {}
+    for job in jobs:
+        if (job.get("kubernetes_sd_configs") or [{}])[0].get("role") != "pod":
+            continue
+        for container in template["spec"]["containers"]:
+            for port in container.get("ports") or ():
+                meta = {**base, "__address__": f"10.0.0.7:{port['containerPort']}",
+                        "__meta_kubernetes_pod_container_name": container["name"],
+                        "__meta_kubernetes_pod_container_port_name": port.get("name", "")}  # fmt: skip
+                meta["__metrics_path__"] = job.get("metrics_path", "/metrics")
+                target = _relabel(job.get("relabel_configs") or [], meta)
+                if target is not None:
+                    kept.setdefault(job["job_name"], set()).add(
+                        (target["__address__"], target["__metrics_path__"])
+                    )
+    return kept
+
+
+def test_the_rendered_prometheus_scrapes_each_gateway_once_on_the_merged_endpoint(
+    tree: Tree,
+) -> None:
+    for namespace, name in GATEWAYS:
+        assert _scrapes(tree, namespace, name) == {
+            "kubernetes-pods": {("10.0.0.7:15020", "/stats/prometheus")}
+        }, name
+
+
+def test_with_the_envoy_stats_job_each_gateway_is_scraped_once_on_15090(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    text = (GOLDEN / "meshgen.yaml").read_text()
+    old = "    chartVersion: 29.27.0\n"
+    assert old in text
+    text = text.replace(old, old + "    istioScraping: {envoyStats: true}\n", 1)
+    config = _project(tmp_path_factory.mktemp("envoy-stats"), text)
+    harness.render(config)
+    helmfile = config.parent / "out" / "helmfile.yaml"
+    _point_charts(helmfile)
+    variant = Tree(config, helmfile, harness.template(helmfile))
+    for namespace, name in GATEWAYS:
+        assert _scrapes(variant, namespace, name) == {
+            "envoy-stats": {("10.0.0.7:15090", "/stats/prometheus")}
+        }, name
 
 
 _URL = re.compile(r"https?://([^.:/]+)\.([^.:/]+)\.svc(?:\.cluster\.local)?:(\d+)/?")

@@ -1,4 +1,4 @@
-"""K110, K112: the gateways' pods get their proxy and are scraped (`gateways:`).
+"""K110, K112, H141: the gateways' pods get their proxy and are scraped; one release each.
 
 The istio/gateway chart (1.30.3) runs a pod whose only container is `istio-proxy` with
 `image: auto`: istiod's injector fills it in from the `gateway` template. Pods that no
@@ -14,6 +14,7 @@ from meshgen.checks.framework import Finding, check
 from meshgen.diagnostics import Severity
 from meshgen.knowledge import istio_gateway
 from meshgen.render.gateways import gateway_values
+from meshgen.source import KeyPath
 
 
 @check("K110", "gateway-not-injected", Severity.ERROR, aliases=("IST0147",))
@@ -113,4 +114,72 @@ def gateway_not_scraped(ctx: CheckContext) -> Iterator[Finding]:
                 "kubernetes-pods job would not scrape its merged metrics endpoint "
                 "(:15020/stats/prometheus)",
                 at=("gateways", i, "values", "podAnnotations"),
+            )
+
+
+def _other_releases(ctx: CheckContext) -> dict[str, tuple[str, KeyPath]]:
+    """`namespace/name` of every release besides the gateways -> (what, config key)."""
+    cfg = ctx.config
+    assert cfg is not None
+    istio, mon = cfg.istio.namespace, cfg.monitoring.namespace
+    out: dict[str, tuple[str, KeyPath]] = {
+        f"{istio}/{name}": (f"meshgen's {name} release", ("istio",))
+        for name in ("istio-base", "istiod", "mesh-namespaces", "mesh-telemetry")
+    }
+    if cfg.monitoring.prometheus:
+        out[f"{mon}/{cfg.monitoring.prometheus.release}"] = (
+            "the Prometheus release",
+            ("monitoring", "prometheus", "release"),
+        )
+    if cfg.monitoring.grafana:
+        out[f"{mon}/{cfg.monitoring.grafana.release}"] = (
+            "the Grafana release",
+            ("monitoring", "grafana", "release"),
+        )
+    if cfg.monitoring.kiali:
+        kiali = cfg.monitoring.kiali
+        out[f"{kiali.namespace or mon}/{kiali.release}"] = (
+            "the Kiali release",
+            ("monitoring", "kiali"),
+        )
+    for i, svc in enumerate(cfg.services):
+        out.setdefault(f"{svc.namespace}/{svc.name}", (f"service {svc.name}", ("services", i)))
+    return out
+
+
+@check("H141", "duplicate-gateway-release", Severity.ERROR)
+def duplicate_gateway_release(ctx: CheckContext) -> Iterator[Finding]:
+    """A gateway's release has the name of another release in its namespace.
+
+    Why: helmfile identifies a release by `namespace/name`; two with one identity are one
+    release to helm, so one chart's objects replace the other's (or helmfile refuses the
+    state), and every `needs` naming it is ambiguous.
+
+    Example: `gateways: [{name: web, namespace: apps}]` and a service `web` in `apps`.
+
+    Fix: rename the gateway (its Deployment and Service are named after it), or move it to
+    another namespace.
+    """
+    cfg = ctx.config
+    assert cfg is not None
+    others = _other_releases(ctx)
+    seen: dict[str, int] = {}
+    for i, gateway in enumerate(cfg.gateways):
+        identity = f"{gateway.namespace}/{gateway.name}"
+        if identity in seen:
+            yield Finding(
+                f"gateway {gateway.name!r} in namespace {gateway.namespace!r} is listed twice "
+                "(one helm release)",
+                at=("gateways", i, "name"),
+                related=(("gateways", seen[identity], "name"),),
+            )
+            continue
+        seen[identity] = i
+        if identity in others:
+            what, at = others[identity]
+            yield Finding(
+                f"gateway {gateway.name!r} has the release name of {what} in namespace "
+                f"{gateway.namespace!r}; helmfile would see one release",
+                at=("gateways", i, "name"),
+                related=(at,),
             )

@@ -4,8 +4,9 @@ Each release `needs` istiod: the gateway's pods have `image: auto` and start onl
 istiod's injector webhook fills in the proxy (the `gateway` injection template). A gateway
 in a namespace meshgen manages waits for that namespace's labels too. Gateways are scraped
 like sidecars: the chart's pod annotations point the prometheus chart's `kubernetes-pods`
-job at the merged metrics endpoint (`:15020/stats/prometheus`), and the `envoy-stats` job
-(metrics merging off) keeps their `http-envoy-prom` port.
+job at the merged metrics endpoint (`:15020/stats/prometheus`); with the `envoy-stats` job
+(`istioScraping.envoyStats`) it keeps their `http-envoy-prom` port instead, and meshgen
+turns the annotation scrape off so that no series is scraped twice.
 """
 
 from __future__ import annotations
@@ -36,10 +37,19 @@ def gateway_values(config: MeshConfig, gateway: Gateway) -> dict[str, Any]:
         # The chart labels the pods istio.io/rev=<revision>, which a revision's injector
         # webhook (rev.object) matches; without it no webhook of a named revision does.
         values["revision"] = config.istio.revision
+    annotations: dict[str, str] = {}
     buckets = dict(config.telemetry.histogram_buckets)
     if buckets:
+        annotations[naming.HISTOGRAM_ANNOTATION] = histogram_annotation(buckets)
+    prometheus = config.monitoring.prometheus
+    if prometheus is not None and prometheus.istio_scraping.envoy_stats:
+        # The envoy-stats job scrapes every proxy's :15090 (http-envoy-prom); the chart's
+        # scrape annotations would have the kubernetes-pods job take the same istio_*
+        # series again from :15020, and every sum over the gateway would double.
+        annotations["prometheus.io/scrape"] = "false"
+    if annotations:
         # Merged over the chart's default pod annotations (scrape, inject template).
-        values["podAnnotations"] = {naming.HISTOGRAM_ANNOTATION: histogram_annotation(buckets)}
+        values["podAnnotations"] = annotations
     return deep_merge(values, gateway.values)
 
 
