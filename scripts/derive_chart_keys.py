@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""Derive the value keys each chart accepts from its upstream default values.
+"""Derive the value keys each chart accepts from its default values and its templates.
 
 Writes `src/meshgen/knowledge/data/<chart>-<version>.json`: a key tree where a mapping is a
-map of known keys, `"*"` is a free-form map (any key allowed: an empty `{}` default, or a
-map listed in FREE_FORM such as istiod `meshConfig` or grafana `grafana.ini`), and `null` a
-leaf (scalar, list or null default; nothing below it is checked).
+map of known keys, `"*"` is a free-form map (any key allowed: an empty `{}` default, a subtree
+the templates copy whole with `toYaml`, or a map listed in FREE_FORM such as istiod
+`meshConfig`) and `null` a leaf (nothing below it is checked). Keys come from the chart's
+`values.yaml` and from every value its templates read (`meshgen.knowledge.chart_reads`), so
+keys the defaults only mention in a comment, or omit, are known too. A chart's vendored
+subcharts (prometheus: alertmanager, kube-state-metrics, ...) sit under their names.
 
-    python scripts/derive_chart_keys.py [UPSTREAM_DIR]      # default: ../shared/upstream
+    .venv/bin/python scripts/derive_chart_keys.py [CHARTS_DIR]   # default: ../shared/charts
 
 `tests/test_upstream_conformance.py` re-derives the trees and compares them with the
 committed files, so the data cannot go stale silently.
@@ -23,16 +26,19 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
+from meshgen.knowledge import chart_reads
+
 REPO = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO / "src" / "meshgen" / "knowledge" / "data"
 
 Path_ = tuple[str, ...]
 
-#: (chart, version, file under the upstream dir, where the defaults sit in it)
+#: (chart, version, chart folder under the charts dir, where the defaults sit in values.yaml)
 CHARTS: tuple[tuple[str, str, str, Path_], ...] = (
-    ("istiod", "1.30.3", "istio-1.30.3/istiod-values.yaml", ("_internal_defaults_do_not_set",)),
-    ("base", "1.30.3", "istio-1.30.3/base-values.yaml", ("_internal_defaults_do_not_set",)),
-    ("grafana", "12.11.1", "grafana-chart-12.11.1/values.yaml", ()),
+    ("istiod", "1.30.3", "istio-1.30.3/istiod", ("_internal_defaults_do_not_set",)),
+    ("base", "1.30.3", "istio-1.30.3/base", ("_internal_defaults_do_not_set",)),
+    ("grafana", "12.11.1", "grafana-12.11.1", ()),
+    ("prometheus", "29.27.0", "prometheus-29.27.0", ()),
 )
 
 #: Non-empty maps whose keys are free-form (Kubernetes objects, config files, env maps).
@@ -47,6 +53,7 @@ FREE_FORM: dict[str, tuple[Path_, ...]] = {
         ("global", "waypoint", "resources"),
     ),
     "base": (),
+    "prometheus": (),
     "grafana": (
         ("grafana.ini",),
         ("readinessProbe",),
@@ -74,6 +81,7 @@ DOCUMENTED: dict[str, tuple[tuple[Path_, Any], ...]] = {
         (("global", "podDNSSearchNamespaces"), None),
     ),
     "base": (),
+    "prometheus": (),
     "grafana": (
         (("schedulerName",), None),
         (("priorityClassName",), None),
@@ -93,20 +101,20 @@ TEMPLATE_READ: dict[str, tuple[Path_, ...]] = {
     "istiod": (("profile",), ("compatibilityVersion",), ("platform",)),
     "base": (("profile",), ("compatibilityVersion",)),
     "grafana": (),
+    "prometheus": (),
 }
 
-FREE = "*"
+#: Top-level keys the templates read that are not values a user sets: istiod's and base's
+#: `zzz_profile.yaml` merges `_internal_defaults_do_not_set` and keeps `_original`; `defaults`
+#: is read only to fail on it (H105) and `pilot` is the alias H103 resolves itself.
+NOT_SETTINGS: dict[str, frozenset[str]] = {
+    "istiod": frozenset({"_internal_defaults_do_not_set", "_original", "defaults", "pilot"}),
+    "base": frozenset({"_internal_defaults_do_not_set", "_original", "defaults"}),
+    "grafana": frozenset(),
+    "prometheus": frozenset(),
+}
 
-
-def key_tree(defaults: Any, free: set[Path_], path: Path_ = ()) -> Any:
-    """The key tree of a defaults mapping (see the module docstring)."""
-    if path in free:
-        return FREE
-    if not isinstance(defaults, Mapping):
-        return None
-    if not defaults:
-        return FREE
-    return {str(k): key_tree(v, free, (*path, str(k))) for k, v in defaults.items()}
+FREE = chart_reads.FREE
 
 
 def _insert(tree: dict[str, Any], path: Path_, default: Any) -> None:
@@ -119,21 +127,57 @@ def _insert(tree: dict[str, Any], path: Path_, default: Any) -> None:
     node.setdefault(path[-1], FREE if default == {} else None)
 
 
-def derive(chart: str, upstream: Path, relative: str, root: Path_) -> dict[str, Any]:
-    """The key tree of one chart, from its upstream values file."""
-    text = (upstream / relative).read_text(encoding="utf-8")
-    data = YAML(typ="safe", pure=True).load(text)
+def _templates(folder: Path) -> list[str]:
+    """The texts of a chart's templates (and istiod's injection templates under files/)."""
+    out = []
+    for sub in ("templates", "files"):
+        for path in sorted((folder / sub).rglob("*")) if (folder / sub).is_dir() else ():
+            if path.is_file() and path.suffix in (".yaml", ".tpl", ".txt", ".json"):
+                out.append(path.read_text(encoding="utf-8"))
+    return out
+
+
+def _folder_tree(
+    folder: Path, root: Path_, free: set[Path_], ignored: frozenset[str] = frozenset()
+) -> tuple[dict[str, Any], str]:
+    text = (folder / "values.yaml").read_text(encoding="utf-8")
+    data = YAML(typ="safe", pure=True).load(text) or {}
     for part in root:
         data = data[part]
-    free = set(FREE_FORM[chart])
     for path in free:
         node = data
         for part in path:
             if not isinstance(node, Mapping) or part not in node:
-                raise ValueError(f"{chart}: free-form key {'.'.join(path)} is not in the defaults")
+                raise ValueError(f"{folder.name}: free-form key {'.'.join(path)} is not a default")
             node = node[part]
-    tree = key_tree(data, free)
+    reads = chart_reads.template_reads(_templates(folder))
+    reads.paths = {p for p in reads.paths if p[0] not in ignored}
+    # `()`: a template hands all values on (istiod's injector config): not a free-form root.
+    reads.free = {p for p in reads.free if p and p[0] not in ignored} | free
+    reads.entries = {p for p in reads.entries if p and p[0] not in ignored}
+    tree = chart_reads.key_tree(data, reads.free, reads.entries)
     assert isinstance(tree, dict)
+    return chart_reads.add_reads(tree, reads), text
+
+
+def derive(chart: str, charts_dir: Path, relative: str, root: Path_) -> dict[str, Any]:
+    """The key tree of one chart (with its vendored subcharts), from its source folder."""
+    folder = charts_dir / relative
+    tree, text = _folder_tree(folder, root, set(FREE_FORM[chart]), NOT_SETTINGS[chart])
+    for sub in sorted((folder / "charts").iterdir()) if (folder / "charts").is_dir() else ():
+        if not (sub / "values.yaml").is_file():
+            continue
+        subtree, _ = _folder_tree(sub, (), set())
+        shared = subtree.pop("global", None)
+        node = tree.setdefault(sub.name, {})
+        if isinstance(node, dict):
+            for key, value in subtree.items():
+                node.setdefault(key, value)
+        if isinstance(shared, dict) and isinstance(tree.get("global"), dict):
+            for key, value in shared.items():
+                tree["global"].setdefault(key, value)
+        elif isinstance(shared, dict):
+            tree.setdefault("global", shared)
     for path, default in DOCUMENTED[chart]:
         if not re.search(rf"^\s*#\s*{re.escape(path[-1])}:", text, re.MULTILINE):
             raise ValueError(f"{chart}: {'.'.join(path)} is not documented in {relative}")
@@ -143,7 +187,7 @@ def derive(chart: str, upstream: Path, relative: str, root: Path_) -> dict[str, 
     return tree
 
 
-def derive_all(upstream: Path) -> dict[str, dict[str, Any]]:
+def derive_all(charts_dir: Path) -> dict[str, dict[str, Any]]:
     """File name -> content of every data file."""
     out = {}
     for chart, version, relative, root in CHARTS:
@@ -151,7 +195,7 @@ def derive_all(upstream: Path) -> dict[str, dict[str, Any]]:
             "chart": chart,
             "version": version,
             "source": relative,
-            "keys": derive(chart, upstream, relative, root),
+            "keys": derive(chart, charts_dir, relative, root),
         }
     return out
 
@@ -162,12 +206,12 @@ def dumps(content: dict[str, Any]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    upstream = Path(argv[0]) if argv else REPO.parent / "shared" / "upstream"
-    if not upstream.is_dir():
-        print(f"upstream folder {upstream} not found", file=sys.stderr)
+    charts_dir = Path(argv[0]) if argv else REPO.parent / "shared" / "charts"
+    if not charts_dir.is_dir():
+        print(f"charts folder {charts_dir} not found", file=sys.stderr)
         return 2
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    for name, content in derive_all(upstream).items():
+    for name, content in derive_all(charts_dir).items():
         (DATA_DIR / name).write_text(dumps(content), encoding="utf-8")
         print(f"wrote {DATA_DIR / name}")
     return 0

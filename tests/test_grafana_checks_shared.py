@@ -77,127 +77,95 @@ TEAM_DASHBOARD = r"""{
 }
 """
 
-#: (code, line, column, message, related (line, column)) of every G diagnostic.
-_Expected = list[tuple[str, int, int, str, list[tuple[int, int]]]]
+#: (code, line, column, message, related (file, line, column)) of every G diagnostic, in order.
+_Expected = list[tuple[str, int, int, str, list[tuple[str, int, int]]]]
 
-#: The grafana.com dashboard's findings.
-_ISTIO_MESH: _Expected = [
+EXPECTED: _Expected = [
     (
-        "G110",
-        33,
+        "G111",
         9,
-        (
-            "dashboard 'istio-mesh' (grafana.com 7639): panel 'HTTP/gRPC Workloads' reads "
-            'istio_request_duration_milliseconds_bucket (client side, reporter="source"), '
-            "which Telemetry apps/apps-off disables for namespace apps, service worker (apps)"
-        ),
-        [(15, 25)],
+        45,
+        "Telemetry istio-system/mesh-default removes response_code, which 4 panels of dashboard 'istio-mesh' (grafana.com 7639) need (client side)",
+        [("meshgen.yaml", 33, 9)],
     ),
     (
         "G111",
-        33,
         9,
-        (
-            "dashboard 'istio-mesh' (grafana.com 7639): panel 'Success Rate', panel '4xxs', "
-            "panel '5xxs', panel 'HTTP/gRPC Workloads' need label response_code on "
-            'istio_requests_total (client side, reporter="source"), which Telemetry '
-            "istio-system/mesh-default removes for the mesh root (istio-system), namespace "
-            "shop, service web (shop), namespace apps and 2 more"
-        ),
-        [(9, 45)],
-    ),
-]
-#: The local dashboard's findings; `team-copy.json` is the same file, so it has the same ones.
-_TEAM: _Expected = [
-    (
-        "G110",
-        6,
-        53,
-        (
-            "dashboard 'team': variable $workload reads istio_requests_total (server side, "
-            'reporter="destination"), which Telemetry shop/api-server disables for service '
-            "api (shop)"
-        ),
-        [(22, 25)],
-    ),
-    (
-        "G110",
-        10,
-        17,
-        (
-            "dashboard 'team': panel 'Requests' reads istio_requests_total (server side, "
-            'reporter="destination"), which Telemetry shop/api-server disables for service '
-            "api (shop)"
-        ),
-        [(22, 25)],
+        45,
+        "Telemetry istio-system/mesh-default removes response_code, which panel 'Requests' of dashboard 'team' needs (client side)",
+        [("team.json", 10, 17)],
     ),
     (
         "G111",
-        10,
-        17,
-        (
-            "dashboard 'team': panel 'Requests' needs label response_code on "
-            'istio_requests_total (client side, reporter="source"), which Telemetry '
-            "istio-system/mesh-default removes for the mesh root (istio-system), namespace "
-            "shop, service web (shop), namespace apps and 2 more"
-        ),
-        [(9, 45)],
-    ),
-    (
-        "G110",
-        12,
-        17,
-        (
-            "dashboard 'team': panel 'Latency' reads "
-            'istio_request_duration_milliseconds_bucket (server side, reporter="destination" '
-            'and client side, reporter="source"), which Telemetry apps/apps-off disables for '
-            "namespace apps, service worker (apps)"
-        ),
-        [(15, 25)],
+        9,
+        45,
+        "Telemetry istio-system/mesh-default removes response_code, which panel 'Requests' of dashboard 'team-copy' needs (client side)",
+        [("team-copy.json", 10, 17)],
     ),
     (
         "G110",
         15,
-        19,
-        (
-            "dashboard 'team': panel 'API requests' reads istio_requests_total (server side, "
-            'reporter="destination"), which Telemetry shop/api-server disables for service '
-            "api (shop)"
-        ),
-        [(22, 25)],
+        25,
+        "Telemetry apps/apps-off disables istio_request_duration_milliseconds_bucket, which 1 panel of dashboard 'istio-mesh' (grafana.com 7639) reads (client side)",
+        [("meshgen.yaml", 33, 9)],
+    ),
+    (
+        "G110",
+        15,
+        25,
+        "Telemetry apps/apps-off disables istio_request_duration_milliseconds_bucket, which panel 'Latency' of dashboard 'team' reads (client and server side)",
+        [("team.json", 12, 17)],
+    ),
+    (
+        "G110",
+        15,
+        25,
+        "Telemetry apps/apps-off disables istio_request_duration_milliseconds_bucket, which panel 'Latency' of dashboard 'team-copy' reads (client and server side)",
+        [("team-copy.json", 12, 17)],
+    ),
+    (
+        "G110",
+        22,
+        25,
+        "Telemetry shop/api-server disables istio_requests_total, which 3 panels of dashboard 'team' read (server side)",
+        [("team.json", 10, 17), ("team.json", 15, 19), ("team.json", 6, 53)],
+    ),
+    (
+        "G110",
+        22,
+        25,
+        "Telemetry shop/api-server disables istio_requests_total, which 3 panels of dashboard 'team-copy' read (server side)",
+        [("team-copy.json", 10, 17), ("team-copy.json", 15, 19), ("team-copy.json", 6, 53)],
     ),
     (
         "G111",
-        16,
-        19,
-        (
-            "dashboard 'team': panel 'API requests' needs label destination_workload on "
-            'istio_request_bytes_sum (server side, reporter="destination"), which Telemetry '
-            "shop/api-server removes for service api (shop)"
-        ),
-        [(24, 52)],
+        24,
+        52,
+        "Telemetry shop/api-server removes destination_workload, which panel 'API requests' of dashboard 'team' needs (server side)",
+        [("team.json", 16, 19)],
+    ),
+    (
+        "G111",
+        24,
+        52,
+        "Telemetry shop/api-server removes destination_workload, which panel 'API requests' of dashboard 'team-copy' needs (server side)",
+        [("team-copy.json", 16, 19)],
     ),
     (
         "G109",
         17,
         49,
-        (
-            "dashboard 'team' panel 'Broken': invalid PromQL (unclosed left parenthesis) in "
-            "sum(rate(istio_requests_total[5m])"
-        ),
+        "dashboard 'team-copy' panel 'Broken': invalid PromQL (unclosed left parenthesis) in sum(rate(istio_requests_total[5m])",
+        [],
+    ),
+    (
+        "G109",
+        17,
+        49,
+        "dashboard 'team' panel 'Broken': invalid PromQL (unclosed left parenthesis) in sum(rate(istio_requests_total[5m])",
         [],
     ),
 ]
-
-
-def _renamed(findings: _Expected, name: str) -> _Expected:
-    return [
-        (code, line, col, message.replace("dashboard 'team'", f"dashboard '{name}'"), spans)
-        for code, line, col, message, spans in findings
-    ]
-
-
-EXPECTED: _Expected = [*_ISTIO_MESH, *_renamed(_TEAM, "team-copy"), *_TEAM]
 
 
 @pytest.fixture
@@ -209,13 +177,45 @@ def project(tmp_path: Path) -> api.Project:
     return api.load_project(tmp_path / "meshgen.yaml")
 
 
-def test_messages_list_panels_and_scopes_as_before(project: api.Project) -> None:
+def test_findings_sit_at_the_cause_and_relate_the_dashboard(project: api.Project) -> None:
     got = [
-        (d.code, d.span.line, d.span.col, d.message, [(r.line, r.col) for r in d.related])
+        (
+            d.code,
+            d.span.line,
+            d.span.col,
+            d.message,
+            [(Path(r.file).name, r.line, r.col) for r in d.related],
+        )
         for d in api.validate_project(project)
         if d.code in ("G109", "G110", "G111")  # the three that share the analysis
     ]
     assert got == EXPECTED
+    assert all(len(message) < 160 for _, _, _, message, _ in got)
+
+
+def test_detail_lists_every_panel_once_with_its_sides(project: api.Project) -> None:
+    found = [
+        d
+        for d in api.validate_project(project)
+        if d.code == "G110" and "dashboard 'team'" in d.message and d.span.line == 22
+    ]
+    assert [d.detail for d in found] == [
+        (
+            "panel 'Requests': istio_requests_total (server side)",
+            "panel 'API requests': istio_requests_total (server side)",
+            "variable $workload: istio_requests_total (server side)",
+            "for service api (shop)",
+        )
+    ]
+    mesh = [d for d in api.validate_project(project) if d.code == "G111" and "7639" in d.message]
+    assert [d.detail[:-1] for d in mesh] == [
+        (
+            "panel 'Success Rate' (client side)",
+            "panel '4xxs' (client side)",
+            "panel '5xxs' (client side)",
+            "panel 'HTTP/gRPC Workloads' (client side)",
+        )
+    ]
 
 
 def test_each_dashboard_is_analysed_once_per_run(

@@ -139,7 +139,7 @@ def test_tag_set_on_a_workload_finds_the_service_namespace(config: Path, run_cli
 def test_tag_remove_mesh_wide(config: Path, run_cli: Run) -> None:
     assert (
         run_cli(
-            "telemetry", "tag", "remove", "ALL_METRICS", "request_protocol", "-c", str(config)
+            "telemetry", "tag", "remove", "ALL_METRICS", "grpc_response_status", "-c", str(config)
         ).code
         == 0
     )
@@ -152,7 +152,7 @@ def test_tag_remove_mesh_wide(config: Path, run_cli: Run) -> None:
             "            - match:\n"
             "                metric: ALL_METRICS\n"
             "              tagOverrides:\n"
-            "                request_protocol:\n"
+            "                grpc_response_status:\n"
             "                  operation: REMOVE\n"
         ),
     )

@@ -430,10 +430,21 @@ def _derive_module() -> Any:
     return module
 
 
-def test_committed_chart_keys_match_upstream_defaults(upstream: Path) -> None:
+CHARTS = REPO.parent / "shared" / "charts"
+
+
+@pytest.fixture
+def charts_dir() -> Path:
+    """../shared/charts (the real chart sources), or skip."""
+    if not CHARTS.is_dir():
+        pytest.skip(f"chart sources not found at {CHARTS} (only present beside the CI checkout)")
+    return CHARTS
+
+
+def test_committed_chart_keys_match_the_chart_sources(charts_dir: Path) -> None:
     derive = _derive_module()
     data_dir = REPO / "src" / "meshgen" / "knowledge" / "data"
-    for name, content in derive.derive_all(upstream).items():
+    for name, content in derive.derive_all(charts_dir).items():
         committed = (data_dir / name).read_text(encoding="utf-8")
         assert committed == derive.dumps(content), (
             f"{name} is stale: run scripts/derive_chart_keys.py"

@@ -78,6 +78,18 @@ def test_a_hand_edit_names_the_config_key_and_is_not_called_stale(project, run_c
     assert "meshgen render" not in "".join(lines)  # never the fix for a hand edit: it reverts it
 
 
+def test_check_shows_no_diff_that_would_undo_a_hand_edit(project, run_cli):
+    hand_edit(project, "  enablePrometheusMerge: true\n", "  enablePrometheusMerge: false\n")
+    result = run_cli("check")
+    assert result.code == 1
+    assert "-  enablePrometheusMerge: false" not in result.err
+    assert "+  enablePrometheusMerge: true" not in result.err
+    assert (
+        f"# {ISTIO_VALUES}: edited by hand; not "
+        "shown (rendering would undo the edit): `meshgen adopt` moves it into the config"
+    ) in result.err
+
+
 def _line_of(path: Path, needle: str) -> int:
     return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if needle in line)
 

@@ -36,6 +36,8 @@ class Diagnostic:
     related: tuple[Span, ...] = ()
     aliases: tuple[str, ...] = ()
     hint: str | None = field(default=None, compare=False)
+    #: What the message summarises, one item a line (every affected panel, ...).
+    detail: tuple[str, ...] = field(default=(), compare=False)
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.span.file, self.span.line, self.span.col, self.code, self.message)
@@ -45,6 +47,8 @@ class Diagnostic:
 
     def format_text(self) -> str:
         text = f"{self.span}: {self.code} {self.message} [{self.name}]"
+        for item in self.detail:
+            text += f"\n    - {item}"
         if self.hint:
             text += f"\n    hint: {self.hint}"
         return text

@@ -248,13 +248,21 @@ def diff(
 ) -> str:
     """Unified diff from the tree on disk to the rendered tree ('' when fresh).
 
-    `planned` is a `plan` of the same files just made (saves reading the tree again).
+    `planned` is a `plan` of the same files just made (saves reading the tree again). A
+    file edited by hand gets one line instead of a diff: the diff would undo the edit, and
+    the edit belongs in the config (`meshgen adopt`), not reverted.
     """
     chunks: list[str] = []
     result = planned if planned is not None else plan(files, output_dir)
     for rendered in [*result.create, *result.update]:
         target = output_dir / rendered.path
         old = target.read_text(encoding="utf-8", errors="replace") if target.is_file() else ""
+        if old and edited_by_hand(old):
+            chunks.append(
+                f"# {shown_dir}/{rendered.path}: edited by hand; not shown (rendering would "
+                "undo the edit): `meshgen adopt` moves it into the config\n"
+            )
+            continue
         chunks.extend(
             difflib.unified_diff(
                 old.splitlines(keepends=True),

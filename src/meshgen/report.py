@@ -45,7 +45,7 @@ def escape_text(text: str) -> str:
 
 def _safe(d: Diagnostic) -> Diagnostic:
     """`d` with every user-controlled string escaped (the file, the message, the hint)."""
-    unsafe = (d.span.file, d.message, d.hint or "")
+    unsafe = (d.span.file, d.message, d.hint or "", *d.detail)
     if not any(_UNSAFE_TEXT.search(text) for text in unsafe):
         return d
     return replace(
@@ -53,6 +53,7 @@ def _safe(d: Diagnostic) -> Diagnostic:
         message=escape_text(d.message),
         span=replace(d.span, file=escape_text(d.span.file)),
         hint=escape_text(d.hint) if d.hint else d.hint,
+        detail=tuple(escape_text(item) for item in d.detail),
     )
 
 
@@ -68,7 +69,7 @@ def format_text(diagnostics: Sequence[Diagnostic], *, quiet_summary: bool = Fals
 
 
 def as_dict(d: Diagnostic) -> dict[str, Any]:
-    return {
+    out = {
         "code": d.code,
         "name": d.name,
         "severity": str(d.severity),
@@ -79,6 +80,9 @@ def as_dict(d: Diagnostic) -> dict[str, Any]:
         "aliases": list(d.aliases),
         "related": [{"file": r.file, "line": r.line, "column": r.col} for r in d.related],
     }
+    if d.detail:
+        out["detail"] = list(d.detail)
+    return out
 
 
 def format_json(diagnostics: Sequence[Diagnostic]) -> str:
@@ -160,6 +164,8 @@ def format_sarif(
             result["relatedLocations"] = [
                 {"id": i, **_location(r.file, r.line, r.col)} for i, r in enumerate(d.related)
             ]
+        if d.detail:
+            result["properties"] = {"detail": list(d.detail)}
         results.append(result)
     log = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",

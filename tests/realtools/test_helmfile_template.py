@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,21 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.realtools.harness import Tree, template
-
-REPO = Path(__file__).resolve().parent.parent.parent
-TOOLS = REPO / ".tools"
-CHARTS = REPO.parent / "shared" / "charts"
-MESHGEN = Path(sys.executable).parent / "meshgen"
-
-#: Repository charts meshgen renders -> their source folder under ../shared/charts/.
-LOCAL_SOURCES = {
-    "istio/base": "istio-1.30.3/base",
-    "istio/istiod": "istio-1.30.3/istiod",
-    "prometheus-community/prometheus": "prometheus-29.27.0",
-    "grafana-community/grafana": "grafana-12.11.1",
-    "podinfo/podinfo": "podinfo-6.7.1",
-}
+from tests.realtools.harness import CHARTS, LOCAL_SOURCES, MESHGEN, REPO, TOOLS, Tree, template
 
 pytestmark = [
     pytest.mark.skipif(

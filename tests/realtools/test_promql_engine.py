@@ -253,21 +253,23 @@ def _flagged(config_path: Path, labels: bool = True) -> dict[str, set[str]]:
 
 
 #: (what the change does to the repository's config, whether G111 (labels) or G110 judges it)
+_MESH_DEFAULT = "    - name: mesh-default\n      metrics:\n        - providers:\n            - name: prometheus\n"
+
 CHANGES = {
     "remove response_code": (
         (
-            "                request_protocol:\n                  operation: REMOVE\n",
-            "                request_protocol:\n                  operation: REMOVE\n"
+            _MESH_DEFAULT,
+            _MESH_DEFAULT + "          overrides:\n            - match:\n"
+            "                metric: ALL_METRICS\n              tagOverrides:\n"
             "                response_code:\n                  operation: REMOVE\n",
         ),
         True,
     ),
     "disable REQUEST_DURATION": (
         (
-            "                request_protocol:\n                  operation: REMOVE\n",
-            "                request_protocol:\n                  operation: REMOVE\n"
-            "            - match:\n                metric: REQUEST_DURATION\n"
-            "              disabled: true\n",
+            _MESH_DEFAULT,
+            _MESH_DEFAULT + "          overrides:\n            - match:\n"
+            "                metric: REQUEST_DURATION\n              disabled: true\n",
         ),
         False,
     ),
@@ -283,7 +285,7 @@ def test_g110_and_g111_name_exactly_the_panels_a_real_prometheus_loses(
     shutil.copytree(REPO / "infrastructure", project)
     config = project / "meshgen.yaml"
     base = config.read_text()
-    assert edit[0] in base, "the repository's config no longer removes request_protocol this way"
+    assert edit[0] in base, "the repository's config no longer declares mesh-default this way"
     changed = tmp_path / "changed" / "meshgen.yaml"
     shutil.copytree(project, changed.parent)
     changed.write_text(base.replace(*edit, 1))

@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any, TypeVar
 
 from meshgen.analysis.promql import Query, Selector, analyze, analyze_variable_query
+from meshgen.knowledge.dashboard_datasources import DatasourceRefs
 from meshgen.knowledge.dashboards import SCOPE_LABELS, Panel, Read
 
 #: Datasource plugin types whose targets are not PromQL.
@@ -252,3 +253,59 @@ def _variable_plugin(reference: str, variables: Mapping[str, Mapping[str, Any]])
         query = variable.get("query")
         return query if isinstance(query, str) else None
     return None
+
+
+#: What release-builder does to a dashboard for grafana.com (reference 5): the literal
+#: `"datasource": "Prometheus"` becomes the input `${DS_PROMETHEUS}`.
+GRAFANA_COM_EXPORT = {"Prometheus": "${DS_PROMETHEUS}"}
+
+
+def datasource_references(
+    data: Mapping[str, Any], renamed: Mapping[str, str] | None = None
+) -> DatasourceRefs:
+    """The references that decide where a dashboard's queries go (`DatasourceRefs`).
+
+    Panels (rows' included), their targets, query variables and annotations count; custom
+    and other variables never query a datasource. `renamed` maps literal names as an
+    export rewrites them (`GRAFANA_COM_EXPORT`).
+    """
+    variables = _variables(data)
+    selectors = [n for n, v in variables.items() if v.get("type") == "datasource"]
+    sources: list[Any] = []
+    for panel in _panels(data.get("panels")):
+        sources.append(panel.get("datasource"))
+        for target in panel.get("targets") or ():
+            if isinstance(target, Mapping):
+                sources.append(target.get("datasource"))
+    for variable in variables.values():
+        if variable.get("type") == "query":
+            sources.append(variable.get("datasource"))
+    annotations = data.get("annotations")
+    for item in annotations.get("list") or () if isinstance(annotations, Mapping) else ():
+        if isinstance(item, Mapping):
+            sources.append(item.get("datasource"))
+    strings: set[str] = set()
+    input_uids: set[str] = set()
+    for source in sources:
+        if isinstance(source, str):
+            text = (renamed or {}).get(source, source)
+            if not _via_variable(text, variables) and text not in _BUILTIN_SOURCES:
+                strings.add(text)
+        elif isinstance(source, Mapping) and isinstance(source.get("uid"), str):
+            uid = (renamed or {}).get(source["uid"], source["uid"])
+            if uid.startswith("$") and not _via_variable(uid, variables):
+                input_uids.add(uid)
+    return DatasourceRefs(
+        frozenset(strings), frozenset(input_uids), selectors[0] if selectors else None
+    )
+
+
+_BUILTIN_SOURCES = frozenset({"-- Grafana --", "-- Dashboard --", "-- Mixed --", "grafana"})
+
+
+def _via_variable(reference: str, variables: Mapping[str, Mapping[str, Any]]) -> bool:
+    """`$datasource`, `${datasource}` or `[[datasource]]` naming a template variable."""
+    if not reference.startswith(("$", "[[")):
+        return False
+    name = reference.strip("${}[]").split(":", 1)[0]
+    return name in variables

@@ -131,6 +131,7 @@ def stamp(chk: Check, finding: Finding, ctx: CheckContext) -> Diagnostic:
         related=tuple(r for r in related if r != span),
         aliases=chk.aliases,
         hint=finding.hint,
+        detail=finding.detail,
     )
 
 

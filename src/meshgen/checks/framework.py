@@ -34,6 +34,8 @@ class Finding:
     hint: str | None = None
     #: Point at the key itself rather than its value (for problems with the key's name).
     key: bool = False
+    #: Everything the short message summarises (e.g. each affected panel), one item a line.
+    detail: tuple[str, ...] = ()
 
 
 CheckFunction = Callable[["CheckContext"], Iterator[Finding]]  # type: ignore[name-defined]  # noqa: F821

@@ -1,8 +1,9 @@
 """K111, H140: Kiali (`monitoring.kiali`) gets the data its graph is drawn from.
 
-The labels Kiali's graph cannot do without are in `knowledge.kiali.KIALI_GRAPH_LABELS`.
-The grafana checks' G113 warns about the same removals whether or not Kiali is deployed;
-here, with Kiali in the config, a removal is an error.
+The labels Kiali's graph cannot do without are in `knowledge.kiali.GRAPH_LABELS`.
+The grafana checks' G113 warns about such removals where Kiali may read the metrics; with
+Kiali in the config, K111 reports them as errors (over the gateways' pods too) and G113
+stays silent.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from meshgen.analysis.effective import Cause, MetricState, Side, effective_metri
 from meshgen.checks.context import CheckContext
 from meshgen.checks.framework import Finding, check
 from meshgen.diagnostics import Severity
-from meshgen.knowledge.kiali import KIALI_GRAPH_LABELS, KIALI_GRAPH_SERIES
+from meshgen.knowledge.kiali import GRAPH_LABELS, GRAPH_SERIES
 from meshgen.render.gateways import pod_labels as gateway_pod_labels
 from meshgen.source import Span
 
@@ -48,7 +49,7 @@ def _scopes(ctx: CheckContext) -> list[tuple[str, str, dict[str, str] | None]]:
     return out
 
 
-@check("K111", "kiali-graph-label-removed", Severity.ERROR, needs=("config", "telemetry"))
+@check("K111", "deployed-kiali-label-removed", Severity.ERROR, needs=("config", "telemetry"))
 def kiali_graph_label_removed(ctx: CheckContext) -> Iterator[Finding]:
     """A Telemetry removes a label Kiali's graph needs, and the config deploys Kiali.
 
@@ -102,7 +103,7 @@ def _collect(
     sides: Mapping[Side, Mapping[str, MetricState]],
 ) -> None:
     for metrics in sides.values():
-        for metric, needed in KIALI_GRAPH_LABELS.items():
+        for metric, needed in GRAPH_LABELS.items():
             state = metrics.get(metric)
             if state is None or not state.enabled:
                 continue
@@ -110,7 +111,7 @@ def _collect(
                 cause = state.label_causes.get(label)
                 key = (label, cause.span if cause else None)
                 removal = found.setdefault(key, _Removal(label, cause))
-                removal.series[KIALI_GRAPH_SERIES[metric]] = None
+                removal.series[GRAPH_SERIES[metric]] = None
                 removal.scopes[what] = None
 
 

@@ -865,10 +865,16 @@ def _has(chart: str, path: KeyPath) -> bool:
 def _is_kube_prometheus_stack(data: Mapping[str, Any]) -> bool:
     """kube-prometheus-stack values, by a key only it has.
 
-    A top-level key, a `prometheusSpec`/`alertmanagerSpec`, or a `grafana:` section holding
-    keys only the parent's templates read.
+    A top-level key, a `prometheus:` section beside `alertmanager:`/`grafana:`, a
+    `prometheusSpec`/`alertmanagerSpec`, or a `grafana:` section holding keys only the
+    parent's templates read.
     """
     if any(str(key) in kps.SIGNATURE for key in data):
+        return True
+    # Its `prometheus:` section beside `alertmanager:` or `grafana:`: the prometheus chart
+    # has no top-level `prometheus` key, and the grafana chart neither.
+    beside = "alertmanager" in data or "grafana" in data
+    if isinstance(data.get("prometheus"), Mapping) and beside:
         return True
     for section, key in kps.SPEC_KEYS:
         if isinstance(data.get(section), Mapping) and key in data[section]:

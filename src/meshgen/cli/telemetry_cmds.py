@@ -132,7 +132,7 @@ def telemetry() -> None:
     \b
     Examples:
       meshgen telemetry show --workload app=inference-balancer
-      meshgen telemetry tag remove ALL_METRICS request_protocol
+      meshgen telemetry tag remove ALL_METRICS grpc_response_status
       meshgen telemetry disable GRPC_REQUEST_MESSAGES --namespace inference --dry-run
     """
 
@@ -313,8 +313,8 @@ def tag_remove_cmd(
 
     \b
     Examples:
-      meshgen telemetry tag remove ALL_METRICS request_protocol
-      meshgen telemetry tag remove REQUEST_COUNT,REQUEST_DURATION response_flags
+      meshgen telemetry tag remove ALL_METRICS grpc_response_status
+      meshgen telemetry tag remove REQUEST_COUNT,REQUEST_DURATION source_principal
     """
     return _metric_edit(
         opts,

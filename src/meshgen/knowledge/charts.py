@@ -1,8 +1,10 @@
-"""Which value keys the istiod, base and grafana charts accept, per pinned version.
+"""Which value keys the istiod, base, grafana and prometheus charts accept, per pinned version.
 
-The key trees in `data/` are derived from each chart's upstream default values by
-`scripts/derive_chart_keys.py` (istiod and base 1.30.3, grafana-community 12.11.1). In a tree
-a mapping lists known keys, `"*"` marks a free-form map (any key allowed) and `None` a leaf.
+The key trees in `data/` are derived by `scripts/derive_chart_keys.py` from each chart's
+source (istiod and base 1.30.3, grafana-community 12.11.1, prometheus-community 29.27.0 with
+its subcharts): its default values and every value its templates read
+(`meshgen.knowledge.chart_reads`). In a tree a mapping lists known keys, `"*"` marks a
+free-form map (any key allowed) and `None` a leaf.
 
 istiod facts (reference istio 1.1-1.4): the 1.28 and 1.29 istiod values are identical to each
 other and differ from 1.30 only by `taint.name`; base 1.30 adds `global.enableReaderRBAC`.
@@ -22,13 +24,16 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from meshgen.knowledge.chart_reads import ENTRY, FREE
 from meshgen.source import KeyPath
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-FREE = "*"
 
 DEFAULT_ISTIO_VERSION = "1.30.3"
 DEFAULT_GRAFANA_VERSION = "12.11.1"
+DEFAULT_PROMETHEUS_VERSION = "29.27.0"
+#: Charts keyed by their own chart version (data for one minor each).
+_PINNED = {"grafana": DEFAULT_GRAFANA_VERSION, "prometheus": DEFAULT_PROMETHEUS_VERSION}
 
 #: Istio minors whose istiod/base keys are known: 1.30 as derived, 1.28/1.29 without the
 #: keys added in 1.30.
@@ -65,6 +70,8 @@ class ChartKeys:
         for part in path:
             if node == FREE:
                 return True
+            if isinstance(node, Mapping) and part not in node and ENTRY in node:
+                part = ENTRY
             if not isinstance(node, Mapping) or part not in node:
                 return False
             node = node[part]
@@ -76,6 +83,8 @@ class ChartKeys:
         for part in path:
             if node == FREE or node is None:
                 return True
+            if isinstance(node, Mapping) and part not in node and ENTRY in node:
+                part = ENTRY
             if not isinstance(node, Mapping) or part not in node:
                 return False
             node = node[part]
@@ -87,6 +96,15 @@ def _walk(
 ) -> Iterator[tuple[KeyPath, str | None]]:
     for key, value in values.items():
         path = (*prefix, str(key))
+        if key not in tree and ENTRY in tree:
+            # A named entry (a route, a listener set): any name, but it must be a map.
+            if isinstance(value, Mapping):
+                node = tree[ENTRY]
+                if isinstance(node, Mapping):
+                    yield from _walk(node, value, path)
+            elif value is not None:
+                yield path, None
+            continue
         if key not in tree:
             close = difflib.get_close_matches(str(key), sorted(tree), n=1, cutoff=0.6)
             yield path, close[0] if close else None
@@ -135,11 +153,11 @@ def chart_keys(chart: str, version: str | None = None) -> ChartKeys | None:
         if minor != "1.30":
             tree = _without(tree, _ADDED_IN_1_30[chart])
         return ChartKeys(chart, version or DEFAULT_ISTIO_VERSION, tree)
-    if chart == "grafana":
-        if _minor(version or DEFAULT_GRAFANA_VERSION) != _minor(DEFAULT_GRAFANA_VERSION):
+    pinned = _PINNED.get(chart)
+    if pinned is not None:
+        if _minor(version or pinned) != _minor(pinned):
             return None
-        tree = _load(chart, DEFAULT_GRAFANA_VERSION)
-        return ChartKeys(chart, version or DEFAULT_GRAFANA_VERSION, tree)
+        return ChartKeys(chart, version or pinned, _load(chart, pinned))
     return None
 
 

@@ -1,14 +1,10 @@
 """What Kiali's traffic graph needs of Istio's standard metrics (reference stacks.md 3).
 
-Source: kiali/kiali `graph/telemetry/istio/istio.go` ("missing expected TS labels"): the
-graph drops every `istio_requests_total` series that lacks `request_protocol`,
-`response_code` or one of the canonical workload/service labels, and request and TCP series
-without `response_flags`. Kiali's maintainers will not draw partial graphs (kiali#3496), so
-removing one of these labels with a Telemetry `tagOverrides` REMOVE empties the graph
-wherever the removal applies.
-
-The same facts are kept by the grafana checks' G113 (`GRAPH_LABELS` there); the two tables
-are to be unified into this one.
+Kiali builds its graph from `istio_requests_total` and the TCP byte counters and drops every
+series that lacks one of the labels below ("missing expected TS labels",
+kiali/kiali `graph/telemetry/istio/istio.go`); its maintainers do not draw partial graphs
+(kiali#3496). Removing one of them with a Telemetry `tagOverrides` REMOVE therefore empties
+the graph wherever the removal applies.
 """
 
 from __future__ import annotations
@@ -16,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-#: The workload and service identity labels every graph series must carry.
-KIALI_CANONICAL_LABELS: frozenset[str] = frozenset(
+#: Workload and service identity labels every graph series must carry.
+CANONICAL_LABELS: frozenset[str] = frozenset(
     {
         "source_workload_namespace",
         "source_workload",
@@ -33,18 +29,17 @@ KIALI_CANONICAL_LABELS: frozenset[str] = frozenset(
     }
 )
 
-#: Telemetry metric (`match.metric`) -> the labels without which Kiali's graph drops its series.
-KIALI_GRAPH_LABELS: Mapping[str, frozenset[str]] = MappingProxyType(
+#: Telemetry metric -> the labels Kiali's graph drops its series without.
+GRAPH_LABELS: Mapping[str, frozenset[str]] = MappingProxyType(
     {
-        "REQUEST_COUNT": KIALI_CANONICAL_LABELS
-        | {"request_protocol", "response_code", "response_flags"},
-        "TCP_SENT_BYTES": KIALI_CANONICAL_LABELS | {"response_flags"},
-        "TCP_RECEIVED_BYTES": KIALI_CANONICAL_LABELS | {"response_flags"},
+        "REQUEST_COUNT": CANONICAL_LABELS | {"request_protocol", "response_code", "response_flags"},
+        "TCP_SENT_BYTES": CANONICAL_LABELS | {"response_flags"},
+        "TCP_RECEIVED_BYTES": CANONICAL_LABELS | {"response_flags"},
     }
 )
 
 #: The Prometheus series of each of those metrics, as Kiali queries them.
-KIALI_GRAPH_SERIES: Mapping[str, str] = MappingProxyType(
+GRAPH_SERIES: Mapping[str, str] = MappingProxyType(
     {
         "REQUEST_COUNT": "istio_requests_total",
         "TCP_SENT_BYTES": "istio_tcp_sent_bytes_total",
@@ -53,8 +48,9 @@ KIALI_GRAPH_SERIES: Mapping[str, str] = MappingProxyType(
 )
 
 #: Kiali's own default `external_services.grafana.dashboards` (kiali/kiali `config/config.go`):
-#: Istio dashboard title -> the Grafana variables Kiali's links fill in.
-KIALI_DASHBOARD_VARIABLES: Mapping[str, Mapping[str, str]] = MappingProxyType(
+#: Istio dashboard title -> the Grafana variables Kiali's links fill in. meshgen lists the
+#: Istio dashboards it provisions under these titles (Kiali finds dashboards by name).
+DASHBOARD_VARIABLES: Mapping[str, Mapping[str, str]] = MappingProxyType(
     {
         "Istio Service Dashboard": {"namespace": "var-namespace", "service": "var-service"},
         "Istio Workload Dashboard": {"namespace": "var-namespace", "workload": "var-workload"},

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from meshgen.knowledge.dashboards import by_gnet_id
-from meshgen.knowledge.kiali import KIALI_DASHBOARD_VARIABLES
+from meshgen.knowledge.kiali import DASHBOARD_VARIABLES
 from meshgen.models import Grafana, Kiali, MeshConfig
 from meshgen.render.context import RenderInputs, build_file, deep_merge
 from meshgen.render.files import RenderedFile
@@ -68,7 +68,7 @@ def dashboard_titles(grafana: Grafana, files: Mapping[str, str]) -> list[str]:
             title = known.title if known else None
         elif dash.name in files:
             title = _json_title(files[dash.name])
-        if title is not None and title in KIALI_DASHBOARD_VARIABLES and title not in titles:
+        if title is not None and title in DASHBOARD_VARIABLES and title not in titles:
             titles.append(title)
     return titles
 
@@ -83,7 +83,7 @@ def _json_title(text: str) -> str | None:
 
 
 def _dashboard(title: str) -> dict[str, Any]:
-    variables = KIALI_DASHBOARD_VARIABLES[title]
+    variables = DASHBOARD_VARIABLES[title]
     return {"name": title, **({"variables": dict(variables)} if variables else {})}
 
 

@@ -23,6 +23,7 @@ from meshgen.checks.grafana.common import (
     provisioned_datasources,
 )
 from meshgen.diagnostics import Severity
+from meshgen.knowledge.dashboard_datasources import ISTIO_GRAFANA_COM, DatasourceRefs
 from meshgen.render import naming
 from meshgen.source import KeyPath
 
@@ -170,17 +171,26 @@ def unpinned_dashboard_revision(ctx: CheckContext) -> Iterator[Finding]:
 
 @check("G105", "dashboard-datasource-binding", Severity.ERROR, needs=("values",))
 def dashboard_datasource_binding(ctx: CheckContext) -> Iterator[Finding]:
-    """A grafana.com dashboard does not bind `DS_PROMETHEUS` to a provisioned datasource.
+    """A grafana.com dashboard's datasource binding does not fit what its JSON references.
 
-    Why: grafana.com exports reference `${DS_PROMETHEUS}`; the chart substitutes it only
-    with the list form `datasource: [{name: DS_PROMETHEUS, value: <datasource>}]`. Without
-    it every panel says "datasource not found"; the string form is a `sed` over every
-    `"datasource": ...,` line that mangles object references.
+    Why: the chart rewrites a downloaded dashboard in one of two ways. The list form
+    `datasource: [{name: DS_PROMETHEUS, value: <datasource>}]` substitutes the
+    `${DS_PROMETHEUS}` input of a grafana.com export (string and object references); the
+    string form `datasource: <name>` is a `sed` that rewrites every `"datasource": "...",`
+    line, i.e. string references only (`"Prometheus"`, `"${DS_PROMETHEUS}"`), never an
+    object reference's `uid`. Which one a dashboard needs depends on what it references:
+    Istio's own dashboards (7639, 7636, 7630, 11829, 7645) read through their `datasource`
+    template variable and need neither. Of an export meshgen has no record of, only a
+    missing binding is reported (exports reference `${DS_PROMETHEUS}`): whether the string
+    form reaches its references depends on JSON meshgen cannot see. Either form must name a
+    provisioned datasource.
 
-    Example: `{gnetId: 7639, revision: 330, datasource: Prometheus}`
+    Example: `{gnetId: 1860, revision: 37}` (no binding), or `datasource: Thanos` with no
+    datasource named Thanos.
 
-    Fix: `datasource: [{name: DS_PROMETHEUS, value: Prometheus}]`, naming a provisioned
-    datasource.
+    Fix: for an export with `${DS_PROMETHEUS}`, `datasource: [{name: DS_PROMETHEUS, value:
+    Prometheus}]`; for a dashboard with literal `"datasource": "<name>"` strings, the string
+    form naming the provisioned datasource.
     """
     values = grafana_values(ctx)
     if values is None:
@@ -188,40 +198,69 @@ def dashboard_datasource_binding(ctx: CheckContext) -> Iterator[Finding]:
     datasources = provisioned_datasources(values)
     known = datasource_names(datasources) if datasources is not None else None
     for provider, name, entry in dashboard_entries(values):
-        if entry.get("gnetId") is None:
+        gnet_id = entry.get("gnetId")
+        if gnet_id is None:
             continue
+        record = ISTIO_GRAFANA_COM.get(gnet_id) if isinstance(gnet_id, int) else None
+        refs = record if record is not None else _UNKNOWN_EXPORT
         binding = entry.get("datasource")
-        span = entry_span(ctx, values, provider, name)
+        at = ("dashboards", provider, name, "datasource")
         if binding is None:
-            yield Finding(
-                f"grafana.com dashboard {name!r} does not bind DS_PROMETHEUS: its panels "
-                "reference ${DS_PROMETHEUS}, which stays unresolved",
-                span=span,
-                hint="datasource: [{name: DS_PROMETHEUS, value: Prometheus}]",
-            )
+            if refs.inputs:
+                yield Finding(
+                    f"grafana.com dashboard {name!r} does not bind DS_PROMETHEUS: its panels "
+                    "reference ${DS_PROMETHEUS}, which stays unresolved",
+                    span=entry_span(ctx, values, provider, name),
+                    hint=_LIST_FORM,
+                )
             continue
         if not isinstance(binding, list):
-            yield Finding(
-                f"grafana.com dashboard {name!r} uses the string form of `datasource`, a sed "
-                "that rewrites every datasource line and breaks object references",
-                span=values.locate(("dashboards", provider, name, "datasource")),
-                hint="datasource: [{name: DS_PROMETHEUS, value: Prometheus}]",
-            )
+            if known is not None and str(binding) not in known:
+                yield Finding(
+                    f"grafana.com dashboard {name!r} is bound to {binding!r}, which no "
+                    "provisioned datasource is named",
+                    span=values.locate(at),
+                    hint=f"provisioned: {', '.join(sorted(known)) or 'none'}",
+                )
+            elif record is not None and refs.input_uids:
+                yield Finding(
+                    f"grafana.com dashboard {name!r} uses the string form of `datasource`, a "
+                    "sed over string references; its ${DS_PROMETHEUS} object references stay "
+                    "unresolved",
+                    span=values.locate(at),
+                    hint=_LIST_FORM,
+                )
             continue
         items = [mapping(i) for i in binding]
         bound = next((i for i in items if i.get("name") == "DS_PROMETHEUS"), None)
-        if bound is None:
+        literal = sorted(r for r in refs.strings if not r.startswith("$"))
+        if literal and (known is None or not set(literal) <= known):
+            yield Finding(
+                f"grafana.com dashboard {name!r} references datasource {literal[0]!r} by name; "
+                "the list form only substitutes ${...} inputs",
+                span=values.locate(at),
+                hint="use the string form: datasource: <provisioned datasource name>",
+            )
+        elif bound is None and refs.inputs:
             yield Finding(
                 f"grafana.com dashboard {name!r} binds no DS_PROMETHEUS input",
-                span=values.locate(("dashboards", provider, name, "datasource")),
+                span=values.locate(at),
             )
-        elif known is not None and bound.get("value") not in known:
+        elif bound is not None and known is not None and bound.get("value") not in known:
             yield Finding(
                 f"grafana.com dashboard {name!r} binds DS_PROMETHEUS to "
                 f"{bound.get('value')!r}, which no provisioned datasource is named",
-                span=values.locate(("dashboards", provider, name, "datasource")),
+                span=values.locate(at),
                 hint=f"provisioned: {', '.join(sorted(known)) or 'none'}",
             )
+
+
+_LIST_FORM = "datasource: [{name: DS_PROMETHEUS, value: Prometheus}]"
+#: A grafana.com export meshgen has no record of: Grafana's exporter writes
+#: `${DS_PROMETHEUS}` in strings and object references alike.
+_UNKNOWN_EXPORT = DatasourceRefs(
+    strings=frozenset({"${DS_PROMETHEUS}"}), input_uids=frozenset({"${DS_PROMETHEUS}"})
+)
 
 
 @check("G108", "datasource-url-mismatch", Severity.ERROR)

@@ -44,10 +44,6 @@ from meshgen.source import Span
 METRIC_OF_SERIES: Mapping[str, str] = {
     series: str(m.metric) for m in STANDARD_METRICS for series in m.series
 }
-_SIDE_WORDS = {
-    "CLIENT": 'client side, reporter="source"',
-    "SERVER": 'server side, reporter="destination"',
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,25 +73,106 @@ class Usage:
 class _Hit:
     """What one read adds to one problem, whichever dashboard and panel it sits in."""
 
-    message_head: str
+    #: The removed label (G111), or None (G110: the metric is off).
+    label: str | None
+    #: Names of the Telemetries whose overrides cause it, and where they were written.
+    causes: str
     related: tuple[Span, ...]
-    #: Labels of the scopes it is reported for, in order (a dict as an ordered set).
+    #: Sides the read loses (a dict as an ordered set).
+    sides: dict[Side, None] = field(default_factory=dict)
+    #: Labels of the scopes it is reported for, in order.
     scopes: dict[str, None] = field(default_factory=dict)
 
 
-#: A problem's identity apart from the dashboard and span it is reported at.
+#: A problem's identity apart from the dashboard it is reported for: what is lost and the
+#: overrides that lose it (sides are not part of it: one finding names them all).
 _HitKey = tuple[object, ...]
 
 
 @dataclass
 class _Problem:
+    """One cause, one dashboard: every panel it breaks there, with the sides each loses."""
+
     dashboard: str
-    message_head: str
-    span: Span
-    related: tuple[Span, ...]
+    hit: _Hit
     #: Ordered sets (dicts): panels and scopes are added many times at scale.
-    panels: dict[str, None] = field(default_factory=dict)
+    panels: dict[str, dict[Side, None]] = field(default_factory=dict)
+    panel_metrics: dict[str, dict[str, None]] = field(default_factory=dict)
+    metrics: dict[str, None] = field(default_factory=dict)
     scopes: dict[str, None] = field(default_factory=dict)
+    dashboard_spans: dict[Span, None] = field(default_factory=dict)
+
+    def finding(self, *, labels: bool) -> Finding:
+        """At the override that causes it, the dashboard related; every panel in `detail`."""
+        sides: dict[Side, None] = {}
+        for panel_sides in self.panels.values():
+            sides.update(panel_sides)
+        where = list(self.dashboard_spans)
+        causes = list(self.hit.related)
+        span = causes[0] if causes else where[0]
+        related = tuple(dict.fromkeys([*causes[1:], *where]))
+        detail = [
+            f"{panel} ({_sides_text(panel_sides)})"
+            if labels
+            else f"{panel}: {', '.join(self.panel_metrics[panel])} ({_sides_text(panel_sides)})"
+            for panel, panel_sides in self.panels.items()
+        ]
+        detail.append(scopes_text(list(self.scopes)))
+        return Finding(
+            _message(self, labels=labels, sides=_sides_text(sides)),
+            span=span,
+            related=tuple(r for r in related if r != span),
+            detail=tuple(detail),
+        )
+
+
+#: The longest message; the panels and scopes it summarises are in the finding's detail.
+MESSAGE_LIMIT = 159
+
+
+def _message(problem: _Problem, *, labels: bool, sides: str) -> str:
+    hit = problem.hit
+    panels = list(problem.panels)
+    metrics = list(problem.metrics)
+    if labels:
+        what = f"removes {hit.label}"
+        verb = "need" if len(panels) != 1 else "needs"
+    else:
+        what = f"disables {metrics[0]}" if len(metrics) == 1 else f"disables {len(metrics)} metrics"
+        verb = "read" if len(panels) != 1 else "reads"
+    counted = f"{len(panels)} panels" if len(panels) != 1 else "1 panel"
+    dashboard = problem.dashboard
+    short = dashboard.split(" (grafana.com")[0]
+    candidates = [
+        f"{hit.causes} {what}, which {panels[0]} of {dashboard} {verb} ({sides})",
+        f"{hit.causes} {what}, which {counted} of {dashboard} {verb} ({sides})",
+        f"{hit.causes} {what}, which {counted} of {short} {verb} ({sides})",
+    ]
+    if len(panels) != 1:
+        candidates.pop(0)
+    for message in candidates:
+        if len(message) <= MESSAGE_LIMIT:
+            return message
+    return candidates[-1][: MESSAGE_LIMIT - 3] + "..."
+
+
+#: Scopes a finding's detail names one by one; more are counted (a mesh-wide override
+#: reaches every service).
+SCOPES_SHOWN = 20
+
+
+def scopes_text(scopes: Sequence[str]) -> str:
+    """`for <scope>, <scope>, ...` with at most `SCOPES_SHOWN` named, then the count."""
+    shown = ", ".join(scopes[:SCOPES_SHOWN])
+    if len(scopes) > SCOPES_SHOWN:
+        shown += f" ({len(scopes)} scopes in all)"
+    return f"for {shown}"
+
+
+def _sides_text(sides: Mapping[Side, None]) -> str:
+    if len(sides) == 2:
+        return "client and server side"
+    return "client side" if "CLIENT" in sides else "server side"
 
 
 class _Analysis:
@@ -129,6 +206,39 @@ class _Analysis:
                     seen.add(key)
                     out.append(usage)
         return out
+
+    @cached_property
+    def relevant(self) -> tuple[frozenset[str], Mapping[str, frozenset[str]]]:
+        """The series a read must be of for G110 or G111 to flag it.
+
+        Those of a metric off somewhere (G110) and, per series of a metric that lacks
+        labels somewhere, those labels (G111). A read of anything else cannot be flagged,
+        so it is never built: with the usual config (a few metrics off, a label or two
+        removed) most reads are skipped.
+        """
+        dark: set[str] = set()
+        removed: dict[str, set[str]] = {}
+        for labels in (False, True):
+            for members in self.groups(labels=labels):
+                for found in self._flaggable(members, labels=labels).items():
+                    metric, sides = found
+                    if labels:
+                        removed.setdefault(metric, set()).update(*sides.values())
+                    else:
+                        dark.add(metric)
+        series_dark = frozenset(s for s, m in METRIC_OF_SERIES.items() if m in dark)
+        series_removed = {
+            s: frozenset(removed[m]) for s, m in METRIC_OF_SERIES.items() if m in removed
+        }
+        return series_dark, series_removed
+
+    def wanted(self, metric: str, labels: frozenset[str]) -> bool:
+        """Whether a read of `metric` needing `labels` can be flagged at all (`relevant`)."""
+        dark, removed = self.relevant
+        if metric in dark:
+            return True
+        lost = removed.get(metric)
+        return lost is not None and not lost.isdisjoint(labels)
 
     @cached_property
     def positions(self) -> dict[int, tuple[Read, list[int]]]:
@@ -442,9 +552,10 @@ def _find_usages(ctx: CheckContext, doc: DashboardDoc) -> Iterator[Usage]:
         record = by_gnet_id(doc.gnet_id)
         if record is None:
             return
+        analysis = _analysis(ctx)
         for panel in record.panels:
             for read in panel.reads:
-                if read.metric in METRIC_OF_SERIES:
+                if read.metric in METRIC_OF_SERIES and analysis.wanted(read.metric, read.labels):
                     yield Usage(doc, label, panel.label, _intern(ctx, read), None)
         return
     options = variable_options(doc.data)
@@ -458,7 +569,7 @@ def _find_usages(ctx: CheckContext, doc: DashboardDoc) -> Iterator[Usage]:
 def _reads_of(
     ctx: CheckContext, query: Query, choices: tuple[tuple[str, tuple[str, ...]], ...]
 ) -> tuple[Read, ...]:
-    """The Istio-metric reads of a query, given the dashboard's variable choices.
+    """The Istio-metric reads of a query that a check here can flag, given the choices.
 
     Remembered per query object (equal expressions share one, see `promql.analyze`) and
     choices, and interned, so that equal reads are one object for the rest of the run.
@@ -470,8 +581,14 @@ def _reads_of(
     if reads is None:
         options = dict(choices)
         found = []
+        wanted = _analysis(ctx).wanted
         for selector in query.selectors:
-            if selector.metric in METRIC_OF_SERIES:
+            metric = selector.metric
+            if (
+                metric is not None
+                and metric in METRIC_OF_SERIES
+                and wanted(metric, selector.labels_read)
+            ):
                 read = read_of(selector, options)
                 assert read is not None  # a selector with a metric always reads
                 found.append(_intern(ctx, read))
@@ -488,25 +605,21 @@ def _intern(ctx: CheckContext, read: Read) -> Read:
 
 def _problems(ctx: CheckContext, labels: bool) -> Iterator[Finding]:
     analysis = _analysis(ctx)
-    found: dict[tuple[str, Span, _HitKey], _Problem] = {}
+    found: dict[tuple[str, _HitKey], _Problem] = {}
     for usage in analysis.flagged_usages(labels=labels):
         for key, hit in analysis.hits(usage.read, labels=labels).items():
-            span = analysis.span(usage)
-            at = (usage.dashboard, span, key)
+            at = (usage.dashboard, key)
             problem = found.get(at)
             if problem is None:
-                problem = _Problem(usage.dashboard, hit.message_head, span, hit.related)
-                found[at] = problem
-            problem.panels[usage.panel] = None
+                problem = found[at] = _Problem(usage.dashboard, hit)
+            sides = problem.panels.setdefault(usage.panel, {})
+            sides.update(hit.sides)
+            problem.panel_metrics.setdefault(usage.panel, {})[usage.read.metric] = None
+            problem.metrics[usage.read.metric] = None
             problem.scopes.update(hit.scopes)
+            problem.dashboard_spans[analysis.span(usage)] = None
     for problem in found.values():
-        yield Finding(
-            f"{problem.dashboard}: {_listing(list(problem.panels))} "
-            f"{problem.message_head.format(s='s' if len(problem.panels) == 1 else '')} for "
-            f"{_listing(list(problem.scopes))}",
-            span=problem.span,
-            related=problem.related,
-        )
+        yield problem.finding(labels=labels)
 
 
 def _flagged(
@@ -534,10 +647,7 @@ def _metric_problem(
         return
     causes = [s.enabled_by for s in states if s.enabled_by]
     related = tuple(dict.fromkeys(c.span for c in causes))
-    sides = " and ".join(_SIDE_WORDS[s.mode] for s in states)
-    key = ("metric", read.metric, sides, related)
-    head = f"read{{s}} {read.metric} ({sides}), which {_by(causes)} disables"
-    _add(hits, key, head, scope, related)
+    _add(hits, ("metric", related), None, causes, related, scope, [s.mode for s in states])
 
 
 def _label_problems(
@@ -549,35 +659,30 @@ def _label_problems(
         for label in sorted(read.labels & state.removed_labels):
             cause = state.label_causes.get(label)
             related = (cause.span,) if cause else ()
-            key = ("label", read.metric, label, state.mode, related)
-            head = (
-                f"need{{s}} label {label} on {read.metric} ({_SIDE_WORDS[state.mode]}), "
-                f"which {_by([cause] if cause else [])} removes"
-            )
-            _add(hits, key, head, scope, related)
+            causes = [cause] if cause else []
+            _add(hits, ("label", label, related), label, causes, related, scope, [state.mode])
 
 
 def _add(
     hits: dict[_HitKey, _Hit],
     key: _HitKey,
-    head: str,
-    scope: Scope,
+    label: str | None,
+    causes: Sequence[Cause],
     related: tuple[Span, ...],
+    scope: Scope,
+    sides: Sequence[Side],
 ) -> None:
     hit = hits.get(key)
     if hit is None:
-        hit = hits[key] = _Hit(head, related)
+        hit = hits[key] = _Hit(label, _by(causes), related)
+    for side in sides:
+        hit.sides[side] = None
     hit.scopes[scope.label] = None
 
 
 def _by(causes: Sequence[Cause]) -> str:
     names = list(dict.fromkeys(c.telemetry for c in causes))
     return f"Telemetry {' and '.join(names)}" if names else "the telemetry config"
-
-
-def _listing(items: Sequence[str], limit: int = 4) -> str:
-    shown = ", ".join(items[:limit])
-    return shown if len(items) <= limit else f"{shown} and {len(items) - limit} more"
 
 
 @check("G110", "dashboard-metric-disabled", Severity.WARNING, needs=("telemetry", "dashboards"))
@@ -591,6 +696,9 @@ def dashboard_metric_disabled(ctx: CheckContext) -> Iterator[Finding]:
 
     Example: a namespace Telemetry with `{match: {metric: REQUEST_COUNT, mode: CLIENT},
     disabled: true}` empties the Mesh dashboard's request panels for that namespace.
+
+    The finding sits at the override that disables the metric, one per dashboard, with the
+    dashboard as a related location; its detail lists every panel and the sides it loses.
 
     Fix: keep the metric on (a lower-level `disabled: false` re-enables it), or drop the
     panel. Disabling metrics no dashboard reads (TCP_OPENED/CLOSED_CONNECTIONS, GRPC_*) is
@@ -610,7 +718,12 @@ def dashboard_label_removed(ctx: CheckContext) -> Iterator[Finding]:
     Example: `tagOverrides: {response_code: {operation: REMOVE}}` mesh-wide breaks every
     success-rate panel (`response_code!~"5.."`).
 
-    Fix: remove a label the dashboards do not read (e.g. `request_protocol`), or drop it
-    only for the workloads and side you do not chart.
+    The finding sits at the override that removes the label, one per dashboard, with the
+    dashboard as a related location; its detail lists every panel and the sides it loses.
+
+    Fix: keep the label, or remove it only for the workloads and side you do not chart.
+    Labels no Istio dashboard reads (e.g. `grpc_response_status`, `source_principal`) are
+    safe to remove for the dashboards; Kiali's graph still needs `request_protocol`,
+    `response_code`, `response_flags` and the canonical labels (G113).
     """
     yield from _problems(ctx, labels=True)

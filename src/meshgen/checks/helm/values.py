@@ -1,24 +1,28 @@
-"""H103-H107: chart values checked against what the pinned charts accept.
+"""H103-H107, H110-H111: chart values checked against what the charts accept.
 
-Each check reads `ctx.values` (meshgen's rendered values merged with the user's pass-through
-values, or values files given to `meshgen lint`), so it declares `needs=("values",)`. A key
-the user wrote is located at its config line (`ValuesDoc.locate`).
+H103-H107 read `ctx.values` (meshgen's rendered values merged with the user's pass-through
+values, or values files given to `meshgen lint`), so they declare `needs=("values",)`; a key
+the user wrote is located at its config line (`ValuesDoc.locate`). H110 and H111 read the
+services' own values, H110 against the service's local chart as it is on disk.
 """
 
 from __future__ import annotations
 
+import difflib
+import os
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from meshgen.checks import schemas
 from meshgen.checks.context import CheckContext
 from meshgen.checks.framework import Finding, check
 from meshgen.diagnostics import Severity
-from meshgen.knowledge import charts
+from meshgen.knowledge import chart_reads, charts, pod_annotations
 from meshgen.load.documents import ValuesDoc
 from meshgen.source import KeyPath, iter_key_paths
 
-KEYED_CHARTS = ("istiod", "base", "grafana")
+KEYED_CHARTS = ("istiod", "base", "grafana", "prometheus")
 
 
 def _dotted(path: KeyPath) -> str:
@@ -30,6 +34,8 @@ def _version(ctx: CheckContext, chart: str) -> str | None:
         return ctx.istio_version
     if chart == "grafana" and ctx.config is not None and ctx.config.monitoring.grafana:
         return ctx.config.monitoring.grafana.chart_version
+    if chart == "prometheus" and ctx.config is not None and ctx.config.monitoring.prometheus:
+        return ctx.config.monitoring.prometheus.chart_version
     return None
 
 
@@ -39,11 +45,13 @@ def _docs(ctx: CheckContext, *names: str) -> Iterator[ValuesDoc]:
 
 @check("H103", "unknown-chart-value", Severity.ERROR, needs=("values",))
 def unknown_chart_value(ctx: CheckContext) -> Iterator[Finding]:
-    """A value key that the pinned istiod, base or grafana chart does not have.
+    """A value key that the pinned istiod, base, grafana or prometheus chart does not have.
 
-    Why: these charts ship no values schema, so Helm silently ignores a misspelt key
-    (`telemetry.v2.prometheus.enable`, `meshconfig`, `pilot.resource`) and the setting
-    never takes effect. Keys are compared with the chart's own default values.
+    Why: these charts ship no values schema that closes their keys, so Helm silently
+    ignores a misspelt key (`telemetry.v2.prometheus.enable`, `meshconfig`,
+    `pilot.resource`) and the setting never takes effect. Keys are compared with what the
+    chart accepts: its default values and every value its templates read (keys the
+    defaults comment out, like grafana `persistence.storageClassName`, included).
 
     Example: `istio: {values: {sidecarInjectorWebhook: {enableNamespaceByDefault: true}}}`
 
@@ -53,6 +61,8 @@ def unknown_chart_value(ctx: CheckContext) -> Iterator[Finding]:
         keys = charts.chart_keys(doc.chart, _version(ctx, doc.chart))
         if keys is None:
             continue  # a version meshgen has no key data for: nothing to compare with
+        if ctx.config is None and doc.chart == "prometheus" and _mostly_unknown(keys, doc):
+            continue  # a linted file taken for prometheus values that is another chart's
         for path, close in keys.unknown_keys(doc.data):
             if doc.chart == "istiod" and charts.istiod_special(path):
                 continue  # reported by H105/H106
@@ -63,6 +73,12 @@ def unknown_chart_value(ctx: CheckContext) -> Iterator[Finding]:
             elif close:
                 message += f" (did you mean {_dotted((*path[:-1], close))!r}?)"
             yield Finding(message, span=doc.locate(path), hint=hint)
+
+
+def _mostly_unknown(keys: charts.ChartKeys, doc: ValuesDoc) -> bool:
+    """Whether half the top-level keys or more are not the chart's (another chart's values)."""
+    top = [key for key in doc.data if not keys.known((str(key),))]
+    return len(top) * 2 >= len(doc.data)
 
 
 def _mesh_configs(doc: ValuesDoc) -> Iterator[tuple[KeyPath, Mapping[str, Any]]]:
@@ -180,3 +196,87 @@ def invalid_prometheus_values(ctx: CheckContext) -> Iterator[Finding]:
                 f"prometheus value {error.dotted or 'values'}: {error.message}",
                 span=doc.locate(error.path),
             )
+
+
+def _config_dir(ctx: CheckContext) -> Path:
+    # As H108: the config's folder as given, symlinks kept; `..` taken lexically.
+    base = ctx.memo.get("config_dir") or Path(ctx.source.file).absolute().parent
+    return Path(base)
+
+
+def _local_keys(ctx: CheckContext, chart: str) -> charts.ChartKeys | None:
+    """The keys of a service's local chart, read from its folder once per run."""
+    folder = Path(os.path.normpath(_config_dir(ctx) / chart))
+    memo: dict[str, charts.ChartKeys | None] = ctx.memo.setdefault("helm.local_chart_keys", {})
+    key = str(folder)
+    if key not in memo:
+        try:
+            tree = chart_reads.local_chart_tree(folder) if folder.is_dir() else None
+        except OSError:
+            tree = None  # unreadable (a name too long, a loop of links): H108 says so
+        memo[key] = charts.ChartKeys(chart, "local", tree) if tree is not None else None
+    return memo[key]
+
+
+@check("H110", "unknown-service-chart-value", Severity.ERROR)
+def unknown_service_chart_value(ctx: CheckContext) -> Iterator[Finding]:
+    """A service's value that its local chart neither defaults nor reads.
+
+    Why: Helm silently ignores a value no template reads, so a misspelt key
+    (`replicaCont: 2`) deploys the chart's default instead. For a service whose `chart:` is
+    a local folder, meshgen reads the chart's `values.yaml` and templates (`.Values.x.y`,
+    `index`, `dig`, `with` blocks; a subtree passed to `toYaml` takes anything) at check
+    time. Charts that hand `.Values` on whole, or depend on an archived or missing
+    subchart, are not judged.
+
+    Example: `services: [{name: api, chart: ./charts/api, values: {replicaCont: 2}}]`
+
+    Fix: use the key the message suggests (here `replicaCount`), or make the chart read it.
+    """
+    cfg = ctx.config
+    assert cfg is not None
+    for i, svc in enumerate(cfg.services):
+        if not svc.local_chart or not svc.values:
+            continue
+        keys = _local_keys(ctx, svc.chart)
+        if keys is None:
+            continue
+        for path, close in keys.unknown_keys(svc.values):
+            message = f"local chart {svc.chart!r} of service {svc.name!r} has no value "
+            message += repr(_dotted(path))
+            if close:
+                message += f" (did you mean {_dotted((*path[:-1], close))!r}?)"
+            yield Finding(message, at=("services", i, "values", *path), key=True)
+
+
+@check("H111", "unknown-istio-annotation", Severity.WARNING, aliases=("IST0108",))
+def unknown_istio_annotation(ctx: CheckContext) -> Iterator[Finding]:
+    """A key under an Istio annotation prefix in a service's values that Istio does not define.
+
+    Why: the sidecar injector and pilot-agent read only the annotations Istio defines; a
+    misspelt one (`sidecar.istio.io/statsHistogramBucket`) is ignored without a word, so
+    the setting silently never applies. Any key of the service's values (`podAnnotations`,
+    `podLabels`, ...) under `sidecar.istio.io/`, `proxy.istio.io/`,
+    `traffic.sidecar.istio.io/` and the other Istio pod prefixes is compared with the
+    annotations of istio/api 1.30.3.
+
+    Example: `values: {podAnnotations: {sidecar.istio.io/statsHistogramBucket: "{...}"}}`
+
+    Fix: use the annotation the message suggests (here
+    `sidecar.istio.io/statsHistogramBuckets`).
+    """
+    cfg = ctx.config
+    assert cfg is not None
+    for i, svc in enumerate(cfg.services):
+        for path in iter_key_paths(svc.values):
+            name = str(path[-1])
+            known = pod_annotations.ISTIO_POD_ANNOTATIONS
+            if not pod_annotations.is_istio_key(name) or name in known:
+                continue
+            close = difflib.get_close_matches(
+                name, sorted(pod_annotations.ISTIO_POD_ANNOTATIONS), n=1, cutoff=0.8
+            )
+            message = f"{name!r} is not an Istio annotation; the sidecar ignores it"
+            if close:
+                message += f" (did you mean {close[0]!r}?)"
+            yield Finding(message, at=("services", i, "values", *path), key=True)
