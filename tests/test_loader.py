@@ -24,7 +24,7 @@ def test_unknown_key_has_a_suggestion_and_points_at_the_key() -> None:
 def test_unknown_key_without_a_close_match_lists_the_allowed_keys() -> None:
     [(code, line, col, message)] = _diags("istio:\n  version: 1.30.3\nzzz: 1\n")
     assert (code, line, col) == ("C004", 3, 1)
-    assert "allowed: checks, istio, monitoring, namespaces, output, services, telemetry" in message
+    assert "allowed: checks, gateways, istio, monitoring, namespaces, output, services, telemetry" in message
 
 
 def test_wrong_type_points_at_the_value() -> None:

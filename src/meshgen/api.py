@@ -425,6 +425,7 @@ def workload_modes() -> list[str]:
 def scope(config_path: Path, namespace: str | None, workload: str | None) -> Scope:
     """The Telemetry scope of `--namespace`/`--workload LABEL=VALUE` (mesh-wide by default)."""
     from meshgen.edit.telemetry import Scope
+    from meshgen.render.gateways import pod_labels as gateway_pod_labels
 
     if workload is None:
         return Scope(namespace=namespace)
@@ -441,6 +442,11 @@ def scope(config_path: Path, namespace: str | None, workload: str | None) -> Sco
             for svc in loaded.services
             if svc.selector_labels.get(label) == value
         }
+        homes.update(
+            gateway.namespace
+            for gateway in loaded.gateways
+            if gateway_pod_labels(loaded, gateway).get(label) == value
+        )
         if len(homes) != 1:
             raise UsageError(f"cannot tell the namespace of workload {workload}; pass --namespace")
         namespace = homes.pop()

@@ -625,6 +625,48 @@ def _waypoints(cluster: Cluster, config: MeshConfig) -> Iterator[CheckResult]:
             )
 
 
+def check_gateways(cluster: Cluster, project: Tree, config: MeshConfig) -> Iterator[CheckResult]:
+    """Each gateway's Deployment is available and its Service exists with the asked type."""
+    from meshgen.render.gateways import workload_name
+
+    fix = "make deploy-services (meshgen apply --tier mesh)"
+    for gateway in config.gateways:
+        name = workload_name(config, gateway)
+        what = f"gateway {gateway.name}"
+        yield _deployment(cluster, gateway.namespace, name, what, fix)
+        if gateway.service_type == "None":
+            continue
+        check = f"{what} service"
+        found = _by_name(cluster.items("services", gateway.namespace), name)
+        if found is None:
+            yield CheckResult(check, False, f"no Service {gateway.namespace}/{name}", fix)
+            continue
+        kind = (found.get("spec") or {}).get("type", "ClusterIP")
+        if kind != gateway.service_type:
+            yield CheckResult(
+                check,
+                False,
+                f"Service {gateway.namespace}/{name} is {kind}, not {gateway.service_type}",
+                fix,
+            )
+        else:
+            yield CheckResult(check, True, f"Service {gateway.namespace}/{name} ({kind})")
+
+
+def check_kiali(cluster: Cluster, project: Tree, config: MeshConfig) -> Iterator[CheckResult]:
+    """Kiali's Deployment (named by the chart's `deployment.instance_name`) is available."""
+    from meshgen.render.kiali import namespace
+
+    kiali = config.monitoring.kiali
+    if kiali is None:
+        return
+    deployment = kiali.values.get("deployment")
+    instance = deployment.get("instance_name") if isinstance(deployment, dict) else None
+    name = str(instance or "kiali")[:63]
+    fix = "make deploy-services (meshgen apply --tier monitoring)"
+    yield _deployment(cluster, namespace(config, kiali), name, "kiali", fix)
+
+
 Check = Callable[[Cluster, Tree, MeshConfig], Iterator[CheckResult]]
 
 CHECKS: tuple[Check, ...] = (
@@ -636,6 +678,8 @@ CHECKS: tuple[Check, ...] = (
     check_monitoring,
     check_dashboards,
     check_ambient,
+    check_gateways,
+    check_kiali,
 )
 
 

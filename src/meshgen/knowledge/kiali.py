@@ -46,3 +46,17 @@ GRAPH_SERIES: Mapping[str, str] = MappingProxyType(
         "TCP_RECEIVED_BYTES": "istio_tcp_received_bytes_total",
     }
 )
+
+#: Kiali's own default `external_services.grafana.dashboards` (kiali/kiali `config/config.go`):
+#: Istio dashboard title -> the Grafana variables Kiali's links fill in. meshgen lists the
+#: Istio dashboards it provisions under these titles (Kiali finds dashboards by name).
+DASHBOARD_VARIABLES: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {
+        "Istio Service Dashboard": {"namespace": "var-namespace", "service": "var-service"},
+        "Istio Workload Dashboard": {"namespace": "var-namespace", "workload": "var-workload"},
+        "Istio Mesh Dashboard": {},
+        "Istio Control Plane Dashboard": {},
+        "Istio Performance Dashboard": {},
+        "Istio Wasm Extension Dashboard": {},
+    }
+)

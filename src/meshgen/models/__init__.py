@@ -1,6 +1,8 @@
 """Typed models of `meshgen.yaml` (pydantic v2, frozen, unknown keys refused). No I/O here."""
 
 from meshgen.models.config import CheckSetting, MeshConfig
+from meshgen.models.gateways import Gateway
+from meshgen.models.kiali import Kiali
 from meshgen.models.mesh import Istio
 from meshgen.models.monitoring import Dashboard, Grafana, Monitoring, Prometheus
 from meshgen.models.namespaces import Namespace, RevisionInjection
@@ -10,8 +12,10 @@ from meshgen.models.telemetry import Telemetry, TelemetryResource, TelemetrySpec
 __all__ = [
     "CheckSetting",
     "Dashboard",
+    "Gateway",
     "Grafana",
     "Istio",
+    "Kiali",
     "MeshConfig",
     "Monitoring",
     "Namespace",

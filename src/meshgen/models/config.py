@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import model_validator
 
 from meshgen.models.base import Model, Text
+from meshgen.models.gateways import Gateway
 from meshgen.models.mesh import Istio
 from meshgen.models.monitoring import Monitoring
 from meshgen.models.namespaces import Namespace
@@ -34,6 +35,8 @@ class MeshConfig(Model):
     telemetry: Telemetry = Telemetry()
     monitoring: Monitoring = Monitoring()
     services: tuple[Service, ...] = ()
+    #: Istio ingress/egress gateways (`istio/gateway` releases).
+    gateways: tuple[Gateway, ...] = ()
     checks: tuple[CheckSetting, ...] = ()
 
     @model_validator(mode="after")

@@ -8,6 +8,7 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from meshgen.models.base import Model, RepositoryUrl, Text, Values
+from meshgen.models.kiali import Kiali
 
 PROMETHEUS_CHART_REPOSITORY = "https://prometheus-community.github.io/helm-charts"
 GRAFANA_CHART_REPOSITORY = "https://grafana-community.github.io/helm-charts"
@@ -142,6 +143,8 @@ class Monitoring(Model):
     prometheus: Prometheus | None = None
     grafana: Grafana | None = None
     kube_prometheus_stack: KubePrometheusStack | None = None
+    #: Kiali, reading the Prometheus and Grafana above.
+    kiali: Kiali | None = None
 
     @model_validator(mode="before")
     @classmethod

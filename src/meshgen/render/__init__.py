@@ -10,9 +10,11 @@ import dataclasses
 
 from meshgen.render import (
     ambient,
+    gateways,
     grafana,
     helmfile,
     istio,
+    kiali,
     kube_prometheus_stack,
     namespaces,
     prometheus,
@@ -46,5 +48,7 @@ def render_tree(inputs: RenderInputs) -> list[RenderedFile]:
         *services.render(inputs),
         *traffic.render(inputs),
         *ambient.render(inputs),
+        *gateways.render(inputs),
+        *kiali.render(inputs),
     ]
     return sorted(files, key=lambda f: f.path)

@@ -16,7 +16,7 @@ from typing import Any
 
 from meshgen.models import MeshConfig
 from meshgen.models.base import is_local_repository, is_oci_repository
-from meshgen.render import ambient, kube_prometheus_stack, naming
+from meshgen.render import ambient, gateways, kiali, kube_prometheus_stack, naming
 from meshgen.render.context import RenderInputs, build_file
 from meshgen.render.files import RenderedFile
 
@@ -60,6 +60,8 @@ def repositories(config: MeshConfig) -> list[dict[str, Any]]:
         wanted.append((GRAFANA_REPO, config.monitoring.grafana.repository))
     wanted.extend(kube_prometheus_stack.repositories(config))
     wanted.extend((s.repository.name, s.repository.url) for s in config.services if s.repository)
+    if config.monitoring.kiali:
+        wanted.append((kiali.KIALI_REPO, config.monitoring.kiali.repository))
     repos: list[dict[str, Any]] = []
     for name, url in wanted:
         entry = _repository(name, url)
@@ -158,7 +160,11 @@ def releases(inputs: RenderInputs) -> list[dict[str, Any]]:
                 "name": naming.TELEMETRY_RELEASE,
                 "namespace": istio_ns,
                 "chart": f"./{naming.TELEMETRY_DIR}",
-                "needs": [istiod_id, *([namespaces_id] if config.namespaces else [])],
+                "needs": [
+                    istiod_id,
+                    *([namespaces_id] if config.namespaces else []),
+                    *gateways.telemetry_needs(config),
+                ],
                 # Telemetry's CRD comes from istio-base: helm-diff cannot validate it on a
                 # fresh cluster (reference helmfile 1.2).
                 "disableValidationOnInstall": True,
@@ -202,6 +208,9 @@ def releases(inputs: RenderInputs) -> list[dict[str, Any]]:
         release["labels"] = _labels("app", svc.name)
         release["values"] = [naming.service_values(svc.name)]
         out.append(release)
+    out.extend(gateways.releases(inputs, placed, istiod_id, chart_source))
+    monitoring_ids = [release_id(mon_ns, r.release) for r in (prometheus, grafana) if r is not None]
+    out.extend(kiali.releases(inputs, placed, monitoring_ids, chart_source))
     return out
 
 

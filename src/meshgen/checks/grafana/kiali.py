@@ -48,7 +48,11 @@ def kiali_graph_label_removed(ctx: CheckContext) -> Iterator[Finding]:
     Fix: keep the label. To cut series, remove labels neither Kiali nor the Istio
     dashboards read (e.g. `grpc_response_status` in an HTTP-only mesh, `source_principal`),
     or remove it only for workloads Kiali need not draw.
+
+    With `monitoring.kiali` in the config, K111 reports these removals instead, as errors.
     """
+    if ctx.config is not None and ctx.config.monitoring.kiali is not None:
+        return  # the config deploys Kiali: K111 (checks/kiali.py) reports it as an error
     analysis = _analysis(ctx)
     # Scopes configured by the same Telemetries share one state object: judge each once.
     by_state: dict[int, list[str]] = {}

@@ -10,6 +10,7 @@ from meshgen.checks.context import CheckContext
 from meshgen.knowledge.istio import IstioFacts, facts_or_newest
 from meshgen.load.documents import PodDoc, TelemetryDoc
 from meshgen.models.telemetry import MetricsOverride, ProviderRef, TagOverride
+from meshgen.render.gateways import pod_labels as gateway_pod_labels
 from meshgen.source import KeyPath, Span
 
 
@@ -111,8 +112,9 @@ def known_pods(ctx: CheckContext) -> dict[str, list[KnownPod]]:
     """Pods by namespace, for namespaces whose pods are known.
 
     Linted Pod documents when present; otherwise, with a config, the pods of its services
-    (the labels the config says they carry: `podLabels`, else `app` and `version`), so only
-    namespaces that hold services are known.
+    (the labels the config says they carry: `podLabels`, else `app` and `version`) and of
+    its gateways (the labels the gateway chart renders: `app`, `istio`, ...), so only
+    namespaces that hold services or gateways are known.
     """
     out: dict[str, list[KnownPod]] = {}
     if "pods" in ctx.kinds:
@@ -124,6 +126,11 @@ def known_pods(ctx: CheckContext) -> dict[str, list[KnownPod]]:
             labels = svc.selector_labels
             pod = PodDoc(svc.name, svc.namespace, labels, ctx.at(("services", i)))
             out.setdefault(svc.namespace, []).append(KnownPod(pod, frozenset(labels)))
+        for i, gateway in enumerate(ctx.config.gateways):
+            # The labels the istio/gateway chart gives its pods (knowledge.istio_gateway).
+            labels = gateway_pod_labels(ctx.config, gateway)
+            pod = PodDoc(gateway.name, gateway.namespace, labels, ctx.at(("gateways", i)))
+            out.setdefault(gateway.namespace, []).append(KnownPod(pod, frozenset(labels)))
     return out
 
 
