@@ -153,3 +153,21 @@ def test_with_the_envoy_stats_job_the_gateway_annotation_scrape_is_off() -> None
         "sidecar.istio.io/statsHistogramBuckets": '{"istiocustom":[1,10]}',
         "prometheus.io/scrape": "false",
     }
+
+
+def test_kiali_with_kube_prometheus_stack_names_the_stacks_services() -> None:
+    """The stack's release names both Services (its grafana subchart: `<release>-grafana`)."""
+    config = _config(
+        monitoring={
+            "stack": "kube-prometheus-stack",
+            "kubePrometheusStack": {"release": "kps", "chartVersion": "88.5.3"},
+            "prometheus": {},
+            "grafana": {"adminSecret": {"name": "grafana-admin"}},
+            "kiali": {"chartVersion": "2.29.0"},
+        }
+    )
+    services = kiali.kiali_values(config, config.monitoring.kiali, {})["external_services"]  # type: ignore[arg-type]
+    assert services["prometheus"]["url"] == (
+        "http://kps-kube-prometheus-stack-prometheus.monitoring.svc.cluster.local:9090"
+    )
+    assert services["grafana"]["internal_url"] == "http://kps-grafana.monitoring.svc.cluster.local:80"

@@ -54,7 +54,11 @@ def grafana_url(config: MeshConfig) -> str | None:
     grafana = config.monitoring.grafana
     if grafana is None:
         return None
-    name, ns, port = grafana_service(grafana.release, config.monitoring.namespace, grafana.values)
+    release = grafana.release
+    stack = config.monitoring.kube_prometheus_stack
+    if config.monitoring.operator and stack is not None:
+        release = stack.release  # the grafana subchart is named by the stack's release
+    name, ns, port = grafana_service(release, config.monitoring.namespace, grafana.values)
     return f"http://{name}.{ns}.svc.cluster.local:{port}"
 
 
