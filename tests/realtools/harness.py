@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,11 +125,14 @@ def render(config: Path) -> None:
     assert written.plan is not None and not written.conflicts
 
 
-def point_charts_at_sources(helmfile: Path) -> None:
-    """Each repository chart's `chart:` -> its local source (what a mirror would hold)."""
+def point_charts_at_sources(helmfile: Path, sources: Mapping[str, str] | None = None) -> None:
+    """Each repository chart's `chart:` -> its local source (what a mirror would hold).
+
+    `sources`: chart -> folder under ../shared/charts (default `LOCAL_SOURCES`).
+    """
     state = yaml.safe_load(helmfile.read_text())
     for release in state["releases"]:
-        source = LOCAL_SOURCES.get(release["chart"])
+        source = (LOCAL_SOURCES if sources is None else sources).get(release["chart"])
         if source is not None:
             release["chart"] = str(CHARTS / source)
             release.pop("version", None)

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from tests.realtools import harness
-from tests.realtools.harness import CHARTS, NEEDS_TOOLS, REPO, Tree
+from tests.realtools.harness import NEEDS_TOOLS, REPO, Tree
 
 GATEWAY_API = REPO.parent / "shared" / "upstream" / "gateway-api-1.5.1"
 ZTUNNEL_DASHBOARD = (
@@ -71,13 +71,7 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Tree:
 
 def _point_at_sources(helmfile: Path) -> None:
     """Each repository chart (istio/cni and istio/ztunnel too) -> its local source."""
-    state = yaml.safe_load(helmfile.read_text())
-    for release in state["releases"]:
-        source = AMBIENT_SOURCES.get(release["chart"])
-        if source is not None:
-            release["chart"] = str(CHARTS / source)
-            release.pop("version", None)
-    helmfile.write_text(yaml.safe_dump(state, sort_keys=False))
+    harness.point_charts_at_sources(helmfile, AMBIENT_SOURCES)
 
 
 def _state(tree: Tree) -> dict[str, Any]:

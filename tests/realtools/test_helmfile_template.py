@@ -21,7 +21,15 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.realtools.harness import CHARTS, LOCAL_SOURCES, MESHGEN, REPO, TOOLS, Tree, template
+from tests.realtools.harness import (
+    CHARTS,
+    MESHGEN,
+    REPO,
+    TOOLS,
+    Tree,
+    point_charts_at_sources,
+    template,
+)
 
 pytestmark = [
     pytest.mark.skipif(
@@ -45,16 +53,6 @@ def _variant(tmp: Path, edit: tuple[tuple[str, str], ...]) -> Path:
     return project / "deployment" / "helmfile" / "helmfile.yaml"
 
 
-def _point_charts_at_sources(helmfile: Path) -> None:
-    state = yaml.safe_load(helmfile.read_text())
-    for release in state["releases"]:
-        source = LOCAL_SOURCES.get(release["chart"])
-        if source is not None:
-            release["chart"] = str(CHARTS / source)
-            release.pop("version", None)
-    helmfile.write_text(yaml.safe_dump(state, sort_keys=False))
-
-
 VARIANTS = {
     "infrastructure": (),
     "revision": (
@@ -67,7 +65,7 @@ VARIANTS = {
 @pytest.fixture(scope="module", params=sorted(VARIANTS))
 def tree(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Tree:
     helmfile = _variant(tmp_path_factory.mktemp(request.param), VARIANTS[request.param])
-    _point_charts_at_sources(helmfile)
+    point_charts_at_sources(helmfile)
     # harness.template: each object with its release's namespace (helmfile --output-dir).
     return Tree(helmfile.parent.parent.parent / "meshgen.yaml", helmfile, template(helmfile))
 
