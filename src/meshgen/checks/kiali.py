@@ -8,27 +8,17 @@ stays silent.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 
-from meshgen.analysis.effective import Cause, MetricState, Side, effective_metrics_by_side
+from meshgen.analysis.effective import effective_metrics_by_side
+from meshgen.analysis.kiali_graph import GraphRemoval, RemovalKey, add_graph_removals
 from meshgen.checks.context import CheckContext
 from meshgen.checks.framework import Finding, check
 from meshgen.diagnostics import Severity
-from meshgen.knowledge.kiali import GRAPH_LABELS, GRAPH_SERIES
 from meshgen.render.gateways import pod_labels as gateway_pod_labels
-from meshgen.source import Span
 
 #: At most this many scopes are named in a message.
 SCOPES_SHOWN = 5
-
-
-@dataclass
-class _Removal:
-    label: str
-    cause: Cause | None
-    series: dict[str, None] = field(default_factory=dict)
-    scopes: dict[str, None] = field(default_factory=dict)
 
 
 def _scopes(ctx: CheckContext) -> list[tuple[str, str, dict[str, str] | None]]:
@@ -72,7 +62,7 @@ def kiali_graph_label_removed(ctx: CheckContext) -> Iterator[Finding]:
         return
     defaults = cfg.istio.default_providers
     providers = tuple(defaults.metrics) if defaults and defaults.metrics else ("prometheus",)
-    found: dict[tuple[str, Span | None], _Removal] = {}
+    found: dict[RemovalKey, GraphRemoval] = {}
     for what, namespace, labels in _scopes(ctx):
         sides = effective_metrics_by_side(
             ctx.telemetries,
@@ -81,7 +71,7 @@ def kiali_graph_label_removed(ctx: CheckContext) -> Iterator[Finding]:
             workload_labels=labels,
             default_providers=providers,
         )
-        _collect(found, what, sides)
+        add_graph_removals(found, sides, [what])
     for removal in found.values():
         series = " and ".join(removal.series)
         scopes = list(removal.scopes)
@@ -95,24 +85,6 @@ def kiali_graph_label_removed(ctx: CheckContext) -> Iterator[Finding]:
             span=removal.cause.span if removal.cause else ctx.at(("telemetry",)),
             related=(ctx.at(("monitoring", "kiali")),),
         )
-
-
-def _collect(
-    found: dict[tuple[str, Span | None], _Removal],
-    what: str,
-    sides: Mapping[Side, Mapping[str, MetricState]],
-) -> None:
-    for metrics in sides.values():
-        for metric, needed in GRAPH_LABELS.items():
-            state = metrics.get(metric)
-            if state is None or not state.enabled:
-                continue
-            for label in sorted(state.removed_labels & needed):
-                cause = state.label_causes.get(label)
-                key = (label, cause.span if cause else None)
-                removal = found.setdefault(key, _Removal(label, cause))
-                removal.series[GRAPH_SERIES[metric]] = None
-                removal.scopes[what] = None
 
 
 @check("H140", "kiali-without-prometheus", Severity.ERROR)

@@ -7,9 +7,8 @@ Reads the effective telemetry per scope and side that G110/G111 compute once per
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
-from meshgen.analysis.effective import Cause, Side
+from meshgen.analysis.kiali_graph import GraphRemoval, RemovalKey, add_graph_removals
 from meshgen.checks.context import CheckContext
 from meshgen.checks.framework import Finding, check
 from meshgen.checks.grafana.telemetry import (
@@ -20,17 +19,6 @@ from meshgen.checks.grafana.telemetry import (
     scopes_text,
 )
 from meshgen.diagnostics import Severity
-from meshgen.knowledge.kiali import GRAPH_LABELS, GRAPH_SERIES
-from meshgen.source import Span
-
-
-@dataclass
-class _Removal:
-    label: str
-    cause: Cause | None
-    series: dict[str, None] = field(default_factory=dict)
-    sides: dict[Side, None] = field(default_factory=dict)
-    scopes: dict[str, None] = field(default_factory=dict)
 
 
 @check("G113", "kiali-graph-label-removed", Severity.WARNING, needs=("telemetry",))
@@ -61,27 +49,14 @@ def kiali_graph_label_removed(ctx: CheckContext) -> Iterator[Finding]:
         sides = analysis.states[scope]
         by_state.setdefault(id(sides), []).append(scope.label)
         states[id(sides)] = sides
-    found: dict[tuple[str, Span | None], _Removal] = {}
+    found: dict[RemovalKey, GraphRemoval] = {}
     for key, sides in states.items():
-        for side, metrics in sides.items():
-            for metric, needed in GRAPH_LABELS.items():
-                state = metrics.get(metric)
-                if state is None or not state.enabled:
-                    continue
-                for label in sorted(state.removed_labels & needed):
-                    cause = state.label_causes.get(label)
-                    at = (label, cause.span if cause else None)
-                    removal = found.get(at)
-                    if removal is None:
-                        removal = found[at] = _Removal(label, cause)
-                    removal.series[GRAPH_SERIES[metric]] = None
-                    removal.sides[side] = None
-                    removal.scopes.update(dict.fromkeys(by_state[key]))
+        add_graph_removals(found, sides, by_state[key])
     for removal in found.values():
         yield _finding(ctx, removal)
 
 
-def _finding(ctx: CheckContext, removal: _Removal) -> Finding:
+def _finding(ctx: CheckContext, removal: GraphRemoval) -> Finding:
     causes = [removal.cause] if removal.cause else []
     series = list(removal.series)
     what = series[0] if len(series) == 1 else ", ".join(series[:-1]) + " and " + series[-1]
