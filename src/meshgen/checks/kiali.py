@@ -14,11 +14,9 @@ from meshgen.analysis.effective import effective_metrics_by_side
 from meshgen.analysis.kiali_graph import GraphRemoval, RemovalKey, add_graph_removals
 from meshgen.checks.context import CheckContext
 from meshgen.checks.framework import Finding, check
+from meshgen.checks.grafana.telemetry import scopes_text
 from meshgen.diagnostics import Severity
 from meshgen.render.gateways import pod_labels as gateway_pod_labels
-
-#: At most this many scopes are named in a message.
-SCOPES_SHOWN = 5
 
 
 def _scopes(ctx: CheckContext) -> list[tuple[str, str, dict[str, str] | None]]:
@@ -74,16 +72,13 @@ def kiali_graph_label_removed(ctx: CheckContext) -> Iterator[Finding]:
         add_graph_removals(found, sides, [what])
     for removal in found.values():
         series = " and ".join(removal.series)
-        scopes = list(removal.scopes)
-        shown = ", ".join(scopes[:SCOPES_SHOWN])
-        if len(scopes) > SCOPES_SHOWN:
-            shown += f" and {len(scopes) - SCOPES_SHOWN} more"
         by = f"telemetry {removal.cause.telemetry}" if removal.cause else "a Telemetry"
         yield Finding(
             f"{by} removes {removal.label}, which Kiali's graph needs: Kiali (monitoring.kiali) "
-            f"drops every {series} series without it, for {shown}",
+            f"drops every {series} series without it",
             span=removal.cause.span if removal.cause else ctx.at(("telemetry",)),
             related=(ctx.at(("monitoring", "kiali")),),
+            detail=(scopes_text(list(removal.scopes)),),
         )
 
 
