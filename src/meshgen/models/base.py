@@ -1,6 +1,5 @@
 """The base class every config model shares: frozen, camelCase keys, unknown keys refused."""
 
-from __future__ import annotations
 
 import re
 from typing import Annotated, Any

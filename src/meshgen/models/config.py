@@ -1,6 +1,5 @@
 """`MeshConfig`: the whole of `meshgen.yaml`."""
 
-from __future__ import annotations
 
 from typing import Literal
 
@@ -40,7 +39,7 @@ class MeshConfig(Model):
     checks: tuple[CheckSetting, ...] = ()
 
     @model_validator(mode="after")
-    def _namespace_dataplanes(self) -> MeshConfig:
+    def _namespace_dataplanes(self) -> "MeshConfig":
         # A namespace without its own `dataplane` follows `istio.dataplane`: resolved once
         # here, so every later reader sees `sidecar` or `ambient`.
         if any(ns.dataplane is None for ns in self.namespaces):

@@ -1,6 +1,5 @@
 """The `gateways:` section: Istio ingress and egress gateways, each an `istio/gateway` release."""
 
-from __future__ import annotations
 
 from typing import Literal
 

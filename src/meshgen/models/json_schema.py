@@ -1,6 +1,5 @@
 """The JSON Schema of `meshgen.yaml`, generated from the models."""
 
-from __future__ import annotations
 
 from typing import Any
 

@@ -1,6 +1,5 @@
 """`monitoring.kiali`: the kiali-server release, wired to the rendered Prometheus and Grafana."""
 
-from __future__ import annotations
 
 from pydantic import Field
 

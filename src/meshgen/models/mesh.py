@@ -1,6 +1,5 @@
 """The `istio:` section: chart versions, revision and the mesh-wide observability settings."""
 
-from __future__ import annotations
 
 from typing import Literal
 

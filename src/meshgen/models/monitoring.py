@@ -1,6 +1,5 @@
 """The `monitoring:` section: the Prometheus and Grafana releases that watch the mesh."""
 
-from __future__ import annotations
 
 from typing import Any, Literal
 
@@ -66,7 +65,7 @@ class Dashboard(Model):
     file: str | None = None
 
     @model_validator(mode="after")
-    def _one_source(self) -> Dashboard:
+    def _one_source(self) -> "Dashboard":
         if (self.gnet_id is None) == (self.file is None):
             raise ValueError("a dashboard needs exactly one of gnetId or file")
         if self.file is not None and self.revision is not None:

@@ -1,6 +1,5 @@
 """The `namespaces:` section: which namespaces meshgen manages and how sidecars are injected."""
 
-from __future__ import annotations
 
 from typing import Literal
 

@@ -12,7 +12,6 @@ seconds with an `s` suffix (`"0.5s"`), enums by name (or number). Keys may be ca
 the proto's snake_case names, which that mapping accepts too.
 """
 
-from __future__ import annotations
 
 import re
 from typing import Annotated, Any, Literal
@@ -83,7 +82,7 @@ class HttpHeader(ProviderModel):
     env_name: StrictStr | None = None
 
     @model_validator(mode="after")
-    def _value_or_env(self) -> HttpHeader:
+    def _value_or_env(self) -> "HttpHeader":
         _one_of(self, ("value", "env_name"), "a header")
         return self
 
@@ -232,7 +231,7 @@ class FileLogFormat(ProviderModel):
     labels: dict[StrictStr, Any] | None = None
 
     @model_validator(mode="after")
-    def _text_or_labels(self) -> FileLogFormat:
+    def _text_or_labels(self) -> "FileLogFormat":
         _one_of(self, ("text", "labels"), "logFormat")
         return self
 
@@ -357,7 +356,7 @@ class ExtensionProvider(ProviderModel):
     sds: Sds | None = None
 
     @model_validator(mode="after")
-    def _exactly_one_kind(self) -> ExtensionProvider:
+    def _exactly_one_kind(self) -> "ExtensionProvider":
         kinds = self.kinds()
         if len(kinds) != 1:
             raise ValueError(

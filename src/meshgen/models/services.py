@@ -1,6 +1,5 @@
 """The `services:` section: application releases in the mesh and their traffic tests."""
 
-from __future__ import annotations
 
 from pydantic import Field
 
