@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from meshgen.load.documents import MonitorDoc
-from meshgen.load.lint_inputs import merge_values
+from meshgen.load.values import merge_values
 from meshgen.source import KeyPath, SourceMap
 
 CHART = "kube-prometheus-stack"

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from meshgen.load.values import merge_values
 from meshgen.source import KeyPath, SourceMap
 
 #: Where each workload kind keeps its pod template (`()`: the object is the pod).
@@ -95,17 +96,6 @@ def unwrap_internal_defaults(data: Mapping[str, Any]) -> tuple[dict[str, Any], f
             merged[key] = value
     wrapped = frozenset(str(k) for k in inner if k not in data)
     return merged, wrapped
-
-
-def merge_values(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    """`over` merged into `base` the way Helm merges values (mappings deep, others replaced)."""
-    out = dict(base)
-    for key, value in over.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = merge_values(out[key], value)
-        else:
-            out[key] = value
-    return out
 
 
 # --- helmfile states ----------------------------------------------------------------------

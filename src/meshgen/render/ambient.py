@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from meshgen.analysis.ambient import service_is_ambient, waypoint_serving
+from meshgen.load.values import merge_values
 from meshgen.models import MeshConfig, Service
 from meshgen.models.ambient import WAYPOINT_CLASS, WAYPOINT_FOR_LABEL, Waypoint
-from meshgen.render.context import RenderInputs, build_file, deep_merge
+from meshgen.render.context import RenderInputs, build_file
 from meshgen.render.files import RenderedFile
 
 CNI_RELEASE = "istio-cni"
@@ -185,7 +186,7 @@ def cni_values(config: MeshConfig) -> dict[str, Any]:
     values: dict[str, Any] = {"profile": "ambient"}
     if config.istio.revision:
         values["revision"] = config.istio.revision
-    return deep_merge(values, config.istio.ambient.cni_values)
+    return merge_values(values, config.istio.ambient.cni_values)
 
 
 def ztunnel_values(config: MeshConfig) -> dict[str, Any]:
@@ -196,7 +197,7 @@ def ztunnel_values(config: MeshConfig) -> dict[str, Any]:
         # meshgen's `ztunnel` scrape job reads :15020; the chart's scrape annotations would
         # have the chart's `kubernetes-pods` job scrape every series a second time.
         values["podAnnotations"] = {"prometheus.io/scrape": "false"}
-    return deep_merge(values, config.istio.ambient.ztunnel_values)
+    return merge_values(values, config.istio.ambient.ztunnel_values)
 
 
 def ztunnel_job(config: MeshConfig) -> bool:

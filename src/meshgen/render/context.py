@@ -144,14 +144,3 @@ def _verified() -> JsonCache:
     sources = [Path(__file__), Path(yaml_reader.__file__)]
     recipe = salt(sources=sources, distributions=["PyYAML"], extra=[f"libyaml={libyaml}"])
     return JsonCache("render-verified", recipe, sharded=True)
-
-
-def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Helm-style merge: maps merge recursively, everything else (lists too) is replaced."""
-    merged: dict[str, Any] = dict(base)
-    for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged

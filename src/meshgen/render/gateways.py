@@ -14,9 +14,10 @@ from __future__ import annotations
 from typing import Any
 
 from meshgen.knowledge import istio_gateway
+from meshgen.load.values import merge_values
 from meshgen.models import Gateway, MeshConfig
 from meshgen.render import naming
-from meshgen.render.context import RenderInputs, build_file, deep_merge
+from meshgen.render.context import RenderInputs, build_file
 from meshgen.render.files import RenderedFile
 from meshgen.render.istio import histogram_annotation
 
@@ -50,7 +51,7 @@ def gateway_values(config: MeshConfig, gateway: Gateway) -> dict[str, Any]:
     if annotations:
         # Merged over the chart's default pod annotations (scrape, inject template).
         values["podAnnotations"] = annotations
-    return deep_merge(values, gateway.values)
+    return merge_values(values, gateway.values)
 
 
 def pod_labels(config: MeshConfig, gateway: Gateway) -> dict[str, str]:

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from meshgen.load.values import merge_values
 from meshgen.models import Grafana, MeshConfig
 from meshgen.render import naming
-from meshgen.render.context import RenderInputs, build_file, deep_merge
+from meshgen.render.context import RenderInputs, build_file
 from meshgen.render.files import RenderedFile
 from meshgen.render.prometheus import escape_tpl, service_url
 
@@ -98,7 +99,7 @@ def grafana_values(
             }
         }
         values["dashboards"] = boards
-    return deep_merge(values, grafana.values)
+    return merge_values(values, grafana.values)
 
 
 def render(inputs: RenderInputs, generated: Mapping[str, str]) -> list[RenderedFile]:

@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from meshgen.load.values import merge_values
 from meshgen.models import MeshConfig
 from meshgen.render import naming
-from meshgen.render.context import RenderInputs, build_file, deep_merge
+from meshgen.render.context import RenderInputs, build_file
 from meshgen.render.files import RenderedFile
 
 
 def mesh_config(config: MeshConfig) -> dict[str, Any]:
     """The meshConfig meshgen renders: the derived one, `istio.meshConfig` merged over it."""
-    return deep_merge(derived_mesh_config(config), config.istio.mesh_config)
+    return merge_values(derived_mesh_config(config), config.istio.mesh_config)
 
 
 def derived_mesh_config(config: MeshConfig) -> dict[str, Any]:
@@ -82,7 +83,7 @@ def istiod_values(config: MeshConfig) -> dict[str, Any]:
     if istio.tracing.enabled:
         values["traceSampling"] = istio.tracing.sampling_percentage
     values["meshConfig"] = mesh_config(config)
-    return deep_merge(values, istio.values)
+    return merge_values(values, istio.values)
 
 
 def base_values(config: MeshConfig) -> dict[str, Any]:
@@ -90,7 +91,7 @@ def base_values(config: MeshConfig) -> dict[str, Any]:
     values: dict[str, Any] = {"global": {"istioNamespace": istio.namespace}}
     if istio.revision:
         values["defaultRevision"] = istio.revision
-    return deep_merge(values, istio.base_values)
+    return merge_values(values, istio.base_values)
 
 
 def histogram_annotation(buckets: dict[str, tuple[float, ...]]) -> str:

@@ -17,8 +17,9 @@ from typing import Any
 
 from meshgen.knowledge.dashboards import by_gnet_id
 from meshgen.knowledge.kiali import DASHBOARD_VARIABLES
+from meshgen.load.values import merge_values
 from meshgen.models import Grafana, Kiali, MeshConfig
-from meshgen.render.context import RenderInputs, build_file, deep_merge
+from meshgen.render.context import RenderInputs, build_file
 from meshgen.render.files import RenderedFile
 from meshgen.render.prometheus import service_url as prometheus_url
 
@@ -118,7 +119,7 @@ def kiali_values(config: MeshConfig, kiali: Kiali, files: Mapping[str, str]) -> 
         if titles:
             entry["dashboards"] = [_dashboard(title) for title in titles]
         services["grafana"] = entry
-    return deep_merge({"external_services": services}, kiali.values)
+    return merge_values({"external_services": services}, kiali.values)
 
 
 def releases(

@@ -22,8 +22,9 @@ from meshgen.knowledge.kube_prometheus_stack import (
     monitor_selector,
     prometheus_enabled,
 )
+from meshgen.load.values import merge_values
 from meshgen.models import MeshConfig
-from meshgen.render.context import RenderInputs, build_file, deep_merge
+from meshgen.render.context import RenderInputs, build_file
 from meshgen.render.files import RenderedFile
 from meshgen.render.stack_names import (
     prometheus_section,
@@ -54,7 +55,7 @@ def grafana_section(config: MeshConfig, grafana_values: Mapping[str, Any] | None
     if grafana_values is None:
         return {"enabled": False}
     own = {"sidecar": {"datasources": {"enabled": False}}}
-    return deep_merge(own, grafana_values)
+    return merge_values(own, grafana_values)
 
 
 def stack_values(config: MeshConfig, grafana_values: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -64,7 +65,7 @@ def stack_values(config: MeshConfig, grafana_values: Mapping[str, Any] | None) -
         "prometheus": prometheus_section(config),
         "grafana": grafana_section(config, grafana_values),
     }
-    return deep_merge(values, section.values)
+    return merge_values(values, section.values)
 
 
 # --- monitors ------------------------------------------------------------------------------

@@ -5,9 +5,10 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
+from meshgen.load.values import merge_values
 from meshgen.models import MeshConfig, Prometheus
 from meshgen.render import ambient, naming, yaml_writer
-from meshgen.render.context import RenderInputs, build_file, deep_merge
+from meshgen.render.context import RenderInputs, build_file
 from meshgen.render.files import RenderedFile
 
 
@@ -88,7 +89,7 @@ def prometheus_values(config: MeshConfig, prometheus: Prometheus) -> dict[str, A
     if jobs:
         # A plain YAML list at column 0: the chart pastes it under scrape_configs with `tpl`.
         values["extraScrapeConfigs"] = escape_tpl(textwrap.dedent(yaml_writer.dump(jobs)))
-    return deep_merge(values, prometheus.values)
+    return merge_values(values, prometheus.values)
 
 
 def service_url(config: MeshConfig) -> str | None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from meshgen.load.values import merge_values
 from meshgen.models import MeshConfig, Service
 from meshgen.models.ambient import USE_WAYPOINT_LABEL
 from meshgen.render import naming
-from meshgen.render.context import RenderInputs, build_file, deep_merge
+from meshgen.render.context import RenderInputs, build_file
 from meshgen.render.files import RenderedFile
 from meshgen.render.istio import histogram_annotation
 
@@ -36,7 +37,7 @@ def service_values(config: MeshConfig, service: Service) -> dict[str, Any]:
     if buckets:
         # On the pod template, where pilot-agent reads it at bootstrap (reference 6.1).
         values["podAnnotations"] = {naming.HISTOGRAM_ANNOTATION: histogram_annotation(buckets)}
-    return deep_merge(values, service.values)
+    return merge_values(values, service.values)
 
 
 def render(inputs: RenderInputs) -> list[RenderedFile]:

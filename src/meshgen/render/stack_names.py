@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from meshgen.knowledge.kube_prometheus_stack import PROMETHEUS_PORT, fullname
+from meshgen.load.values import merge_values
 from meshgen.models import MeshConfig, Prometheus
 from meshgen.models.monitoring import KubePrometheusStack
-from meshgen.render.context import deep_merge
 
 
 def stack(config: MeshConfig) -> KubePrometheusStack | None:
@@ -59,7 +59,7 @@ def prometheus_section(config: MeshConfig) -> dict[str, Any]:
             "podMetadata": {"labels": {"sidecar.istio.io/inject": "false"}},
         }
     }
-    return deep_merge(section, prometheus.values)
+    return merge_values(section, prometheus.values)
 
 
 def stack_values_without_grafana(config: MeshConfig) -> dict[str, Any]:
@@ -67,4 +67,4 @@ def stack_values_without_grafana(config: MeshConfig) -> dict[str, Any]:
     section = stack(config)
     assert section is not None
     values = {"prometheus": prometheus_section(config)}
-    return deep_merge(values, section.values)
+    return merge_values(values, section.values)
