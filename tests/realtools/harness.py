@@ -13,7 +13,7 @@ import re
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -291,3 +291,15 @@ def check_dashboard_workloads(tree: Tree) -> int:
             assert found <= deployments, (key, found, deployments)
             checked += 1
     return checked
+
+
+def not_inside(wanted: Any, got: Any, path: str = "") -> Iterator[str]:
+    """Where `wanted` (e.g. a rendered meshConfig) is not inside `got` (the deployed one)."""
+    if isinstance(wanted, dict):
+        if not isinstance(got, dict):
+            yield f"{path}: {got!r} is not a mapping"
+            return
+        for key, value in wanted.items():
+            yield from not_inside(value, got.get(key), f"{path}.{key}")
+    elif wanted != got:
+        yield f"{path}: {got!r} != {wanted!r}"

@@ -14,9 +14,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -27,6 +25,7 @@ from tests.realtools.harness import (
     REPO,
     TOOLS,
     Tree,
+    not_inside,
     point_charts_at_sources,
     template,
 )
@@ -70,25 +69,13 @@ def tree(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     return Tree(helmfile.parent.parent.parent / "meshgen.yaml", helmfile, template(helmfile))
 
 
-def _subset(wanted: Any, got: Any, path: str = "") -> Iterator[str]:
-    """Where `wanted` (a rendered meshConfig) is not inside `got` (the deployed one)."""
-    if isinstance(wanted, dict):
-        if not isinstance(got, dict):
-            yield f"{path}: {got!r} is not a mapping"
-            return
-        for key, value in wanted.items():
-            yield from _subset(value, got.get(key), f"{path}.{key}")
-    elif wanted != got:
-        yield f"{path}: {got!r} != {wanted!r}"
-
-
 def test_every_meshconfig_leaf_reaches_the_mesh_configmap(tree: Tree) -> None:
     mesh_config = tree.values("istio-values.yaml")["meshConfig"]
     revision = tree.values("istio-values.yaml").get("revision")
     name = f"istio-{revision}" if revision else "istio"
     (configmap,) = [c for c in tree.of_kind("ConfigMap", "istio-system") if c["metadata"]["name"] == name]
     deployed = yaml.safe_load(configmap["data"]["mesh"])
-    assert list(_subset(mesh_config, deployed)) == []
+    assert list(not_inside(mesh_config, deployed)) == []
 
 
 def test_telemetry_objects_arrive_as_rendered(tree: Tree) -> None:

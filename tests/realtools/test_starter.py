@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +36,7 @@ from tests.realtools.harness import (
     kubernetes_problems,
     make_mirror,
     meshgen,
+    not_inside,
     point_charts_at_sources,
     render,
     selects,
@@ -239,17 +239,6 @@ def test_every_object_passes_kubernetes_validate_strict(tree: Tree) -> None:
 # --- what the config asks arrives ----------------------------------------------------
 
 
-def _subset(wanted: Any, got: Any, path: str = "") -> Iterator[str]:
-    if isinstance(wanted, dict):
-        if not isinstance(got, dict):
-            yield f"{path}: {got!r} is not a mapping"
-            return
-        for key, value in wanted.items():
-            yield from _subset(value, got.get(key), f"{path}.{key}")
-    elif wanted != got:
-        yield f"{path}: {got!r} != {wanted!r}"
-
-
 def _mesh(tree: Tree) -> dict[str, Any]:
     configmap = tree.named("ConfigMap", "istio-system", "istio")
     return dict(yaml.safe_load(configmap["data"]["mesh"]))
@@ -257,7 +246,7 @@ def _mesh(tree: Tree) -> dict[str, Any]:
 
 def test_every_meshconfig_leaf_reaches_the_mesh_configmap(tree: Tree) -> None:
     wanted = tree.values("istio-values.yaml")["meshConfig"]
-    assert list(_subset(wanted, _mesh(tree))) == []
+    assert list(not_inside(wanted, _mesh(tree))) == []
 
 
 def test_telemetry_objects_arrive_as_rendered(tree: Tree) -> None:
