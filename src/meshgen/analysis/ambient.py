@@ -16,21 +16,6 @@ SIDECAR = "sidecar"
 WAYPOINT = "waypoint"
 ZTUNNEL = "ztunnel"
 
-#: What ztunnel emits (reference stacks 2): TCP metrics only.
-ZTUNNEL_METRICS = (
-    "istio_tcp_connections_opened_total",
-    "istio_tcp_connections_closed_total",
-    "istio_tcp_sent_bytes_total",
-    "istio_tcp_received_bytes_total",
-)
-#: What a waypoint adds (server side, reporter="waypoint").
-WAYPOINT_METRICS = (
-    "istio_requests_total",
-    "istio_request_duration_milliseconds",
-    "istio_request_bytes",
-    "istio_response_bytes",
-)
-
 
 def namespace_of(config: MeshConfig, name: str) -> Namespace | None:
     """The managed namespace called `name`, if the config has one."""

@@ -37,8 +37,6 @@ POD_ANNOTATIONS: Mapping[str, str] = MappingProxyType(
 DEFAULT_LABELS: Mapping[str, str] = MappingProxyType({"istio.io/dataplane-mode": "none"})
 #: The injection template the gateway's pods must ask for.
 INJECT_TEMPLATE = "gateway"
-#: The name of the Envoy container (`image: auto`, filled in by the injector).
-PROXY_CONTAINER = "istio-proxy"
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
