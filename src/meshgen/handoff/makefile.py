@@ -27,11 +27,6 @@ def _word(value: str) -> str:
     return value
 
 
-def _grafana_service(release: str) -> str:
-    """The grafana chart's Service (`grafana.fullname`): the release when it names the chart."""
-    return release if "grafana" in release else f"{release}-grafana"
-
-
 def build(config: MeshConfig, config_path: str, tree: str) -> str:
     """The Makefile text; `config_path` and `tree` as seen from the Makefile's folder."""
     w = _word
@@ -58,8 +53,11 @@ def build(config: MeshConfig, config_path: str, tree: str) -> str:
         "KUBE_CONTEXT ?=",
     ]
     if grafana is not None:
+        grafana_service, _ns, _port = naming.grafana_service(
+            grafana_release, monitoring.namespace, grafana.values
+        )
         lines += [
-            f"GRAFANA_SERVICE ?= {w(_grafana_service(grafana_release))}",
+            f"GRAFANA_SERVICE ?= {w(grafana_service)}",
             "GRAFANA_PORT ?= 3000",
         ]
         if grafana.admin_secret is not None:

@@ -19,6 +19,7 @@ from meshgen.knowledge.dashboards import by_gnet_id
 from meshgen.knowledge.kiali import DASHBOARD_VARIABLES
 from meshgen.load.values import merge_values
 from meshgen.models import Grafana, Kiali, MeshConfig
+from meshgen.render import naming
 from meshgen.render.context import RenderInputs, build_file
 from meshgen.render.files import RenderedFile
 from meshgen.render.prometheus import service_url as prometheus_url
@@ -33,23 +34,6 @@ def namespace(config: MeshConfig, kiali: Kiali) -> str:
     return kiali.namespace or config.monitoring.namespace
 
 
-def grafana_service(
-    release: str, default_namespace: str, values: Mapping[str, Any]
-) -> tuple[str, str, int]:
-    """(Service name, namespace, port) of the grafana chart (12.x `grafana.fullname`)."""
-    override = values.get("fullnameOverride")
-    if isinstance(override, str) and override:
-        name = override
-    else:
-        chart = values.get("nameOverride") or "grafana"
-        name = release if str(chart) in release else f"{release}-{chart}"
-    forced = values.get("namespaceOverride")
-    service = values.get("service")
-    port = service.get("port", 80) if isinstance(service, Mapping) else 80
-    name = name[:63].rstrip("-")
-    return name, forced if isinstance(forced, str) and forced else default_namespace, int(port)
-
-
 def grafana_url(config: MeshConfig) -> str | None:
     """The in-cluster URL of the rendered Grafana's Service."""
     grafana = config.monitoring.grafana
@@ -59,7 +43,9 @@ def grafana_url(config: MeshConfig) -> str | None:
     stack = config.monitoring.kube_prometheus_stack
     if config.monitoring.operator and stack is not None:
         release = stack.release  # the grafana subchart is named by the stack's release
-    name, ns, port = grafana_service(release, config.monitoring.namespace, grafana.values)
+    name, ns, port = naming.grafana_service(
+        release, config.monitoring.namespace, grafana.values
+    )
     return f"http://{name}.{ns}.svc.cluster.local:{port}"
 
 

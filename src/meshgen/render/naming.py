@@ -65,6 +65,23 @@ def prometheus_server(
     return name, forced if isinstance(forced, str) and forced else namespace, int(port)
 
 
+def grafana_service(
+    release: str, default_namespace: str, values: Mapping[str, Any]
+) -> tuple[str, str, int]:
+    """(Service name, namespace, port) of the grafana chart (12.x `grafana.fullname`)."""
+    override = values.get("fullnameOverride")
+    if isinstance(override, str) and override:
+        name = override
+    else:
+        chart = values.get("nameOverride") or "grafana"
+        name = release if str(chart) in release else f"{release}-{chart}"
+    forced = values.get("namespaceOverride")
+    service = values.get("service")
+    port = service.get("port", 80) if isinstance(service, Mapping) else 80
+    name = name[:63].rstrip("-")
+    return name, forced if isinstance(forced, str) and forced else default_namespace, int(port)
+
+
 def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
