@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "src" / "meshgen"
 #: Bottom to top. Same floor: may import each other (but no cycles).
 FLOORS: tuple[tuple[str, ...], ...] = (
     ("meshgen", "meshgen.errors", "meshgen.diagnostics", "meshgen.source", "meshgen.resources",
-     "meshgen.cache"),
+     "meshgen.cache", "meshgen.records"),
     ("meshgen.models",),
     ("meshgen.load", "meshgen.knowledge", "meshgen.analysis"),
     ("meshgen.render",),
@@ -30,8 +30,8 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("meshgen.cli", "meshgen.__main__"),
 )
 ROOT_MODULES = {
-    "__init__", "__main__", "api", "cache", "diagnostics", "errors", "output", "report",
-    "resources", "source",
+    "__init__", "__main__", "api", "cache", "diagnostics", "errors", "output", "records",
+    "report", "resources", "source",
 }
 CLI_MAY_IMPORT = ("meshgen.api", "meshgen.report", "meshgen.cli")
 

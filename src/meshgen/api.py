@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from meshgen.diagnostics import Diagnostic, Severity, diagnostic, has_errors
 from meshgen.errors import InputError, MeshgenError, ToolError, UsageError
 from meshgen.load.files import CONFIG_CANDIDATES, discover_config, display_path, read_text
+from meshgen.records import record
 from meshgen.source import SourceMap, Span
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ __all__ = [
 ]
 
 
-@dataclass
+@record(frozen=False)
 class Project:
     """A loaded config and, when it is valid, its rendered tree and diagnostics."""
 
@@ -268,7 +269,7 @@ def validate_project(
 # --- check, write, diff: the tree on disk ---------------------------------------------
 
 
-@dataclass
+@record(frozen=False)
 class Checked:
     """What `meshgen check` found: the project, its diagnostics, the diff to a fresh tree."""
 
@@ -297,7 +298,7 @@ def tree_diff(project: Project) -> str:
     )
 
 
-@dataclass
+@record(frozen=False)
 class Written:
     """The outcome of `write_tree`: the plan carried out, or the conflicts that stopped it."""
 
@@ -533,7 +534,7 @@ def set_buckets_in(bounds: list[Any], namespace: str | None, workload: str | Non
     return change
 
 
-@dataclass
+@record(frozen=False)
 class Edited:
     """A config edit, checked but not written: texts, diff and what it would introduce."""
 
@@ -803,7 +804,7 @@ if TYPE_CHECKING:
     from meshgen.edit.adopt import Adoption
 
 
-@dataclass
+@record(frozen=False)
 class AdoptPlan:
     """What `meshgen adopt` would do: the adoption, and the config edit it makes (or None)."""
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 
+from meshgen.records import record
 from meshgen.source import Span
 
 
@@ -24,7 +25,7 @@ class Severity(enum.IntEnum):
         return cls[text.strip().upper()]
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Diagnostic:
     """One finding: code (e.g. ``C003``), kebab-case name, severity, message and where."""
 
@@ -77,7 +78,7 @@ def has_errors(diagnostics: Iterable[Diagnostic], *, strict: bool = False) -> bo
 # module never imports it: the caller (`meshgen.api.catalogue`) hands the checks in.
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class CodeInfo:
     """One catalogue entry: a permanent code, its kebab-case name, default severity and doc.
 
@@ -459,7 +460,7 @@ def diagnostic(code: str, message: str, span: Span, *, hint: str | None = None) 
     )
 
 
-@dataclass(frozen=True)
+@record
 class Catalogue:
     """Every code meshgen can print, sorted by code; look entries up by code, alias or name."""
 

@@ -19,16 +19,17 @@ import os
 import shutil
 import stat
 from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from meshgen.errors import OutputLockedError, UsageError
+from meshgen.records import record
 from meshgen.render.files import RenderedFile, edited_by_hand, split_header
 
 COMMIT_MARKER = ".complete"
 
 
-@dataclass
+@record(frozen=False)
 class Plan:
     """What writing would change: files to create or update, generated files to remove."""
 

@@ -8,8 +8,10 @@ pydantic error location that carries extra union tags still lands on a real line
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
+
+from meshgen.records import record
 
 KeyPath = tuple[str | int, ...]
 
@@ -23,7 +25,7 @@ def iter_key_paths(values: Mapping[str, Any], prefix: KeyPath = ()) -> Iterator[
             yield from iter_key_paths(value, path)
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@record(slots=True, order=True)
 class Span:
     """A 1-based position in a file."""
 
@@ -35,7 +37,7 @@ class Span:
         return f"{self.file}:{self.line}:{self.col}"
 
 
-@dataclass(slots=True)
+@record(frozen=False, slots=True)
 class SourceMap:
     """Key path -> spans of the key itself and of its value, for one file."""
 

@@ -8,9 +8,8 @@ reports the L7 metrics with `reporter="waypoint"`, server side only (reference s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from meshgen.models import MeshConfig, Namespace, Service
+from meshgen.records import record
 
 SIDECAR = "sidecar"
 WAYPOINT = "waypoint"
@@ -59,7 +58,7 @@ def has_l7_proxy_anywhere(config: MeshConfig) -> bool:
     return any(namespace_has_waypoint(config, ns.name) for ns in config.namespaces)
 
 
-@dataclass(frozen=True)
+@record
 class Reporting:
     """Who reports a service's metrics, and which metric families exist for it."""
 

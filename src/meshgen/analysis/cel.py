@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from meshgen.analysis import cel_tables
 from meshgen.cache import JsonCache, salt
+from meshgen.records import record
 
 if TYPE_CHECKING:
     from lark import Token, Tree
@@ -50,7 +50,7 @@ _TERMINAL_NAMES = {
 _MAX_EXPECTED = 4
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class CelError:
     """A syntax error: the parser's message and its 1-based position in the expression."""
 
@@ -62,7 +62,7 @@ class CelError:
         return f"{self.line}:{self.col}: {self.message}"
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class CelAnalysis:
     """What `analyze` found out about one expression."""
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
 
 from meshgen.analysis.promql import Query, Selector, analyze, analyze_variable_query
 from meshgen.knowledge.dashboard_datasources import DatasourceRefs
 from meshgen.knowledge.dashboards import SCOPE_LABELS, Panel, Read
+from meshgen.records import record
 
 #: Datasource plugin types whose targets are not PromQL.
 _PROMQL_TYPES = frozenset({"prometheus"})
@@ -24,7 +24,7 @@ _CUSTOM_SPLIT = re.compile(r"(?<!\\),")
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class DashboardQuery:
     """One expression of a dashboard: where it sits and what it reads."""
 

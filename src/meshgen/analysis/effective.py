@@ -22,13 +22,14 @@ side (`reporter="destination"`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from types import MappingProxyType
 from typing import Any, Literal, Protocol
 
 from meshgen.knowledge.istio import STANDARD_LABELS, STANDARD_METRICS, IstioMetric
 from meshgen.models import TelemetrySpec
 from meshgen.models.telemetry import MetricsOverride
+from meshgen.records import record
 from meshgen.source import KeyPath, Span
 
 Side = Literal["CLIENT", "SERVER"]
@@ -60,7 +61,7 @@ class TelemetryDoc(Protocol):
     def locate(self) -> Callable[[KeyPath], Span]: ...
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Cause:
     """A place in a Telemetry that decided part of a metric's state."""
 
@@ -80,7 +81,7 @@ class Cause:
         return f"Telemetry {self.telemetry} at {self.span}"
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class MetricState:
     """One metric on one side, after every applicable Telemetry."""
 
@@ -200,14 +201,14 @@ def effective_metrics_by_side(
     }
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class _Tag:
     remove: bool
     value: str
     cause: Cause
 
 
-@dataclass
+@record(frozen=False)
 class _Metric:
     disabled: bool = False
     disabled_by: Cause | None = None

@@ -8,17 +8,18 @@ both report such removals, one per label and cause, from what this module collec
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from meshgen.analysis.effective import Cause, MetricState, Side
 from meshgen.knowledge.kiali import GRAPH_LABELS, GRAPH_SERIES
+from meshgen.records import record
 from meshgen.source import Span
 
 #: (label, span of the override that removes it): one removal per label and cause.
 RemovalKey = tuple[str, Span | None]
 
 
-@dataclass
+@record(frozen=False)
 class GraphRemoval:
     """One label Kiali needs, removed by one override: where it bites and for whom."""
 

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import lru_cache
 from itertools import combinations
 from typing import Any, Literal
 
 import promql_parser
+
+from meshgen.records import record
 
 MatchOp = Literal["=", "!=", "=~", "!~"]
 GroupingKind = Literal["by", "without", "on", "ignoring", "group_left", "group_right"]
@@ -90,7 +92,7 @@ _MEMO_SIZE = 1 << 17
 _LABEL_ARGUMENTS = {"label_join": 3, "sort_by_label": 1, "sort_by_label_desc": 1}
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class LabelMatcher:
     """One `name op "value"` matcher; `value` keeps Grafana variables as written."""
 
@@ -123,7 +125,7 @@ class LabelMatcher:
         return f'{self.name}{self.op}"{self.value}"'
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Grouping:
     """A `by`/`without` (aggregation) or `on`/`ignoring`/`group_*` (vector matching) clause."""
 
@@ -131,7 +133,7 @@ class Grouping:
     labels: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Selector:
     """A vector selector and the labels the query reads around it.
 
@@ -177,7 +179,7 @@ class Selector:
         return tuple(views)
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Query:
     """The analysis of one dashboard expression (or the parse error that stopped it)."""
 
@@ -211,7 +213,7 @@ class Query:
         return frozenset(labels)
 
 
-@dataclass(frozen=True)
+@record
 class Substitution:
     """An expression with Grafana variables replaced, and the originals by placeholder."""
 
@@ -370,7 +372,7 @@ def _analyze(
     return _analyze_text(text, kind, original, requested_label=requested_label)
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class _Shape:
     """A query analysed with markers for its literal matcher values, and where they are."""
 

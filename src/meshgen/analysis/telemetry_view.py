@@ -9,16 +9,17 @@ the number of series values each added label can take), and which dashboard pane
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from meshgen.analysis.effective import SIDES, MetricState, effective_metrics
 from meshgen.knowledge.dashboards import Panel, by_gnet_id
 from meshgen.knowledge.istio import STANDARD_METRICS
 from meshgen.load.documents import DashboardDoc, TelemetryDoc
+from meshgen.records import record
 
 
-@dataclass(frozen=True)
+@record
 class AddedLabel:
     name: str
     expression: str
@@ -26,7 +27,7 @@ class AddedLabel:
     values: int | None
 
 
-@dataclass
+@record(frozen=False)
 class MetricView:
     metric: str
     #: Prometheus name (histograms: without the _bucket/_sum/_count suffix).

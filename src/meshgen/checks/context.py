@@ -7,17 +7,18 @@ The same document types come from a config (`from_project`) or from files given 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from meshgen.load import yaml_reader
 from meshgen.load.documents import DashboardDoc, MonitorDoc, PodDoc, TelemetryDoc, ValuesDoc
 from meshgen.models import MeshConfig
+from meshgen.records import record
 from meshgen.render.files import RenderedFile
 from meshgen.source import KeyPath, SourceMap, Span
 
 
-@dataclass
+@record(frozen=False)
 class CheckContext:
     """Inputs of one validation run. `kinds` says which inputs are present."""
 

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from meshgen.diagnostics import Severity
+from meshgen.records import record
 from meshgen.source import KeyPath, Span
 
 #: What a check needs to run: "config" (a valid MeshConfig), or any input kind it reads.
 Needs = frozenset[str]
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Finding:
     """One problem a check found.
 
@@ -41,7 +42,7 @@ class Finding:
 CheckFunction = Callable[["CheckContext"], Iterator[Finding]]  # type: ignore[name-defined]  # noqa: F821
 
 
-@dataclass(frozen=True)
+@record
 class Check:
     """A registered check: its permanent code and name, severity, and documentation."""
 

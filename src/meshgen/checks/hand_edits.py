@@ -11,10 +11,10 @@ by rendering the edited config in memory, that the file then renders as edited).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from meshgen.models import MeshConfig
+from meshgen.records import record
 from meshgen.render import kube_prometheus_stack, naming
 from meshgen.source import KeyPath
 
@@ -28,7 +28,7 @@ class _Missing:
 MISSING: Any = _Missing()
 
 
-@dataclass(frozen=True)
+@record
 class ValueEdit:
     """One value a hand edit changed in a rendered document (a leaf, or a whole list)."""
 
@@ -50,7 +50,7 @@ class ValueEdit:
         return f"{self.dotted()}: {scalar_text(self.new)}"
 
 
-@dataclass(frozen=True)
+@record
 class ConfigSource:
     """The config keys that render an edited value: `sets[0]` is the one that produces it."""
 

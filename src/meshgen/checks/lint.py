@@ -24,7 +24,7 @@ import json
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,7 @@ from meshgen.load.lint_inputs import (
     unwrap_internal_defaults,
 )
 from meshgen.models import TelemetrySpec
+from meshgen.records import record
 from meshgen.render.files import RenderedFile
 from meshgen.source import KeyPath, SourceMap, Span, iter_key_paths
 
@@ -66,7 +67,7 @@ VALUES_CHARTS = ("istiod", "base", "grafana", "prometheus")
 UNREADABLE_CODES = frozenset({"C001", "C002", "C003", "C007"})
 
 
-@dataclass
+@record(frozen=False)
 class LintResult:
     """Diagnostics of a lint run; `unreadable` when some input could not be read or parsed."""
 
@@ -74,7 +75,7 @@ class LintResult:
     unreadable: bool = False
 
 
-@dataclass
+@record(frozen=False)
 class _Run:
     """What reading one file found: its documents (in `ctx`) and how it belongs to a project."""
 

@@ -10,7 +10,6 @@ monitors meshgen renders, the stack values it renders) and from files given to
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any, cast
 
 from meshgen.checks.context import CheckContext
@@ -18,10 +17,11 @@ from meshgen.checks.framework import Finding, check
 from meshgen.diagnostics import Severity
 from meshgen.knowledge import kube_prometheus_stack as kps
 from meshgen.load.documents import Locate, MonitorDoc
+from meshgen.records import record
 from meshgen.source import Span
 
 
-@dataclass(frozen=True)
+@record
 class _Stack:
     """A kube-prometheus-stack release: its name (None: not known) and values."""
 

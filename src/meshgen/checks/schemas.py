@@ -14,12 +14,12 @@ import difflib
 import functools
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from meshgen.cache import JsonCache, salt
+from meshgen.records import record
 from meshgen.resources import schemas_dir
 from meshgen.source import KeyPath
 
@@ -49,7 +49,7 @@ CONFIGMAP = "configmap.schema.json"
 PROMETHEUS_VALUES = "prometheus-values.schema.json"
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class SchemaError:
     """One violation: where in the instance (key path) and what is wrong."""
 

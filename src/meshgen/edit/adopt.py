@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
@@ -21,11 +21,12 @@ from meshgen.checks import hand_edits
 from meshgen.edit.roundtrip import edit_text
 from meshgen.errors import UsageError
 from meshgen.models import MeshConfig
+from meshgen.records import record
 from meshgen.render.files import RenderedFile
 from meshgen.source import KeyPath
 
 
-@dataclass(frozen=True)
+@record
 class Adopted:
     """One edited value and the config key that now renders it."""
 
@@ -34,7 +35,7 @@ class Adopted:
     source: hand_edits.ConfigSource
 
 
-@dataclass
+@record(frozen=False)
 class Adoption:
     """What `meshgen adopt` would write: the config sets, and what it cannot adopt."""
 
@@ -52,7 +53,7 @@ class Adoption:
 Render = Callable[[str], Sequence[RenderedFile] | None]
 
 
-@dataclass(frozen=True)
+@record
 class EditedFile:
     """A rendered file edited by hand: what meshgen renders, and the text on disk."""
 

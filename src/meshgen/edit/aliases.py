@@ -12,16 +12,17 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from meshgen.errors import UsageError
 from meshgen.load.yaml_reader import to_plain
+from meshgen.records import record
 
 
-@dataclass
+@record(frozen=False)
 class _Shared:
     """A node the document holds in more than one place."""
 

@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from meshgen.errors import UsageError
+from meshgen.records import record
 
 MODES = ("CLIENT_AND_SERVER", "CLIENT", "SERVER")
 HISTOGRAM_PREFIX = "istiocustom"
 
 
-@dataclass(frozen=True)
+@record
 class Scope:
     """Where an edit applies: mesh-wide, a namespace, or a workload in a namespace."""
 

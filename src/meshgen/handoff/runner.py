@@ -19,11 +19,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from meshgen.errors import ToolError
+from meshgen.records import record
 
 #: What to install when a program is missing (one line, shown after "not found on PATH").
 INSTALL_HINTS = {
@@ -90,7 +90,7 @@ class KubectlError(ToolError):
         self.result = result
 
 
-@dataclass(frozen=True)
+@record
 class Completed:
     """A finished captured run."""
 

@@ -13,12 +13,13 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from meshgen.errors import UsageError
 from meshgen.handoff import runner
 from meshgen.models import MeshConfig, Service
+from meshgen.records import record
 from meshgen.render import naming, yaml_writer
 from meshgen.render.files import Tree
 
@@ -57,7 +58,7 @@ def go_duration_seconds(text: str) -> float:
     return total
 
 
-@dataclass
+@record(frozen=False)
 class FortioResult:
     """What fortio reported: latencies in seconds, achieved qps, response code counts."""
 
@@ -200,7 +201,7 @@ def dashboard_hint(config: MeshConfig, service: Service) -> str:
     )
 
 
-@dataclass(frozen=True)
+@record
 class TrafficRun:
     """The outcome of `run`: whether the Job completed, fortio's result, the summary text."""
 

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from typing import Any
 
 from meshgen.handoff import runner
 from meshgen.load import yaml_reader
 from meshgen.models import MeshConfig, RevisionInjection, Service
+from meshgen.records import record
 from meshgen.render import naming
 from meshgen.render.files import Tree
 
@@ -34,7 +35,7 @@ PROXY_NAME = "istio-proxy"
 DOWNLOAD_INIT_CONTAINER = "download-dashboards"
 
 
-@dataclass(frozen=True)
+@record
 class CheckResult:
     """One line of the verify table."""
 
@@ -44,7 +45,7 @@ class CheckResult:
     fix: str = ""
 
 
-@dataclass
+@record(frozen=False)
 class Cluster:
     """kubectl list calls, each made once per run."""
 
@@ -370,7 +371,7 @@ def check_monitoring(
         yield _deployment(cluster, namespace, name, "grafana", fix)
 
 
-@dataclass(frozen=True)
+@record
 class _Download:
     provider: str
     name: str
@@ -695,7 +696,7 @@ def verify(
     return [result for check in CHECKS for result in check(cluster, project, config)]
 
 
-@dataclass(frozen=True)
+@record
 class Query:
     """One list call verify makes: a resource, in a namespace, by a label selector."""
 
@@ -710,7 +711,7 @@ class Query:
         return {k: v for k, v in pairs}
 
 
-@dataclass
+@record(frozen=False)
 class _Recorder(Cluster):
     """A cluster that holds nothing and remembers what it was asked for."""
 

@@ -22,11 +22,12 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from meshgen.load import yaml_reader
+from meshgen.records import record
 from meshgen.source import KeyPath
 
 FREE = "*"
@@ -65,7 +66,7 @@ _LOOKUPS = re.compile(r"\b(?:index|hasKey|get|pluck|dig)\b[^|]*$")
 _ROOT_FIELDS = frozenset({"Values", "Release", "Chart", "Capabilities", "Template", "Files"})
 
 
-@dataclass
+@record(frozen=False)
 class TemplateReads:
     """Value paths a chart's templates read, and those they copy whole (free-form).
 

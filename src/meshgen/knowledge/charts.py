@@ -19,12 +19,12 @@ import difflib
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from meshgen.knowledge.chart_reads import ENTRY, FREE
+from meshgen.records import record
 from meshgen.source import KeyPath
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -52,7 +52,7 @@ ISTIOD_ALIAS = "pilot"
 INTERNAL_DEFAULTS = "_internal_defaults_do_not_set"
 
 
-@dataclass(frozen=True)
+@record
 class ChartKeys:
     """The key tree of one chart version."""
 

@@ -13,11 +13,12 @@ record from the real dashboard JSON.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
 
+from meshgen.records import record
 
-@dataclass(frozen=True, slots=True)
+
+@record(slots=True)
 class DatasourceRefs:
     """The datasource references of a dashboard that decide where its queries go."""
 

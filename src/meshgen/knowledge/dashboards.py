@@ -14,10 +14,10 @@ dashboard JSON of istio/istio 1.30.3 and fails on any difference.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
 
 from meshgen.analysis.promql import LabelMatcher, MatchOp
+from meshgen.records import record
 
 #: Labels that say which workload reported a series; literal matchers on them narrow a read.
 SCOPE_LABELS = frozenset(
@@ -39,7 +39,7 @@ CLIENT_SIDE: tuple[View, ...] = (("source", "waypoint"),)
 QREP: tuple[View, ...] = (("source",), ("destination",))
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Read:
     """One metric a panel reads, the labels it needs, and the reporter views it sums."""
 
@@ -50,7 +50,7 @@ class Read:
     where: tuple[LabelMatcher, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Panel:
     """A panel (or, with `variable`, a template variable) and what it reads."""
 
@@ -63,7 +63,7 @@ class Panel:
         return f"variable ${self.title}" if self.variable else f"panel {self.title!r}"
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class IstioDashboard:
     """One of Istio's dashboards: identity on grafana.com and in the repo, and its reads."""
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
+
+from meshgen.records import record
 
 
 class IstioMetric(StrEnum):
@@ -63,7 +64,7 @@ class MetricKind(StrEnum):
 HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class MetricFacts:
     """One standard metric: its Prometheus name, type, protocols and labels."""
 
@@ -95,7 +96,7 @@ class MetricFacts:
         return f"{STATS_NAMESPACE}.{self.name}"
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class TelemetryField:
     """A Telemetry `spec` field that exists only from some minor version on.
 
@@ -109,7 +110,7 @@ class TelemetryField:
     display: str
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class IstioFacts:
     """What meshgen knows about one Istio minor version."""
 
@@ -354,7 +355,7 @@ UNBOUNDED_ATTRIBUTES: tuple[tuple[str, str], ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class BoundedAttribute:
     """A CEL attribute under an unbounded prefix whose values come from a small fixed set.
 

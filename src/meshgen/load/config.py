@@ -12,7 +12,7 @@ import os
 import re
 import types
 import typing
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +22,11 @@ from meshgen.diagnostics import Diagnostic, diagnostic
 from meshgen.load import yaml_reader
 from meshgen.load.files import display_path, read_text
 from meshgen.models import MeshConfig
+from meshgen.records import record
 from meshgen.source import KeyPath, SourceMap, Span
 
 
-@dataclass
+@record(frozen=False)
 class LoadResult:
     """What loading gave: the model (None when invalid), the raw data and positions."""
 

@@ -8,16 +8,16 @@ both.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from meshgen.models import TelemetrySpec
+from meshgen.records import record
 from meshgen.source import KeyPath, Span
 
 Locate = Callable[[KeyPath], Span]
 
 
-@dataclass(frozen=True)
+@record
 class TelemetryDoc:
     """A Telemetry resource: name, namespace, spec, and where each spec key was written."""
 
@@ -29,7 +29,7 @@ class TelemetryDoc:
     locate_key: Locate | None = None
 
 
-@dataclass(frozen=True)
+@record
 class PodDoc:
     """A Pod known from linted files (its labels decide which Telemetry selects it)."""
 
@@ -39,7 +39,7 @@ class PodDoc:
     span: Span
 
 
-@dataclass(frozen=True)
+@record
 class DashboardDoc:
     """A Grafana dashboard, parsed (local JSON) or known by grafana.com id (`gnet_id`)."""
 
@@ -67,7 +67,7 @@ class DashboardDoc:
         return Span(self.file, line + self.offset[0], col + self.offset[1])
 
 
-@dataclass(frozen=True)
+@record
 class MonitorDoc:
     """A Prometheus Operator PodMonitor or ServiceMonitor: which Prometheus selects it."""
 
@@ -79,7 +79,7 @@ class MonitorDoc:
     span: Span
 
 
-@dataclass(frozen=True)
+@record
 class ValuesDoc:
     """Chart values to check against a chart's known keys (`chart` is istiod/base/grafana/...)."""
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from meshgen.load.values import merge_values
+from meshgen.records import record
 from meshgen.source import KeyPath, SourceMap
 
 #: Where each workload kind keeps its pod template (`()`: the object is the pod).
@@ -31,7 +32,7 @@ WORKLOAD_TEMPLATES: Mapping[tuple[str, str], KeyPath] = {
 }
 
 
-@dataclass(frozen=True)
+@record
 class PodTemplate:
     """The pods a workload object runs: name, namespace and labels of its pod template."""
 
@@ -147,7 +148,7 @@ def is_state_document(data: Any) -> bool:
     )
 
 
-@dataclass
+@record(frozen=False)
 class Untemplated:
     """A `.gotmpl` file's text with its template actions taken out, line numbers kept."""
 
@@ -187,7 +188,7 @@ def is_templated(value: Any) -> bool:
     return False
 
 
-@dataclass(frozen=True)
+@record
 class StatePart:
     """One document of a helmfile state: its data and where its keys are written."""
 

@@ -17,11 +17,11 @@ import datetime
 import os
 import re
 from collections.abc import Mapping, Set
-from dataclasses import dataclass
 from typing import Any
 
 from meshgen.diagnostics import Diagnostic, diagnostic
 from meshgen.load.yaml_rules import FLOW_DEPTH_LIMIT, MAX_DEPTH, MAX_NODES
+from meshgen.records import record
 from meshgen.source import KeyPath, SourceMap, Span
 
 
@@ -50,7 +50,7 @@ def parse(text: str, shown: str) -> tuple[Any, SourceMap] | Diagnostic:
         return diagnostic("C007", "the document nests too deep", Span(shown))
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Document:
     """One document of a multi-document stream: plain data, positions, and ruamel's node."""
 

@@ -31,8 +31,8 @@ class MeshConfig(Model):
     output: Text = "deployment/helmfile"
     istio: Istio
     namespaces: tuple[Namespace, ...] = ()
-    telemetry: Telemetry = Telemetry()
-    monitoring: Monitoring = Monitoring()
+    telemetry: Telemetry = Telemetry.model_construct()
+    monitoring: Monitoring = Monitoring.model_construct()
     services: tuple[Service, ...] = ()
     #: Istio ingress/egress gateways (`istio/gateway` releases).
     gateways: tuple[Gateway, ...] = ()

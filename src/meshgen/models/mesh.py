@@ -54,8 +54,8 @@ class Istio(Model):
     #: An https:// Helm repository, an oci:// registry path or a local chart folder.
     repository: RepositoryUrl = ISTIO_CHART_REPOSITORY
     prometheus_merge: bool = True
-    access_logging: AccessLogging = AccessLogging()
-    tracing: Tracing = Tracing()
+    access_logging: AccessLogging = AccessLogging.model_construct()
+    tracing: Tracing = Tracing.model_construct()
     extension_providers: tuple[ExtensionProvider, ...] = ()
     default_providers: DefaultProviders | None = None
     #: Extra keys merged into meshConfig (checked against the MeshConfig field list).
@@ -68,9 +68,9 @@ class Istio(Model):
     #: follow it unless they set their own `dataplane` (a mixed mesh).
     dataplane: Dataplane = "sidecar"
     #: Gateway API CRDs (ambient meshes and waypoints need them).
-    gateway_api: GatewayApi = GatewayApi()
+    gateway_api: GatewayApi = GatewayApi.model_construct()
     #: istio/cni and istio/ztunnel values (ambient meshes).
-    ambient: Ambient = Ambient()
+    ambient: Ambient = Ambient.model_construct()
 
     @field_validator("extension_providers", mode="after")
     @classmethod

@@ -35,7 +35,7 @@ class Prometheus(Model):
     repository: RepositoryUrl = PROMETHEUS_CHART_REPOSITORY
     scrape_interval: Text = "15s"
     retention: Text = "15d"
-    istio_scraping: IstioScraping = IstioScraping()
+    istio_scraping: IstioScraping = IstioScraping.model_construct()
     values: Values = Field(default_factory=dict)
 
 
@@ -82,7 +82,7 @@ class Grafana(Model):
     #: An https:// Helm repository, an oci:// registry path or a local chart folder.
     repository: RepositoryUrl = GRAFANA_CHART_REPOSITORY
     admin_secret: SecretRef | None = None
-    datasource: Datasource = Datasource()
+    datasource: Datasource = Datasource.model_construct()
     dashboards: tuple[Dashboard, ...] = ()
     #: Render a dashboard per service from its telemetry (see `meshgen telemetry`).
     service_dashboards: bool = True
@@ -162,9 +162,11 @@ class Monitoring(Model):
     def _per_stack(cls, value: Any, handler: Any, info: ValidationInfo) -> Any:
         stack = info.data.get("stack")
         if stack == "prometheus" and isinstance(value, dict):
-            # Errors keep their key paths (`chartVersion` missing in monitoring.prometheus).
-            pinned = _PinnedPrometheus if info.field_name == "prometheus" else _PinnedGrafana
-            pinned.model_validate(value)
+            if value.get("chartVersion") is None:
+                # The pinned model reports every error of the section, `chartVersion` missing
+                # among them, at its key path; a section that pins never builds it.
+                pinned = _PinnedPrometheus if info.field_name == "prometheus" else _PinnedGrafana
+                pinned.model_validate(value)
         elif stack == KUBE_PROMETHEUS_STACK and isinstance(value, dict):
             own = Prometheus if info.field_name == "prometheus" else Grafana
             # A key at its default says nothing (a dumped config holds every key).

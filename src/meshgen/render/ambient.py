@@ -17,13 +17,13 @@ exist; istiod then deploys each waypoint's proxy.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from meshgen.analysis.ambient import service_is_ambient, waypoint_serving
 from meshgen.load.values import merge_values
 from meshgen.models import MeshConfig, Service
 from meshgen.models.ambient import WAYPOINT_CLASS, WAYPOINT_FOR_LABEL, Waypoint
+from meshgen.records import record
 from meshgen.render.context import RenderInputs, build_file
 from meshgen.render.files import RenderedFile
 
@@ -53,7 +53,7 @@ def waypoint_file(namespace: str, name: str) -> str:
     return f"{WAYPOINTS_DIR}/{namespace}-{name}.yaml"
 
 
-@dataclass(frozen=True)
+@record
 class PlacedWaypoint:
     """A waypoint to render: its namespace, its settings and the config key naming it."""
 

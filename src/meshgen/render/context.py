@@ -6,13 +6,14 @@ import functools
 import hashlib
 import posixpath
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from meshgen.cache import JsonCache, salt
 from meshgen.load import yaml_reader
 from meshgen.models import MeshConfig
+from meshgen.records import record
 from meshgen.render.environment import render_parts
 from meshgen.render.files import RenderedFile, header
 from meshgen.source import KeyPath
@@ -27,7 +28,7 @@ class RenderError(Exception):
         self.origin = origin
 
 
-@dataclass(frozen=True)
+@record
 class RenderInputs:
     """A validated config plus what rendering needs from outside it (already read)."""
 

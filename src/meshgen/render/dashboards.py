@@ -17,11 +17,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from meshgen.analysis.effective import MetricState
 from meshgen.models import MeshConfig, Service, TelemetrySpec
+from meshgen.records import record
 from meshgen.render.ambient import WAYPOINT_NAME_LABEL
 from meshgen.render.telemetry import resource_namespace
 from meshgen.source import KeyPath, Span
@@ -61,7 +61,7 @@ def omissions(state: Mapping[str, MetricState]) -> list[Omission]:
     return found
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Omission:
     """A panel left out of a service's dashboard: the metric it needs is off, or a label."""
 
@@ -71,7 +71,7 @@ class Omission:
     label: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class _Doc:
     """The minimal Telemetry view `meshgen.analysis.effective` needs (no source positions here)."""
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from meshgen.analysis.dashboards import DashboardQuery, dashboard_queries
 from meshgen.checks.context import CheckContext
 from meshgen.load.documents import DashboardDoc, ValuesDoc
+from meshgen.records import record
 from meshgen.render.prometheus import unescape_tpl
 from meshgen.source import KeyPath, Span
 
@@ -21,7 +21,7 @@ BUILTIN_DATASOURCES = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class ProvisionedDatasource:
     name: str
     uid: str | None

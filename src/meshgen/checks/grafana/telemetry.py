@@ -18,7 +18,7 @@ namespace (e.g. `source_workload="istio-ingressgateway"`) narrow the scopes a qu
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cached_property
 
 from meshgen.analysis.dashboards import read_of, variable_options
@@ -38,6 +38,7 @@ from meshgen.diagnostics import Severity
 from meshgen.knowledge.dashboards import Read, by_gnet_id
 from meshgen.knowledge.istio import STANDARD_METRICS
 from meshgen.load.documents import DashboardDoc, TelemetryDoc
+from meshgen.records import record
 from meshgen.source import Span
 
 #: Prometheus series name -> Telemetry metric enum (histograms: every suffix).
@@ -46,7 +47,7 @@ METRIC_OF_SERIES: Mapping[str, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Scope:
     """Workloads that share one effective telemetry configuration."""
 
@@ -57,7 +58,7 @@ class Scope:
     workload: str | None = None
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@record(slots=True, eq=False)
 class Usage:
     """One read of a metric by a panel, and the expression that makes it."""
 
@@ -69,7 +70,7 @@ class Usage:
     expression: str | None
 
 
-@dataclass
+@record(frozen=False)
 class _Hit:
     """What one read adds to one problem, whichever dashboard and panel it sits in."""
 
@@ -89,7 +90,7 @@ class _Hit:
 _HitKey = tuple[object, ...]
 
 
-@dataclass
+@record(frozen=False)
 class _Problem:
     """One cause, one dashboard: every panel it breaks there, with the sides each loses."""
 

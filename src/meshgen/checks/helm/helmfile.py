@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from meshgen.checks.context import CheckContext
 from meshgen.checks.framework import Finding, check
 from meshgen.diagnostics import Severity
+from meshgen.records import record
 from meshgen.render.files import RenderedFile
 from meshgen.source import KeyPath, Span
 
 
-@dataclass(frozen=True)
+@record
 class Release:
     index: int
     name: str

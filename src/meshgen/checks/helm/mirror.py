@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from meshgen.checks.context import CheckContext
@@ -20,10 +19,11 @@ from meshgen.diagnostics import Severity
 from meshgen.load import yaml_reader
 from meshgen.models import MeshConfig
 from meshgen.models.base import is_local_repository
+from meshgen.records import record
 from meshgen.source import KeyPath
 
 
-@dataclass(frozen=True)
+@record
 class Mirrored:
     """A chart the config takes from a local-folder repository."""
 

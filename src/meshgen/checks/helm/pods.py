@@ -12,12 +12,12 @@ in `ctx.memo[CHART_RENDERS]`, input kind "charts") and these checks compare.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from meshgen.checks.context import CheckContext
 from meshgen.checks.framework import Finding, check
 from meshgen.diagnostics import Severity
+from meshgen.records import record
 
 #: `ctx.memo` key: one `ChartRender` per configured service, in config order.
 CHART_RENDERS = "chart_renders"
@@ -25,7 +25,7 @@ CHART_RENDERS = "chart_renders"
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job")
 
 
-@dataclass(frozen=True)
+@record
 class ChartRender:
     """A service's chart rendered by helm: its pods' labels and its Services' ports.
 

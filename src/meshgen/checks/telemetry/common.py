@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from meshgen.checks.context import CheckContext
 from meshgen.knowledge.istio import IstioFacts, facts_or_newest
 from meshgen.load.documents import PodDoc, TelemetryDoc
 from meshgen.models.telemetry import MetricsOverride, ProviderRef, TagOverride
+from meshgen.records import record
 from meshgen.render.gateways import pod_labels as gateway_pod_labels
 from meshgen.source import KeyPath, Span
 
@@ -24,7 +24,7 @@ def key_span(doc: TelemetryDoc, path: KeyPath) -> Span:
     return doc.locate_key(path) if doc.locate_key is not None else doc.locate(path)
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class TagSite:
     """One `tagOverrides.<name>` entry and the override it belongs to."""
 
@@ -90,7 +90,7 @@ def dig(data: Any, *keys: str) -> Any:
 # --- pods -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class KnownPod:
     """A pod whose labels are known; `keys` limits which label keys are known (None: all)."""
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -23,6 +22,7 @@ from meshgen.models.providers import (
     ExtensionProvider,
     parse_minor,
 )
+from meshgen.records import record
 from meshgen.source import KeyPath, Span
 
 
@@ -89,7 +89,7 @@ def _default_lists(providers: Any, locate: Locate, base: KeyPath) -> Iterator[Pr
                     yield name, f"defaultProviders.{kind}", locate((*base, str(kind), index))
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class _UnknownUse:
     """A provider name neither built in nor declared, and the closest known name."""
 
@@ -299,7 +299,7 @@ def access_logging_without_provider(ctx: CheckContext) -> Iterator[Finding]:
 # --- extension provider entries (istiod values, rendered or linted) ------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class _Entry:
     """One meshConfig.extensionProviders entry, and where its keys are written."""
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from meshgen.analysis.cel import CelAnalysis, analyze, attribute_root, attribute_under
 from meshgen.checks.context import CheckContext
@@ -21,6 +20,7 @@ from meshgen.knowledge.istio import (
     TagOperation,
     bounded_attribute,
 )
+from meshgen.records import record
 from meshgen.source import Span
 
 TELEMETRY = ("telemetry",)
@@ -209,7 +209,7 @@ def request_attribute_on_tcp_metric(ctx: CheckContext) -> Iterator[Finding]:
 # --- attribute names ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class _Expression:
     """A CEL expression the proxy evaluates: a tag value or an access-log filter."""
 

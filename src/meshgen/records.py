@@ -1,0 +1,202 @@
+"""`@record`: a dataclass that compiles one generated method at import, not six.
+
+`dataclasses.dataclass` writes every method it adds (`__init__`, `__repr__`, `__eq__`,
+`__hash__`, and for frozen classes `__setattr__` and `__delattr__`) as source text and
+compiles each one when the class is created. A compile costs about 0.6 M instructions, so
+meshgen's ~90 dataclasses cost about a fifth of a whole `meshgen check` on the reference
+config before a single line of the config is read.
+
+A record is the same class, built with less work: `dataclasses` still lays out the fields
+(so `dataclasses.fields`, `replace` and `asdict` keep working, and field defaults,
+factories, `init=False`, `repr=False`, `compare=False` and `__post_init__` mean what they
+mean there), only `__init__` is compiled (instances are made in hot loops), and the other
+methods are one shared implementation each, reading the field values with
+`operator.attrgetter`. They return what the generated methods return, value for value
+(tests/test_records.py compares them with real dataclasses).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import reprlib
+from collections.abc import Callable
+from operator import attrgetter
+from typing import Any, TypeVar, cast, dataclass_transform, overload
+
+_C = TypeVar("_C", bound=type)
+
+
+@overload
+@dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field, dataclasses.Field))
+def record(cls: _C, /) -> _C: ...
+
+
+@overload
+def record(
+    *, frozen: bool = True, eq: bool = True, order: bool = False, slots: bool = False
+) -> Callable[[_C], _C]: ...
+
+
+def record(
+    cls: _C | None = None,
+    /,
+    *,
+    frozen: bool = True,
+    eq: bool = True,
+    order: bool = False,
+    slots: bool = False,
+) -> _C | Callable[[_C], _C]:
+    """Make `cls` a dataclass (frozen unless `frozen=False`), as `@dataclass(...)` would."""
+
+    def wrap(cls: _C) -> _C:
+        return _build(cls, frozen=frozen, eq=eq, order=order, slots=slots)
+
+    return wrap if cls is None else wrap(cls)
+
+
+def _build(original: _C, *, frozen: bool, eq: bool, order: bool, slots: bool) -> _C:
+    # `dataclasses` itself validates and records the fields; it compiles nothing when it
+    # adds no method. Its `__dataclass_params__` therefore says frozen=False, eq=False for
+    # every record, which keeps a record subclassing a record consistent in its eyes.
+    cls: type = dataclasses.dataclass(init=False, repr=False, eq=False, slots=slots)(original)
+    fields = dataclasses.fields(cls)
+    _set(cls, "__init__", _make_init(cls, fields, frozen=frozen))
+    _set(cls, "__repr__", _make_repr(tuple(f.name for f in fields if f.repr)))
+    if frozen:
+        _set(cls, "__setattr__", _frozen_setattr(cls, {f.name for f in fields}))
+        _set(cls, "__delattr__", _frozen_delattr(cls, {f.name for f in fields}))
+    if eq:
+        compared = _values(tuple(f.name for f in fields if f.compare))
+        _set(cls, "__eq__", _make_eq(compared))
+        if order:
+            for name, test in _ORDER.items():
+                _set(cls, name, _make_order(compared, test))
+        own_hash = cls.__dict__.get("__hash__", dataclasses.MISSING)
+        implicit = own_hash is None and "__eq__" in cls.__dict__  # set by an `__eq__` in the body
+        explicit = not (own_hash is dataclasses.MISSING or implicit)
+        if not explicit:
+            # As dataclasses: frozen + eq hashes the compared fields, eq alone is unhashable.
+            hashed = tuple(f.name for f in fields if (f.compare if f.hash is None else f.hash))
+            cls.__hash__ = _make_hash(_values(hashed)) if frozen else None  # type: ignore[assignment]
+    return cast(_C, cls)
+
+
+def _set(cls: type, name: str, function: Any) -> None:
+    if name in cls.__dict__:
+        return  # a method the class body wrote wins, as with dataclasses
+    function.__qualname__ = f"{cls.__qualname__}.{name}"
+    setattr(cls, name, function)
+
+
+def _make_init(cls: type, fields: tuple[dataclasses.Field[Any], ...], *, frozen: bool) -> Any:
+    """The one compiled method: `__init__` with the fields as parameters, defaults bound."""
+    namespace: dict[str, Any] = {
+        "__record_setattr": object.__setattr__,
+        "__record_missing": dataclasses.MISSING,
+    }
+    params: list[str] = []
+    body: list[str] = []
+    for f in fields:
+        default, factory = f"__record_default_{f.name}", f"__record_factory_{f.name}"
+        if f.default is not dataclasses.MISSING:
+            namespace[default] = f.default
+        if f.default_factory is not dataclasses.MISSING:
+            namespace[factory] = f.default_factory
+        if f.init:
+            if f.default is not dataclasses.MISSING:
+                params.append(f"{f.name}={default}")
+                value = f.name
+            elif f.default_factory is not dataclasses.MISSING:
+                params.append(f"{f.name}=__record_missing")
+                value = f"{factory}() if {f.name} is __record_missing else {f.name}"
+            else:
+                params.append(f.name)
+                value = f.name
+        elif f.default_factory is not dataclasses.MISSING:
+            value = f"{factory}()"
+        elif f.default is not dataclasses.MISSING:
+            value = default
+        else:
+            continue
+        assign = (
+            f"__record_setattr(self, {f.name!r}, {value})" if frozen else f"self.{f.name} = {value}"
+        )
+        body.append(assign)
+    if hasattr(cls, "__post_init__"):
+        body.append("self.__post_init__()")
+    source = f"def __init__(self, {', '.join(params)}):\n    " + "\n    ".join(body or ["pass"])
+    exec(source, namespace)  # noqa: S102 - source built above from field names only
+    return namespace["__init__"]
+
+
+def _values(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """A function giving the tuple of the named attributes, in order."""
+    if not names:
+        return lambda obj: ()
+    if len(names) == 1:
+        one = attrgetter(names[0])
+        return lambda obj: (one(obj),)
+    return attrgetter(*names)
+
+
+def _make_repr(names: tuple[str, ...]) -> Any:
+    @reprlib.recursive_repr()
+    def __repr__(self: Any) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in names)
+        return f"{self.__class__.__qualname__}({shown})"
+
+    return __repr__
+
+
+def _make_eq(values: Callable[[Any], tuple[Any, ...]]) -> Any:
+    def __eq__(self: Any, other: object) -> Any:
+        if other.__class__ is self.__class__:
+            return values(self) == values(other)
+        return NotImplemented
+
+    return __eq__
+
+
+def _make_hash(values: Callable[[Any], tuple[Any, ...]]) -> Any:
+    def __hash__(self: Any) -> int:
+        return hash(values(self))
+
+    return __hash__
+
+
+_ORDER: dict[str, Callable[[tuple[Any, ...], tuple[Any, ...]], bool]] = {
+    "__lt__": lambda a, b: a < b,
+    "__le__": lambda a, b: a <= b,
+    "__gt__": lambda a, b: a > b,
+    "__ge__": lambda a, b: a >= b,
+}
+
+
+_Test = Callable[[tuple[Any, ...], tuple[Any, ...]], bool]
+
+
+def _make_order(values: Callable[[Any], tuple[Any, ...]], test: _Test) -> Any:
+    def compare(self: Any, other: object) -> Any:
+        if other.__class__ is self.__class__:
+            return test(values(self), values(other))
+        return NotImplemented
+
+    return compare
+
+
+def _frozen_setattr(cls: type, names: set[str]) -> Any:
+    def __setattr__(self: Any, name: str, value: Any) -> None:
+        if type(self) is cls or name in names:
+            raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+        super(cast(Any, cls), self).__setattr__(name, value)
+
+    return __setattr__
+
+
+def _frozen_delattr(cls: type, names: set[str]) -> Any:
+    def __delattr__(self: Any, name: str) -> None:
+        if type(self) is cls or name in names:
+            raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+        super(cast(Any, cls), self).__delattr__(name)
+
+    return __delattr__
