@@ -126,8 +126,9 @@ def _add_dashboards(ctx: CheckContext, project: LoadedProject) -> None:
         text = entry.get("json", "")
         # A generated dashboard is declared by its service: point there, the line to change.
         declared = ctx.at(("services", services[name])) if name in services else Span(shown)
+        # Generated boards differ by service in nearly every string: nothing to share.
         ctx.dashboards.append(
-            DashboardDoc(name, shown, _json_object(text, table), text, declared=declared)
+            DashboardDoc(name, shown, _json_object(text, None), text, declared=declared)
         )
 
 
@@ -150,7 +151,7 @@ def _grafana_values(ctx: CheckContext) -> tuple[str, dict[str, Any] | None]:
     return kps_render.VALUES, None
 
 
-def _json_object(text: str, table: dict[Any, Any]) -> dict[str, Any] | None:
+def _json_object(text: str, table: dict[Any, Any] | None) -> dict[str, Any] | None:
     """A dashboard's JSON, reduced to what the checks read, repeats shared through `table`."""
     from meshgen.analysis.dashboards import essentials, shared
 
@@ -158,7 +159,9 @@ def _json_object(text: str, table: dict[Any, Any]) -> dict[str, Any] | None:
         data = json.loads(text)
     except ValueError:
         return None
-    return shared(essentials(data), table) if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        return None
+    return essentials(data) if table is None else shared(essentials(data), table)
 
 
 def _add_values(ctx: CheckContext) -> None:

@@ -248,12 +248,21 @@ def _models_in(annotation: Any) -> list[type[BaseModel]]:
     return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
 
 
+def _annotation(info: Any) -> Any:
+    # A deferred field (models.base.DeferredTuple) names its real type only on request.
+    for meta in info.metadata:
+        resolve = getattr(meta, "resolve_annotation", None)
+        if resolve is not None:
+            return resolve()
+    return info.annotation
+
+
 def _descend(annotation: Any, part: str | int) -> Any:
     for candidate in _models_in(annotation):
         if isinstance(part, str):
             for name, info in candidate.model_fields.items():
                 if (info.alias or name) == part:
-                    return info.annotation
+                    return _annotation(info)
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin in (tuple, list) and args:

@@ -5,7 +5,6 @@ a namespace's traffic at L4, and a waypoint (a Gateway API `Gateway` of class
 `istio-waypoint`) adds L7 for the namespaces and services that name it (reference stacks 2).
 """
 
-
 from typing import Literal
 
 from pydantic import Field

@@ -1,6 +1,5 @@
 """`MeshConfig`: the whole of `meshgen.yaml`."""
 
-
 from typing import Literal
 
 from pydantic import model_validator

@@ -1,6 +1,5 @@
 """The `gateways:` section: Istio ingress and egress gateways, each an `istio/gateway` release."""
 
-
 from typing import Literal
 
 from pydantic import Field

@@ -1,6 +1,5 @@
 """The JSON Schema of `meshgen.yaml`, generated from the models."""
 
-
 from typing import Any
 
 SCHEMA_ID = "https://meshgen.invalid/schemas/meshgen.schema.json"

@@ -1,6 +1,5 @@
 """`monitoring.kiali`: the kiali-server release, wired to the rendered Prometheus and Grafana."""
 
-
 from pydantic import Field
 
 from meshgen.models.base import Model, RepositoryUrl, Text, Values

@@ -1,19 +1,23 @@
 """The `istio:` section: chart versions, revision and the mesh-wide observability settings."""
 
-
-from typing import Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
 from meshgen.models.ambient import Ambient, Dataplane, GatewayApi
-from meshgen.models.base import Model, RepositoryUrl, Text, Values
-from meshgen.models.providers import (
-    EXTENSION_PROVIDER_KINDS,
-    ExtensionProvider,
-    check_removed_kinds,
-)
+from meshgen.models.base import DeferredTuple, Model, RepositoryUrl, Text, Values
 
-__all__ = ["EXTENSION_PROVIDER_KINDS", "ExtensionProvider", "Istio"]
+if TYPE_CHECKING:
+    from meshgen.models.providers import ExtensionProvider
+
+    ExtensionProviders = tuple[ExtensionProvider, ...]
+else:
+    # The typed provider models are built only for a config that has extension providers.
+    ExtensionProviders = Annotated[
+        tuple[Any, ...], DeferredTuple("meshgen.models.providers", "ExtensionProvider")
+    ]
+
+__all__ = ["Istio"]
 
 ISTIO_CHART_REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
 
@@ -56,7 +60,7 @@ class Istio(Model):
     prometheus_merge: bool = True
     access_logging: AccessLogging = AccessLogging.model_construct()
     tracing: Tracing = Tracing.model_construct()
-    extension_providers: tuple[ExtensionProvider, ...] = ()
+    extension_providers: ExtensionProviders = ()
     default_providers: DefaultProviders | None = None
     #: Extra keys merged into meshConfig (checked against the MeshConfig field list).
     mesh_config: Values = Field(default_factory=dict)
@@ -75,8 +79,12 @@ class Istio(Model):
     @field_validator("extension_providers", mode="after")
     @classmethod
     def _no_removed_kinds(
-        cls, providers: tuple[ExtensionProvider, ...], info: ValidationInfo
-    ) -> tuple[ExtensionProvider, ...]:
+        cls, providers: ExtensionProviders, info: ValidationInfo
+    ) -> ExtensionProviders:
+        if not providers:
+            return providers
+        from meshgen.models.providers import check_removed_kinds
+
         # `version` is declared first, so it is validated (and in info.data) by now.
         return check_removed_kinds(providers, info)
 

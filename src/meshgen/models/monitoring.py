@@ -1,6 +1,5 @@
 """The `monitoring:` section: the Prometheus and Grafana releases that watch the mesh."""
 
-
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator

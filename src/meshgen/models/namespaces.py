@@ -1,6 +1,5 @@
 """The `namespaces:` section: which namespaces meshgen manages and how sidecars are injected."""
 
-
 from typing import Literal
 
 from pydantic import Field

@@ -12,7 +12,6 @@ seconds with an `s` suffix (`"0.5s"`), enums by name (or number). Keys may be ca
 the proto's snake_case names, which that mapping accepts too.
 """
 
-
 import re
 from typing import Annotated, Any, Literal
 
@@ -29,6 +28,12 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from meshgen.models.base import Model
+from meshgen.models.provider_kinds import (
+    EXTENSION_PROVIDER_KINDS,
+    FIELDS_ADDED,
+    REMOVED_KINDS,
+    parse_minor,
+)
 
 
 def _integer(value: Any) -> Any:
@@ -297,44 +302,6 @@ class Sds(ProviderModel):
 
 
 #: meshConfig.extensionProviders[] one-of keys (config.proto @1.30.3, proto order).
-EXTENSION_PROVIDER_KINDS = (
-    "envoyExtAuthzHttp",
-    "envoyExtAuthzGrpc",
-    "zipkin",
-    "lightstep",
-    "datadog",
-    "stackdriver",
-    "opencensus",
-    "skywalking",
-    "opentelemetry",
-    "prometheus",
-    "envoyFileAccessLog",
-    "envoyHttpAls",
-    "envoyTcpAls",
-    "envoyOtelAls",
-    "sds",
-)
-
-#: Provider kinds istiod no longer implements, and the minor that removed them: "Lightstep
-#: and OpenCensus ... will be removed in Istio 1.27" (istio.io, 1.26 upgrade notes;
-#: reference stacks.md 4). The proto keeps the fields, so only the version tells.
-REMOVED_KINDS: dict[str, tuple[int, int]] = {"lightstep": (1, 27), "opencensus": (1, 27)}
-
-#: Provider fields newer than 1.28: (kind, field) -> the minor that added it
-#: (`git diff 1.28.10 1.29.6` / `1.29.6 1.30.3` of config.proto).
-FIELDS_ADDED: dict[tuple[str, str], tuple[int, int]] = {
-    ("zipkin", "timeout"): (1, 29),
-    ("zipkin", "headers"): (1, 29),
-    ("opentelemetry", "serviceAttributeEnrichment"): (1, 30),
-}
-
-
-def parse_minor(version: str | None) -> tuple[int, int] | None:
-    """`(major, minor)` of `1.30.3`, `v1.27`; None when it is not a version."""
-    match = re.match(r"v?(\d+)\.(\d+)", (version or "").strip())
-    return (int(match[1]), int(match[2])) if match else None
-
-
 class ExtensionProvider(ProviderModel):
     """One meshConfig.extensionProviders entry: a name and exactly one provider kind."""
 

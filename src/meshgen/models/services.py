@@ -1,6 +1,5 @@
 """The `services:` section: application releases in the mesh and their traffic tests."""
 
-
 from pydantic import Field
 
 from meshgen.models.ambient import Waypoint

@@ -4,7 +4,6 @@ The resource models mirror `telemetry.istio.io/v1` `spec` field for field (refer
 `meshgen lint` reads hand-written Telemetry YAML with the same models.
 """
 
-
 from typing import Any, Literal
 
 from pydantic import Field

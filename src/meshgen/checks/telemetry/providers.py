@@ -15,11 +15,10 @@ from meshgen.diagnostics import Severity
 from meshgen.knowledge.istio import BUILTIN_PROVIDER_KINDS, PROVIDER_KIND_SECTIONS
 from meshgen.load.config import allowed_keys
 from meshgen.load.documents import Locate, TelemetryDoc
-from meshgen.models.providers import (
+from meshgen.models.provider_kinds import (
     EXTENSION_PROVIDER_KINDS,
     FIELDS_ADDED,
     REMOVED_KINDS,
-    ExtensionProvider,
     parse_minor,
 )
 from meshgen.records import record
@@ -375,6 +374,8 @@ def _error_path(loc: tuple[Any, ...], data: Any) -> KeyPath:
 
 def _model_problems(entry: Any) -> Iterator[tuple[KeyPath, str]]:
     """(path in the entry, message) of what the typed ExtensionProvider model refuses."""
+    from meshgen.models.providers import ExtensionProvider
+
     try:
         ExtensionProvider.model_validate(entry)
     except ValidationError as exc:
