@@ -211,8 +211,8 @@ def _add_stack(ctx: CheckContext) -> None:
             return locate_stack(("grafana", *keys))
 
         ctx.values.append(ValuesDoc("grafana", kps.grafana_subchart_values(section), locate))
-    for kind in kps.SELECTOR_KEYS:
-        monitor = ctx.rendered(kps_render.monitor_file(kind))
+    for monitor_path in kps_render.MONITOR_FILES:
+        monitor = ctx.rendered(monitor_path)
         if monitor is None or not isinstance(monitor.data, dict):
             continue
         smap = ctx.rendered_source_map(monitor.path)
