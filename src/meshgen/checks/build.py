@@ -163,6 +163,8 @@ def _json_object(text: str, table: dict[Any, Any]) -> dict[str, Any] | None:
 
 def _add_values(ctx: CheckContext) -> None:
     """Rendered chart values; a key the user passed through points at the config line."""
+    from meshgen.render import ambient as ambient_render
+
     config = ctx.config
     assert config is not None
     sources: list[tuple[str, str, KeyPath]] = [
@@ -170,6 +172,8 @@ def _add_values(ctx: CheckContext) -> None:
         ("base", naming.ISTIO_BASE_VALUES, ("istio", "baseValues")),
         ("grafana", naming.GRAFANA_VALUES, ("monitoring", "grafana", "values")),
         ("prometheus", naming.PROMETHEUS_VALUES, ("monitoring", "prometheus", "values")),
+        ("cni", ambient_render.CNI_VALUES, ("istio", "ambient", "cniValues")),
+        ("ztunnel", ambient_render.ZTUNNEL_VALUES, ("istio", "ambient", "ztunnelValues")),
     ]
     for chart, path, user_prefix in sources:
         rendered = ctx.rendered(path)

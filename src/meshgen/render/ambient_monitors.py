@@ -63,7 +63,7 @@ def _target_labels() -> list[dict[str, Any]]:
 
 
 def ztunnel_pod_monitor(config: MeshConfig, labels: Mapping[str, str]) -> dict[str, Any]:
-    """ztunnel's `ztunnel-stats` port (:15020/metrics), its series labelled as the job's."""
+    """The ztunnel pods' `ztunnel-stats` port (:15020/metrics), its series labelled as the job's."""
     namespace = config.istio.namespace
     return {
         "apiVersion": MONITOR_API_VERSION,
@@ -137,7 +137,7 @@ def monitors(config: MeshConfig, labels: Mapping[str, str]) -> list[dict[str, An
 
 
 def sidecar_selector_exclusions() -> list[dict[str, Any]]:
-    """matchExpressions keeping waypoint pods out of the sidecar monitor (ambient)."""
+    """Selector expressions keeping waypoint pods out of the sidecar monitor (ambient)."""
     return [{"key": WAYPOINT_CLASS_LABEL, "operator": "NotIn", "values": [WAYPOINT_CLASS]}]
 
 
