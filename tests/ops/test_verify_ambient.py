@@ -150,6 +150,13 @@ def test_uncaptured_pods_fail_and_the_ztunnel_resource_name_is_honoured() -> Non
         _pod("batch-worker-1", "podinfo"),
         _pod("batch-worker-2", "podinfo", captured=False),
         _pod("opted-out-1", "podinfo", labels={"istio.io/dataplane-mode": "none"}, captured=False),
+        {
+            **_pod("opted-out-2", "podinfo", captured=False),
+            "metadata": {
+                "name": "opted-out-2",
+                "annotations": {"ambient.istio.io/redirection": "disabled"},
+            },
+        },
     ]
     project = api.load_project(CONFIG)
     config = project.loaded.config

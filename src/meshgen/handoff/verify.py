@@ -586,13 +586,16 @@ def _linux_nodes(items: list[dict[str, Any]] | None) -> list[str]:
 
 
 def _captured(namespace: str, candidates: list[dict[str, Any]]) -> CheckResult:
-    """Pods of an ambient namespace that istio-cni has not handed to ztunnel."""
-    missing = sorted(
-        _name(p)
-        for p in candidates
-        if ((p.get("metadata") or {}).get("annotations") or {}).get(REDIRECTION_ANNOTATION)
-        != "enabled"
-    )
+    """Pods of an ambient namespace that istio-cni has not handed to ztunnel.
+
+    `ambient.istio.io/redirection: disabled` is the user's opt-out (left out here).
+    """
+
+    def redirection(pod: dict[str, Any]) -> object:
+        return ((pod.get("metadata") or {}).get("annotations") or {}).get(REDIRECTION_ANNOTATION)
+
+    candidates = [p for p in candidates if redirection(p) != "disabled"]
+    missing = sorted(_name(p) for p in candidates if redirection(p) != "enabled")
     check = f"ztunnel captures {namespace}"
     if missing:
         shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
