@@ -334,6 +334,10 @@ def test_ambient_adds_ztunnel_and_waypoint_pod_monitors(
     )
     assert "manifests/monitors/ztunnel-podmonitor.yaml" not in off
     assert "manifests/monitors/waypoint-podmonitor.yaml" in off
+    # The plain stack's `ztunnel` job (and its scrape-annotation switch-off) is not rendered:
+    # the PodMonitor scrapes ztunnel and nothing reads the chart's annotations.
+    tuned = _files(_project(write_config, ambient % "  prometheus: {scrapeInterval: 30s}\n"))
+    assert tuned["values/ztunnel-values.yaml"] == {}
     # A sidecar mesh's monitors are Istio's two, unchanged.
     plain = _files(_project(write_config, STACK % ""))
     assert sorted(p for p in plain if p.startswith("manifests/monitors/")) == [
