@@ -8,9 +8,9 @@ Prometheus Operator objects modelled on Istio's own (samples/addons/extras/
 prometheus-operator.yaml): a PodMonitor for the sidecars' merged metrics endpoint and a
 ServiceMonitor for istiod, in `manifests/monitors/`, a release that needs the stack (the
 operator's CRDs come with it); in ambient mode also PodMonitors for ztunnel and the
-waypoints (render/ambient_monitors.py). The monitors carry the labels the stack's Prometheus selects:
-`release: <stack release>` under the chart default `*SelectorNilUsesHelmValues: true`, or
-what a selector set in the values asks for.
+waypoints (render/ambient_monitors.py). The monitors carry the labels the stack's
+Prometheus selects: `release: <stack release>` under the chart default
+`*SelectorNilUsesHelmValues: true`, or what a selector set in the values asks for.
 """
 
 from __future__ import annotations
