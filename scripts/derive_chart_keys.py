@@ -37,6 +37,8 @@ Path_ = tuple[str, ...]
 CHARTS: tuple[tuple[str, str, str, Path_], ...] = (
     ("istiod", "1.30.3", "istio-1.30.3/istiod", ("_internal_defaults_do_not_set",)),
     ("base", "1.30.3", "istio-1.30.3/base", ("_internal_defaults_do_not_set",)),
+    ("cni", "1.30.3", "istio-1.30.3/cni", ("_internal_defaults_do_not_set",)),
+    ("ztunnel", "1.30.3", "istio-1.30.3/ztunnel", ("_internal_defaults_do_not_set",)),
     ("grafana", "12.11.1", "grafana-12.11.1", ()),
     ("prometheus", "29.27.0", "prometheus-29.27.0", ()),
     ("kube-prometheus-stack", "88.5.3", "kube-prometheus-stack-88.5.3", ()),
@@ -54,6 +56,8 @@ FREE_FORM: dict[str, tuple[Path_, ...]] = {
         ("global", "waypoint", "resources"),
     ),
     "base": (),
+    "cni": (("resources",), ("global", "defaultResources")),
+    "ztunnel": (("resources",),),
     "prometheus": (),
     # Its dependencies' sections (not vendored in the chart source; `grafana:` is checked
     # against the grafana chart's own table by `meshgen lint`).
@@ -90,6 +94,8 @@ DOCUMENTED: dict[str, tuple[tuple[Path_, Any], ...]] = {
         (("global", "podDNSSearchNamespaces"), None),
     ),
     "base": (),
+    "cni": (),
+    "ztunnel": (),
     "prometheus": (),
     "kube-prometheus-stack": (),
     "grafana": (
@@ -110,6 +116,8 @@ DOCUMENTED: dict[str, tuple[tuple[Path_, Any], ...]] = {
 TEMPLATE_READ: dict[str, tuple[Path_, ...]] = {
     "istiod": (("profile",), ("compatibilityVersion",), ("platform",)),
     "base": (("profile",), ("compatibilityVersion",)),
+    "cni": (("profile",), ("compatibilityVersion",), ("platform",)),
+    "ztunnel": (("profile",), ("compatibilityVersion",), ("platform",)),
     "grafana": (),
     "prometheus": (),
     "kube-prometheus-stack": (),
@@ -121,12 +129,29 @@ TEMPLATE_READ: dict[str, tuple[Path_, ...]] = {
 NOT_SETTINGS: dict[str, frozenset[str]] = {
     "istiod": frozenset({"_internal_defaults_do_not_set", "_original", "defaults", "pilot"}),
     "base": frozenset({"_internal_defaults_do_not_set", "_original", "defaults"}),
+    "cni": frozenset({"_internal_defaults_do_not_set", "_original", "defaults"}),
+    "ztunnel": frozenset({"_internal_defaults_do_not_set", "_original", "defaults"}),
     "grafana": frozenset(),
     "prometheus": frozenset(),
     "kube-prometheus-stack": frozenset(),
 }
 
+#: Sections that take the chart's top-level keys again: the cni chart merges `cni:` over its
+#: values (`templates/zzy_descope_legacy.yaml`, the old `cni.` prefix), and ztunnel's
+#: `zzz_profile.yaml` flattens `global:` onto them ("Flatten globals": `if true`).
+ALIASES: dict[str, tuple[str, ...]] = {"cni": ("cni",), "ztunnel": ("global",)}
+
 FREE = chart_reads.FREE
+
+
+def _merge_keys(into: dict[str, Any], extra: Mapping[str, Any]) -> None:
+    """Add the keys of `extra` to `into` (a known map of `into` stays as it is)."""
+    for key, value in extra.items():
+        current = into.get(key)
+        if isinstance(current, dict) and isinstance(value, dict):
+            _merge_keys(current, value)
+        elif key not in into or current is None:
+            into[key] = json.loads(json.dumps(value))
 
 
 def _insert(tree: dict[str, Any], path: Path_, default: Any) -> None:
@@ -196,6 +221,11 @@ def derive(chart: str, charts_dir: Path, relative: str, root: Path_) -> dict[str
         _insert(tree, path, default)
     for path in TEMPLATE_READ[chart]:
         _insert(tree, path, None)
+    for alias in ALIASES.get(chart, ()):
+        own = tree.get(alias)
+        section: dict[str, Any] = own if isinstance(own, dict) else {}
+        _merge_keys(section, {k: v for k, v in tree.items() if k != alias})
+        tree[alias] = section
     return tree
 
 

@@ -293,3 +293,58 @@ def test_a_prometheus_value_the_stack_does_not_read_is_h103(
     )
     assert [code for code, *_ in _codes(project)] == ["H103"]
     assert "has no value 'prometheus.replicas'" in _codes(project)[0][3]
+
+
+def test_ambient_adds_ztunnel_and_waypoint_pod_monitors(
+    write_config: Callable[..., Path],
+) -> None:
+    ambient = (
+        "istio: {version: 1.30.3, dataplane: ambient}\n"
+        "namespaces: [{name: apps}]\n"
+        "monitoring:\n  stack: kube-prometheus-stack\n"
+        "  kubePrometheusStack: {release: kps, chartVersion: 88.5.3}\n%s"
+    )
+    files = _files(_project(write_config, ambient % ""))
+    monitors = {p: d for p, d in files.items() if p.startswith("manifests/monitors/")}
+    assert sorted(monitors) == [
+        "manifests/monitors/podmonitor.yaml",
+        "manifests/monitors/servicemonitor.yaml",
+        "manifests/monitors/waypoint-podmonitor.yaml",
+        "manifests/monitors/ztunnel-podmonitor.yaml",
+    ]
+    for path in monitors:
+        assert monitors[path]["metadata"]["labels"]["release"] == "kps", path
+    sidecar = monitors["manifests/monitors/podmonitor.yaml"]["spec"]
+    assert sidecar["selector"]["matchExpressions"][1] == {
+        "key": "gateway.networking.k8s.io/gateway-class-name",
+        "operator": "NotIn",
+        "values": ["istio-waypoint"],
+    }
+    drops = [r for r in sidecar["podMetricsEndpoints"][0]["relabelings"] if r["action"] == "drop"]
+    assert drops == [
+        {
+            "action": "drop",
+            "sourceLabels": ["__meta_kubernetes_namespace", "__meta_kubernetes_pod_label_app"],
+            "regex": "istio-system;ztunnel",
+        }
+    ]
+    # `istioScraping.ztunnel: false`: no ztunnel monitor, and the sidecar one still drops it.
+    off = _files(
+        _project(write_config, ambient % "  prometheus: {istioScraping: {ztunnel: false}}\n")
+    )
+    assert "manifests/monitors/ztunnel-podmonitor.yaml" not in off
+    assert "manifests/monitors/waypoint-podmonitor.yaml" in off
+    # The plain stack's `ztunnel` job (and its scrape-annotation switch-off) is not rendered:
+    # the PodMonitor scrapes ztunnel and nothing reads the chart's annotations.
+    tuned = _files(_project(write_config, ambient % "  prometheus: {scrapeInterval: 30s}\n"))
+    assert tuned["values/ztunnel-values.yaml"] == {}
+    # A sidecar mesh's monitors are Istio's two, unchanged.
+    plain = _files(_project(write_config, STACK % ""))
+    assert sorted(p for p in plain if p.startswith("manifests/monitors/")) == [
+        "manifests/monitors/podmonitor.yaml",
+        "manifests/monitors/servicemonitor.yaml",
+    ]
+    assert (
+        len(plain["manifests/monitors/podmonitor.yaml"]["spec"]["selector"]["matchExpressions"])
+        == 1
+    )

@@ -342,6 +342,7 @@ STARTERS = {
     ("prometheus", "sidecar"): "meshgen.yaml",
     ("kube-prometheus-stack", "sidecar"): "kube-prometheus-stack.yaml",
     ("prometheus", "ambient"): "meshgen-ambient.yaml",
+    ("kube-prometheus-stack", "ambient"): "kube-prometheus-stack-ambient.yaml",
 }
 
 

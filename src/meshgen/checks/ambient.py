@@ -115,8 +115,10 @@ def ambient_without_ztunnel_dashboard(ctx: CheckContext) -> Iterator[Finding]:
 
     Why: in ambient mode ztunnel carries every pod's traffic; its health (connections,
     bytes, DNS, xDS, memory per node) is only on Istio's Ztunnel dashboard (grafana.com
-    21306), which no other Istio dashboard replaces. meshgen's `ztunnel` scrape job gives
-    its series the `app` and `pod` labels that dashboard selects on.
+    21306), which no other Istio dashboard replaces. meshgen's `ztunnel` scrape job (with
+    kube-prometheus-stack: its `ztunnel-monitor` PodMonitor) gives its series the `app` and
+    `pod` labels that dashboard selects on. meshgen does not provision it itself: which
+    grafana.com revision belongs to which Istio release is not known for this dashboard.
 
     Example: `istio.dataplane: ambient` with `grafana.dashboards: [{name: istio-mesh, ...}]`.
 

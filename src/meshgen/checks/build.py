@@ -166,6 +166,8 @@ def _json_object(text: str, table: dict[Any, Any] | None) -> dict[str, Any] | No
 
 def _add_values(ctx: CheckContext) -> None:
     """Rendered chart values; a key the user passed through points at the config line."""
+    from meshgen.render import ambient as ambient_render
+
     config = ctx.config
     assert config is not None
     sources: list[tuple[str, str, KeyPath]] = [
@@ -173,6 +175,8 @@ def _add_values(ctx: CheckContext) -> None:
         ("base", naming.ISTIO_BASE_VALUES, ("istio", "baseValues")),
         ("grafana", naming.GRAFANA_VALUES, ("monitoring", "grafana", "values")),
         ("prometheus", naming.PROMETHEUS_VALUES, ("monitoring", "prometheus", "values")),
+        ("cni", ambient_render.CNI_VALUES, ("istio", "ambient", "cniValues")),
+        ("ztunnel", ambient_render.ZTUNNEL_VALUES, ("istio", "ambient", "ztunnelValues")),
     ]
     for chart, path, user_prefix in sources:
         rendered = ctx.rendered(path)
@@ -214,8 +218,8 @@ def _add_stack(ctx: CheckContext) -> None:
             return locate_stack(("grafana", *keys))
 
         ctx.values.append(ValuesDoc("grafana", kps.grafana_subchart_values(section), locate))
-    for kind in kps.SELECTOR_KEYS:
-        monitor = ctx.rendered(kps_render.monitor_file(kind))
+    for monitor_path in kps_render.MONITOR_FILES:
+        monitor = ctx.rendered(monitor_path)
         if monitor is None or not isinstance(monitor.data, dict):
             continue
         smap = ctx.rendered_source_map(monitor.path)

@@ -518,41 +518,101 @@ def _download_state(pod: dict[str, Any]) -> str:
 # --- ambient (istio.dataplane / namespaces[].dataplane: ambient) --------------------------
 
 GATEWAY_CRD = "gateways.gateway.networking.k8s.io"
-#: The DaemonSets of the ambient data plane (istio/cni and istio/ztunnel charts @1.30.3).
-AMBIENT_DAEMONSETS = (("istio-cni-node", "istio-cni"), ("ztunnel", "ztunnel"))
+#: The DaemonSets of the ambient data plane (istio/cni and istio/ztunnel charts @1.30.3):
+#: the cni chart names its `istio-cni-node`; ztunnel's is its `resourceName` value.
+CNI_DAEMONSET = ("istio-cni-node", "istio-cni")
+ZTUNNEL_RELEASE = "ztunnel"
+#: Both charts schedule on `kubernetes.io/os: linux` nodes and tolerate every taint by
+#: default, so "every node" is every Linux node.
+OS_LABEL = "kubernetes.io/os"
+#: istio-cni annotates each pod it has handed to ztunnel (istio.io ambient troubleshooting).
+REDIRECTION_ANNOTATION = "ambient.istio.io/redirection"
+
+
+def ztunnel_daemonset(config: MeshConfig) -> str:
+    """The ztunnel DaemonSet's name: the chart's `resourceName` (flattened from `global:`)."""
+    values = config.istio.ambient.ztunnel_values
+    glob = values.get("global")
+    name = values.get("resourceName")
+    if not name and isinstance(glob, dict):
+        name = glob.get("resourceName")
+    return str(name) if name else "ztunnel"
 
 
 def check_ambient(cluster: Cluster, project: Tree, config: MeshConfig) -> Iterator[CheckResult]:
     """Ambient meshes: Gateway API CRDs, istio-cni and ztunnel on every node, and more.
 
-    Also: each waypoint Gateway programmed, and no pod with a stray sidecar in an ambient
-    namespace (injected before the namespace went ambient).
+    Also: each waypoint Gateway programmed, and in each ambient namespace no pod with a
+    stray sidecar (injected before the namespace went ambient) and every other pod handed
+    to ztunnel by istio-cni (started before istio-cni ran, or left out).
     """
     if not config.ambient:
         return
     yield _gateway_crds(cluster, config)
     istio_ns = config.istio.namespace
     daemonsets = cluster.items("daemonsets", istio_ns)
-    for name, release in AMBIENT_DAEMONSETS:
-        yield _daemonset(daemonsets, istio_ns, name, release)
+    nodes = _linux_nodes(cluster.items("nodes"))
+    for name, release in (CNI_DAEMONSET, (ztunnel_daemonset(config), ZTUNNEL_RELEASE)):
+        yield _daemonset(daemonsets, istio_ns, name, release, nodes)
     yield from _waypoints(cluster, config)
     for ns in config.namespaces:
         if not ns.ambient:
             continue
         running = _running(cluster.items("pods", ns.name))
-        stray = sorted(_name(p) for p in running if has_proxy(p))
+        # Opted out of ambient: waypoint and gateway pods (their templates label them so;
+        # they run istio-proxy), or a pod given a sidecar on purpose.
+        opted_out = [p for p in running if _labels(p).get(DATAPLANE_LABEL) == "none"]
+        members = [p for p in running if p not in opted_out]
+        stray = sorted(_name(p) for p in members if has_proxy(p))
         check = f"no sidecars in ambient {ns.name}"
+        note = f" ({len(opted_out)} opted out with {DATAPLANE_LABEL}=none)" if opted_out else ""
         if stray:
             shown = ", ".join(stray[:5]) + (", ..." if len(stray) > 5 else "")
             yield CheckResult(
                 check,
                 False,
-                f"{len(stray)} of {len(running)} running pods carry istio-proxy: {shown}",
+                f"{len(stray)} of {len(members)} running pods carry istio-proxy: {shown}{note}",
                 f"pods injected before the namespace went ambient: kubectl -n {ns.name} "
                 "rollout restart deployment",
             )
         else:
-            yield CheckResult(check, True, f"{len(running)} running pods, none with a sidecar")
+            yield CheckResult(
+                check, True, f"{len(members)} running pods, none with a sidecar{note}"
+            )
+        yield _captured(ns.name, [p for p in members if not has_proxy(p)])
+
+
+def _linux_nodes(items: list[dict[str, Any]] | None) -> list[str]:
+    return sorted(_name(n) for n in items or () if _labels(n).get(OS_LABEL, "linux") == "linux")
+
+
+def _captured(namespace: str, candidates: list[dict[str, Any]]) -> CheckResult:
+    """Pods of an ambient namespace that istio-cni has not handed to ztunnel.
+
+    `ambient.istio.io/redirection: disabled` is the user's opt-out (left out here).
+    """
+
+    def redirection(pod: dict[str, Any]) -> object:
+        return ((pod.get("metadata") or {}).get("annotations") or {}).get(REDIRECTION_ANNOTATION)
+
+    candidates = [p for p in candidates if redirection(p) != "disabled"]
+    missing = sorted(_name(p) for p in candidates if redirection(p) != "enabled")
+    check = f"ztunnel captures {namespace}"
+    if missing:
+        shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
+        return CheckResult(
+            check,
+            False,
+            f"{len(missing)} of {len(candidates)} running pods without "
+            f"{REDIRECTION_ANNOTATION}=enabled: {shown}",
+            f"pods started before istio-cni was ready: kubectl -n {namespace} rollout restart "
+            "deployment (else see the istio-cni-node logs)",
+        )
+    return CheckResult(
+        check,
+        True,
+        f"{len(candidates)}/{len(candidates)} running pods redirected to ztunnel",
+    )
 
 
 def _gateway_crds(cluster: Cluster, config: MeshConfig) -> CheckResult:
@@ -575,7 +635,11 @@ def _gateway_crds(cluster: Cluster, config: MeshConfig) -> CheckResult:
 
 
 def _daemonset(
-    items: list[dict[str, Any]] | None, namespace: str, name: str, release: str
+    items: list[dict[str, Any]] | None,
+    namespace: str,
+    name: str,
+    release: str,
+    nodes: list[str],
 ) -> CheckResult:
     check = f"{name} on every node"
     found = _by_name(items, name)
@@ -590,6 +654,15 @@ def _daemonset(
     desired = int(status.get("desiredNumberScheduled") or 0)
     ready = int(status.get("numberReady") or 0)
     detail = f"DaemonSet {namespace}/{name}: {ready}/{desired} nodes ready"
+    if nodes and desired < len(nodes):
+        # Scheduled on fewer nodes than exist: ambient pods there are not captured.
+        return CheckResult(
+            check,
+            False,
+            f"{detail}, scheduled on {desired} of {len(nodes)} Linux nodes",
+            f"kubectl -n {namespace} get daemonset {name} -o yaml (nodeSelector, "
+            "tolerations, affinity)",
+        )
     if desired > 0 and ready == desired:
         return CheckResult(check, True, detail)
     return CheckResult(

@@ -1,8 +1,8 @@
-"""Which value keys the istiod, base, grafana and prometheus charts accept, per pinned version.
+"""Which value keys the istiod, base, cni, ztunnel, grafana and prometheus charts accept.
 
 The key trees in `data/` are derived by `scripts/derive_chart_keys.py` from each chart's
-source (istiod and base 1.30.3, grafana-community 12.11.1, prometheus-community 29.27.0 with
-its subcharts): its default values and every value its templates read
+source (istiod, base, cni and ztunnel 1.30.3, grafana-community 12.11.1, prometheus-community
+29.27.0 with its subcharts): its default values and every value its templates read
 (`meshgen.knowledge.chart_reads`). In a tree a mapping lists known keys, `"*"` marks a
 free-form map (any key allowed) and `None` a leaf.
 
@@ -46,6 +46,9 @@ _ADDED_IN_1_30: dict[str, tuple[KeyPath, ...]] = {
     "istiod": (("taint", "name"),),
     "base": (("global", "enableReaderRBAC"),),
 }
+
+#: The ambient data plane's charts (istio/cni, istio/ztunnel): keys of 1.30.3 only.
+_AMBIENT_CHARTS = frozenset({"cni", "ztunnel"})
 
 #: The istiod value alias: `pilot.X` is merged over `X` (templates/zzy_descope_legacy.yaml).
 ISTIOD_ALIAS = "pilot"
@@ -157,6 +160,10 @@ def chart_keys(chart: str, version: str | None = None) -> ChartKeys | None:
         if minor != "1.30":
             tree = _without(tree, _ADDED_IN_1_30[chart])
         return ChartKeys(chart, version or DEFAULT_ISTIO_VERSION, tree)
+    if chart in _AMBIENT_CHARTS:
+        if _minor(version or DEFAULT_ISTIO_VERSION) != "1.30":
+            return None  # derived from 1.30.3 only: other minors are not judged
+        return ChartKeys(chart, version or DEFAULT_ISTIO_VERSION, _load(chart, "1.30.3"))
     pinned = _PINNED.get(chart)
     if pinned is not None:
         if _minor(version or pinned) != _minor(pinned):

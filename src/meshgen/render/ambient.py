@@ -201,9 +201,14 @@ def ztunnel_values(config: MeshConfig) -> dict[str, Any]:
 
 
 def ztunnel_job(config: MeshConfig) -> bool:
-    """Whether the Prometheus values get meshgen's `ztunnel` scrape job."""
+    """Whether the Prometheus values get meshgen's `ztunnel` scrape job.
+
+    The prometheus chart only: with kube-prometheus-stack a PodMonitor scrapes ztunnel
+    (render/ambient_monitors.py) and no job honours the chart's scrape annotations.
+    """
     prometheus = config.monitoring.prometheus
-    return bool(config.ambient and prometheus and prometheus.istio_scraping.ztunnel)
+    plain = not config.monitoring.operator
+    return bool(config.ambient and plain and prometheus and prometheus.istio_scraping.ztunnel)
 
 
 def scrape_jobs(config: MeshConfig) -> list[dict[str, Any]]:

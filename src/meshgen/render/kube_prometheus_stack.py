@@ -7,9 +7,10 @@ One kube-prometheus-stack release replaces the prometheus and grafana releases:
 Prometheus Operator objects modelled on Istio's own (samples/addons/extras/
 prometheus-operator.yaml): a PodMonitor for the sidecars' merged metrics endpoint and a
 ServiceMonitor for istiod, in `manifests/monitors/`, a release that needs the stack (the
-operator's CRDs come with it). The monitors carry the labels the stack's Prometheus selects:
-`release: <stack release>` under the chart default `*SelectorNilUsesHelmValues: true`, or
-what a selector set in the values asks for.
+operator's CRDs come with it); in ambient mode also PodMonitors for ztunnel and the
+waypoints (render/ambient_monitors.py). The monitors carry the labels the stack's
+Prometheus selects: `release: <stack release>` under the chart default
+`*SelectorNilUsesHelmValues: true`, or what a selector set in the values asks for.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from meshgen.knowledge.kube_prometheus_stack import (
 )
 from meshgen.load.values import merge_values
 from meshgen.models import MeshConfig
+from meshgen.render import ambient_monitors
 from meshgen.render.context import RenderInputs, build_file
 from meshgen.render.files import RenderedFile
 from meshgen.render.stack_names import (
@@ -118,6 +120,8 @@ def pod_monitor(config: MeshConfig, labels: Mapping[str, str]) -> dict[str, Any]
                 "sourceLabels": ["__meta_kubernetes_pod_annotationpresent_prometheus_io_scrape"],
             },
             *_relabel_address(),
+            # Ambient: ztunnel runs an `istio-proxy` container too; its own monitor reads it.
+            *(ambient_monitors.sidecar_relabel_exclusions(config) if config.ambient else ()),
             {"action": "labeldrop", "regex": "__meta_kubernetes_pod_label_(.+)"},
             {
                 "sourceLabels": ["__meta_kubernetes_namespace"],
@@ -151,7 +155,11 @@ def pod_monitor(config: MeshConfig, labels: Mapping[str, str]) -> dict[str, Any]
         },
         "spec": {
             "selector": {
-                "matchExpressions": [{"key": "istio-prometheus-ignore", "operator": "DoesNotExist"}]
+                "matchExpressions": [
+                    {"key": "istio-prometheus-ignore", "operator": "DoesNotExist"},
+                    # Ambient: waypoint pods are the waypoint monitor's.
+                    *(ambient_monitors.sidecar_selector_exclusions() if config.ambient else ()),
+                ]
             },
             "namespaceSelector": {"any": True},
             "jobLabel": "envoy-stats",
@@ -199,11 +207,27 @@ def monitors(config: MeshConfig) -> list[dict[str, Any]]:
     if prometheus_settings(config).istio_scraping.istiod:
         labels = labels_for(monitor_selector(values, section.release, "ServiceMonitor"))
         out.append(service_monitor(config, labels))
+    pod_labels = labels_for(monitor_selector(values, section.release, "PodMonitor"))
+    out += ambient_monitors.monitors(config, pod_labels)
     return out
 
 
 def monitor_file(kind: str) -> str:
     return f"{MONITORS_DIR}/{kind.lower()}.yaml"
+
+
+def monitor_path(monitor: Mapping[str, Any]) -> str:
+    """The file a rendered monitor goes to (Istio's two by kind, ambient's by name)."""
+    name = monitor["metadata"]["name"]
+    return ambient_monitors.FILES.get(name) or monitor_file(monitor["kind"])
+
+
+#: Every file a monitor may be rendered to (what the checks read back).
+MONITOR_FILES = (
+    monitor_file("PodMonitor"),
+    monitor_file("ServiceMonitor"),
+    *ambient_monitors.FILES.values(),
+)
 
 
 # --- helmfile --------------------------------------------------------------------------------
@@ -285,7 +309,7 @@ def render(inputs: RenderInputs, generated: Mapping[str, str]) -> list[RenderedF
         files.append(
             build_file(
                 inputs,
-                monitor_file(monitor["kind"]),
+                monitor_path(monitor),
                 "manifests/monitor.yaml.j2",
                 [monitor],
                 origin=("monitoring", "prometheus"),

@@ -23,7 +23,7 @@ from meshgen.load.documents import ValuesDoc
 from meshgen.source import KeyPath, iter_key_paths
 
 KPS = "kube-prometheus-stack"
-KEYED_CHARTS = ("istiod", "base", "grafana", "prometheus", KPS)
+KEYED_CHARTS = ("istiod", "base", "cni", "ztunnel", "grafana", "prometheus", KPS)
 
 
 def _dotted(path: KeyPath) -> str:
@@ -31,7 +31,7 @@ def _dotted(path: KeyPath) -> str:
 
 
 def _version(ctx: CheckContext, chart: str) -> str | None:
-    if chart in ("istiod", "base"):
+    if chart in ("istiod", "base", "cni", "ztunnel"):
         return ctx.istio_version
     if chart == "grafana" and ctx.config is not None and ctx.config.monitoring.grafana:
         return ctx.config.monitoring.grafana.chart_version
@@ -48,7 +48,7 @@ def _docs(ctx: CheckContext, *names: str) -> Iterator[ValuesDoc]:
 
 @check("H103", "unknown-chart-value", Severity.ERROR, needs=("values",))
 def unknown_chart_value(ctx: CheckContext) -> Iterator[Finding]:
-    """A value key that the pinned istiod, base, grafana, prometheus or kps chart lacks.
+    """A value key that a pinned chart (istiod, base, cni, ztunnel, grafana, prometheus, kps) lacks.
 
     Why: these charts ship no values schema that closes their keys, so Helm silently
     ignores a misspelt key (`telemetry.v2.prometheus.enable`, `meshconfig`,
