@@ -300,23 +300,29 @@ def two_default_datasources(ctx: CheckContext) -> Iterator[Finding]:
         for index, entry in enumerate(entries if isinstance(entries, list) else ()):
             if isinstance(entry, Mapping) and entry.get("isDefault") is True:
                 defaults.append(("datasources", file, "datasources", index, "isDefault"))
-    cfg = ctx.config
-    sidecar = mapping(mapping(values.data.get("sidecar")).get("datasources"))
-    if (
-        cfg is not None
-        and cfg.monitoring.operator
-        and sidecar.get("enabled") is True
-        and sidecar.get("defaultDatasourceEnabled", True) is True
-        and sidecar.get("isDefaultDatasource", True) is True
-    ):
-        defaults.append(("sidecar", "datasources", "enabled"))
-    if len(defaults) < 2:
+    spans = [values.locate(path) for path in defaults]
+    stack = next((v for v in ctx.values if v.chart == "kube-prometheus-stack"), None)
+    section = mapping(stack.data.get("grafana")) if stack is not None else {}
+    sidecar = mapping(mapping(section.get("sidecar")).get("datasources"))
+    # The stack's own datasource ConfigMap, which its datasource sidecar loads
+    # (templates/grafana/configmaps-datasources.yaml of kube-prometheus-stack 88.5.3).
+    if stack is not None and sidecar.get("enabled") is True:
+        at: KeyPath = ("grafana", "sidecar", "datasources")
+        if sidecar.get("defaultDatasourceEnabled", True) is True and sidecar.get(
+            "isDefaultDatasource", True
+        ) is True:
+            spans.append(stack.locate((*at, "enabled")))
+        extra = section.get("additionalDataSources")
+        for index, entry in enumerate(extra if isinstance(extra, list) else ()):
+            if isinstance(entry, Mapping) and entry.get("isDefault") is True:
+                spans.append(stack.locate(("grafana", "additionalDataSources", index)))
+    if len(spans) < 2:
         return
     yield Finding(
-        f"{len(defaults)} datasources are marked default; Grafana's provisioning accepts one "
+        f"{len(spans)} datasources are marked default; Grafana's provisioning accepts one "
         "per organization and stops",
-        span=values.locate(defaults[1]),
-        related=(values.locate(defaults[0]),),
+        span=spans[1],
+        related=(spans[0],),
     )
 
 
