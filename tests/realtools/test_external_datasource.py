@@ -54,7 +54,11 @@ KINDS: dict[str, tuple[str, dict[str, str], dict[str, str], dict[str, tuple[str,
         "{name: VictoriaMetrics, uid: vm, kind: victoriametrics,"
         " url: 'http://vmselect-vm.vm.svc.cluster.local:8481/select/0/prometheus',"
         " headers: [{name: X-Team, value: 'mesh$1'}]}",
-        {"prometheusType": "Prometheus", "prometheusVersion": "2.24.0", "httpHeaderName1": "X-Team"},
+        {
+            "prometheusType": "Prometheus",
+            "prometheusVersion": "2.24.0",
+            "httpHeaderName1": "X-Team",
+        },
         # Grafana expands `$` in provisioning files: a literal one is written `$$`.
         {"httpHeaderValue1": "mesh$$1"},
         {},
@@ -197,4 +201,3 @@ def test_kubernetes_validate_passes(case: tuple[str, str, Tree]) -> None:
     assert problems == []
     assert unknown <= OPERATOR_KINDS, unknown
     assert validated > 20
-

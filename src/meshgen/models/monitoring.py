@@ -1,6 +1,7 @@
 """The `monitoring:` section: the Prometheus and Grafana releases that watch the mesh."""
 
 
+import re
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
@@ -52,6 +53,9 @@ class SecretRef(Model):
 DatasourceKind = Literal["prometheus", "thanos", "mimir", "victoriametrics"]
 
 
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
 class HeaderSecretRef(Model):
     """A key of an existing Secret in the monitoring namespace (Grafana's namespace)."""
 
@@ -67,9 +71,18 @@ class DatasourceHeader(Model):
     variable the chart fills from the Secret, so the rendered tree never holds it.
     """
 
-    name: str = Field(pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an RFC 9110 token
+    name: Text
     value: Text | None = None
     secret: HeaderSecretRef | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _token(cls, name: str) -> str:
+        if not _HEADER_NAME.fullmatch(name):
+            raise ValueError(
+                "not an HTTP header name (RFC 9110 token: letters, digits and !#$%&'*+-.^_`|~)"
+            )
+        return name
 
     @model_validator(mode="after")
     def _one_value(self) -> "DatasourceHeader":

@@ -1,4 +1,4 @@
-"""G130-G136, C153-C154: an external datasource (Thanos, Mimir, VictoriaMetrics) and its headers.
+"""G130-G136, C153-C154: an external datasource (Thanos, Mimir, VictoriaMetrics), its headers.
 
 `monitoring.grafana.datasource.url` points Grafana at a Prometheus-compatible query endpoint
 other than the rendered Prometheus. These checks read the URL with `urllib.parse` at its
@@ -204,14 +204,12 @@ def _rendered_prometheus(cfg: MeshConfig) -> tuple[str, str, int] | None:
     prometheus = cfg.monitoring.prometheus
     if prometheus is None:
         return None
-    return naming.prometheus_server(
-        prometheus.release, cfg.monitoring.namespace, prometheus.values
-    )
+    return naming.prometheus_server(prometheus.release, cfg.monitoring.namespace, prometheus.values)
 
 
 @check("G134", "datasource-kind-mismatch", Severity.WARNING)
 def datasource_kind_mismatch(ctx: CheckContext) -> Iterator[Finding]:
-    """The datasource is declared Thanos/Mimir/VictoriaMetrics but its URL is the rendered Prometheus.
+    """A Thanos/Mimir/VictoriaMetrics datasource's URL is the rendered Prometheus Service.
 
     Why: `kind` sets Grafana's `prometheusType`, which decides which API features Grafana
     uses (Mimir's and Thanos' own endpoints, the label values API); the rendered
@@ -308,9 +306,10 @@ def two_default_datasources(ctx: CheckContext) -> Iterator[Finding]:
     # (templates/grafana/configmaps-datasources.yaml of kube-prometheus-stack 88.5.3).
     if stack is not None and sidecar.get("enabled") is True:
         at: KeyPath = ("grafana", "sidecar", "datasources")
-        if sidecar.get("defaultDatasourceEnabled", True) is True and sidecar.get(
-            "isDefaultDatasource", True
-        ) is True:
+        if (
+            sidecar.get("defaultDatasourceEnabled", True) is True
+            and sidecar.get("isDefaultDatasource", True) is True
+        ):
             spans.append(stack.locate((*at, "enabled")))
         extra = section.get("additionalDataSources")
         for index, entry in enumerate(extra if isinstance(extra, list) else ()):
