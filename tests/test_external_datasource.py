@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import io
+import tempfile
 from pathlib import Path
 
+from hypothesis import given, settings
 from ruamel.yaml import YAML
 
 from meshgen import api
+from meshgen.render.prometheus import unescape_tpl
+from tests.strategies import free_text
 
 BASE = """\
 istio: {version: 1.30.3}
@@ -105,3 +110,29 @@ def test_secret_headers_are_numbered_in_config_order(tmp_path: Path) -> None:
     assert source["envValueFrom"] == {
         "MESHGEN_DATASOURCE_HEADER_2": {"secretKeyRef": {"name": "mimir-auth", "key": "header"}}
     }
+
+
+@settings(max_examples=40, deadline=None)
+@given(value=free_text.filter(bool))
+def test_a_literal_header_value_reaches_grafana_as_written(value: str) -> None:
+    """What Grafana reads after the chart's `tpl` and its own `$` expansion is the value."""
+    with tempfile.TemporaryDirectory() as folder:
+        config = Path(folder) / "meshgen.yaml"
+        text = (
+            BASE + "      url: https://prom.example.com\n      headers: [{name: X-A, value: v}]\n"
+        )
+        data = YAML(typ="safe").load(text)
+        data["monitoring"]["grafana"]["datasource"]["headers"][0]["value"] = value
+        out = io.StringIO()
+        YAML(typ="safe").dump(data, out)
+        config.write_text(out.getvalue(), encoding="utf-8")
+        project = api.load_project(config)
+        assert _errors(project) == []
+        secure = _datasource(project)["secureJsonData"]
+    assert isinstance(secure, dict)
+    written = unescape_tpl(secure["httpHeaderValue1"])
+    # Grafana's provisioning (pkg/services/provisioning/values): split on `$$`, expand `$...`
+    # in each part, join with `$`. No part may hold a `$` left to expand.
+    parts = written.split("$$")
+    assert not [p for p in parts if "$" in p]
+    assert "$".join(parts) == value

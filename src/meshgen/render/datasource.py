@@ -12,7 +12,8 @@ Headers go in `jsonData.httpHeaderName<n>` with the value in
 sets an environment variable from the Secret (`envValueFrom`) and the provisioning file
 names it (`${VAR}`, which Grafana expands in provisioning files:
 https://grafana.com/docs/grafana/latest/administration/provisioning/#use-environment-variables).
-A literal `$` must then be written `$$`.
+A literal `$` must then be written `$$` (Grafana's pkg/services/provisioning/values splits
+a value on `$$`, expands variables in each part and joins them with `$`).
 """
 
 from __future__ import annotations
