@@ -35,7 +35,8 @@ THANOS_HTTP_PORT = 10902
 #: vmselect's default HTTP port (VictoriaMetrics cluster docs).
 VMSELECT_PORT = 8481
 #: `accountID` or `accountID:projectID`, each a 32-bit integer (VictoriaMetrics cluster
-#: docs, "Multitenancy"); `multitenant` reads across tenants.
+#: docs, "Multitenancy"); `multitenant` reads across tenants (vmselect's
+#: `/select/multitenant/<suffix>`, VictoriaMetrics/VictoriaLogs#492).
 VM_TENANT = re.compile(r"^(?:\d{1,10}(?::\d{1,10})?|multitenant)$")
 MIMIR_TENANT_HEADER = "x-scope-orgid"
 #: Headers that carry a credential whatever their words say.
