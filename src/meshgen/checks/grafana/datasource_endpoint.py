@@ -20,6 +20,7 @@ from meshgen.checks.framework import Finding, check
 from meshgen.checks.grafana.common import grafana_values, mapping
 from meshgen.checks.secrets import SECRET_KEY, SECRET_NAME
 from meshgen.diagnostics import Severity
+from meshgen.load.documents import ValuesDoc
 from meshgen.models import MeshConfig
 from meshgen.models.monitoring import Datasource
 from meshgen.render import naming
@@ -293,13 +294,14 @@ def two_default_datasources(ctx: CheckContext) -> Iterator[Finding]:
     values = grafana_values(ctx)
     if values is None:
         return
-    defaults: list[KeyPath] = []
+    # (document, key path) of each default; located only when reported (locating a rendered
+    # value parses its file with positions, which `meshgen check` otherwise never needs).
+    defaults: list[tuple[ValuesDoc, KeyPath]] = []
     for file, content in mapping(values.data.get("datasources")).items():
         entries = mapping(content).get("datasources")
         for index, entry in enumerate(entries if isinstance(entries, list) else ()):
             if isinstance(entry, Mapping) and entry.get("isDefault") is True:
-                defaults.append(("datasources", file, "datasources", index, "isDefault"))
-    spans = [values.locate(path) for path in defaults]
+                defaults.append((values, ("datasources", file, "datasources", index, "isDefault")))
     stack = next((v for v in ctx.values if v.chart == "kube-prometheus-stack"), None)
     section = mapping(stack.data.get("grafana")) if stack is not None else {}
     sidecar = mapping(mapping(section.get("sidecar")).get("datasources"))
@@ -311,18 +313,19 @@ def two_default_datasources(ctx: CheckContext) -> Iterator[Finding]:
             sidecar.get("defaultDatasourceEnabled", True) is True
             and sidecar.get("isDefaultDatasource", True) is True
         ):
-            spans.append(stack.locate((*at, "enabled")))
+            defaults.append((stack, (*at, "enabled")))
         extra = section.get("additionalDataSources")
         for index, entry in enumerate(extra if isinstance(extra, list) else ()):
             if isinstance(entry, Mapping) and entry.get("isDefault") is True:
-                spans.append(stack.locate(("grafana", "additionalDataSources", index)))
-    if len(spans) < 2:
+                defaults.append((stack, ("grafana", "additionalDataSources", index)))
+    if len(defaults) < 2:
         return
+    (first_doc, first), (second_doc, second) = defaults[:2]
     yield Finding(
-        f"{len(spans)} datasources are marked default; Grafana's provisioning accepts one "
+        f"{len(defaults)} datasources are marked default; Grafana's provisioning accepts one "
         "per organization and stops",
-        span=spans[1],
-        related=(spans[0],),
+        span=second_doc.locate(second),
+        related=(first_doc.locate(first),),
     )
 
 
