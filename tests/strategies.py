@@ -91,6 +91,16 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
         "services": [],
     }
     if draw(st.booleans()):
+        # An external datasource, its literal header value free text (`$`, `{{`, quotes).
+        config["monitoring"]["grafana"]["datasource"] = {
+            "kind": draw(st.sampled_from(["prometheus", "thanos", "mimir", "victoriametrics"])),
+            "url": f"https://{draw(dns_label)}.example.com/prometheus",
+            "headers": [
+                {"name": "X-Scope-OrgID", "value": draw(free_text.filter(bool))},
+                {"name": "Authorization", "secret": {"name": draw(dns_label), "key": "k"}},
+            ],
+        }
+    if draw(st.booleans()):
         config["telemetry"]["histogramBuckets"] = {
             "istiocustom": sorted(
                 set(draw(st.lists(st.integers(1, 100000), min_size=1, max_size=8)))

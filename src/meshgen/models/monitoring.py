@@ -1,5 +1,7 @@
 """The `monitoring:` section: the Prometheus and Grafana releases that watch the mesh."""
 
+
+import re
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
@@ -46,11 +48,78 @@ class SecretRef(Model):
     password_key: Text = "admin-password"  # noqa: S105 - the name of a key, not a password
 
 
+#: What serves the datasource's Prometheus query API: the rendered (or another) Prometheus,
+#: or a Prometheus-compatible store fed by it (remote_write, a Thanos sidecar).
+DatasourceKind = Literal["prometheus", "thanos", "mimir", "victoriametrics"]
+
+
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+class HeaderSecretRef(Model):
+    """A key of an existing Secret in the monitoring namespace (Grafana's namespace)."""
+
+    name: Text
+    key: Text
+
+
+class DatasourceHeader(Model):
+    """An HTTP header Grafana sends with every query (Mimir's `X-Scope-OrgID` tenant).
+
+    The value is either written here (`value`: a tenant ID is an identifier, not a
+    credential) or read from a Secret (`secret`): Grafana gets it from an environment
+    variable the chart fills from the Secret, so the rendered tree never holds it.
+    """
+
+    name: Text
+    value: Text | None = None
+    secret: HeaderSecretRef | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _token(cls, name: str) -> str:
+        if not _HEADER_NAME.fullmatch(name):
+            raise ValueError(
+                "not an HTTP header name (RFC 9110 token: letters, digits and !#$%&'*+-.^_`|~)"
+            )
+        return name
+
+    @model_validator(mode="after")
+    def _one_value(self) -> "DatasourceHeader":
+        if (self.value is None) == (self.secret is None):
+            raise ValueError("a header needs exactly one of value or secret")
+        return self
+
+
 class Datasource(Model):
-    """The Prometheus datasource Grafana is provisioned with."""
+    """The Prometheus datasource Grafana is provisioned with.
+
+    Unset `url`: the rendered Prometheus Service. Set: an external Prometheus-compatible
+    query endpoint (`kind` says which, for Grafana's `prometheusType`); the rendered
+    Prometheus, if any, keeps scraping and feeds it.
+    """
 
     name: Text = "Prometheus"
     uid: Text = "prometheus"
+    kind: DatasourceKind = "prometheus"
+    #: The query endpoint Grafana appends `/api/v1/...` to (http:// or https://).
+    url: str | None = Field(default=None, min_length=1)
+    #: The server's version, for Grafana's `prometheusVersion` (which API features it uses).
+    version: Text | None = None
+    headers: tuple[DatasourceHeader, ...] = ()
+
+    @model_validator(mode="after")
+    def _external_needs_url(self) -> "Datasource":
+        if self.kind != "prometheus" and self.url is None:
+            raise ValueError(f"kind {self.kind!r} needs the url of its query endpoint")
+        if self.url is None and self.headers:
+            raise ValueError("headers apply to an external datasource (url)")
+        return self
+
+    @property
+    def external(self) -> bool:
+        """True when Grafana reads an endpoint other than the rendered Prometheus."""
+        return self.url is not None
 
 
 class Dashboard(Model):

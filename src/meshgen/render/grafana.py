@@ -14,6 +14,7 @@ from meshgen.load.values import merge_values
 from meshgen.models import Grafana, MeshConfig
 from meshgen.render import naming
 from meshgen.render.context import RenderInputs, build_file
+from meshgen.render.datasource import env_value_from, external_fields
 from meshgen.render.files import RenderedFile
 from meshgen.render.prometheus import escape_tpl, service_url
 
@@ -34,19 +35,32 @@ def provider(name: str, folder: str) -> dict[str, Any]:
 
 def datasource(config: MeshConfig, grafana: Grafana) -> dict[str, Any]:
     prometheus = config.monitoring.prometheus
-    url = service_url(config) or "http://prometheus-server.monitoring.svc.cluster.local:80"
+    source = grafana.datasource
+    url = (
+        source.url
+        or service_url(config)
+        or "http://prometheus-server.monitoring.svc.cluster.local:80"
+    )
+    json_data: dict[str, Any] = {
+        "timeInterval": escape_tpl(prometheus.scrape_interval if prometheus else "15s")
+    }
+    secure: dict[str, str] = {}
+    if source.external:
+        more, secure = external_fields(source)
+        json_data.update({key: escape_tpl(str(value)) for key, value in more.items()})
     # The chart passes datasources through `tpl`: every string from the config stays literal.
-    return {
-        "name": escape_tpl(grafana.datasource.name),
+    entry: dict[str, Any] = {
+        "name": escape_tpl(source.name),
         "type": "prometheus",
-        "uid": escape_tpl(grafana.datasource.uid),
+        "uid": escape_tpl(source.uid),
         "url": escape_tpl(url),
         "access": "proxy",
         "isDefault": True,
-        "jsonData": {
-            "timeInterval": escape_tpl(prometheus.scrape_interval if prometheus else "15s")
-        },
+        "jsonData": json_data,
     }
+    if secure:
+        entry["secureJsonData"] = {key: escape_tpl(value) for key, value in secure.items()}
+    return entry
 
 
 def dashboards(
@@ -87,6 +101,9 @@ def grafana_values(
             "passwordKey": grafana.admin_secret.password_key,
         }
     values["podLabels"] = {"sidecar.istio.io/inject": "false"}
+    env = env_value_from(grafana.datasource)
+    if env:
+        values["envValueFrom"] = env  # Secret-held datasource header values
     values["datasources"] = {
         "datasources.yaml": {"apiVersion": 1, "datasources": [datasource(config, grafana)]}
     }

@@ -7,6 +7,12 @@ stacks.md 3): `external_services.prometheus.url` is the Prometheus server Servic
 (Kiali finds them by name), and `external_services.istio.root_namespace` Istio's namespace
 (the chart's default is Kiali's own). With the Grafana admin Secret in Kiali's namespace,
 Kiali reads Grafana with it (`secret:<name>:<key>`, which the chart mounts).
+
+An external Grafana datasource (`monitoring.grafana.datasource.url`: Thanos, Mimir,
+VictoriaMetrics) does not move Kiali: it keeps the rendered Prometheus, which holds the
+mesh's series first and needs no tenant header or auth, and which Kiali is tested against
+(kiali.io, "Compatibility with Prometheus-like servers"). With no rendered Prometheus,
+`monitoring.kiali.prometheusUrl` names what Kiali reads (H140).
 """
 
 from __future__ import annotations

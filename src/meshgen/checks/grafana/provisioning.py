@@ -25,6 +25,7 @@ from meshgen.checks.grafana.common import (
 from meshgen.diagnostics import Severity
 from meshgen.knowledge.dashboard_datasources import ISTIO_GRAFANA_COM, DatasourceRefs
 from meshgen.render import naming
+from meshgen.render.prometheus import unescape_tpl
 from meshgen.source import KeyPath
 
 
@@ -276,7 +277,9 @@ def datasource_url_mismatch(ctx: CheckContext) -> Iterator[Finding]:
     url: "http://prometheus:9090"}]}}}` (Istio's sample addon URL).
 
     Fix: drop the override and let meshgen write the URL, or use
-    `http://prometheus-server.monitoring.svc.cluster.local:80`.
+    `http://prometheus-server.monitoring.svc.cluster.local:80`; for a query endpoint
+    other than the rendered Prometheus (Thanos, Mimir), set
+    `monitoring.grafana.datasource.url` instead.
     """
     config = ctx.config
     assert config is not None
@@ -298,8 +301,13 @@ def datasource_url_mismatch(ctx: CheckContext) -> Iterator[Finding]:
     else:
         return
     expected = f"http://{service}.{namespace}.svc.cluster.local:{port}"
+    grafana = config.monitoring.grafana
+    # `datasource.url` names an external endpoint on purpose (checked by G130-G135).
+    external = grafana.datasource.url if grafana is not None else None
     for source in datasources:
         if source.type != "prometheus" or source.url is None:
+            continue
+        if external is not None and unescape_tpl(source.url) == external:
             continue
         problem = _url_problem(source.url, service, namespace, port, config.monitoring.namespace)
         if problem is None:
