@@ -219,14 +219,17 @@ def validate_project(
     select: tuple[str, ...] = (),
     ignore: tuple[str, ...] = (),
     disk: bool = False,
-    charts: bool = False,
+    charts: bool | None = False,
     debug: bool = False,
 ) -> list[Diagnostic]:
     """Loader diagnostics plus every selected check; `disk` adds the drift checks.
 
     `charts` renders each service's chart with the helm on PATH (local charts and charts
     of local-folder repositories; about 0.05 s each) for the checks of what the charts
-    really render (H120-H122, H125, H126); off by default, so `meshgen check` never starts helm.
+    really render (H120-H122, H125, H126). `None` means "when helm can tell": local
+    charts are rendered if helm is on PATH, and H122 says so if it is not; a remote chart,
+    which is never fetched, is reported only when `charts` is True. Off by default, so
+    `meshgen check` (the hook) never starts helm.
     """
     from meshgen.checks import all_checks
     from meshgen.checks.build import from_project
@@ -251,14 +254,15 @@ def validate_project(
         ctx.plan = project.plan
         ctx.released_text = lambda rel: read_tree_text(output_dir, rel)
         ctx.kinds.add("disk")
-    if charts:
-        from meshgen.checks.helm.pods import CHART_RENDERS
+    if charts is not False:
+        from meshgen.checks.helm.pods import CHART_RENDERS, REMOTE_CHARTS_ASKED
         from meshgen.handoff.charts import render_services
         from meshgen.load.config import config_folder
 
         ctx.memo[CHART_RENDERS] = render_services(
             project, config, config_folder(project.config_path)
         )
+        ctx.memo[REMOTE_CHARTS_ASKED] = charts is True
         ctx.kinds.add("charts")
     chosen = select_checks(all_checks(), select=select, ignore=ignore)
     diagnostics.extend(run_checks(chosen, ctx, debug=debug))

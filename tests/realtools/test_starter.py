@@ -460,14 +460,20 @@ def test_the_starter_is_clean_with_its_chart_rendered(
     assert findings(config, charts=True) == []
 
 
-def test_podinfo_selected_by_app_is_found_out_with_the_real_chart(tmp_path: Path) -> None:
-    """Without podLabels meshgen would select podinfo's pods by app=podinfo: H120."""
+@pytest.mark.parametrize("flags", [("--charts",), ()], ids=["--charts", "helm-on-path"])
+def test_podinfo_selected_by_app_is_found_out_with_the_real_chart(
+    tmp_path: Path, flags: tuple[str, ...]
+) -> None:
+    """Without podLabels meshgen would select podinfo's pods by app=podinfo: H120.
+
+    A plain `meshgen validate` renders the chart as soon as helm is on PATH.
+    """
     config = _starter(
         tmp_path,
         ("    podLabels:\n      app.kubernetes.io/name: podinfo\n", ""),
         ("    port: 9898 ", "    port: 8080 "),
     )
-    result = meshgen("validate", "--charts", "-c", str(config), check=False, env=env("helm4"))
+    result = meshgen("validate", *flags, "-c", str(config), check=False, env=env("helm4"))
     lines = [line for line in result.stdout.splitlines() if ": H1" in line]
     assert [line.split(": ")[1].split()[0] for line in lines] == ["H120", "H121"]
     assert "it renders Deployment/podinfo (app.kubernetes.io/name=podinfo)" in lines[0]

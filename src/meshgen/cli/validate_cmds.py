@@ -13,10 +13,12 @@ from meshgen.cli import common
 @common.config_option
 @common.findings_options
 @click.option(
-    "--charts",
-    is_flag=True,
-    help="Also render each service's local chart with helm and check its pods' labels, "
-    "workload name and Service port, and Telemetry selectors against them (H120-H126).",
+    "--charts/--no-charts",
+    default=None,
+    help="Render each service's local chart with helm and check its pods' labels, "
+    "workload name and Service port, and Telemetry selectors against them (H120-H126). "
+    "Default: when helm is on PATH (H122 warns when it is not); --charts also reports "
+    "remote charts, which are never fetched; --no-charts never starts helm.",
 )
 @click.pass_obj
 def validate_cmd(
@@ -26,18 +28,20 @@ def validate_cmd(
     strict: bool,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
-    charts: bool,
+    charts: bool | None,
 ) -> int:
     """Validate the config and the tree it renders (in memory; writes nothing).
 
-    `--charts` renders the services' charts with the helm on PATH (local charts and
-    local-folder repositories only, no network): a chart's pods must carry the labels
-    meshgen selects them by. Off by default; `meshgen check` never runs helm.
+    With helm on PATH, each service's chart that is on disk (a local chart, or one of a
+    local-folder repository; no network) is rendered: its pods must carry the labels
+    meshgen selects them by. Without helm, H122 says their labels are not known.
+    `meshgen check`, the commit hook, never runs helm.
 
     \b
     Examples:
       meshgen validate
-      meshgen validate --charts
+      meshgen validate --charts      # also warn about remote charts (not fetched)
+      meshgen validate --no-charts   # never start helm
       meshgen validate --format sarif > meshgen.sarif
       meshgen validate --format github --strict --ignore G104
     """

@@ -7,8 +7,8 @@ folder (a local chart, or a chart of a local-folder repository) is rendered with
 PATH and the rendered values of its release, with no network or cluster. A chart from a
 remote repository is not fetched: what cannot be rendered is said, not guessed.
 
-`helm template` of podinfo 6.7.1 takes about 0.05 s, so this runs only when asked for
-(`meshgen validate --charts`), never on every `meshgen check`.
+`helm template` of podinfo 6.7.1 takes about 0.05 s, so this runs in `meshgen validate`
+(when helm is on PATH, or always with `--charts`), never on every `meshgen check`.
 """
 
 from __future__ import annotations
@@ -56,8 +56,13 @@ def render_service(project: Tree, config_dir: Path, service: Service) -> ChartRe
         return ChartRender(
             service.chart,
             unknown=f"chart {service.chart} comes from a remote repository and is not fetched",
+            remote=True,
         )
-    if not folder.exists():
+    try:
+        exists = folder.exists()
+    except OSError as exc:  # a path the system refuses (too long): H108/H123 say so
+        return ChartRender(str(folder), unknown=exc.strerror or str(exc), missing=True)
+    if not exists:
         return ChartRender(str(folder), unknown="the chart folder does not exist", missing=True)
     helm = shutil.which("helm")
     if helm is None:

@@ -2,6 +2,6 @@
 
 The checks live in `helmfile` (H101, H102, H108), `values` (H103-H107), `pods`
 (H120-H122, H125, H126: what the services' charts really render, with
-`meshgen validate --charts`) and `mirror` (H123, H124: the charts of local-folder
+`meshgen validate` when helm is on PATH) and `mirror` (H123, H124: the charts of local-folder
 repositories).
 """

@@ -4,9 +4,10 @@ meshgen selects a service's pods by the labels the config says they carry (`podL
 else `app`/`version`): Telemetry selectors, `meshgen verify`, `telemetry --workload` and the
 generated dashboards all rely on them, and the traffic test targets the Service
 `<name>.<namespace>` on `port`. The chart decides both (podinfo 6.7.1 labels its pods
-`app.kubernetes.io/name: podinfo` only and has no `app`/`version` values). With
-`meshgen validate --charts` the API renders each service's chart with helm (`ChartRender`s
-in `ctx.memo[CHART_RENDERS]`, input kind "charts") and these checks compare.
+`app.kubernetes.io/name: podinfo` only and has no `app`/`version` values). In
+`meshgen validate` (helm on PATH, or `--charts`) the API renders each service's chart with
+helm (`ChartRender`s in `ctx.memo[CHART_RENDERS]`, input kind "charts") and these checks
+compare.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from meshgen.records import record
 
 #: `ctx.memo` key: one `ChartRender` per configured service, in config order.
 CHART_RENDERS = "chart_renders"
+#: `ctx.memo` key: True when charts were asked for (`--charts`), so a remote chart that
+#: is not fetched is worth a warning; False when they are rendered because helm is there.
+REMOTE_CHARTS_ASKED = "remote_charts_asked"
 #: Workload kinds whose pod template gives the labels of the pods they run.
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job")
 
@@ -38,6 +42,8 @@ class ChartRender:
     services: tuple[tuple[str, tuple[int, ...]], ...] = ()
     unknown: str | None = None
     missing: bool = False
+    #: The chart comes from a remote repository (never fetched).
+    remote: bool = False
 
 
 def _labels(node: Any) -> dict[str, str]:
@@ -89,8 +95,8 @@ def service_pods_unmatched(ctx: CheckContext) -> Iterator[Finding]:
     dashboards select the service's pods by `podLabels` (unset: `app: <app or name>` and
     `version: <appVersion>`, passed to the chart as values `app`/`version`). A chart that
     labels its pods its own way ignores those values, and everything selecting the pods
-    matches nothing, silently. Runs with `meshgen validate --charts`, which renders the
-    chart with helm.
+    matches nothing, silently. Runs in `meshgen validate` (helm on PATH, or `--charts`),
+    which renders the chart with helm.
 
     Example: podinfo 6.7.1 with no `podLabels`: its pods carry only
     `app.kubernetes.io/name: podinfo`, not `app: podinfo`.
@@ -123,7 +129,7 @@ def service_port_unmatched(ctx: CheckContext) -> Iterator[Finding]:
     Why: the traffic test (`meshgen traffic`) targets
     `http://<name>.<namespace>.svc.cluster.local:<port>`; a chart whose Service has another
     name or port leaves the fortio Job with nothing to reach. Runs with
-    `meshgen validate --charts`.
+    `meshgen validate` (with helm on PATH, or `--charts`).
 
     Example: `port: 8080` for podinfo 6.7.1, whose Service `podinfo` listens on 9898.
 
@@ -151,12 +157,14 @@ def service_port_unmatched(ctx: CheckContext) -> Iterator[Finding]:
 def service_chart_unknown(ctx: CheckContext) -> Iterator[Finding]:
     """A service's chart could not be rendered, so its pods' labels are not known.
 
-    Why: `meshgen validate --charts` checks the labels and Service port a service's chart
-    really renders (H120, H121). A chart from a remote repository is not fetched (no
-    network is assumed), and without helm on PATH no chart is rendered: the labels meshgen
-    selects the pods by are then the config's word only.
+    Why: `meshgen validate` checks the labels and Service port a service's chart really
+    renders (H120, H121) whenever helm is on PATH. Without helm no chart is rendered, and
+    with `--charts` a chart from a remote repository is also reported, since it is not
+    fetched (no network is assumed): the labels meshgen selects the pods by are then the
+    config's word only.
 
-    Example: `chart: podinfo/podinfo` with `repository.url: https://...`.
+    Example: `chart: ./charts/api` and no helm on PATH; or, with `meshgen validate
+    --charts`, `chart: podinfo/podinfo` with `repository.url: https://...`.
 
     Fix: mirror the chart into a folder (`helm pull podinfo/podinfo --version 6.7.1
     --untar -d charts/`) and set `repository.url: ./charts`, put helm on PATH, or ignore
@@ -166,6 +174,8 @@ def service_chart_unknown(ctx: CheckContext) -> Iterator[Finding]:
     assert cfg is not None
     for i, (svc, render) in enumerate(zip(cfg.services, _renders(ctx), strict=False)):
         if render.unknown is None or render.missing:
+            continue
+        if render.remote and not ctx.memo.get(REMOTE_CHARTS_ASKED, True):
             continue
         yield Finding(
             f"service {svc.name}: the labels of its pods are not known ({render.unknown}); "
@@ -182,7 +192,7 @@ def service_workload_unmatched(ctx: CheckContext) -> Iterator[Finding]:
     selects `destination_workload="<name>"`; Istio reports as `destination_workload` the
     name of the Deployment (StatefulSet, DaemonSet) that runs the pods. A chart that names
     it otherwise (a `fullnameOverride`, a suffix) leaves every panel empty. Runs with
-    `meshgen validate --charts`.
+    `meshgen validate` (with helm on PATH, or `--charts`).
 
     Example: a chart whose Deployment is `{{ .Release.Name }}-app` for service `web`.
 
@@ -225,10 +235,10 @@ def telemetry_selector_unmatched_chart(ctx: CheckContext) -> Iterator[Finding]:
 
     Why: a workload Telemetry applies only to pods carrying every label of its selector.
     The selector checks judge only the labels the config declares for its services; with
-    `meshgen validate --charts` the pods the services' charts really render are known, and
-    a selector on a label they lack (`app: podinfo` for podinfo 6.7.1, whose pods carry
-    only `app.kubernetes.io/name`) applies to nothing. A warning: pods meshgen does not
-    deploy may live in the namespace too.
+    `meshgen validate` (helm on PATH, or `--charts`) the pods the services' charts really
+    render are known, and a selector on a label they lack (`app: podinfo` for podinfo
+    6.7.1, whose pods carry only `app.kubernetes.io/name`) applies to nothing. A warning:
+    pods meshgen does not deploy may live in the namespace too.
 
     Example: `selector: {matchLabels: {app: podinfo}}` in namespace `apps`.
 
