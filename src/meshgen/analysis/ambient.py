@@ -18,7 +18,7 @@ ZTUNNEL = "ztunnel"
 
 def namespace_of(config: MeshConfig, name: str) -> Namespace | None:
     """The managed namespace called `name`, if the config has one."""
-    return next((ns for ns in config.namespaces if ns.name == name), None)
+    return config.namespace_index.get(name)
 
 
 def is_ambient_namespace(config: MeshConfig, name: str) -> bool:

@@ -1,5 +1,6 @@
 """`MeshConfig`: the whole of `meshgen.yaml`."""
 
+from functools import cached_property
 from typing import Literal
 
 from pydantic import model_validator
@@ -48,6 +49,14 @@ class MeshConfig(Model):
             )
             object.__setattr__(self, "namespaces", resolved)
         return self
+
+    @cached_property
+    def namespace_index(self) -> dict[str, Namespace]:
+        """The managed namespaces by name (the first of a name, as a scan would find)."""
+        index: dict[str, Namespace] = {}
+        for ns in self.namespaces:
+            index.setdefault(ns.name, ns)
+        return index
 
     @property
     def ambient(self) -> bool:
