@@ -47,6 +47,7 @@ from meshgen.load.lint_inputs import (
     helmfile_root,
     is_state_document,
     is_templated,
+    kiali_shaped,
     looks_like_helmfile,
     merged_state,
     pod_template,
@@ -61,7 +62,10 @@ from meshgen.render.files import RenderedFile
 from meshgen.source import KeyPath, SourceMap, Span, iter_key_paths
 
 TELEMETRY_API_VERSIONS = ("telemetry.istio.io/v1", "telemetry.istio.io/v1alpha1")
-VALUES_CHARTS = ("istiod", "base", "grafana", "prometheus")
+VALUES_CHARTS = ("istiod", "base", "grafana", "prometheus", "gateway", "kiali-server")
+#: Charts of which a project commonly has several values files (ingress and egress gateways):
+#: never a reason to check files apart (C014).
+_MANY_PER_PROJECT = frozenset({"gateway"})
 #: Codes that mean a file could not be read or parsed at all (exit 2, like `validate`).
 UNREADABLE_CODES = frozenset({"C001", "C002", "C003", "C007"})
 
@@ -90,6 +94,8 @@ class _Run:
     layers: set[str] = field(default_factory=set)
     #: Istio version of an istiod/base release (`version:`) and where it is written.
     istio_version: tuple[str, Span] | None = None
+    #: Versions the file's helmfile releases pin for other charts meshgen knows the keys of.
+    chart_versions: dict[str, tuple[str, Span]] = field(default_factory=dict)
     #: Chart a helmfile release says this file's values are for.
     chart_hint: str | None = None
     #: State values files of the file's helmfile: path -> top-level keys its templates read.
@@ -139,6 +145,7 @@ def lint(
         ctx = _merge(group, istio_version)
         diagnostics.extend(note)
         diagnostics.extend(_version_notes(group, ctx, istio_version))
+        diagnostics.extend(_chart_version_notes(group, ctx))
         diagnostics.extend(run_checks(chosen, ctx, debug=debug))
     unreadable = any(d.code in UNREADABLE_CODES for d in diagnostics)
     return LintResult(sort_diagnostics(diagnostics), unreadable)
@@ -209,6 +216,9 @@ def _merge(runs: Sequence[_Run], istio_version: str | None) -> CheckContext:
     ctx.istio_version = istio_version or next(
         (run.istio_version[0] for run in runs if run.istio_version is not None), None
     )
+    for run in runs:
+        for chart, (version, _) in run.chart_versions.items():
+            ctx.chart_versions.setdefault(chart, version)
     _context_from_values(ctx)
     return ctx
 
@@ -346,6 +356,7 @@ _KIND_NAMES = {
     "grafana": "grafana values",
     "prometheus": "prometheus values",
     kps.CHART: "kube-prometheus-stack values",
+    "kiali-server": "kiali-server values",
 }
 
 
@@ -392,6 +403,25 @@ def _version_notes(
                     span,
                     hint="use telemetry.istio.io/v1alpha1 for Istio before 1.22",
                 )
+
+
+def _chart_version_notes(runs: Sequence[_Run], ctx: CheckContext) -> Iterator[Diagnostic]:
+    """C015 for a release's chart version whose value keys meshgen does not know."""
+    from meshgen.knowledge import charts
+
+    present = {doc.chart for doc in ctx.values}
+    for run in runs:
+        for chart, (version, span) in sorted(run.chart_versions.items()):
+            if chart not in present or charts.chart_keys(chart, version) is not None:
+                continue
+            known = charts.chart_keys(chart)
+            has = f" (it has {known.version})" if known is not None else ""
+            yield diagnostic(
+                "C015",
+                f"{chart} {version} (the helmfile release) is not a version meshgen knows the "
+                f"value keys of{has}: the {chart} values are not checked for unknown keys",
+                span,
+            )
 
 
 def _lint_file(run: _Run, path: Path) -> None:
@@ -725,7 +755,19 @@ RELEASE_CHARTS = {
     "grafana": "grafana",
     "prometheus": "prometheus",
     kps.CHART: kps.CHART,
+    "gateway": "gateway",
+    "kiali-server": "kiali-server",
 }
+#: Which chart a values file several releases name is checked as: istiod's and base's
+#: checks know the most (a file shared with a gateway release is usually Istio's values).
+_HINT_ORDER: tuple[str | None, ...] = (
+    "istiod",
+    "base",
+    *(c for c in RELEASE_CHARTS if c not in ("istiod", "base")),
+    None,
+)
+#: Charts whose `version:` in a release is recorded (their value keys depend on it).
+_VERSIONED_CHARTS = frozenset({kps.CHART, "gateway", "kiali-server"})
 
 
 #: The version a release's `version:` names (`1.22.3`, `~1.22.0`: its lower bound).
@@ -736,7 +778,10 @@ def _release_chart(rel: Mapping[str, Any]) -> str | None:
     chart = rel.get("chart")
     if not isinstance(chart, str) or is_templated(chart):
         return None
-    return RELEASE_CHARTS.get(chart.rstrip("/").rsplit("/", 1)[-1])
+    name = RELEASE_CHARTS.get(chart.rstrip("/").rsplit("/", 1)[-1])
+    if name == "gateway" and "istio" not in chart:
+        return None  # `gateway` is a common chart name; Istio's comes from an Istio repository
+    return name
 
 
 def _helmfile_state(
@@ -775,6 +820,16 @@ def _helmfile_state(
             if pinned is not None:
                 where = smap.lookup(("releases", index, "version"))
                 run.istio_version = (pinned.group(0), where)
+        if (
+            chart in _VERSIONED_CHARTS
+            and isinstance(version, str | int | float)
+            and not is_templated(str(version))
+            and chart not in run.chart_versions
+        ):
+            pinned = _VERSION_IN.search(str(version))
+            if pinned is not None:
+                where = smap.lookup(("releases", index, "version"))
+                run.chart_versions[chart] = (pinned.group(0), where)
         entries = rel.get("values")
         for j, entry in enumerate(entries if isinstance(entries, list) else ()):
             if isinstance(entry, dict) and not is_templated(entry):
@@ -782,7 +837,9 @@ def _helmfile_state(
                 if _values(run, entry, smap, prefix=prefix, hint=chart):
                     run.layers.add(layer)
         for _, path in release_values_files({"releases": [rel]}, base):
-            run.references[_absolute(path)] = (layer, chart)
+            named = run.references.get(_absolute(path))
+            if named is None or _HINT_ORDER.index(chart) < _HINT_ORDER.index(named[1]):
+                run.references[_absolute(path)] = (layer, chart)
     read = state_keys_read(raw) if raw is not None else frozenset()
     for path in state_values_files(state, base):
         run.state_values[_absolute(path)] = read
@@ -846,6 +903,19 @@ SIGNATURES: dict[str, frozenset[str]] = {
             "imageRenderer",
         }
     ),
+    "gateway": frozenset({"networkGateway", "networkGatewayPorts"}),
+    "kiali-server": frozenset(
+        {
+            "external_services",
+            "kiali_feature_flags",
+            "login_token",
+            "kiali_route_url",
+            "istio_labels",
+            "kubernetes_config",
+            "istio_namespace",
+            "health_config",
+        }
+    ),
     "prometheus": frozenset(
         {
             "server",
@@ -904,6 +974,8 @@ def values_chart(data: Mapping[str, Any], name: str = "") -> str | None:
     data, _ = unwrap_internal_defaults(data)
     if _is_kube_prometheus_stack(data):
         return kps.CHART
+    if kiali_shaped(data):
+        return "kiali-server"
     scores = dict.fromkeys(VALUES_CHARTS, 0)
     for key in data:
         for chart, signature in SIGNATURES.items():
@@ -982,7 +1054,8 @@ def _values(
     locate = _values_locator(smap, prefix, data)
     run.ctx.values.append(ValuesDoc(chart, merged, locate))
     run.ctx.kinds.add("values")
-    run.singles.add(chart)
+    if chart not in _MANY_PER_PROJECT:
+        run.singles.add(chart)
     if chart == kps.CHART:
         _kps_grafana(run, merged, locate, smap.lookup(prefix))
     return True
@@ -1010,8 +1083,9 @@ def _kps_grafana(run: _Run, data: Mapping[str, Any], locate: Locate, where: Span
         diagnostic(
             "C012",
             f"kube-prometheus-stack values: {what}; the keys of kube-prometheus-stack itself "
-            f"(prometheus, alertmanager, prometheusOperator, ...) are checked only at a known "
-            f"chart version ({kps.VERSION}), which these files do not give",
+            f"(prometheus, alertmanager, prometheusOperator, ...) are checked against "
+            f"{kps.CHART} {kps.VERSION}, the version meshgen knows (a helmfile release naming "
+            "another version turns that check off: C015)",
             where,
         )
     )
