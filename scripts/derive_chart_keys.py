@@ -229,6 +229,11 @@ def derive(chart: str, charts_dir: Path, relative: str, root: Path_) -> dict[str
     return tree
 
 
+#: Charts whose own `values.schema.json` is kept beside their keys (helm validates values
+#: against it before rendering; meshgen's H170/H171 do the same).
+SHIPPED_SCHEMA = frozenset({"gateway"})
+
+
 def derive_all(charts_dir: Path) -> dict[str, dict[str, Any]]:
     """File name -> content of every data file."""
     out = {}
@@ -239,6 +244,9 @@ def derive_all(charts_dir: Path) -> dict[str, dict[str, Any]]:
             "source": relative,
             "keys": derive(chart, charts_dir, relative, root),
         }
+        if chart in SHIPPED_SCHEMA:
+            schema = charts_dir / relative / "values.schema.json"
+            out[f"{chart}-{version}.json"]["schema"] = json.loads(schema.read_text("utf-8"))
     return out
 
 

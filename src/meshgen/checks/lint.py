@@ -90,6 +90,10 @@ class _Run:
     singles: set[str] = field(default_factory=set)
     #: Values files the file's helmfile releases name: path -> (release key, chart or None).
     references: dict[Path, tuple[str, str | None]] = field(default_factory=dict)
+    #: Every known chart of the releases naming each of those files.
+    reference_charts: dict[Path, set[str]] = field(default_factory=dict)
+    #: Charts of all releases that name this file (it may serve istiod and a gateway).
+    also_charts: set[str] = field(default_factory=set)
     #: Release keys ("<helmfile>#<index>") whose values this file is (layers of one release).
     layers: set[str] = field(default_factory=set)
     #: Istio version of an istiod/base release (`version:`) and where it is written.
@@ -169,6 +173,7 @@ def _read_all(paths: Sequence[Path], chosen: Sequence[Check]) -> list[_Run]:
     """Read every file; helmfile states first, so the values files they name know their chart."""
     runs = [_Run(CheckContext(), list(chosen), path) for path in paths]
     hints: dict[Path, tuple[str, str | None]] = {}
+    also: dict[Path, set[str]] = {}
     state_keys: dict[Path, frozenset[str]] = {}
     order = sorted(range(len(runs)), key=lambda i: not looks_like_helmfile(str(paths[i])))
     for i in order:
@@ -177,7 +182,10 @@ def _read_all(paths: Sequence[Path], chosen: Sequence[Check]) -> list[_Run]:
         if known is not None:
             run.chart_hint = known[1]
         run.state_keys = state_keys.get(_absolute(run.path), frozenset())
+        run.also_charts = also.get(_absolute(run.path), set())
         _lint_file(run, run.path)
+        for path, charts in run.reference_charts.items():
+            also.setdefault(path, set()).update(charts)
         for path, ref in run.references.items():
             if hints.get(path, ("", None))[1] is None or ref[1] == "istiod":
                 hints[path] = ref
@@ -806,7 +814,8 @@ def _helmfile_state(
         chart = _release_chart(rel)
         layer = f"{shown}#{index}"
         version = rel.get("version")
-        if chart in ("istiod", "base") and is_templated(version) and raw is not None:
+        versioned = chart in ("istiod", "base") or chart in _VERSIONED_CHARTS
+        if versioned and is_templated(version) and raw is not None:
             version = _state_value(
                 raw, smap.lookup(("releases", index, "version")).line, state, base
             )
@@ -840,6 +849,8 @@ def _helmfile_state(
             named = run.references.get(_absolute(path))
             if named is None or _HINT_ORDER.index(chart) < _HINT_ORDER.index(named[1]):
                 run.references[_absolute(path)] = (layer, chart)
+            if chart is not None:
+                run.reference_charts.setdefault(_absolute(path), set()).add(chart)
     read = state_keys_read(raw) if raw is not None else frozenset()
     for path in state_values_files(state, base):
         run.state_values[_absolute(path)] = read
@@ -1044,6 +1055,7 @@ def _values(
     hint: str | None = None,
 ) -> bool:
     """Chart values (a file's document, or a helmfile release's inline `values:` entry)."""
+    whole = data
     if not prefix and run.state_keys:
         # keys the helmfile's templates read from this file (it is also its state values)
         data = {k: v for k, v in data.items() if k not in run.state_keys}
@@ -1053,6 +1065,11 @@ def _values(
     merged, _ = unwrap_internal_defaults(data)
     locate = _values_locator(smap, prefix, data)
     run.ctx.values.append(ValuesDoc(chart, merged, locate))
+    if not prefix and chart != "gateway" and "gateway" in run.also_charts:
+        # An istio/gateway release gets the same file: its schema judges it as well.
+        # helm hands the release the whole file, state values included.
+        shared, _ = unwrap_internal_defaults(whole)
+        run.ctx.values.append(ValuesDoc("gateway", shared, locate, secondary=True))
     run.ctx.kinds.add("values")
     if chart not in _MANY_PER_PROJECT:
         run.singles.add(chart)

@@ -154,6 +154,21 @@ def _minor(version: str) -> str | None:
 
 
 @cache
+def values_schema(chart: str) -> dict[str, Any] | None:
+    """The `values.schema.json` a chart ships at its pinned version (gateway 1.30.3), or None."""
+    if chart != GATEWAY_CHART:
+        return None
+    data = json.loads((DATA_DIR / f"{chart}-{DEFAULT_ISTIO_VERSION}.json").read_text("utf-8"))
+    schema = data.get("schema")
+    return schema if isinstance(schema, dict) else None
+
+
+def istio_minor(version: str | None) -> str | None:
+    """`1.30` of `1.30.3` (None for a version that is not one)."""
+    return _minor(version) if version else None
+
+
+@cache
 def chart_keys(chart: str, version: str | None = None) -> ChartKeys | None:
     """The keys of `chart` at `version` (default: the pinned version), None when unknown."""
     if chart in ("istiod", "base"):

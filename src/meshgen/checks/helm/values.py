@@ -55,7 +55,12 @@ def _version(ctx: CheckContext, chart: str) -> str | None:
 
 
 def _docs(ctx: CheckContext, *names: str) -> Iterator[ValuesDoc]:
-    return (doc for doc in ctx.values if doc.chart in names)
+    return (doc for doc in ctx.values if doc.chart in names and not doc.secondary)
+
+
+def gateway_version(ctx: CheckContext) -> str | None:
+    """The gateway chart's version: a linted gateway release's, else the Istio version."""
+    return _version(ctx, GATEWAY)
 
 
 @check("H103", "unknown-chart-value", Severity.ERROR, needs=("values",))
@@ -95,6 +100,8 @@ def unknown_chart_value(ctx: CheckContext) -> Iterator[Finding]:
         for path, close in keys.unknown_keys(doc.data):
             if doc.chart == "istiod" and charts.istiod_special(path):
                 continue  # reported by H105/H106
+            if doc.chart == GATEWAY and len(path) == 1:
+                continue  # the chart's schema closes its top level: H170 says helm refuses it
             message = f"{doc.chart} chart {keys.version} has no value {_dotted(path)!r}"
             hint = None
             if path[0] == charts.INTERNAL_DEFAULTS:
