@@ -64,6 +64,8 @@ def from_project(project: LoadedProject) -> CheckContext:
         ctx.kinds.add("rendered")
     ctx.root_namespace = config.istio.namespace
     ctx.istio_version = config.istio.version
+    for namespace in config.namespaces:
+        ctx.namespace_labels[namespace.name] = {**namespace.labels, **namespace.injection_labels()}
     ctx.extension_providers = tuple(p.name for p in config.istio.extension_providers)
     for index, resource in enumerate(config.telemetry.resources):
         base: KeyPath = ("telemetry", "resources", index)

@@ -220,6 +220,8 @@ def _merge(runs: Sequence[_Run], istio_version: str | None) -> CheckContext:
         ctx.kinds |= part.kinds
         for path, smap in part.known_positions.items():
             ctx.add_positions(path, smap)
+        for name, labels in part.namespace_labels.items():
+            ctx.namespace_labels.setdefault(name, labels)
     ctx.files = files
     ctx.istio_version = istio_version or next(
         (run.istio_version[0] for run in runs if run.istio_version is not None), None
@@ -588,6 +590,13 @@ def _resource(run: _Run, node: Any, data: dict[str, Any], smap: SourceMap, sourc
             return True
     elif (api, kind) == ("v1", "ConfigMap"):
         _configmap_dashboards(run, node, data, smap, source)
+    elif (api, kind) == ("v1", "Namespace"):
+        meta = _metadata(data)
+        labels = meta.get("labels")
+        if meta.get("name"):
+            run.ctx.namespace_labels[str(meta["name"])] = {
+                str(k): str(v) for k, v in (labels.items() if isinstance(labels, Mapping) else ())
+            }
     elif (api, kind) == ("install.istio.io/v1alpha1", "IstioOperator"):
         return _istio_operator(run, data, smap)
     elif (monitor := kps.monitor_doc(data, smap)) is not None:
