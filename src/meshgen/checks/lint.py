@@ -458,8 +458,8 @@ def _lint_file(run: _Run, path: Path) -> None:
                 f"nothing meshgen lint checks in {shown} (expected Telemetry resources, "
                 "workloads (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, "
                 "CronJob), Namespace, ConfigMap or IstioOperator resources, a helmfile state, "
-                "istiod/base/grafana/prometheus/kube-prometheus-stack values, or a Grafana "
-                "dashboard)",
+                "istiod/base/gateway/grafana/prometheus/kube-prometheus-stack/kiali-server "
+                "values, or a Grafana dashboard)",
                 start,
             )
         )
@@ -996,6 +996,8 @@ def values_chart(data: Mapping[str, Any], name: str = "") -> str | None:
         return kps.CHART
     if kiali_shaped(data):
         return "kiali-server"
+    if _pre_1_22_gateway(data):
+        return "gateway"
     scores = dict.fromkeys(VALUES_CHARTS, 0)
     for key in data:
         for chart, signature in SIGNATURES.items():
@@ -1014,6 +1016,19 @@ def values_chart(data: Mapping[str, Any], name: str = "") -> str | None:
     if candidates and set(candidates) <= {"istiod", "base"}:
         return "base" if "base" in Path(name).name else "istiod"
     return None
+
+
+def _pre_1_22_gateway(data: Mapping[str, Any]) -> bool:
+    """Gateway values in the pre-1.22 layout: the chart's defaults copied under `defaults:`.
+
+    Istio 1.22+ charts keep their defaults under `_internal_defaults_do_not_set` and fail on
+    a `defaults:` key (zzz_profile.yaml); copies of the older gateway values.yaml keep it.
+    """
+    inner = data.get("defaults")
+    if not isinstance(inner, Mapping) or not inner or set(data) - {"defaults"}:
+        return False
+    signature = {"networkGateway", "rbac", "serviceAccount", "podAnnotations", "kind"}
+    return len(signature & {str(k) for k in inner}) >= 3 and _plausible("gateway", inner)
 
 
 def _plausible(chart: str, data: Mapping[str, Any]) -> bool:

@@ -52,11 +52,19 @@ def violations(data: Mapping[str, Any]) -> list[_Violation]:
             allowed = error.schema.get("properties", {})
             for key in error.instance:
                 if key not in allowed:
-                    why = "is not allowed (the chart has no such value)"
-                    out.append(_Violation((*path, str(key)), why))
+                    out.append(_Violation((*path, str(key)), "is not allowed"))
         else:
             out.append(_Violation(path, error.message))
     return sorted(out, key=lambda v: [str(p) for p in v.path])
+
+
+def _hint(path: KeyPath) -> str | None:
+    if path == ("defaults",):
+        return (
+            "set the keys at the top level: `defaults:` is the pre-1.22 layout; the 1.26 and 1.30 "
+            "charts also fail on it (zzz_profile.yaml: 'Setting with .default prefix found')"
+        )
+    return None
 
 
 def _gateway_docs(ctx: CheckContext) -> Iterator[ValuesDoc]:
@@ -97,9 +105,10 @@ def gateway_values_refused(ctx: CheckContext) -> Iterator[Finding]:
         for problem in violations(doc.data):
             yield Finding(
                 f"istio/gateway {SCHEMA_VERSION} refuses these values: "
-                f"{_dotted(problem.path)} {problem.message} (the chart's values.schema.json; "
-                "helm stops before rendering)",
+                f"{_dotted(problem.path)} {problem.message} by the chart's values.schema.json "
+                "(helm stops before rendering)",
                 span=doc.locate(problem.path),
+                hint=_hint(problem.path),
             )
 
 
@@ -125,8 +134,10 @@ def gateway_values_refused_after_upgrade(ctx: CheckContext) -> Iterator[Finding]
         for problem in violations(doc.data):
             yield Finding(
                 f"istio/gateway {SCHEMA_VERSION} would refuse these values: "
-                f"{_dotted(problem.path)} {problem.message}; the release pins {version}, "
+                f"{_dotted(problem.path)} {problem.message} by its values.schema.json; the "
+                f"release pins {version}, "
                 f"whose schema meshgen does not have: they may render at {version} and make "
                 f"helm refuse the release after an upgrade to {SCHEMA_VERSION}",
                 span=doc.locate(problem.path),
+                hint=_hint(problem.path),
             )
