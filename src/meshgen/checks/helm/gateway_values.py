@@ -11,8 +11,8 @@ pinned to another gateway version are judged by it as an upgrade hazard (H171).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from typing import Any, NamedTuple
 
 from meshgen.checks.context import CheckContext
 from meshgen.checks.framework import Finding, check
@@ -25,8 +25,7 @@ from meshgen.source import KeyPath
 SCHEMA_VERSION = charts.DEFAULT_ISTIO_VERSION
 
 
-@dataclass(frozen=True)
-class _Violation:
+class _Violation(NamedTuple):
     path: KeyPath
     message: str
 
@@ -38,15 +37,22 @@ def _dotted(path: KeyPath) -> str:
     return out or "values"
 
 
-def violations(data: Mapping[str, Any]) -> list[_Violation]:
-    """What the gateway chart's schema refuses in `data`, one entry per offending key."""
+@cache
+def _validator() -> Any:
+    # Imported on first use: a run without gateway values never loads jsonschema.
     from jsonschema import Draft7Validator  # type: ignore[import-untyped]
 
     schema = charts.values_schema(GATEWAY)
-    if schema is None:
+    return Draft7Validator(schema) if schema is not None else None
+
+
+def violations(data: Mapping[str, Any]) -> list[_Violation]:
+    """What the gateway chart's schema refuses in `data`, one entry per offending key."""
+    validator = _validator()
+    if validator is None:
         return []
     out: list[_Violation] = []
-    for error in Draft7Validator(schema).iter_errors(dict(data)):
+    for error in validator.iter_errors(dict(data)):
         path: KeyPath = tuple(error.absolute_path)
         if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
             allowed = error.schema.get("properties", {})
