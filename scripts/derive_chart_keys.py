@@ -42,6 +42,8 @@ CHARTS: tuple[tuple[str, str, str, Path_], ...] = (
     ("grafana", "12.11.1", "grafana-12.11.1", ()),
     ("prometheus", "29.27.0", "prometheus-29.27.0", ()),
     ("kube-prometheus-stack", "88.5.3", "kube-prometheus-stack-88.5.3", ()),
+    ("gateway", "1.30.3", "istio-1.30.3/gateway", ("_internal_defaults_do_not_set",)),
+    ("kiali-server", "2.29.0", "kiali-server-2.29.0", ()),
 )
 
 #: Non-empty maps whose keys are free-form (Kubernetes objects, config files, env maps).
@@ -66,6 +68,19 @@ FREE_FORM: dict[str, tuple[Path_, ...]] = {
         ("kube-state-metrics",),
         ("prometheus-node-exporter",),
         ("prometheus-windows-exporter",),
+    ),
+    # Istio 1.30.3 gateway chart: Kubernetes objects and maps the templates copy whole.
+    "gateway": (("resources",), ("global",)),
+    # kiali-server 2.29.0 copies its values into Kiali's ConfigMap (templates/configmap.yaml);
+    # these sections are Kiali's own config, parsed by Kiali, not read by the chart.
+    "kiali-server": (
+        ("auth",),
+        ("external_services",),
+        ("kiali_feature_flags",),
+        ("server",),
+        ("login_token",),
+        ("clustering",),
+        ("chat_ai",),
     ),
     "grafana": (
         ("grafana.ini",),
@@ -98,6 +113,8 @@ DOCUMENTED: dict[str, tuple[tuple[Path_, Any], ...]] = {
     "ztunnel": (),
     "prometheus": (),
     "kube-prometheus-stack": (),
+    "gateway": (),
+    "kiali-server": (),
     "grafana": (
         (("schedulerName",), None),
         (("priorityClassName",), None),
@@ -121,6 +138,17 @@ TEMPLATE_READ: dict[str, tuple[Path_, ...]] = {
     "grafana": (),
     "prometheus": (),
     "kube-prometheus-stack": (),
+    "gateway": (("profile",), ("compatibilityVersion",), ("platform",)),
+    # Top-level sections of Kiali's config that the chart's values.yaml does not list.
+    "kiali-server": (
+        ("api",),
+        ("custom_dashboards",),
+        ("health_config",),
+        ("istio_labels",),
+        ("istio_namespace",),
+        ("kubernetes_config",),
+        ("installation_tag",),
+    ),
 }
 
 #: Top-level keys the templates read that are not values a user sets: istiod's and base's
@@ -134,6 +162,8 @@ NOT_SETTINGS: dict[str, frozenset[str]] = {
     "grafana": frozenset(),
     "prometheus": frozenset(),
     "kube-prometheus-stack": frozenset(),
+    "gateway": frozenset({"_internal_defaults_do_not_set", "_original", "defaults"}),
+    "kiali-server": frozenset(),
 }
 
 #: Sections that take the chart's top-level keys again: the cni chart merges `cni:` over its
@@ -229,6 +259,11 @@ def derive(chart: str, charts_dir: Path, relative: str, root: Path_) -> dict[str
     return tree
 
 
+#: Charts whose own `values.schema.json` is kept beside their keys (helm validates values
+#: against it before rendering; meshgen's H170/H171 do the same).
+SHIPPED_SCHEMA = frozenset({"gateway"})
+
+
 def derive_all(charts_dir: Path) -> dict[str, dict[str, Any]]:
     """File name -> content of every data file."""
     out = {}
@@ -239,6 +274,9 @@ def derive_all(charts_dir: Path) -> dict[str, dict[str, Any]]:
             "source": relative,
             "keys": derive(chart, charts_dir, relative, root),
         }
+        if chart in SHIPPED_SCHEMA:
+            schema = charts_dir / relative / "values.schema.json"
+            out[f"{chart}-{version}.json"]["schema"] = json.loads(schema.read_text("utf-8"))
     return out
 
 

@@ -401,6 +401,31 @@ INPUT_CODES: tuple[CodeInfo, ...] = (
         of one helmfile release when they are layers of one install.
         """,
     ),
+    _entry(
+        "C015",
+        "chart-version-without-keys",
+        Severity.INFO,
+        """
+        `meshgen lint` reads values of a chart whose pinned version it has no key data for.
+
+        meshgen knows the value keys of kube-prometheus-stack 88.5.3, kiali-server 2.29.0
+        and Istio's gateway chart 1.30.3. A linted helmfile release that pins another
+        version of one of them turns the unknown-key check (H103) off for that chart's
+        values; values no release gives a version are compared with the known version, and
+        the message names it.
+
+        Why: these charts changed their keys across majors (kube-prometheus-stack dropped its
+        PodSecurityPolicy keys, Kiali 2 replaced `deployment.accessible_namespaces` with
+        `discovery_selectors`): keys of one version judged by another give false alarms,
+        and a silent skip would be a false comfort.
+
+        Example: a release `{name: kps, chart: prometheus-community/kube-prometheus-stack,
+        version: 45.7.1}` reports `helmfile.yaml:8:14: C015 kube-prometheus-stack 45.7.1
+        (the helmfile release) is not a version meshgen knows the value keys of`.
+
+        Fix: nothing to fix in the files; upgrade the chart, or `--ignore C015` once you know.
+        """,
+    ),
 )
 
 

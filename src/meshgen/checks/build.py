@@ -64,6 +64,8 @@ def from_project(project: LoadedProject) -> CheckContext:
         ctx.kinds.add("rendered")
     ctx.root_namespace = config.istio.namespace
     ctx.istio_version = config.istio.version
+    for namespace in config.namespaces:
+        ctx.namespace_labels[namespace.name] = {**namespace.labels, **namespace.injection_labels()}
     ctx.extension_providers = tuple(p.name for p in config.istio.extension_providers)
     for index, resource in enumerate(config.telemetry.resources):
         base: KeyPath = ("telemetry", "resources", index)
@@ -184,6 +186,29 @@ def _add_values(ctx: CheckContext) -> None:
             continue
         ctx.values.append(ValuesDoc(chart, rendered.data, _values_locator(ctx, path, user_prefix)))
     _add_stack(ctx)
+    _add_gateways_and_kiali(ctx)
+
+
+def _add_gateways_and_kiali(ctx: CheckContext) -> None:
+    """Each gateway's and Kiali's rendered values (keys the user passed point at the config)."""
+    from meshgen.render import gateways as gateway_render
+    from meshgen.render import kiali as kiali_render
+
+    config = ctx.config
+    assert config is not None
+    sources: list[tuple[str, str, KeyPath]] = [
+        ("gateway", gateway_render.values_path(gateway), ("gateways", index, "values"))
+        for index, gateway in enumerate(config.gateways)
+    ]
+    if config.monitoring.kiali is not None:
+        sources.append(
+            ("kiali-server", kiali_render.KIALI_VALUES, ("monitoring", "kiali", "values"))
+        )
+    for chart, path, user_prefix in sources:
+        rendered = ctx.rendered(path)
+        if rendered is not None and isinstance(rendered.data, dict):
+            locate = _values_locator(ctx, path, user_prefix)
+            ctx.values.append(ValuesDoc(chart, rendered.data, locate))
 
 
 def _add_stack(ctx: CheckContext) -> None:

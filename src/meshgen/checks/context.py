@@ -36,6 +36,11 @@ class CheckContext:
     root_namespace: str = "istio-system"
     extension_providers: tuple[str, ...] = ()
     istio_version: str | None = None
+    #: Versions of other charts (kube-prometheus-stack, kiali-server, gateway) that linted
+    #: helmfile releases pin; a config's own versions are read from the config.
+    chart_versions: dict[str, str] = field(default_factory=dict)
+    #: Labels of the namespaces known: linted `Namespace` objects, a config's `namespaces:`.
+    namespace_labels: dict[str, dict[str, str]] = field(default_factory=dict)
     kinds: set[str] = field(default_factory=set)
     #: What writing the tree would change (present for `check` and `validate --drift`).
     plan: Any = None

@@ -47,6 +47,7 @@ from meshgen.load.lint_inputs import (
     helmfile_root,
     is_state_document,
     is_templated,
+    kiali_shaped,
     looks_like_helmfile,
     merged_state,
     pod_template,
@@ -62,7 +63,10 @@ from meshgen.render.files import RenderedFile
 from meshgen.source import KeyPath, SourceMap, Span, iter_key_paths
 
 TELEMETRY_API_VERSIONS = ("telemetry.istio.io/v1", "telemetry.istio.io/v1alpha1")
-VALUES_CHARTS = ("istiod", "base", "grafana", "prometheus")
+VALUES_CHARTS = ("istiod", "base", "grafana", "prometheus", "gateway", "kiali-server")
+#: Charts of which a project commonly has several values files (ingress and egress gateways):
+#: never a reason to check files apart (C014).
+_MANY_PER_PROJECT = frozenset({"gateway"})
 #: Codes that mean a file could not be read or parsed at all (exit 2, like `validate`).
 UNREADABLE_CODES = frozenset({"C001", "C002", "C003", "C007"})
 
@@ -87,10 +91,16 @@ class _Run:
     singles: set[str] = field(default_factory=set)
     #: Values files the file's helmfile releases name: path -> (release key, chart or None).
     references: dict[Path, tuple[str, str | None]] = field(default_factory=dict)
+    #: Every known chart of the releases naming each of those files.
+    reference_charts: dict[Path, set[str]] = field(default_factory=dict)
+    #: Charts of all releases that name this file (it may serve istiod and a gateway).
+    also_charts: set[str] = field(default_factory=set)
     #: Release keys ("<helmfile>#<index>") whose values this file is (layers of one release).
     layers: set[str] = field(default_factory=set)
     #: Istio version of an istiod/base release (`version:`) and where it is written.
     istio_version: tuple[str, Span] | None = None
+    #: Versions the file's helmfile releases pin for other charts meshgen knows the keys of.
+    chart_versions: dict[str, tuple[str, Span]] = field(default_factory=dict)
     #: Chart a helmfile release says this file's values are for.
     chart_hint: str | None = None
     #: State values files of the file's helmfile: path -> top-level keys its templates read.
@@ -140,6 +150,7 @@ def lint(
         ctx = _merge(group, istio_version)
         diagnostics.extend(note)
         diagnostics.extend(_version_notes(group, ctx, istio_version))
+        diagnostics.extend(_chart_version_notes(group, ctx))
         diagnostics.extend(run_checks(chosen, ctx, debug=debug))
     unreadable = any(d.code in UNREADABLE_CODES for d in diagnostics)
     return LintResult(sort_diagnostics(diagnostics), unreadable)
@@ -163,6 +174,7 @@ def _read_all(paths: Sequence[Path], chosen: Sequence[Check]) -> list[_Run]:
     """Read every file; helmfile states first, so the values files they name know their chart."""
     runs = [_Run(CheckContext(), list(chosen), path) for path in paths]
     hints: dict[Path, tuple[str, str | None]] = {}
+    also: dict[Path, set[str]] = {}
     state_keys: dict[Path, frozenset[str]] = {}
     order = sorted(range(len(runs)), key=lambda i: not looks_like_helmfile(str(paths[i])))
     for i in order:
@@ -171,7 +183,10 @@ def _read_all(paths: Sequence[Path], chosen: Sequence[Check]) -> list[_Run]:
         if known is not None:
             run.chart_hint = known[1]
         run.state_keys = state_keys.get(_absolute(run.path), frozenset())
+        run.also_charts = also.get(_absolute(run.path), set())
         _lint_file(run, run.path)
+        for path, charts in run.reference_charts.items():
+            also.setdefault(path, set()).update(charts)
         for path, ref in run.references.items():
             if hints.get(path, ("", None))[1] is None or ref[1] == "istiod":
                 hints[path] = ref
@@ -206,10 +221,15 @@ def _merge(runs: Sequence[_Run], istio_version: str | None) -> CheckContext:
         ctx.kinds |= part.kinds
         for path, smap in part.known_positions.items():
             ctx.add_positions(path, smap)
+        for name, labels in part.namespace_labels.items():
+            ctx.namespace_labels.setdefault(name, labels)
     ctx.files = files
     ctx.istio_version = istio_version or next(
         (run.istio_version[0] for run in runs if run.istio_version is not None), None
     )
+    for run in runs:
+        for chart, (version, _) in run.chart_versions.items():
+            ctx.chart_versions.setdefault(chart, version)
     _context_from_values(ctx)
     return ctx
 
@@ -347,6 +367,7 @@ _KIND_NAMES = {
     "grafana": "grafana values",
     "prometheus": "prometheus values",
     kps.CHART: "kube-prometheus-stack values",
+    "kiali-server": "kiali-server values",
 }
 
 
@@ -395,6 +416,25 @@ def _version_notes(
                 )
 
 
+def _chart_version_notes(runs: Sequence[_Run], ctx: CheckContext) -> Iterator[Diagnostic]:
+    """C015 for a release's chart version whose value keys meshgen does not know."""
+    from meshgen.knowledge import charts
+
+    present = {doc.chart for doc in ctx.values}
+    for run in runs:
+        for chart, (version, span) in sorted(run.chart_versions.items()):
+            if chart not in present or charts.chart_keys(chart, version) is not None:
+                continue
+            known = charts.chart_keys(chart)
+            has = f" (it has {known.version})" if known is not None else ""
+            yield diagnostic(
+                "C015",
+                f"{chart} {version} (the helmfile release) is not a version meshgen knows the "
+                f"value keys of{has}: the {chart} values are not checked for unknown keys",
+                span,
+            )
+
+
 def _lint_file(run: _Run, path: Path) -> None:
     shown = display_path(path)
     start = Span(shown, 1, 1)
@@ -419,8 +459,8 @@ def _lint_file(run: _Run, path: Path) -> None:
                 f"nothing meshgen lint checks in {shown} (expected Telemetry resources, "
                 "workloads (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, "
                 "CronJob), Namespace, ConfigMap or IstioOperator resources, a helmfile state, "
-                "istiod/base/grafana/prometheus/kube-prometheus-stack values, or a Grafana "
-                "dashboard)",
+                "istiod/base/gateway/grafana/prometheus/kube-prometheus-stack/kiali-server "
+                "values, or a Grafana dashboard)",
                 start,
             )
         )
@@ -551,6 +591,13 @@ def _resource(run: _Run, node: Any, data: dict[str, Any], smap: SourceMap, sourc
             return True
     elif (api, kind) == ("v1", "ConfigMap"):
         _configmap_dashboards(run, node, data, smap, source)
+    elif (api, kind) == ("v1", "Namespace"):
+        meta = _metadata(data)
+        labels = meta.get("labels")
+        if meta.get("name"):
+            run.ctx.namespace_labels[str(meta["name"])] = {
+                str(k): str(v) for k, v in (labels.items() if isinstance(labels, Mapping) else ())
+            }
     elif (api, kind) == ("install.istio.io/v1alpha1", "IstioOperator"):
         return _istio_operator(run, data, smap)
     elif (monitor := kps.monitor_doc(data, smap)) is not None:
@@ -726,7 +773,19 @@ RELEASE_CHARTS = {
     "grafana": "grafana",
     "prometheus": "prometheus",
     kps.CHART: kps.CHART,
+    "gateway": "gateway",
+    "kiali-server": "kiali-server",
 }
+#: Which chart a values file several releases name is checked as: istiod's and base's
+#: checks know the most (a file shared with a gateway release is usually Istio's values).
+_HINT_ORDER: tuple[str | None, ...] = (
+    "istiod",
+    "base",
+    *(c for c in RELEASE_CHARTS if c not in ("istiod", "base")),
+    None,
+)
+#: Charts whose `version:` in a release is recorded (their value keys depend on it).
+_VERSIONED_CHARTS = frozenset({kps.CHART, "gateway", "kiali-server"})
 
 
 #: The version a release's `version:` names (`1.22.3`, `~1.22.0`: its lower bound).
@@ -737,7 +796,10 @@ def _release_chart(rel: Mapping[str, Any]) -> str | None:
     chart = rel.get("chart")
     if not isinstance(chart, str) or is_templated(chart):
         return None
-    return RELEASE_CHARTS.get(chart.rstrip("/").rsplit("/", 1)[-1])
+    name = RELEASE_CHARTS.get(chart.rstrip("/").rsplit("/", 1)[-1])
+    if name == "gateway" and "istio" not in chart:
+        return None  # `gateway` is a common chart name; Istio's comes from an Istio repository
+    return name
 
 
 def _helmfile_state(
@@ -762,7 +824,8 @@ def _helmfile_state(
         chart = _release_chart(rel)
         layer = f"{shown}#{index}"
         version = rel.get("version")
-        if chart in ("istiod", "base") and is_templated(version) and raw is not None:
+        versioned = chart in ("istiod", "base") or chart in _VERSIONED_CHARTS
+        if versioned and is_templated(version) and raw is not None:
             version = _state_value(
                 raw, smap.lookup(("releases", index, "version")).line, state, base
             )
@@ -776,6 +839,16 @@ def _helmfile_state(
             if pinned is not None:
                 where = smap.lookup(("releases", index, "version"))
                 run.istio_version = (pinned.group(0), where)
+        if (
+            chart in _VERSIONED_CHARTS
+            and isinstance(version, str | int | float)
+            and not is_templated(str(version))
+            and chart not in run.chart_versions
+        ):
+            pinned = _VERSION_IN.search(str(version))
+            if pinned is not None:
+                where = smap.lookup(("releases", index, "version"))
+                run.chart_versions[chart] = (pinned.group(0), where)
         entries = rel.get("values")
         for j, entry in enumerate(entries if isinstance(entries, list) else ()):
             if isinstance(entry, dict) and not is_templated(entry):
@@ -783,7 +856,11 @@ def _helmfile_state(
                 if _values(run, entry, smap, prefix=prefix, hint=chart):
                     run.layers.add(layer)
         for _, path in release_values_files({"releases": [rel]}, base):
-            run.references[_absolute(path)] = (layer, chart)
+            named = run.references.get(_absolute(path))
+            if named is None or _HINT_ORDER.index(chart) < _HINT_ORDER.index(named[1]):
+                run.references[_absolute(path)] = (layer, chart)
+            if chart is not None:
+                run.reference_charts.setdefault(_absolute(path), set()).add(chart)
     read = state_keys_read(raw) if raw is not None else frozenset()
     for path in state_values_files(state, base):
         run.state_values[_absolute(path)] = read
@@ -847,6 +924,19 @@ SIGNATURES: dict[str, frozenset[str]] = {
             "imageRenderer",
         }
     ),
+    "gateway": frozenset({"networkGateway", "networkGatewayPorts"}),
+    "kiali-server": frozenset(
+        {
+            "external_services",
+            "kiali_feature_flags",
+            "login_token",
+            "kiali_route_url",
+            "istio_labels",
+            "kubernetes_config",
+            "istio_namespace",
+            "health_config",
+        }
+    ),
     "prometheus": frozenset(
         {
             "server",
@@ -905,6 +995,10 @@ def values_chart(data: Mapping[str, Any], name: str = "") -> str | None:
     data, _ = unwrap_internal_defaults(data)
     if _is_kube_prometheus_stack(data):
         return kps.CHART
+    if kiali_shaped(data):
+        return "kiali-server"
+    if _pre_1_22_gateway(data):
+        return "gateway"
     scores = dict.fromkeys(VALUES_CHARTS, 0)
     for key in data:
         for chart, signature in SIGNATURES.items():
@@ -923,6 +1017,19 @@ def values_chart(data: Mapping[str, Any], name: str = "") -> str | None:
     if candidates and set(candidates) <= {"istiod", "base"}:
         return "base" if "base" in Path(name).name else "istiod"
     return None
+
+
+def _pre_1_22_gateway(data: Mapping[str, Any]) -> bool:
+    """Gateway values in the pre-1.22 layout: the chart's defaults copied under `defaults:`.
+
+    Istio 1.22+ charts keep their defaults under `_internal_defaults_do_not_set` and fail on
+    a `defaults:` key (zzz_profile.yaml); copies of the older gateway values.yaml keep it.
+    """
+    inner = data.get("defaults")
+    if not isinstance(inner, Mapping) or not inner or set(data) - {"defaults"}:
+        return False
+    signature = {"networkGateway", "rbac", "serviceAccount", "podAnnotations", "kind"}
+    return len(signature & {str(k) for k in inner}) >= 3 and _plausible("gateway", inner)
 
 
 def _plausible(chart: str, data: Mapping[str, Any]) -> bool:
@@ -973,6 +1080,7 @@ def _values(
     hint: str | None = None,
 ) -> bool:
     """Chart values (a file's document, or a helmfile release's inline `values:` entry)."""
+    whole = data
     if not prefix and run.state_keys:
         # keys the helmfile's templates read from this file (it is also its state values)
         data = {k: v for k, v in data.items() if k not in run.state_keys}
@@ -982,8 +1090,14 @@ def _values(
     merged, _ = unwrap_internal_defaults(data)
     locate = _values_locator(smap, prefix, data)
     run.ctx.values.append(ValuesDoc(chart, merged, locate))
+    if not prefix and chart != "gateway" and "gateway" in run.also_charts:
+        # An istio/gateway release gets the same file: its schema judges it as well.
+        # helm hands the release the whole file, state values included.
+        shared, _ = unwrap_internal_defaults(whole)
+        run.ctx.values.append(ValuesDoc("gateway", shared, locate, secondary=True))
     run.ctx.kinds.add("values")
-    run.singles.add(chart)
+    if chart not in _MANY_PER_PROJECT:
+        run.singles.add(chart)
     if chart == kps.CHART:
         _kps_grafana(run, merged, locate, smap.lookup(prefix))
     return True
@@ -1011,8 +1125,9 @@ def _kps_grafana(run: _Run, data: Mapping[str, Any], locate: Locate, where: Span
         diagnostic(
             "C012",
             f"kube-prometheus-stack values: {what}; the keys of kube-prometheus-stack itself "
-            f"(prometheus, alertmanager, prometheusOperator, ...) are checked only at a known "
-            f"chart version ({kps.VERSION}), which these files do not give",
+            f"(prometheus, alertmanager, prometheusOperator, ...) are checked against "
+            f"{kps.CHART} {kps.VERSION}, the version meshgen knows (a helmfile release naming "
+            "another version turns that check off: C015)",
             where,
         )
     )

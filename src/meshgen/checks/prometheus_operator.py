@@ -78,8 +78,58 @@ def _describe(selector: Mapping[str, Any]) -> str:
     return ", ".join(parts) if parts else "everything"
 
 
-def _problem(stack: _Stack, monitor: MonitorDoc) -> tuple[str, str | None] | None:
-    """(why the stack's Prometheus does not select `monitor`, hint); None when it does."""
+#: A problem: why the monitor is not picked, the hint, and the values key that decides it.
+_Problem = tuple[str, str | None, tuple[str, ...]]
+
+
+def _problem(
+    stack: _Stack, monitor: MonitorDoc, namespaces: Mapping[str, Mapping[str, str]]
+) -> _Problem | None:
+    """Why the stack's Prometheus does not pick `monitor` up; None when it does (or may)."""
+    found = _label_problem(stack, monitor)
+    if found is not None:
+        why, hint = found
+        return why, hint, tuple(str(p) for p in kps.selector_source(stack.values, monitor.kind))
+    return _namespace_problem(stack, monitor, namespaces)
+
+
+def _namespace_problem(
+    stack: _Stack, monitor: MonitorDoc, namespaces: Mapping[str, Mapping[str, str]]
+) -> _Problem | None:
+    """The monitor's namespace is not one `prometheusSpec.<kind>NamespaceSelector` selects.
+
+    Judged on the namespace's labels when its Namespace object is known (linted, or a
+    config's `namespaces:`), else only when the selector looks at nothing but the name label
+    Kubernetes puts on every namespace.
+    """
+    selector = kps.monitor_namespace_selector(stack.values, monitor.kind)
+    if selector is None:
+        return None
+    known = namespaces.get(monitor.namespace)
+    if known is None and kps.selector_keys(selector) - {kps.NAMESPACE_NAME_LABEL}:
+        return None  # its labels are not known
+    labels = {**(known or {}), kps.NAMESPACE_NAME_LABEL: monitor.namespace}
+    if kps.selector_matches(selector, labels):
+        return None
+    key = ("prometheus", "prometheusSpec", kps.NAMESPACE_SELECTOR_KEYS[monitor.kind])
+    shown = ", ".join(f"{k}={v}" for k, v in sorted((known or {}).items())) or "none but its name"
+    why = (
+        f"the stack's Prometheus picks {monitor.kind}s only from namespaces matching "
+        f"{key[-1]} {_describe(selector)} (set by {'.'.join(key)}); namespace "
+        f"{monitor.namespace!r} has labels {shown}"
+    )
+    wanted = {k: v for k, v in kps.labels_for(selector).items() if k != kps.NAMESPACE_NAME_LABEL}
+    hint = (
+        f"label namespace {monitor.namespace} "
+        + ", ".join(f"`{k}: {v}`" for k, v in wanted.items())
+        if wanted
+        else f"add namespace {monitor.namespace} to {'.'.join(key)}"
+    )
+    return why, hint, key
+
+
+def _label_problem(stack: _Stack, monitor: MonitorDoc) -> tuple[str, str | None] | None:
+    """(why the stack's Prometheus does not select `monitor`'s labels, hint); None when it does."""
     selector = kps.monitor_selector(stack.values, stack.release, monitor.kind)
     source = kps.selector_source(stack.values, monitor.kind)
     key = ".".join(str(part) for part in source)
@@ -127,6 +177,11 @@ def monitor_not_selected(ctx: CheckContext) -> Iterator[Finding]:
     own sample monitors carry `release: istio`, so they are silently never scraped and every
     Istio dashboard stays empty (prometheus-community/helm-charts#1631, #430).
 
+    The stack's `prometheusSpec.podMonitorNamespaceSelector`/`serviceMonitorNamespaceSelector`
+    picks the namespaces monitors are read from: a monitor in a namespace whose labels do
+    not match is never picked up either (judged when the namespace's labels are known: a
+    linted Namespace, a config's `namespaces:`, or a selector on the name label alone).
+
     Example: a PodMonitor labelled `release: istio` next to a kube-prometheus-stack release
     named `kps` whose values leave `podMonitorSelectorNilUsesHelmValues` at its default.
 
@@ -137,14 +192,14 @@ def monitor_not_selected(ctx: CheckContext) -> Iterator[Finding]:
     if not stacks:
         return
     for monitor in ctx.monitors:
-        problems = [_problem(stack, monitor) for stack in stacks]
+        problems = [_problem(stack, monitor, ctx.namespace_labels) for stack in stacks]
         if any(problem is None for problem in problems):
             continue
-        why, hint = problems[0] or ("", None)
+        why, hint, source = problems[0] or ("", None, ())
         stack = stacks[0]
         span, related = monitor.span, cast("tuple[Span, ...]", ())
         if stack.locate is not None:
-            selector = stack.locate(kps.selector_source(stack.values, monitor.kind))
+            selector = stack.locate(source)
             # A config: the line to change is the selector's (meshgen wrote the monitor).
             span, related = (selector, (monitor.span,)) if ctx.config else (span, (selector,))
         yield Finding(

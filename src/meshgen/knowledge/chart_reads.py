@@ -51,7 +51,11 @@ _ASSIGN_COPY = re.compile(
 )
 _RANGE_VARS = re.compile(rf"^\s*(?:\${_IDENT}\s*,\s*)?\${_IDENT}\s*:=\s*")
 _RANGE_PAIR = re.compile(rf"^\s*\${_IDENT}\s*,\s*\$({_IDENT})\s*:=\s*(\S+)")
-_SERIALISE = re.compile(r"\b(?:toYaml|toJson|toPrettyJson|toRawJson|fromYaml)\s+\(?\s*(\S+)")
+#: `toYaml .Values.x`, also of a copy: `toYaml (omit .Values.pdb "enabled")` (kps 88.5.3).
+_SERIALISE = re.compile(
+    r"\b(?:toYaml|toJson|toPrettyJson|toRawJson|fromYaml)\s+\(?\s*"
+    r"(?:(?:omit|pick|deepCopy|mustDeepCopy)\s+\(?\s*)?(\S+)"
+)
 _SERIALISE_PIPE = re.compile(r"(\S+)\s*\|\s*(?:toYaml|toJson|toPrettyJson|toRawJson)\b")
 _INDEX = re.compile(r"\bindex\s+\(?\s*(\S+?)\)?((?:\s+\"[^\"]*\")+)")
 _DIG = re.compile(r"\bdig\s+([^|]*)")

@@ -1,16 +1,20 @@
-"""Which value keys the istiod, base, cni, ztunnel, grafana and prometheus charts accept.
+"""Which value keys the charts meshgen knows accept, per pinned version.
 
 The key trees in `data/` are derived by `scripts/derive_chart_keys.py` from each chart's
-source (istiod, base, cni and ztunnel 1.30.3, grafana-community 12.11.1, prometheus-community
-29.27.0 with its subcharts): its default values and every value its templates read
-(`meshgen.knowledge.chart_reads`). In a tree a mapping lists known keys, `"*"` marks a
-free-form map (any key allowed) and `None` a leaf.
+source (istiod, base, cni, ztunnel and gateway 1.30.3, grafana-community 12.11.1, prometheus-community
+29.27.0 with its subcharts, kube-prometheus-stack 88.5.3, kiali-server 2.29.0): its default
+values and every value its templates read (`meshgen.knowledge.chart_reads`). In a tree a
+mapping lists known keys, `"*"` marks a free-form map (any key allowed) and `None` a leaf.
 
 istiod facts (reference istio 1.1-1.4): the 1.28 and 1.29 istiod values are identical to each
 other and differ from 1.30 only by `taint.name`; base 1.30 adds `global.enableReaderRBAC`.
 Everything under `pilot.` is an alias of the top level. `meshConfig` is copied into the mesh
 config, which istiod parses leniently, so its fields are checked against MeshConfig's own field
 list (`MESH_CONFIG_FIELDS`, `PROXY_CONFIG_FIELDS`).
+
+kiali-server copies its values into Kiali's ConfigMap: the chart's own `deployment:` section
+and the top-level sections are checked, the sections Kiali parses itself (`external_services`,
+`auth`, `server`, ...) are free-form.
 """
 
 from __future__ import annotations
@@ -37,7 +41,10 @@ _PINNED = {
     "grafana": DEFAULT_GRAFANA_VERSION,
     "prometheus": DEFAULT_PROMETHEUS_VERSION,
     "kube-prometheus-stack": "88.5.3",
+    "kiali-server": "2.29.0",
 }
+#: Istio's gateway chart: its version is Istio's; keys known for 1.30 only.
+GATEWAY_CHART = "gateway"
 
 #: Istio minors whose istiod/base keys are known: 1.30 as derived, 1.28/1.29 without the
 #: keys added in 1.30.
@@ -150,6 +157,21 @@ def _minor(version: str) -> str | None:
 
 
 @cache
+def values_schema(chart: str) -> dict[str, Any] | None:
+    """The `values.schema.json` a chart ships at its pinned version (gateway 1.30.3), or None."""
+    if chart != GATEWAY_CHART:
+        return None
+    data = json.loads((DATA_DIR / f"{chart}-{DEFAULT_ISTIO_VERSION}.json").read_text("utf-8"))
+    schema = data.get("schema")
+    return schema if isinstance(schema, dict) else None
+
+
+def istio_minor(version: str | None) -> str | None:
+    """`1.30` of `1.30.3` (None for a version that is not one)."""
+    return _minor(version) if version else None
+
+
+@cache
 def chart_keys(chart: str, version: str | None = None) -> ChartKeys | None:
     """The keys of `chart` at `version` (default: the pinned version), None when unknown."""
     if chart in ("istiod", "base"):
@@ -164,6 +186,12 @@ def chart_keys(chart: str, version: str | None = None) -> ChartKeys | None:
         if _minor(version or DEFAULT_ISTIO_VERSION) != "1.30":
             return None  # derived from 1.30.3 only: other minors are not judged
         return ChartKeys(chart, version or DEFAULT_ISTIO_VERSION, _load(chart, "1.30.3"))
+    if chart == GATEWAY_CHART:
+        if _minor(version or DEFAULT_ISTIO_VERSION) != "1.30":
+            return None
+        return ChartKeys(
+            chart, version or DEFAULT_ISTIO_VERSION, _load(chart, DEFAULT_ISTIO_VERSION)
+        )
     pinned = _PINNED.get(chart)
     if pinned is not None:
         if _minor(version or pinned) != _minor(pinned):

@@ -134,6 +134,13 @@ def _without(data: Mapping[str, Any], paths: Sequence[KeyPath]) -> dict[str, Any
 PROMETHEUS_PORT = 9090
 #: The `prometheusSpec` selector key of each monitor kind.
 SELECTOR_KEYS = {"PodMonitor": "podMonitorSelector", "ServiceMonitor": "serviceMonitorSelector"}
+#: The `prometheusSpec` key selecting the namespaces each monitor kind is picked from.
+NAMESPACE_SELECTOR_KEYS = {
+    "PodMonitor": "podMonitorNamespaceSelector",
+    "ServiceMonitor": "serviceMonitorNamespaceSelector",
+}
+#: The label Kubernetes (1.21+) puts on every namespace: its name, immutable.
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 MONITOR_API_VERSION = "monitoring.coreos.com/v1"
 
 
@@ -206,6 +213,26 @@ def labels_for(selector: Mapping[str, Any]) -> dict[str, str]:
         elif expr.get("operator") == "Exists":
             labels.setdefault(key, "true")
     return labels
+
+
+def monitor_namespace_selector(values: Mapping[str, Any], kind: str) -> dict[str, Any] | None:
+    """The namespace selector of `kind` monitors; None: every namespace.
+
+    88.5.3 `templates/prometheus/prometheus.yaml`: `prometheusSpec.<kind>NamespaceSelector`
+    when set (non-empty), else `{}`, which the operator reads as all namespaces.
+    """
+    spec = _mapping(_mapping(values.get("prometheus")).get("prometheusSpec"))
+    chosen = spec.get(NAMESPACE_SELECTOR_KEYS[kind])
+    return dict(chosen) if isinstance(chosen, Mapping) and chosen else None
+
+
+def selector_keys(selector: Mapping[str, Any]) -> set[str]:
+    """The label keys a selector looks at."""
+    keys = {str(k) for k in _mapping(selector.get("matchLabels"))}
+    expressions = selector.get("matchExpressions")
+    for expression in expressions if isinstance(expressions, list) else ():
+        keys.add(str(_mapping(expression).get("key")))
+    return keys
 
 
 def prometheus_enabled(values: Mapping[str, Any]) -> bool:

@@ -86,3 +86,7 @@ class ValuesDoc:
     chart: str
     data: dict[str, Any]
     locate: Locate
+    #: The same values also go to a release of `chart` while another chart's checks read
+    #: them (a file istiod and gateway releases share): only whole-file checks of `chart`,
+    #: such as its values schema, read this document.
+    secondary: bool = False

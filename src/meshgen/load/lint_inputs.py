@@ -71,6 +71,31 @@ def pod_template(data: Mapping[str, Any]) -> PodTemplate | None:
     )
 
 
+# --- Kiali's config layout -------------------------------------------------------------------
+
+
+#: Kiali's `auth.strategy` values.
+KIALI_AUTH_STRATEGIES = frozenset({"anonymous", "token", "openid", "openshift", "header"})
+
+
+def kiali_shaped(data: Mapping[str, Any]) -> bool:
+    """Values in Kiali's config layout: its `auth.strategy`, or a `deployment:` of snake_case keys.
+
+    The kiali-server chart (and Kiali's CR) take Kiali's own config, whose keys are
+    snake_case (`view_only_mode`, `cluster_wide_access`); other charts' `deployment:`
+    sections use camelCase.
+    """
+    auth = data.get("auth")
+    if isinstance(auth, Mapping) and auth.get("strategy") in KIALI_AUTH_STRATEGIES:
+        return True
+    deployment = data.get("deployment")
+    if not isinstance(deployment, Mapping) or not deployment:
+        return False
+    return all(re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)*", str(k)) for k in deployment) and any(
+        "_" in str(k) for k in deployment
+    )
+
+
 # --- chart defaults wrapped in `_internal_defaults_do_not_set` ----------------------------
 
 #: The istiod and base charts (1.22+) keep their defaults under this key and merge the

@@ -86,7 +86,8 @@ class _Hit:
 
 
 #: A problem's identity apart from the dashboard it is reported for: what is lost and the
-#: overrides that lose it (sides are not part of it: one finding names them all).
+#: Telemetries that lose it (neither sides nor the overrides within one Telemetry are part
+#: of it: a CLIENT and a SERVER override of one Telemetry make one finding naming both).
 _HitKey = tuple[object, ...]
 
 
@@ -102,6 +103,8 @@ class _Problem:
     metrics: dict[str, None] = field(default_factory=dict)
     scopes: dict[str, None] = field(default_factory=dict)
     dashboard_spans: dict[Span, None] = field(default_factory=dict)
+    #: The overrides that cause it, over every read (one Telemetry may have several).
+    causes: dict[Span, None] = field(default_factory=dict)
 
     def finding(self, *, labels: bool) -> Finding:
         """At the override that causes it, the dashboard related; every panel in `detail`."""
@@ -109,7 +112,7 @@ class _Problem:
         for panel_sides in self.panels.values():
             sides.update(panel_sides)
         where = list(self.dashboard_spans)
-        causes = list(self.hit.related)
+        causes = sorted(self.causes, key=lambda s: (s.file, s.line, s.col))
         span = causes[0] if causes else where[0]
         related = tuple(dict.fromkeys([*causes[1:], *where]))
         detail = [
@@ -618,6 +621,7 @@ def _problems(ctx: CheckContext, labels: bool) -> Iterator[Finding]:
             problem.panel_metrics.setdefault(usage.panel, {})[usage.read.metric] = None
             problem.metrics[usage.read.metric] = None
             problem.scopes.update(hit.scopes)
+            problem.causes.update(dict.fromkeys(hit.related))
             problem.dashboard_spans[analysis.span(usage)] = None
     for problem in found.values():
         yield problem.finding(labels=labels)
@@ -648,7 +652,8 @@ def _metric_problem(
         return
     causes = [s.enabled_by for s in states if s.enabled_by]
     related = tuple(dict.fromkeys(c.span for c in causes))
-    _add(hits, ("metric", related), None, causes, related, scope, [s.mode for s in states])
+    key = ("metric", tuple(dict.fromkeys(c.telemetry for c in causes)))
+    _add(hits, key, None, causes, related, scope, [s.mode for s in states])
 
 
 def _label_problems(
@@ -661,7 +666,8 @@ def _label_problems(
             cause = state.label_causes.get(label)
             related = (cause.span,) if cause else ()
             causes = [cause] if cause else []
-            _add(hits, ("label", label, related), label, causes, related, scope, [state.mode])
+            key = ("label", label, cause.telemetry if cause else None)
+            _add(hits, key, label, causes, related, scope, [state.mode])
 
 
 def _add(
@@ -676,6 +682,8 @@ def _add(
     hit = hits.get(key)
     if hit is None:
         hit = hits[key] = _Hit(label, _by(causes), related)
+    else:
+        hit.related = tuple(dict.fromkeys((*hit.related, *related)))
     for side in sides:
         hit.sides[side] = None
     hit.scopes[scope.label] = None

@@ -23,7 +23,12 @@ from meshgen.load.documents import ValuesDoc
 from meshgen.source import KeyPath, iter_key_paths
 
 KPS = "kube-prometheus-stack"
-KEYED_CHARTS = ("istiod", "base", "cni", "ztunnel", "grafana", "prometheus", KPS)
+GATEWAY = "gateway"
+KIALI = "kiali-server"
+KEYED_CHARTS = ("istiod", "base", "cni", "ztunnel", "grafana", "prometheus", KPS, GATEWAY, KIALI)
+#: Charts whose pinned version `meshgen lint` checks against when no file names one (the
+#: message says so); a named version without key data is reported by C015 instead.
+DEFAULTED_IN_LINT = (KPS, KIALI)
 
 
 def _dotted(path: KeyPath) -> str:
@@ -33,6 +38,13 @@ def _dotted(path: KeyPath) -> str:
 def _version(ctx: CheckContext, chart: str) -> str | None:
     if chart in ("istiod", "base", "cni", "ztunnel"):
         return ctx.istio_version
+    if chart == GATEWAY:
+        # The gateway chart is released with Istio under Istio's version.
+        return ctx.chart_versions.get(chart) or ctx.istio_version
+    if ctx.config is None:
+        return ctx.chart_versions.get(chart)
+    if chart == KIALI and ctx.config.monitoring.kiali is not None:
+        return ctx.config.monitoring.kiali.chart_version
     if chart == "grafana" and ctx.config is not None and ctx.config.monitoring.grafana:
         return ctx.config.monitoring.grafana.chart_version
     if chart == "prometheus" and ctx.config is not None and ctx.config.monitoring.prometheus:
@@ -43,42 +55,60 @@ def _version(ctx: CheckContext, chart: str) -> str | None:
 
 
 def _docs(ctx: CheckContext, *names: str) -> Iterator[ValuesDoc]:
-    return (doc for doc in ctx.values if doc.chart in names)
+    return (doc for doc in ctx.values if doc.chart in names and not doc.secondary)
+
+
+def gateway_version(ctx: CheckContext) -> str | None:
+    """The gateway chart's version: a linted gateway release's, else the Istio version."""
+    return _version(ctx, GATEWAY)
 
 
 @check("H103", "unknown-chart-value", Severity.ERROR, needs=("values",))
 def unknown_chart_value(ctx: CheckContext) -> Iterator[Finding]:
-    """A value key that a pinned chart (istiod, base, cni, ztunnel, grafana, prometheus, kps) lacks.
+    """A value key that a pinned chart meshgen knows lacks.
 
-    Why: these charts ship no values schema that closes their keys, so Helm silently
+    Why: these charts (istiod, base, gateway, grafana, prometheus, kube-prometheus-stack,
+    kiali-server) ship no values schema that closes their nested keys, so Helm silently
     ignores a misspelt key (`telemetry.v2.prometheus.enable`, `meshconfig`,
     `pilot.resource`) and the setting never takes effect. Keys are compared with what the
     chart accepts: its default values and every value its templates read (keys the
-    defaults comment out, like grafana `persistence.storageClassName`, included).
+    defaults comment out, like grafana `persistence.storageClassName`, included). Linted
+    kube-prometheus-stack and kiali-server values that no helmfile release gives a version
+    are compared with the pinned version, which the message names.
 
     Example: `istio: {values: {sidecarInjectorWebhook: {enableNamespaceByDefault: true}}}`
 
     Fix: use the key the message suggests (here `enableNamespacesByDefault`).
     """
     for doc in _docs(ctx, *KEYED_CHARTS):
-        if doc.chart == KPS and _version(ctx, doc.chart) is None:
-            # Its keys changed much across majors (PSP, PDB); judged only at a known version.
-            continue
-        keys = charts.chart_keys(doc.chart, _version(ctx, doc.chart))
+        version = _version(ctx, doc.chart)
+        if doc.chart == KPS and version is None and ctx.config is not None:
+            continue  # a config always names the stack's version
+        keys = charts.chart_keys(doc.chart, version)
         if keys is None:
             continue  # a version meshgen has no key data for: nothing to compare with
+        # Linted files that name no version of the stack or Kiali: their keys changed much
+        # across majors (PSP, PDB; Kiali 2's `discovery_selectors`), so the message says
+        # which version they were compared with.
+        assumed = (
+            " (no linted file names the chart version: the one meshgen knows is assumed)"
+            if version is None and doc.chart in DEFAULTED_IN_LINT
+            else ""
+        )
         if ctx.config is None and doc.chart == "prometheus" and _mostly_unknown(keys, doc):
             continue  # a linted file taken for prometheus values that is another chart's
         for path, close in keys.unknown_keys(doc.data):
             if doc.chart == "istiod" and charts.istiod_special(path):
                 continue  # reported by H105/H106
+            if doc.chart == GATEWAY and len(path) == 1:
+                continue  # the chart's schema closes its top level: H170 says helm refuses it
             message = f"{doc.chart} chart {keys.version} has no value {_dotted(path)!r}"
             hint = None
             if path[0] == charts.INTERNAL_DEFAULTS:
                 hint = "set the keys at the top level; this section holds the chart's defaults"
             elif close:
                 message += f" (did you mean {_dotted((*path[:-1], close))!r}?)"
-            yield Finding(message, span=doc.locate(path), hint=hint)
+            yield Finding(message + assumed, span=doc.locate(path), hint=hint)
 
 
 def _mostly_unknown(keys: charts.ChartKeys, doc: ValuesDoc) -> bool:
