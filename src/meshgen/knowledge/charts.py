@@ -1,10 +1,11 @@
 """Which value keys the charts meshgen knows accept, per pinned version.
 
 The key trees in `data/` are derived by `scripts/derive_chart_keys.py` from each chart's
-source (istiod, base, cni, ztunnel and gateway 1.30.3, grafana-community 12.11.1, prometheus-community
-29.27.0 with its subcharts, kube-prometheus-stack 88.5.3, kiali-server 2.29.0): its default
-values and every value its templates read (`meshgen.knowledge.chart_reads`). In a tree a
-mapping lists known keys, `"*"` marks a free-form map (any key allowed) and `None` a leaf.
+source (istiod, base, cni, ztunnel and gateway 1.30.3, grafana-community 12.11.1,
+prometheus-community 29.27.0 with its subcharts, kube-prometheus-stack 88.5.3, kiali-server
+2.29.0): its default values and every value its templates read
+(`meshgen.knowledge.chart_reads`). In a tree a mapping lists known keys, `"*"` marks a
+free-form map (any key allowed) and `None` a leaf.
 
 istiod facts (reference istio 1.1-1.4): the 1.28 and 1.29 istiod values are identical to each
 other and differ from 1.30 only by `taint.name`; base 1.30 adds `global.enableReaderRBAC`.
