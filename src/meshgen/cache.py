@@ -79,7 +79,10 @@ def salt(
     `sources` are the files whose code or data computes the results (hashed by content,
     never by size or time); `distributions` the installed libraries that do (by version,
     `absent` when not installed).
+    With caching off, None and nothing is read.
     """
+    if cache_dir() is None:
+        return None
     from importlib import metadata
 
     from meshgen import __version__
