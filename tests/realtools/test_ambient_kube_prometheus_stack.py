@@ -47,13 +47,7 @@ MONITORS = ("envoy-stats-monitor", "ztunnel-monitor", "waypoint-monitor")
 
 def _point_kps(helmfile: Path, charts: Path) -> None:
     harness.point_charts_at_sources(helmfile, ambient.AMBIENT_SOURCES)
-    stack = kps_tools._assemble_stack(charts)
-    state = yaml.safe_load(helmfile.read_text(encoding="utf-8"))
-    for release in state["releases"]:
-        if release["chart"] == "prometheus-community/kube-prometheus-stack":
-            release["chart"] = str(stack)
-            release.pop("version", None)
-    helmfile.write_text(yaml.safe_dump(state, sort_keys=False), encoding="utf-8")
+    kps_tools.point_stack_at_source(helmfile, charts)
 
 
 @pytest.fixture(scope="module")

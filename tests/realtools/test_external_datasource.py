@@ -21,7 +21,7 @@ import yaml
 
 from tests.realtools import harness
 from tests.realtools.harness import Tree
-from tests.realtools.test_kube_prometheus_stack import OPERATOR_KINDS, _assemble_stack
+from tests.realtools.test_kube_prometheus_stack import OPERATOR_KINDS, point_stack_at_source
 
 pytestmark = harness.NEEDS_TOOLS
 
@@ -116,13 +116,7 @@ def case(
     helmfile = tmp / "deployment" / "helmfile" / "helmfile.yaml"
     harness.point_charts_at_sources(helmfile)
     if stack == "kube-prometheus-stack":
-        chart = _assemble_stack(tmp / "charts")
-        state = yaml.safe_load(helmfile.read_text(encoding="utf-8"))
-        for release in state["releases"]:
-            if release["chart"] == "prometheus-community/kube-prometheus-stack":
-                release["chart"] = str(chart)
-                release.pop("version", None)
-        helmfile.write_text(yaml.safe_dump(state, sort_keys=False), encoding="utf-8")
+        point_stack_at_source(helmfile, tmp / "charts")
     return stack, kind, Tree(config, helmfile, harness.template(helmfile))
 
 

@@ -120,14 +120,19 @@ def tree(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     harness.render(config)
     helmfile = tmp / "deployment" / "helmfile" / "helmfile.yaml"
     harness.point_charts_at_sources(helmfile)
-    stack = _assemble_stack(tmp / "charts")
+    point_stack_at_source(helmfile, tmp / "charts")
+    return Tree(config, helmfile, harness.template(helmfile))
+
+
+def point_stack_at_source(helmfile: Path, charts: Path) -> None:
+    """The kube-prometheus-stack release's `chart:` -> the stack assembled under `charts`."""
+    stack = _assemble_stack(charts)
     state = yaml.safe_load(helmfile.read_text(encoding="utf-8"))
     for release in state["releases"]:
         if release["chart"] == "prometheus-community/kube-prometheus-stack":
             release["chart"] = str(stack)
             release.pop("version", None)
     helmfile.write_text(yaml.safe_dump(state, sort_keys=False), encoding="utf-8")
-    return Tree(config, helmfile, harness.template(helmfile))
 
 
 def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:

@@ -47,7 +47,8 @@ FILES = {
 }
 
 
-def _target_labels() -> list[dict[str, Any]]:
+def pod_target_labels() -> list[dict[str, Any]]:
+    """Relabelings that give every scraped series its pod's `namespace` and `pod` labels."""
     return [
         {
             "sourceLabels": ["__meta_kubernetes_namespace"],
@@ -85,7 +86,7 @@ def ztunnel_pod_monitor(config: MeshConfig, labels: Mapping[str, str]) -> dict[s
                     "interval": prometheus_settings(config).scrape_interval,
                     "relabelings": [
                         {"action": "labelmap", "regex": "__meta_kubernetes_pod_label_(.+)"},
-                        *_target_labels(),
+                        *pod_target_labels(),
                         {
                             "sourceLabels": ["__meta_kubernetes_pod_node_name"],
                             "action": "replace",
@@ -118,7 +119,7 @@ def waypoint_pod_monitor(config: MeshConfig, labels: Mapping[str, str]) -> dict[
                     "port": WAYPOINT_METRICS_PORT,
                     "path": WAYPOINT_METRICS_PATH,
                     "interval": prometheus_settings(config).scrape_interval,
-                    "relabelings": _target_labels(),
+                    "relabelings": pod_target_labels(),
                 }
             ],
         },

@@ -123,16 +123,7 @@ def pod_monitor(config: MeshConfig, labels: Mapping[str, str]) -> dict[str, Any]
             # Ambient: ztunnel runs an `istio-proxy` container too; its own monitor reads it.
             *(ambient_monitors.sidecar_relabel_exclusions(config) if config.ambient else ()),
             {"action": "labeldrop", "regex": "__meta_kubernetes_pod_label_(.+)"},
-            {
-                "sourceLabels": ["__meta_kubernetes_namespace"],
-                "action": "replace",
-                "targetLabel": "namespace",
-            },
-            {
-                "sourceLabels": ["__meta_kubernetes_pod_name"],
-                "action": "replace",
-                "targetLabel": "pod",
-            },
+            *ambient_monitors.pod_target_labels(),
         ],
     }
     endpoints = [endpoint]
