@@ -29,7 +29,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from meshgen.load.values import merge_values
 from meshgen.models import Grafana, MeshConfig
 from meshgen.render.context import RenderInputs, build_file
 from meshgen.render.files import RenderedFile
@@ -43,13 +42,6 @@ LABEL = "grafana_dashboard"
 LABEL_VALUE = "1"
 #: The annotation naming the Grafana folder (`sidecar.dashboards.folderAnnotation`).
 FOLDER_ANNOTATION = "grafana_folder"
-#: What kube-prometheus-stack 88.x sets under `grafana.sidecar.dashboards` (its values.yaml).
-STACK_SIDECAR_DEFAULTS: dict[str, Any] = {
-    "enabled": True,
-    "label": LABEL,
-    "labelValue": LABEL_VALUE,
-}
-
 _NOT_NAME = re.compile(r"[^a-z0-9-]+")
 _NOT_KEY = re.compile(r"[^-._a-zA-Z0-9]+")
 
@@ -87,15 +79,10 @@ class Watch:
     enabled: bool
 
 
-def watch(grafana_values: Mapping[str, Any], *, stack: bool) -> Watch:
-    """The sidecar settings the grafana chart renders from `grafana_values`.
-
-    Under kube-prometheus-stack the stack's own defaults come first (its values.yaml),
-    then what meshgen and the config set.
-    """
-    base = {"sidecar": {"dashboards": STACK_SIDECAR_DEFAULTS}} if stack else {}
-    merged = merge_values(base, dict(grafana_values))
-    sidecar = _mapping(_mapping(merged.get("sidecar")).get("dashboards"))
+def watch(grafana_values: Mapping[str, Any]) -> Watch:
+    """The sidecar settings the grafana chart renders from `grafana_values` (as the chart
+    sees them: under kube-prometheus-stack with the stack's defaults for its subchart)."""
+    sidecar = _mapping(_mapping(grafana_values.get("sidecar")).get("dashboards"))
     label = sidecar.get("label")
     value = sidecar.get("labelValue")
     folder = sidecar.get("folderAnnotation")
@@ -197,17 +184,22 @@ def configmaps(
 
 def rendered_grafana_values(
     config: MeshConfig, grafana: Grafana, files: Mapping[str, str], generated: Mapping[str, str]
-) -> tuple[dict[str, Any], bool]:
-    """(the grafana chart's values as rendered, whether they are kube-prometheus-stack's)."""
+) -> dict[str, Any]:
+    """The grafana chart's values as rendered, as the chart sees them.
+
+    Under kube-prometheus-stack: the stack's `grafana:` section (meshgen's values, then the
+    stack's `values`) over the stack's defaults for its grafana subchart.
+    """
     from meshgen.render.grafana import grafana_values
 
     values = grafana_values(config, grafana, files, generated)
     if not config.monitoring.operator:
-        return values, False
+        return values
+    from meshgen.knowledge.kube_prometheus_stack import grafana_subchart_values
     from meshgen.render.kube_prometheus_stack import stack_values
 
     section = stack_values(config, values).get("grafana")
-    return (dict(section) if isinstance(section, Mapping) else {}), True
+    return grafana_subchart_values(section if isinstance(section, Mapping) else {})
 
 
 def dashboard_configmaps(
@@ -217,8 +209,8 @@ def dashboard_configmaps(
     grafana = config.monitoring.grafana
     if grafana is None or not grafana.config_maps:
         return []
-    values, stack = rendered_grafana_values(config, grafana, files, generated)
-    return configmaps(config, grafana, files, generated, watch(values, stack=stack))
+    values = rendered_grafana_values(config, grafana, files, generated)
+    return configmaps(config, grafana, files, generated, watch(values))
 
 
 Placed = Callable[[str, list[str]], dict[str, Any]]
