@@ -135,8 +135,10 @@ def _add_dashboards(ctx: CheckContext, project: LoadedProject) -> None:
 
 
 def _add_configmap_dashboards(ctx: CheckContext, table: dict[Any, Any]) -> None:
-    """The generated dashboards under `dashboardDelivery: configMaps`: from their ConfigMaps
-    (the file dashboards were read from their files above)."""
+    """The generated dashboards under `dashboardDelivery: configMaps`, from their ConfigMaps.
+
+    The file dashboards were read from their files (`_add_dashboards`).
+    """
     from meshgen.render import dashboard_configmaps as dcm
 
     assert ctx.config is not None

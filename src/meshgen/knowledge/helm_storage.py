@@ -32,7 +32,13 @@ from typing import Any
 MAX_OBJECT_DATA = 1024 * 1024
 #: An RFC 3339 timestamp as Go writes `time.Time` (the length of a real one).
 _TIMESTAMP = "2026-01-01T00:00:00.000000000Z"
-_GO_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_GO_ESCAPES = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
 
 
 def configmap_data_size(

@@ -31,17 +31,12 @@ from typing import Any
 
 from meshgen.models import Grafana, MeshConfig
 from meshgen.render.context import RenderInputs, build_file
+from meshgen.render.dashboard_sidecar import LABEL_VALUE, Watch, watch
 from meshgen.render.files import RenderedFile
 
 RELEASE = "grafana-dashboards"
 DIR = "manifests/dashboards"
 TEMPLATE = "manifests/dashboard-configmap.yaml.j2"
-#: The grafana chart's default label (`sidecar.dashboards.label`) and the value
-#: kube-prometheus-stack sets; meshgen sets the same on the plain grafana chart.
-LABEL = "grafana_dashboard"
-LABEL_VALUE = "1"
-#: The annotation naming the Grafana folder (`sidecar.dashboards.folderAnnotation`).
-FOLDER_ANNOTATION = "grafana_folder"
 _NOT_NAME = re.compile(r"[^a-z0-9-]+")
 _NOT_KEY = re.compile(r"[^-._a-zA-Z0-9]+")
 
@@ -50,52 +45,6 @@ def enabled(config: MeshConfig) -> bool:
     """True when this config delivers its dashboards as ConfigMaps."""
     grafana = config.monitoring.grafana
     return grafana is not None and grafana.config_maps
-
-
-def sidecar_values() -> dict[str, Any]:
-    """meshgen's `sidecar:` values for the grafana chart under ConfigMap delivery."""
-    return {
-        "sidecar": {
-            "dashboards": {
-                "enabled": True,
-                "label": LABEL,
-                "labelValue": LABEL_VALUE,
-                "folderAnnotation": FOLDER_ANNOTATION,
-                "provider": {"foldersFromFilesStructure": True},
-            }
-        }
-    }
-
-
-@dataclass(frozen=True, slots=True)
-class Watch:
-    """What the dashboards sidecar selects and reads: `LABEL`, `LABEL_VALUE`, folder annotation."""
-
-    label: str
-    #: None: the chart sets no LABEL_VALUE and the sidecar takes any value of the label.
-    label_value: str | None
-    folder_annotation: str | None
-    #: `sidecar.dashboards.enabled` as rendered.
-    enabled: bool
-
-
-def watch(grafana_values: Mapping[str, Any]) -> Watch:
-    """The sidecar settings the grafana chart renders from `grafana_values` (as the chart
-    sees them: under kube-prometheus-stack with the stack's defaults for its subchart)."""
-    sidecar = _mapping(_mapping(grafana_values.get("sidecar")).get("dashboards"))
-    label = sidecar.get("label")
-    value = sidecar.get("labelValue")
-    folder = sidecar.get("folderAnnotation")
-    return Watch(
-        label=str(label) if label else LABEL,
-        label_value=str(value) if value not in (None, "") else None,
-        folder_annotation=str(folder) if folder else None,
-        enabled=sidecar.get("enabled") is True,
-    )
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
 
 
 def _dns_name(text: str, limit: int) -> str:
@@ -152,7 +101,8 @@ def configmaps(
     for index, dash in enumerate(grafana.dashboards):
         text = files.get(dash.name)
         if dash.file is not None and text is not None:
-            wanted.append((dash.name, dash.folder, text, ("monitoring", "grafana", "dashboards", index)))
+            declared = ("monitoring", "grafana", "dashboards", index)
+            wanted.append((dash.name, dash.folder, text, declared))
     services = {svc.name: index for index, svc in enumerate(config.services)}
     for name, text in sorted(generated.items()):
         origin: tuple[str | int, ...] = ("services", services[name]) if name in services else ()

@@ -93,7 +93,7 @@ def grafana_values(
     boards = {} if grafana.config_maps else dashboards(grafana, files, generated)
     if grafana.config_maps:
         # The dashboards go as ConfigMaps the sidecar loads (render/dashboard_configmaps.py).
-        from meshgen.render.dashboard_configmaps import sidecar_values
+        from meshgen.render.dashboard_sidecar import sidecar_values
 
         values.update(sidecar_values())
     elif boards:
