@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +23,58 @@ from meshgen.checks.framework import Finding, check
 from meshgen.diagnostics import Severity
 from meshgen.knowledge import helm_storage
 from meshgen.render.files import RenderedFile
-from meshgen.source import KeyPath
+from meshgen.source import KeyPath, Span
 
 _DASHBOARDS: KeyPath = ("monitoring", "grafana", "dashboards")
+#: `ctx.memo` key (filled by `meshgen lint` as it reads files): the ConfigMaps holding
+#: dashboard JSON it found, as `LintedConfigMap`s.
+LINTED_CONFIGMAPS = "dashboard_delivery.linted_configmaps"
+#: The annotation `kubectl apply` (client-side) writes: the whole object as JSON.
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+#: `TotalAnnotationSizeLimitB`: the keys and values of all annotations, in bytes.
+MAX_ANNOTATIONS = 256 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class LintedConfigMap:
+    """A hand-written ConfigMap of dashboards, measured as the API server measures it."""
+
+    name: str
+    #: `data` and `binaryData` bytes (`helm_storage.configmap_data_size`).
+    data_size: int
+    #: Bytes of its annotations once client-side `kubectl apply` adds `LAST_APPLIED`.
+    applied_annotations: int
+    span: Span
+
+
+def linted_configmap(data: Mapping[str, Any], span: Span) -> LintedConfigMap:
+    """Measure a ConfigMap read by `meshgen lint`.
+
+    kubectl stores the object as given (without its own annotation), JSON-encoded with
+    sorted keys and a final newline, as `LAST_APPLIED`; every annotation's key and value
+    count towards `MAX_ANNOTATIONS`.
+    """
+    metadata = data.get("metadata")
+    metadata = metadata if isinstance(metadata, Mapping) else {}
+    annotations = metadata.get("annotations")
+    annotations = {
+        str(k): str(v)
+        for k, v in (annotations.items() if isinstance(annotations, Mapping) else ())
+        if k != LAST_APPLIED
+    }
+    entries = data.get("data")
+    binary = data.get("binaryData")
+    applied = len(helm_storage.go_json(helm_storage.sorted_keys(data))) + 1
+    others = sum(len(k.encode()) + len(v.encode()) for k, v in annotations.items())
+    return LintedConfigMap(
+        name=str(metadata.get("name", "")),
+        data_size=helm_storage.configmap_data_size(
+            entries if isinstance(entries, Mapping) else {},
+            binary if isinstance(binary, Mapping) else {},
+        ),
+        applied_annotations=len(LAST_APPLIED) + applied + others,
+        span=span,
+    )
 
 
 @functools.cache
@@ -158,7 +208,7 @@ def _grafana_fullname(ctx: CheckContext, values: Mapping[str, Any]) -> str:
     return naming.grafana_service(release, "", values)[0]
 
 
-@check("G121", "dashboard-configmap-too-large", Severity.ERROR, needs=("rendered",))
+@check("G121", "dashboard-configmap-too-large", Severity.ERROR, needs=("dashboards",))
 def dashboard_configmap_too_large(ctx: CheckContext) -> Iterator[Finding]:
     """A ConfigMap of dashboards holds more than 1 MiB of data.
 
@@ -174,8 +224,18 @@ def dashboard_configmap_too_large(ctx: CheckContext) -> Iterator[Finding]:
 
     Fix: with `dashboardDelivery: configMaps` each dashboard has its own ConfigMap; a
     single dashboard over 1 MiB must be split into smaller dashboards (or minified: the
-    indentation of exported JSON is often a third of it).
+    indentation of exported JSON is often a third of it). A hand-written ConfigMap (`meshgen
+    lint`): split its dashboards over several ConfigMaps, as Istio's sample does.
     """
+    limit = helm_storage.MAX_OBJECT_DATA
+    for linted in ctx.memo.get(LINTED_CONFIGMAPS, ()):
+        if linted.data_size > limit:
+            yield Finding(
+                f"ConfigMap {linted.name} holds {_mib(linted.data_size)} of data, over "
+                f"Kubernetes' limit of {limit:,} B: the API server refuses it",
+                span=linted.span,
+                hint="split its dashboards over several ConfigMaps",
+            )
     grafana = ctx.config.monitoring.grafana if ctx.config else None
     if grafana is None:
         return
@@ -339,4 +399,76 @@ def helm_release_too_large(ctx: CheckContext) -> Iterator[Finding]:
             at=_DASHBOARDS,
             key=True,
             hint="`dashboardDelivery: configMaps` moves the dashboards into their own release",
+        )
+
+
+@check("G123", "dashboard-configmap-client-apply", Severity.WARNING, needs=("dashboards",))
+def dashboard_configmap_client_apply(ctx: CheckContext) -> Iterator[Finding]:
+    """A hand-written dashboard ConfigMap too large for client-side `kubectl apply`.
+
+    Why: client-side `kubectl apply` stores the whole object as JSON in its
+    `kubectl.kubernetes.io/last-applied-configuration` annotation, and all annotations of an
+    object together may hold at most 262,144 bytes, so a ConfigMap of more than about
+    256 KiB of dashboards fails with `metadata.annotations: Too long: must have at most
+    262144 bytes` (peers 15: istio#27930, kube-prometheus#709) although it is far below
+    the 1 MiB object limit. Helm and server-side apply write no such annotation: the
+    ConfigMaps meshgen renders are not affected.
+
+    Example: Istio's workload and service dashboards (about 110 kB each) and two more in
+    one ConfigMap applied with `kubectl apply -f`.
+
+    Fix: apply it with `kubectl apply --server-side` (or `kubectl create`/`replace`), deliver
+    it through helm, or split its dashboards over ConfigMaps of at most 256 KiB.
+    """
+    for linted in ctx.memo.get(LINTED_CONFIGMAPS, ()):
+        if linted.applied_annotations > MAX_ANNOTATIONS:
+            yield Finding(
+                f"ConfigMap {linted.name}: client-side `kubectl apply` would write "
+                f"{linted.applied_annotations:,} B of annotations (the object as JSON in "
+                f"{LAST_APPLIED}), over the limit of {MAX_ANNOTATIONS:,} B",
+                span=linted.span,
+                hint="`kubectl apply --server-side`, or split its dashboards",
+            )
+
+
+@check("G124", "dashboard-sidecar-not-watching", Severity.ERROR, needs=("rendered",))
+def dashboard_sidecar_not_watching(ctx: CheckContext) -> Iterator[Finding]:
+    """Under `dashboardDelivery: configMaps`, the rendered Grafana sidecar does not watch them.
+
+    Why: the ConfigMaps reach Grafana only through the chart's dashboards sidecar; if the
+    values turn it off (`sidecar.dashboards.enabled: false`) or restrict the namespaces it
+    searches (`sidecar.dashboards.searchNamespace`) to ones without the monitoring
+    namespace, no dashboard appears and nothing reports it.
+
+    Example: `monitoring.grafana.values: {sidecar: {dashboards: {searchNamespace: [apps]}}}`
+    with `dashboardDelivery: configMaps`.
+
+    Fix: leave `sidecar.dashboards.enabled` on and let `searchNamespace` include the
+    monitoring namespace (or `ALL`).
+    """
+    from meshgen.checks.grafana.common import grafana_values
+    from meshgen.render.dashboard_sidecar import watch
+
+    config = ctx.config
+    grafana = config.monitoring.grafana if config else None
+    values = grafana_values(ctx)
+    if config is None or grafana is None or not grafana.config_maps or values is None:
+        return
+    if not watch(values.data).enabled:
+        yield Finding(
+            "the Grafana dashboards sidecar is off: the dashboard ConfigMaps would never load",
+            span=values.locate(("sidecar", "dashboards", "enabled")),
+        )
+        return
+    sidecar = values.data.get("sidecar", {}).get("dashboards", {})
+    searched = sidecar.get("searchNamespace") if isinstance(sidecar, Mapping) else None
+    if searched is None:
+        return  # its own namespace, the monitoring namespace
+    names = [searched] if isinstance(searched, str) else list(searched or ())
+    namespace = config.monitoring.namespace
+    if "ALL" not in names and namespace not in names:
+        yield Finding(
+            f"the Grafana dashboards sidecar searches {', '.join(map(str, names))}, not "
+            f"{namespace} where the dashboard ConfigMaps are: they would never load",
+            span=values.locate(("sidecar", "dashboards", "searchNamespace")),
         )

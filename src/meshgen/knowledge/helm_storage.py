@@ -69,12 +69,12 @@ def go_json(data: Any) -> bytes:
     return text.encode("utf-8", "surrogatepass")
 
 
-def _sorted(data: Any) -> Any:
+def sorted_keys(data: Any) -> Any:
     """Maps with their keys sorted, as Go marshals `map[string]interface{}`."""
     if isinstance(data, Mapping):
-        return {str(k): _sorted(data[k]) for k in sorted(data, key=str)}
+        return {str(k): sorted_keys(data[k]) for k in sorted(data, key=str)}
     if isinstance(data, list | tuple):
-        return [_sorted(item) for item in data]
+        return [sorted_keys(item) for item in data]
     return data
 
 
@@ -107,13 +107,13 @@ def release_json(
             "metadata": dict(chart),
             "lock": None,
             "templates": [_file(n, d) for n, d in templates],
-            "values": _sorted(dict(chart_values or {})),
+            "values": sorted_keys(dict(chart_values or {})),
             "schema": None,
             "schemamodtime": _ZERO_TIME,
             "files": [_file(n, d) for n, d in files],
             "modtime": _TIMESTAMP,
         },
-        "config": _sorted(dict(config or {})),
+        "config": sorted_keys(dict(config or {})),
         "manifest": manifest,
         "version": 1,
         "namespace": namespace,
