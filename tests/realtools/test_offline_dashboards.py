@@ -11,7 +11,7 @@ object kubernetes-validate knows passes `--strict`.
 
 The size checks are proven with real dashboards: Istio's workload dashboard scaled past
 1 MiB (G121), and copies of its service dashboard until the `grafana-dashboards` release
-passes Helm's 1 MiB Secret (G122), meshgen's figure compared with the release JSON the
+passes Helm's 1 MiB Secret (H150), meshgen's figure compared with the release JSON the
 real helm 4 prints for the chart helmfile makes of that folder.
 """
 
@@ -286,13 +286,13 @@ def test_the_helm_release_limit_as_helm_encodes_it(tmp_path: Path, copies: int, 
     _vendor(tmp_path)
     boards = {f"svc-{n}": ("istio", "istio-service-dashboard.json") for n in range(copies)}
     config = _config(tmp_path, PLAIN, boards)
-    found = _codes(config, "G122")
+    found = _codes(config, "H150")
     project = api.load_project(config)
     ours = dashboard_delivery._dashboards_release_size(build.from_project(project))
     assert ours is not None
     assert (ours > 1024 * 1024) is over and len(found) == int(over), (ours, found)
     if over:
-        assert found[0].startswith(f"{config}:12:24: G122 release grafana-dashboards ")
+        assert found[0].startswith(f"{config}:12:24: H150 release grafana-dashboards ")
         assert f"{ours:,} B" in found[0]
     # The same files, made into the chart helmfile installs, as the real helm encodes them.
     folder = tmp_path / "rendered" / "dashboards"

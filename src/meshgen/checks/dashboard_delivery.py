@@ -1,4 +1,4 @@
-"""G120-G122: dashboards delivered offline, and the size limits dashboards run into.
+"""G120-G123, H150: dashboards delivered offline, and the size limits dashboards run into.
 
 Dashboards reach Grafana as ConfigMaps either way: the grafana chart's own
 `dashboards-<provider>` ConfigMap per provider (`values` delivery: every local dashboard of a
@@ -353,7 +353,7 @@ def _values_release_size(ctx: CheckContext) -> tuple[str, int] | None:
     return name, _secret_size(release)
 
 
-@check("G122", "helm-release-too-large", Severity.ERROR, needs=("rendered",))
+@check("H150", "helm-release-too-large", Severity.ERROR, needs=("rendered",))
 def helm_release_too_large(ctx: CheckContext) -> Iterator[Finding]:
     """A release holding dashboards would be stored by Helm in more than 1 MiB.
 
@@ -402,7 +402,7 @@ def helm_release_too_large(ctx: CheckContext) -> Iterator[Finding]:
         )
 
 
-@check("G123", "dashboard-configmap-client-apply", Severity.WARNING, needs=("dashboards",))
+@check("G122", "dashboard-configmap-client-apply", Severity.WARNING, needs=("dashboards",))
 def dashboard_configmap_client_apply(ctx: CheckContext) -> Iterator[Finding]:
     """A hand-written dashboard ConfigMap too large for client-side `kubectl apply`.
 
@@ -431,7 +431,7 @@ def dashboard_configmap_client_apply(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
-@check("G124", "dashboard-sidecar-not-watching", Severity.ERROR, needs=("rendered",))
+@check("G123", "dashboard-sidecar-not-watching", Severity.ERROR, needs=("rendered",))
 def dashboard_sidecar_not_watching(ctx: CheckContext) -> Iterator[Finding]:
     """Under `dashboardDelivery: configMaps`, the rendered Grafana sidecar does not watch them.
 

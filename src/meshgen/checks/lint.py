@@ -205,7 +205,7 @@ def _merge(runs: Sequence[_Run], istio_version: str | None) -> CheckContext:
         files.extend(part.files)
         ctx.kinds |= part.kinds
         linted = part.memo.get(LINTED_CONFIGMAPS)
-        if linted:  # the dashboard ConfigMaps reading found (G121, G123)
+        if linted:  # the dashboard ConfigMaps reading found (G121, G122)
             ctx.memo.setdefault(LINTED_CONFIGMAPS, []).extend(linted)
         for path, smap in part.known_positions.items():
             ctx.add_positions(path, smap)
