@@ -402,13 +402,12 @@ def helm_release_too_large(ctx: CheckContext) -> Iterator[Finding]:
     although every object in it is small. Dashboards count twice in the grafana release
     under `values` delivery (in the values and in the rendered ConfigMaps).
 
-    Example: `dashboardDelivery: values` with 40 vendored dashboards of 300 kB each in the
-    grafana release.
+    Example: `dashboardDelivery: values` with a hundred vendored dashboards of 100 kB over
+    a few folders, or `configMaps` with 46 copies of Istio's service dashboard.
 
     Fix: `dashboardDelivery: configMaps` moves the dashboards out of the grafana release
     into `grafana-dashboards`; if that release alone is over the limit, deliver fewer or
-    smaller dashboards (a service dashboard per service: `serviceDashboards: false` for
-    some).
+    smaller dashboards (`serviceDashboards: false` drops the generated one per service).
     """
     config = ctx.config
     grafana = config.monitoring.grafana if config else None
@@ -424,7 +423,8 @@ def helm_release_too_large(ctx: CheckContext) -> Iterator[Finding]:
                 f"release {dcm.RELEASE} would be stored by Helm in {_mib(size)} (its JSON, "
                 f"gzip-compressed and base64-encoded), over the Secret limit of {limit:,} B",
                 at=("monitoring", "grafana", "dashboardDelivery"),
-                hint="deliver fewer or smaller dashboards in this release",
+                hint="deliver fewer or smaller dashboards in this release "
+                "(`serviceDashboards: false` drops the generated ones)",
             )
         return
     found = _values_release_size(ctx)
