@@ -8,9 +8,10 @@ ConfigMaps carrying its label and writes each `data` key to a file; the folder a
 puts it in the Grafana folder the config names (`provider.foldersFromFilesStructure`).
 
 One ConfigMap per dashboard, never packed: Kubernetes limits each object's data to 1 MiB
-(G121), so a dashboard stands alone against the limit, one large dashboard never pushes its
-neighbours over, and a diff reads per dashboard. Istio's sample packs its dashboards into two
-ConfigMaps only because it ships them as one `kubectl apply` file.
+(G121), and Istio's sample splits its dashboards over two ConfigMaps to stay under it; one
+per dashboard goes all the way: a dashboard stands alone against the limit, adding one never
+pushes its neighbours over (nor moves them to another object), and a diff reads per
+dashboard. Objects are cheap; the release holding them all has Helm's own limit (H150).
 
 The release does not `need` Grafana: the sidecar watches the API and loads a ConfigMap
 whenever it appears, before or after Grafana starts, so ordering would only serialise two
@@ -39,12 +40,6 @@ DIR = "manifests/dashboards"
 TEMPLATE = "manifests/dashboard-configmap.yaml.j2"
 _NOT_NAME = re.compile(r"[^a-z0-9-]+")
 _NOT_KEY = re.compile(r"[^-._a-zA-Z0-9]+")
-
-
-def enabled(config: MeshConfig) -> bool:
-    """True when this config delivers its dashboards as ConfigMaps."""
-    grafana = config.monitoring.grafana
-    return grafana is not None and grafana.config_maps
 
 
 def _dns_name(text: str, limit: int) -> str:
@@ -81,7 +76,6 @@ class DashboardConfigMap:
     manifest: dict[str, Any]
     #: The config key that declares it (`monitoring.grafana.dashboards[i]` or `services[i]`).
     origin: tuple[str | int, ...]
-    text: str
 
 
 def configmaps(
@@ -128,7 +122,7 @@ def configmaps(
             "metadata": metadata,
             "data": {data_key(name): text},
         }
-        out.append(DashboardConfigMap(name, folder, path, manifest, origin, text))
+        out.append(DashboardConfigMap(name, folder, path, manifest, origin))
     return out
 
 
