@@ -253,3 +253,18 @@ def test_release_secret_size_is_base64_of_best_gzip() -> None:
     assert b'"config":{"a":"\\u003c\\u0026\\u003e","b":1}' in release
     expected = len(base64.b64encode(gzip.compress(release, compresslevel=9, mtime=0)))
     assert helm_storage.release_secret_size(release) == expected
+
+
+def test_the_generated_dashboards_configmap_points_at_their_switch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One service's dashboard (about 9 kB) against a limit lowered to 4 kB: under `values`
+    # delivery the chart's `services` ConfigMap is reported at `serviceDashboards`, the
+    # switch that puts the generated dashboards there, when the config writes it.
+    monkeypatch.setattr(helm_storage, "MAX_OBJECT_DATA", 4096)
+    values = "    serviceDashboards: true"
+    project = _project(tmp_path, delivery=None, values=values, board={"title": "t", "uid": "u"})
+    found = [d for d in api.validate_project(project) if d.code == "G121"]
+    assert [(d.span.line, d.span.col) for d in found] == [(19, 24)], found
+    assert found[0].message.startswith("ConfigMap grafana-dashboards-services would hold ")
+    assert found[0].detail[0].startswith("cart: ")

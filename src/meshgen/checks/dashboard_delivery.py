@@ -207,13 +207,15 @@ def _configmap_dashboards(
         }
         if not sizes:
             continue
+        # The first local dashboard of the folder; the generated ones: the switch for them.
+        switch: KeyPath = ("monitoring", "grafana", "serviceDashboards")
         first = next(
             (
                 (*_DASHBOARDS, i)
                 for i, d in enumerate(grafana.dashboards)
                 if d.folder == provider and d.file
             ),
-            _DASHBOARDS,
+            switch if ctx.source.has(switch) else ("monitoring", "grafana"),
         )
         yield (
             f"{_grafana_fullname(ctx, values)}-dashboards-{provider}",
