@@ -1,8 +1,9 @@
 """The one on-disk cache of pure results, shared by runs of meshgen.
 
-Three results are worth keeping between commits, and each is a pure function of its key:
-CEL analyses (`analysis/cel.py`), JSON Schema results (`checks/schemas.py`) and parse-back
-proofs of rendered files (`render/context.py`). Each lives in a `JsonCache` under
+Four results are worth keeping between commits, and each is a pure function of its key:
+CEL analyses (`analysis/cel.py`), JSON Schema results (`checks/schemas.py`), parse-back
+proofs of rendered files (`render/context.py`) and Helm's stored size of a release holding
+dashboards (`checks/dashboard_delivery.py`). Each lives in a `JsonCache` under
 `cache_dir()`, salted by `salt()`, the one recipe:
 
     meshgen's version, Python's version, the SHA-256 of every meshgen file that computes

@@ -116,6 +116,9 @@ def _add_dashboards(ctx: CheckContext, project: LoadedProject) -> None:
         ctx.dashboards.append(
             DashboardDoc(dash.name, shown, _json_object(text, table), text, declared=declared)
         )
+    if grafana.config_maps:
+        _add_configmap_dashboards(ctx, table)
+        return
     path, data = _grafana_values(ctx)
     if data is None:
         return
@@ -131,6 +134,37 @@ def _add_dashboards(ctx: CheckContext, project: LoadedProject) -> None:
         # Generated boards differ by service in nearly every string: nothing to share.
         ctx.dashboards.append(
             DashboardDoc(name, shown, _json_object(text, None), text, declared=declared)
+        )
+
+
+def _add_configmap_dashboards(ctx: CheckContext, table: dict[Any, Any]) -> None:
+    """The generated dashboards under `dashboardDelivery: configMaps`, from their ConfigMaps.
+
+    The file dashboards were read from their files (`_add_dashboards`).
+    """
+    from meshgen.render import dashboard_configmaps as dcm
+
+    assert ctx.config is not None
+    services = ctx.config.services
+    for rendered in ctx.files:
+        origin = rendered.origin
+        if not rendered.path.startswith(f"{dcm.DIR}/") or origin[:1] != ("services",):
+            continue
+        data = rendered.data if isinstance(rendered.data, dict) else {}
+        entries = data.get("data")
+        index = origin[1]
+        if not isinstance(entries, dict) or not isinstance(index, int) or not entries:
+            continue
+        text = str(next(iter(entries.values())))
+        shown = f"{ctx.output_dir}/{rendered.path}" if ctx.output_dir else rendered.path
+        ctx.dashboards.append(
+            DashboardDoc(
+                services[index].name,
+                shown,
+                _json_object(text, table),
+                text,
+                declared=ctx.at(("services", index)),
+            )
         )
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from meshgen.checks.context import CheckContext
+from meshgen.checks.dashboard_delivery import LINTED_CONFIGMAPS, linted_configmap
 from meshgen.checks.framework import Check, Finding
 from meshgen.diagnostics import Diagnostic, diagnostic, sort_diagnostics
 from meshgen.knowledge import istio as istio_facts
@@ -219,6 +220,9 @@ def _merge(runs: Sequence[_Run], istio_version: str | None) -> CheckContext:
         ctx.monitors.extend(part.monitors)
         files.extend(part.files)
         ctx.kinds |= part.kinds
+        linted = part.memo.get(LINTED_CONFIGMAPS)
+        if linted:  # the dashboard ConfigMaps reading found (G121, G122)
+            ctx.memo.setdefault(LINTED_CONFIGMAPS, []).extend(linted)
         for path, smap in part.known_positions.items():
             ctx.add_positions(path, smap)
         for name, labels in part.namespace_labels.items():
@@ -721,6 +725,7 @@ def _configmap_dashboards(
     raw = node.get("data") if isinstance(node, Mapping) else None
     if not isinstance(entries, dict):
         return
+    before = len(run.ctx.dashboards)
     for key, text in entries.items():
         if not (isinstance(key, str) and key.endswith(".json") and isinstance(text, str)):
             continue
@@ -750,6 +755,10 @@ def _configmap_dashboards(
                 )
             )
             run.ctx.kinds.add("dashboards")
+    if len(run.ctx.dashboards) > before:
+        run.ctx.memo.setdefault(LINTED_CONFIGMAPS, []).append(
+            linted_configmap(data, smap.lookup(("metadata", "name")))
+        )
 
 
 def _block_offset(raw: Any, smap: SourceMap, key: str, text: str) -> tuple[int, int]:

@@ -141,6 +141,14 @@ class Dashboard(Model):
         return self
 
 
+#: How dashboards reach Grafana. `values`: in the chart's `dashboards:` values (grafana.com
+#: dashboards downloaded at pod start). `configMaps`: one ConfigMap per dashboard in the
+#: `grafana-dashboards` release, loaded by the chart's dashboards sidecar; nothing is
+#: downloaded, for clusters that cannot reach grafana.com (local `file:` dashboards only).
+DashboardDelivery = Literal["values", "configMaps"]
+CONFIG_MAPS_DELIVERY: DashboardDelivery = "configMaps"
+
+
 class Grafana(Model):
     """The grafana-community `grafana` chart with its datasource and dashboards."""
 
@@ -154,7 +162,13 @@ class Grafana(Model):
     dashboards: tuple[Dashboard, ...] = ()
     #: Render a dashboard per service from its telemetry (see `meshgen telemetry`).
     service_dashboards: bool = True
+    dashboard_delivery: DashboardDelivery = "values"
     values: Values = Field(default_factory=dict)
+
+    @property
+    def config_maps(self) -> bool:
+        """True when dashboards are delivered as sidecar-loaded ConfigMaps."""
+        return self.dashboard_delivery == CONFIG_MAPS_DELIVERY
 
 
 class _PinnedPrometheus(Prometheus):

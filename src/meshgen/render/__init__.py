@@ -10,6 +10,7 @@ import dataclasses
 
 from meshgen.render import (
     ambient,
+    dashboard_configmaps,
     gateways,
     grafana,
     helmfile,
@@ -43,6 +44,7 @@ def render_tree(inputs: RenderInputs) -> list[RenderedFile]:
         *prometheus.render(inputs),
         *grafana.render(inputs, generated),
         *kube_prometheus_stack.render(inputs, generated),
+        *dashboard_configmaps.render(inputs, generated),
         *namespaces.render(inputs),
         *telemetry.render(inputs),
         *services.render(inputs),

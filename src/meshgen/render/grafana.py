@@ -107,8 +107,13 @@ def grafana_values(
     values["datasources"] = {
         "datasources.yaml": {"apiVersion": 1, "datasources": [datasource(config, grafana)]}
     }
-    boards = dashboards(grafana, files, generated)
-    if boards:
+    boards = {} if grafana.config_maps else dashboards(grafana, files, generated)
+    if grafana.config_maps:
+        # The dashboards go as ConfigMaps the sidecar loads (render/dashboard_configmaps.py).
+        from meshgen.render.dashboard_sidecar import sidecar_values
+
+        values.update(sidecar_values())
+    elif boards:
         values["dashboardProviders"] = {
             "dashboardproviders.yaml": {
                 "apiVersion": 1,

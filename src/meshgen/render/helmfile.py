@@ -16,7 +16,14 @@ from typing import Any
 
 from meshgen.models import MeshConfig
 from meshgen.models.base import is_local_repository, is_oci_repository
-from meshgen.render import ambient, gateways, kiali, kube_prometheus_stack, naming
+from meshgen.render import (
+    ambient,
+    dashboard_configmaps,
+    gateways,
+    kiali,
+    kube_prometheus_stack,
+    naming,
+)
 from meshgen.render.context import RenderInputs, build_file
 from meshgen.render.files import RenderedFile
 
@@ -154,6 +161,7 @@ def releases(inputs: RenderInputs) -> list[dict[str, Any]]:
             }
         )
     out.extend(kube_prometheus_stack.releases(inputs, placed, chart_source))
+    out.extend(dashboard_configmaps.releases(inputs, placed))
     if config.telemetry.resources:
         out.append(
             {
