@@ -124,7 +124,11 @@ def test_a_literal_header_value_reaches_grafana_as_written(value: str) -> None:
         data = YAML(typ="safe").load(text)
         data["monitoring"]["grafana"]["datasource"]["headers"][0]["value"] = value
         out = io.StringIO()
-        YAML(typ="safe").dump(data, out)
+        # Block style: ruamel's emitter writes `?0` plain inside a flow mapping, which no
+        # YAML parser (ruamel's, libyaml) reads back.
+        dumper = YAML(typ="safe")
+        dumper.default_flow_style = False
+        dumper.dump(data, out)
         config.write_text(out.getvalue(), encoding="utf-8")
         project = api.load_project(config)
         assert _errors(project) == []

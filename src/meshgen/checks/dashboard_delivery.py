@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from meshgen.checks.context import CheckContext
 from meshgen.checks.framework import Finding, check
 from meshgen.diagnostics import Severity
 from meshgen.knowledge import helm_storage
+from meshgen.records import record
 from meshgen.render.files import RenderedFile
 from meshgen.source import KeyPath, Span
 
@@ -35,7 +35,7 @@ LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 MAX_ANNOTATIONS = 256 * 1024
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class LintedConfigMap:
     """A hand-written ConfigMap of dashboards, measured as the API server measures it."""
 

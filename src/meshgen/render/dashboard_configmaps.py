@@ -27,10 +27,10 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from meshgen.models import Grafana, MeshConfig
+from meshgen.records import record
 from meshgen.render.context import RenderInputs, build_file
 from meshgen.render.dashboard_sidecar import LABEL_VALUE, Watch, watch
 from meshgen.render.files import RenderedFile
@@ -66,7 +66,7 @@ def configmap_file(folder: str, name: str) -> str:
     return f"{DIR}/{configmap_name(folder, name)}.yaml"
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class DashboardConfigMap:
     """One dashboard's ConfigMap and where it came from."""
 

@@ -9,8 +9,9 @@ sidecar on with `grafana_dashboard: "1"` (`meshgen.knowledge.kube_prometheus_sta
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from meshgen.records import record
 
 #: The grafana chart's default label (`sidecar.dashboards.label`) and the value
 #: kube-prometheus-stack sets; meshgen sets the same on the plain grafana chart.
@@ -35,7 +36,7 @@ def sidecar_values() -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Watch:
     """What the dashboards sidecar selects and reads: `LABEL`, `LABEL_VALUE`, folder annotation."""
 
