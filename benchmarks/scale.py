@@ -173,6 +173,10 @@ def config(scale: Scale) -> dict[str, Any]:
                 "chartVersion": "12.11.1",
                 "adminSecret": {"name": "grafana-admin"},
                 "datasource": {"name": "Prometheus", "uid": "prometheus"},
+                # At this scale the dashboards cannot ride in the grafana release's values:
+                # Kubernetes (1 MiB a ConfigMap, G121) and Helm (1 MiB a release, H150)
+                # refuse it. One ConfigMap each, one release per folder, is what fits.
+                "dashboardDelivery": "configMaps",
                 "dashboards": dashboards,
             },
         },

@@ -139,7 +139,7 @@ def test_generated_dashboards_are_read_from_their_configmaps(tmp_path: Path) -> 
     docs = {d.name: d for d in ctx.dashboards}
     assert set(docs) == {"broken", "cart"}
     cart = docs["cart"]
-    assert cart.file.endswith("manifests/dashboards/dashboard-services-cart.yaml")
+    assert cart.file.endswith("manifests/dashboards/services/dashboard-services-cart.yaml")
     assert cart.declared is not None and (cart.declared.line, cart.declared.col) == (21, 5)
     assert cart.data is not None and cart.data["uid"] == "meshgen-shop-cart"
 
@@ -152,10 +152,10 @@ def test_one_configmap_per_dashboard_with_the_sidecar_label_and_folder(tmp_path:
     project = _project(tmp_path, delivery="configMaps")
     maps = _configmaps(project)
     assert sorted(maps) == [
-        "manifests/dashboards/dashboard-services-cart.yaml",
-        "manifests/dashboards/dashboard-team-broken.yaml",
+        "manifests/dashboards/services/dashboard-services-cart.yaml",
+        "manifests/dashboards/team/dashboard-team-broken.yaml",
     ]
-    broken = maps["manifests/dashboards/dashboard-team-broken.yaml"]
+    broken = maps["manifests/dashboards/team/dashboard-team-broken.yaml"]
     assert broken["metadata"] == {
         "name": "dashboard-team-broken",
         "namespace": "monitoring",
@@ -175,13 +175,17 @@ def test_one_configmap_per_dashboard_with_the_sidecar_label_and_folder(tmp_path:
         }
     }
     helmfile = next(f.data for f in project.files if f.path == "helmfile.yaml")
-    (release,) = [r for r in helmfile["releases"] if r["name"] == dcm.RELEASE]
-    assert release == {
-        "name": "grafana-dashboards",
-        "namespace": "monitoring",
-        "chart": "./manifests/dashboards",
-        "labels": {"tier": "monitoring", "component": "grafana-dashboards"},
-    }
+    # One release per Grafana folder, in config order, the generated service folder last.
+    releases = [r for r in helmfile["releases"] if r["name"].startswith(dcm.RELEASE)]
+    assert releases == [
+        {
+            "name": f"grafana-dashboards-{folder}",
+            "namespace": "monitoring",
+            "chart": f"./manifests/dashboards/{folder}",
+            "labels": {"tier": "monitoring", "component": "grafana-dashboards"},
+        }
+        for folder in ("team", "services")
+    ]
 
 
 def test_the_labels_follow_what_the_values_make_the_sidecar_watch(tmp_path: Path) -> None:
@@ -212,7 +216,7 @@ def test_values_delivery_renders_no_configmaps(tmp_path: Path) -> None:
     project = _project(tmp_path, delivery="values")
     assert _configmaps(project) == {}
     helmfile = next(f.data for f in project.files if f.path == "helmfile.yaml")
-    assert dcm.RELEASE not in [r["name"] for r in helmfile["releases"]]
+    assert not [r for r in helmfile["releases"] if r["name"].startswith(dcm.RELEASE)]
 
 
 def test_no_release_when_there_is_nothing_to_deliver(tmp_path: Path) -> None:
@@ -225,7 +229,7 @@ def test_no_release_when_there_is_nothing_to_deliver(tmp_path: Path) -> None:
     )
     project = api.load_project(config)
     helmfile = next(f.data for f in project.files if f.path == "helmfile.yaml")
-    assert dcm.RELEASE not in [r["name"] for r in helmfile["releases"]]
+    assert not [r for r in helmfile["releases"] if r["name"].startswith(dcm.RELEASE)]
     assert api.validate_project(project) == []
 
 

@@ -10,7 +10,7 @@ a namespace it searches; the JSON arrives byte for byte; nothing is downloaded; 
 object kubernetes-validate knows passes `--strict`.
 
 The size checks are proven with real dashboards: Istio's workload dashboard scaled past
-1 MiB (G121), and copies of its service dashboard until the `grafana-dashboards` release
+1 MiB (G121), and copies of its service dashboard until a `grafana-dashboards-<folder>` release
 passes Helm's 1 MiB Secret (H150), meshgen's figure compared with the release JSON the
 real helm 4 prints for the chart helmfile makes of that folder.
 """
@@ -198,12 +198,15 @@ def test_nothing_is_downloaded(tree: Tree) -> None:
     assert not [n for n in names if "-dashboards-" in n and n.startswith(("grafana", "kps"))]
 
 
-def test_the_dashboards_release_needs_nothing_but_its_namespace(tree: Tree) -> None:
+def test_the_dashboards_releases_need_nothing_but_their_namespace(tree: Tree) -> None:
     state = yaml.safe_load(tree.helmfile.read_text(encoding="utf-8"))
-    (release,) = [r for r in state["releases"] if r["name"] == "grafana-dashboards"]
-    assert release["chart"] == "./manifests/dashboards"
-    assert release["labels"] == {"tier": "monitoring", "component": "grafana-dashboards"}
-    assert "needs" not in release
+    releases = [r for r in state["releases"] if r["name"].startswith("grafana-dashboards-")]
+    assert releases, "one release per Grafana folder"
+    for release in releases:
+        folder = release["name"].removeprefix("grafana-dashboards-")
+        assert release["chart"] == f"./manifests/dashboards/{folder}"
+        assert release["labels"] == {"tier": "monitoring", "component": "grafana-dashboards"}
+        assert "needs" not in release
 
 
 def test_kubernetes_validate_passes(tree: Tree) -> None:
@@ -268,7 +271,7 @@ def _helm_release_secret(chart: Path) -> int:
     """The bytes of the `release` key Helm would store: its release JSON as the real helm 4
     prints it (`install --dry-run=client -o json`), gzip-compressed, base64-encoded."""
     result = subprocess.run(
-        [str(TOOLS / "helm4" / "helm"), "install", "grafana-dashboards", str(chart),
+        [str(TOOLS / "helm4" / "helm"), "install", "grafana-dashboards-istio", str(chart),
          "--namespace", "monitoring", "--dry-run=client", "--output", "json"],
         capture_output=True, check=False, timeout=300, env=harness.env("helm4"),
     )  # fmt: skip
@@ -288,17 +291,17 @@ def test_the_helm_release_limit_as_helm_encodes_it(tmp_path: Path, copies: int, 
     config = _config(tmp_path, PLAIN, boards)
     found = _codes(config, "H150")
     project = api.load_project(config)
-    ours = dashboard_delivery._dashboards_release_size(build.from_project(project))
-    assert ours is not None
+    sizes = dict(dashboard_delivery._dashboards_release_sizes(build.from_project(project)))
+    ours = sizes["grafana-dashboards-istio"]  # the copies' folder (the services' is small)
     assert (ours > 1024 * 1024) is over and len(found) == int(over), (ours, found)
     if over:
-        assert found[0].startswith(f"{config}:12:24: H150 release grafana-dashboards ")
+        assert found[0].startswith(f"{config}:12:24: H150 release grafana-dashboards-istio ")
         assert f"{ours:,} B" in found[0]
     # The same files, made into the chart helmfile installs, as the real helm encodes them.
-    folder = tmp_path / "rendered" / "dashboards"
+    folder = tmp_path / "rendered" / "istio"
     folder.mkdir(parents=True)
     for rendered in project.files:
-        if rendered.path.startswith("manifests/dashboards/"):
+        if rendered.path.startswith("manifests/dashboards/istio/"):
             (folder / rendered.path.rsplit("/", 1)[1]).write_text(rendered.text, encoding="utf-8")
     chart = _chartify(folder, tmp_path / "chart")
     real = _helm_release_secret(chart)

@@ -306,8 +306,8 @@ def _text(ctx: CheckContext, rendered: RenderedFile) -> str:
     return dump(rendered.data)
 
 
-def _dashboards_release_size(ctx: CheckContext) -> int | None:
-    """Helm's stored size of the `grafana-dashboards` release, as helmfile installs it.
+def _dashboards_release_sizes(ctx: CheckContext) -> list[tuple[str, int]]:
+    """(release, Helm's stored size) of each `grafana-dashboards-<folder>` release.
 
     helmfile makes a chart of a folder of manifests (chartify): Chart.yaml `name:` the
     folder's name, version 1.0.0; each manifest kept as `files/templates/<file>` and printed
@@ -315,19 +315,36 @@ def _dashboards_release_size(ctx: CheckContext) -> int | None:
     stores is each rendered file under a `# Source:` line.
     """
     from meshgen.render import dashboard_configmaps as dcm
+    from meshgen.render.grafana import SERVICE_DASHBOARD_FOLDER
 
-    files = [f for f in ctx.files if f.path.startswith(f"{dcm.DIR}/")]
-    if not files:
-        return None
-    chart = dcm.DIR.rsplit("/", 1)[-1]
-    namespace = ctx.config.monitoring.namespace if ctx.config else "monitoring"
+    config = ctx.config
+    grafana = config.monitoring.grafana if config else None
+    folders = [d.folder for d in grafana.dashboards] if grafana else []
+    releases = {
+        dcm.folder_dir(f): dcm.release_name(f) for f in [*folders, SERVICE_DASHBOARD_FOLDER]
+    }
+    by_dir: dict[str, list[Any]] = {}
+    for rendered in ctx.files:
+        if rendered.path.startswith(f"{dcm.DIR}/"):
+            by_dir.setdefault(rendered.path.rsplit("/", 1)[0], []).append(rendered)
+    namespace = config.monitoring.namespace if config else "monitoring"
+    out = []
+    for folder, files in by_dir.items():
+        name = releases.get(folder, folder.rsplit("/", 1)[-1])
+        out.append((name, _chartify_size(ctx, name, folder, namespace, files)))
+    return out
 
+
+def _chartify_size(
+    ctx: CheckContext, name: str, folder: str, namespace: str, files: list[Any]
+) -> int:
+    chart = folder.rsplit("/", 1)[-1]
     names = [f.path.rsplit("/", 1)[-1] for f in files]
     texts = [_text(ctx, f) for f in files]
 
     def release() -> bytes:
         return helm_storage.release_json(
-            name=dcm.RELEASE,
+            name=name,
             namespace=namespace,
             chart={"name": chart, "version": "1.0.0", "apiVersion": "v2"},
             templates=[
@@ -344,7 +361,7 @@ def _dashboards_release_size(ctx: CheckContext) -> int | None:
             ),
         )
 
-    return _secret_size(["chartify", dcm.RELEASE, namespace, names, texts], release)
+    return _secret_size(["chartify", name, namespace, names, texts], release)
 
 
 def _values_release_size(ctx: CheckContext) -> tuple[str, int] | None:
@@ -408,26 +425,27 @@ def helm_release_too_large(ctx: CheckContext) -> Iterator[Finding]:
     a few folders, or `configMaps` with 46 copies of Istio's service dashboard.
 
     Fix: `dashboardDelivery: configMaps` moves the dashboards out of the grafana release
-    into `grafana-dashboards`; if that release alone is over the limit, deliver fewer or
-    smaller dashboards (`serviceDashboards: false` drops the generated one per service).
+    into one `grafana-dashboards-<folder>` release per Grafana folder; if one of those is
+    still over the limit, spread its dashboards over more folders or deliver fewer or
+    smaller ones (`serviceDashboards: false` drops the generated one per service).
     """
     config = ctx.config
     grafana = config.monitoring.grafana if config else None
     if config is None or grafana is None:
         return
-    from meshgen.render import dashboard_configmaps as dcm
 
     limit = helm_storage.MAX_OBJECT_DATA
     if grafana.config_maps:
-        size = _dashboards_release_size(ctx)
-        if size is not None and size > limit:
-            yield Finding(
-                f"release {dcm.RELEASE} would be stored by Helm in {_mib(size)} (its JSON, "
-                f"gzip-compressed and base64-encoded), over the Secret limit of {limit:,} B",
-                at=("monitoring", "grafana", "dashboardDelivery"),
-                hint="deliver fewer or smaller dashboards in this release "
-                "(`serviceDashboards: false` drops the generated ones)",
-            )
+        for release, size in _dashboards_release_sizes(ctx):
+            if size > limit:
+                yield Finding(
+                    f"release {release} would be stored by Helm in {_mib(size)} (its JSON, "
+                    f"gzip-compressed and base64-encoded), over the Secret limit of {limit:,} B",
+                    at=("monitoring", "grafana", "dashboardDelivery"),
+                    hint="deliver fewer or smaller dashboards in this folder, or spread them "
+                    "over more folders (one release each; `serviceDashboards: false` drops "
+                    "the generated ones)",
+                )
         return
     found = _values_release_size(ctx)
     if found is not None and found[1] > limit:

@@ -142,8 +142,8 @@ class Dashboard(Model):
 
 
 #: How dashboards reach Grafana. `values`: in the chart's `dashboards:` values (grafana.com
-#: dashboards downloaded at pod start). `configMaps`: one ConfigMap per dashboard in the
-#: `grafana-dashboards` release, loaded by the chart's dashboards sidecar; nothing is
+#: dashboards downloaded at pod start). `configMaps`: one ConfigMap per dashboard, in one
+#: `grafana-dashboards-<folder>` release per folder, loaded by the dashboards sidecar; nothing is
 #: downloaded, for clusters that cannot reach grafana.com (local `file:` dashboards only).
 DashboardDelivery = Literal["values", "configMaps"]
 CONFIG_MAPS_DELIVERY: DashboardDelivery = "configMaps"

@@ -2,7 +2,8 @@
 
 For clusters that cannot reach grafana.com (reference stacks 5): every local `file:`
 dashboard and every generated service dashboard becomes one ConfigMap under
-`manifests/dashboards/`, in the `grafana-dashboards` release. The Grafana chart's dashboards
+`manifests/dashboards/<folder>/`, in one release per Grafana folder,
+`grafana-dashboards-<folder>`. The Grafana chart's dashboards
 sidecar (grafana 12.x `sidecar.dashboards.*`, on by default in kube-prometheus-stack) watches
 ConfigMaps carrying its label and writes each `data` key to a file; the folder annotation
 puts it in the Grafana folder the config names (`provider.foldersFromFilesStructure`).
@@ -11,7 +12,10 @@ One ConfigMap per dashboard, never packed: Kubernetes limits each object's data 
 (G121), and Istio's sample splits its dashboards over two ConfigMaps to stay under it; one
 per dashboard goes all the way: a dashboard stands alone against the limit, adding one never
 pushes its neighbours over (nor moves them to another object), and a diff reads per
-dashboard. Objects are cheap; the release holding them all has Helm's own limit (H150).
+dashboard. Objects are cheap; a release has Helm's own limit of 1 MiB stored (H150), which a
+few hundred dashboards in one release pass: hence one release per Grafana folder, so that a
+large mesh (a thousand generated service dashboards, teams with folders of their own) fits,
+and a folder still too large is the one H150 names.
 
 The release does not `need` Grafana: the sidecar watches the API and loads a ConfigMap
 whenever it appears, before or after Grafana starts, so ordering would only serialise two
@@ -35,6 +39,7 @@ from meshgen.render.context import RenderInputs, build_file
 from meshgen.render.dashboard_sidecar import LABEL_VALUE, Watch, watch
 from meshgen.render.files import RenderedFile
 
+#: Release names are `<RELEASE>-<folder>`, one per Grafana folder.
 RELEASE = "grafana-dashboards"
 DIR = "manifests/dashboards"
 TEMPLATE = "manifests/dashboard-configmap.yaml.j2"
@@ -62,8 +67,18 @@ def data_key(name: str) -> str:
     return f"{key[:240]}.json"
 
 
+def folder_dir(folder: str) -> str:
+    """The folder of the tree holding one Grafana folder's ConfigMaps (its release's chart)."""
+    return f"{DIR}/{_dns_name(folder, 40)}"
+
+
+def release_name(folder: str) -> str:
+    """The release of one Grafana folder's ConfigMaps (Helm allows 53 characters)."""
+    return _dns_name(f"{RELEASE}-{folder}", 53)
+
+
 def configmap_file(folder: str, name: str) -> str:
-    return f"{DIR}/{configmap_name(folder, name)}.yaml"
+    return f"{folder_dir(folder)}/{configmap_name(folder, name)}.yaml"
 
 
 @record(slots=True)
@@ -160,26 +175,36 @@ def dashboard_configmaps(
 Placed = Callable[[str, list[str]], dict[str, Any]]
 
 
-def releases(inputs: RenderInputs, placed: Placed) -> list[dict[str, Any]]:
-    """The `grafana-dashboards` release of plain manifests, when it holds any ConfigMap."""
+def folders(inputs: RenderInputs) -> list[str]:
+    """The Grafana folders that get ConfigMaps, in config order (service dashboards last)."""
+    from meshgen.render.grafana import SERVICE_DASHBOARD_FOLDER
+
     config = inputs.config
     grafana = config.monitoring.grafana
     if grafana is None or not grafana.config_maps:
         return []
-    generates = grafana.service_dashboards and bool(config.services)
-    if not generates and not any(
-        d.file is not None and d.name in inputs.dashboard_files for d in grafana.dashboards
-    ):
-        return []
-    namespace = config.monitoring.namespace
+    found = [
+        d.folder
+        for d in grafana.dashboards
+        if d.file is not None and d.name in inputs.dashboard_files
+    ]
+    if grafana.service_dashboards and config.services:
+        found.append(SERVICE_DASHBOARD_FOLDER)
+    return list(dict.fromkeys(found))
+
+
+def releases(inputs: RenderInputs, placed: Placed) -> list[dict[str, Any]]:
+    """One release of plain manifests per Grafana folder that holds a ConfigMap."""
+    namespace = inputs.config.monitoring.namespace
     return [
         {
-            "name": RELEASE,
+            "name": release_name(folder),
             "namespace": namespace,
-            "chart": f"./{DIR}",
+            "chart": f"./{folder_dir(folder)}",
             **placed(namespace, []),
             "labels": {"tier": "monitoring", "component": RELEASE},
         }
+        for folder in folders(inputs)
     ]
 
 
