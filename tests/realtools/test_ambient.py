@@ -296,19 +296,21 @@ def test_kubernetes_validate_passes(tree: Tree) -> None:
 
 
 def test_init_ambient_starter_renders_under_the_real_helmfile(tmp_path: Path) -> None:
-    """`meshgen init --dataplane ambient`: a starter whose only note is C142 (no Ztunnel
-    dashboard file yet), whose tree the real helmfile templates with the real charts."""
+    """`meshgen init --dataplane ambient`: a starter with no findings, the Ztunnel dashboard
+    pinned to the Istio release in the download script, whose tree the real helmfile
+    templates with the real charts."""
     from meshgen import api
 
     config = tmp_path / "meshgen.yaml"
     harness.meshgen("init", "--dataplane", "ambient", str(config))
     found = harness.findings(config)
-    assert [line.split(" ")[1] for line in found] == ["C142"], found
+    assert found == []
     written = api.write_tree(config, api.load_project(config))
     assert written.plan is not None and not written.conflicts
     helmfile = tmp_path / "deployment" / "helmfile" / "helmfile.yaml"
     _point_at_sources(helmfile)
     objects = Tree(config, helmfile, harness.template(helmfile))
+    assert_downloads_the_ztunnel_dashboard(objects)
     (namespace,) = [n for n in objects.of_kind("Namespace") if n["metadata"]["name"] == "apps"]
     labels = namespace["metadata"]["labels"]
     assert labels["istio.io/dataplane-mode"] == "ambient"
@@ -318,3 +320,19 @@ def test_init_ambient_starter_renders_under_the_real_helmfile(tmp_path: Path) ->
     assert objects.named("Gateway", "apps", "waypoint")["spec"]["gatewayClassName"] == (
         "istio-waypoint"
     )
+
+
+def assert_downloads_the_ztunnel_dashboard(objects: Any) -> None:
+    """The grafana chart's download script fetches the pinned Ztunnel dashboard into its folder."""
+    from meshgen.knowledge.ambient import ztunnel_dashboard_url
+
+    scripts = [
+        text
+        for cm in objects.of_kind("ConfigMap", "monitoring")
+        for key, text in (cm.get("data") or {}).items()
+        if key == "download_dashboards.sh"
+    ]
+    (script,) = scripts
+    url = ztunnel_dashboard_url("1.30.3")
+    assert f'"{url}"' in script, script
+    assert "/var/lib/grafana/dashboards/istio/istio-ztunnel.json" in script, script

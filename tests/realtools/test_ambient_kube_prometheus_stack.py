@@ -395,8 +395,9 @@ def test_every_ztunnel_dashboard_query_returns_the_scraped_series(
 def test_init_ambient_kube_prometheus_stack_starter_renders_under_the_real_helmfile(
     tmp_path: Path,
 ) -> None:
-    """`meshgen init --dataplane ambient --stack kube-prometheus-stack`: a starter whose only
-    note is C142, whose tree the real helmfile templates, with the three PodMonitors."""
+    """`meshgen init --dataplane ambient --stack kube-prometheus-stack`: a starter with no
+    findings (the Ztunnel dashboard pinned), whose tree the real helmfile templates, with
+    the three PodMonitors."""
     from meshgen import api
 
     config = tmp_path / "meshgen.yaml"
@@ -404,12 +405,13 @@ def test_init_ambient_kube_prometheus_stack_starter_renders_under_the_real_helmf
         "init", "--dataplane", "ambient", "--stack", "kube-prometheus-stack", str(config)
     )
     found = harness.findings(config)
-    assert [line.split(" ")[1] for line in found] == ["C142"], found
+    assert found == []
     written = api.write_tree(config, api.load_project(config))
     assert written.plan is not None and not written.conflicts
     helmfile = tmp_path / "deployment" / "helmfile" / "helmfile.yaml"
     _point_kps(helmfile, tmp_path / "charts")
     objects = Tree(config, helmfile, harness.template(helmfile))
+    ambient.assert_downloads_the_ztunnel_dashboard(objects)
     names = sorted(m["metadata"]["name"] for m in objects.of_kind("PodMonitor", "istio-system"))
     assert names == sorted(MONITORS)
     (prometheus,) = objects.of_kind("Prometheus", "monitoring")

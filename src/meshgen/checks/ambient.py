@@ -106,6 +106,8 @@ def service_waypoint_label_not_passed(ctx: CheckContext) -> Iterator[Finding]:
 def _is_ztunnel_dashboard(dash: Dashboard, text: str | None) -> bool:
     if dash.gnet_id == ambient_facts.ZTUNNEL_DASHBOARD_GNET_ID:
         return True
+    if dash.url is not None and dash.url.endswith(ambient_facts.ZTUNNEL_DASHBOARD_FILE):
+        return True
     return bool(text) and ambient_facts.ZTUNNEL_DASHBOARD_UID in (text or "")
 
 
@@ -117,15 +119,16 @@ def ambient_without_ztunnel_dashboard(ctx: CheckContext) -> Iterator[Finding]:
     bytes, DNS, xDS, memory per node) is only on Istio's Ztunnel dashboard (grafana.com
     21306), which no other Istio dashboard replaces. meshgen's `ztunnel` scrape job (with
     kube-prometheus-stack: its `ztunnel-monitor` PodMonitor) gives its series the `app` and
-    `pod` labels that dashboard selects on. meshgen does not provision it itself: which
-    grafana.com revision belongs to which Istio release is not known for this dashboard.
+    `pod` labels that dashboard selects on. `meshgen init --dataplane ambient` provisions
+    it, pinned to the Istio release: the file in istio/istio at the release's tag (which
+    grafana.com revision of 21306 belongs to which release is not known).
 
     Example: `istio.dataplane: ambient` with `grafana.dashboards: [{name: istio-mesh, ...}]`.
 
-    Fix: add it, pinned: `{name: istio-ztunnel, file: dashboards/ztunnel-dashboard.json}`
-    (istio/istio `manifests/addons/dashboards/ztunnel-dashboard.gen.json` at your Istio
-    version; works offline), or `{name: istio-ztunnel, gnetId: 21306, revision: <the
-    revision whose description names your Istio version>}`.
+    Fix: add it, pinned to your Istio version: `{name: istio-ztunnel, url:
+    https://raw.githubusercontent.com/istio/istio/1.30.3/manifests/addons/dashboards/ztunnel-dashboard.gen.json}`
+    (downloaded at pod start like a grafana.com dashboard), or vendor that file and name it
+    with `file:` (works offline, and under `dashboardDelivery: configMaps`).
     """
     cfg = ctx.config
     assert cfg is not None
@@ -142,8 +145,9 @@ def ambient_without_ztunnel_dashboard(ctx: CheckContext) -> Iterator[Finding]:
         if grafana.dashboards
         else ("monitoring", "grafana"),
         key=True,
-        hint="add {name: istio-ztunnel, file: dashboards/ztunnel-dashboard.json} "
-        "(istio/istio manifests/addons/dashboards/ztunnel-dashboard.gen.json)",
+        hint="add {name: istio-ztunnel, url: "
+        f"{ambient_facts.ztunnel_dashboard_url(cfg.istio.version)}}}, or vendor that file "
+        "and name it with `file:`",
     )
 
 

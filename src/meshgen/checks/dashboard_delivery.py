@@ -137,10 +137,11 @@ def _mib(size: int) -> str:
 
 @check("G120", "dashboard-needs-download", Severity.ERROR)
 def dashboard_needs_download(ctx: CheckContext) -> Iterator[Finding]:
-    """A grafana.com dashboard (`gnetId`) under `dashboardDelivery: configMaps`.
+    """A grafana.com (`gnetId`) or `url` dashboard under `dashboardDelivery: configMaps`.
 
-    Why: ConfigMap delivery is for clusters that cannot reach grafana.com; a `gnetId`
-    dashboard is only an id, downloaded by the chart's init container at pod start, so there
+    Why: ConfigMap delivery is for clusters that cannot reach grafana.com; a `gnetId` or
+    `url` dashboard is only a reference, downloaded by the chart's init container at pod
+    start, so there
     is no JSON to put in a ConfigMap and the dashboard would never appear (reference stacks
     5: the download fails offline and can leave an empty file).
 
@@ -156,15 +157,19 @@ def dashboard_needs_download(ctx: CheckContext) -> Iterator[Finding]:
     if grafana is None or not grafana.config_maps:
         return
     for index, dash in enumerate(grafana.dashboards):
-        if dash.gnet_id is None:
+        if dash.gnet_id is not None:
+            what, key = f"grafana.com dashboard {dash.gnet_id}", "gnetId"
+        elif dash.url is not None:
+            what, key = f"downloaded from {dash.url}", "url"
+        else:
             continue
         yield Finding(
-            f"dashboard {dash.name!r} is grafana.com dashboard {dash.gnet_id}, which cannot be "
-            "downloaded under `dashboardDelivery: configMaps`: it would not be delivered",
-            at=(*_DASHBOARDS, index, "gnetId"),
+            f"dashboard {dash.name!r} is {what}, which cannot be downloaded under "
+            "`dashboardDelivery: configMaps`: it would not be delivered",
+            at=(*_DASHBOARDS, index, key),
             key=True,
             hint="vendor its JSON (Istio's are in the Istio release's "
-            "manifests/addons/dashboards/) and use `file:` instead of gnetId/revision",
+            f"manifests/addons/dashboards/) and use `file:` instead of {key}",
         )
 
 

@@ -2,9 +2,17 @@
 
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from meshgen.models.base import Model, RepositoryUrl, Text, Values
@@ -122,8 +130,23 @@ class Datasource(Model):
         return self.url is not None
 
 
+#: A URL the grafana chart's download script can fetch: http(s), a host, and none of the
+#: characters that mean something inside the script's double-quoted `curl "<url>"`.
+_DASHBOARD_URL = re.compile(r"^https?://[^\s\"$`\\]+$")
+
+
+def _dashboard_url(url: str) -> str:
+    host = urlsplit(url).hostname if _DASHBOARD_URL.match(url) else None
+    if not host:
+        raise ValueError(
+            f"{url!r} is not a dashboard URL: an http(s) URL with a host, without spaces, "
+            "quotes, '$', '`' or '\\' (the chart's download script quotes it for the shell)"
+        )
+    return url
+
+
 class Dashboard(Model):
-    """A dashboard: from grafana.com (`gnetId` + pinned `revision`) or a local JSON file."""
+    """A dashboard: from grafana.com (`gnetId` + pinned `revision`), a URL, or a local file."""
 
     name: Text
     folder: Text = "istio"
@@ -131,12 +154,15 @@ class Dashboard(Model):
     revision: int | None = None
     #: Path of a dashboard JSON file, relative to the config file.
     file: str | None = None
+    #: A dashboard JSON the grafana chart downloads at pod start, like a grafana.com one:
+    #: pin it (Istio's: raw.githubusercontent.com/istio/istio/<version>/manifests/addons/...).
+    url: Annotated[str, AfterValidator(_dashboard_url)] | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> "Dashboard":
-        if (self.gnet_id is None) == (self.file is None):
-            raise ValueError("a dashboard needs exactly one of gnetId or file")
-        if self.file is not None and self.revision is not None:
+        if sum(source is not None for source in (self.gnet_id, self.file, self.url)) != 1:
+            raise ValueError("a dashboard needs exactly one of gnetId, file or url")
+        if self.gnet_id is None and self.revision is not None:
             raise ValueError("revision applies to grafana.com dashboards (gnetId) only")
         return self
 

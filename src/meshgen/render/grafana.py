@@ -78,6 +78,9 @@ def dashboards(
                 entry["revision"] = dash.revision
             entry["datasource"] = [{"name": "DS_PROMETHEUS", "value": grafana.datasource.name}]
             entries[dash.name] = entry
+        elif dash.url is not None:
+            # Istio's source files pick the datasource with their own `$datasource` variable.
+            entries[dash.name] = {"url": dash.url}
         else:
             entries[dash.name] = {"json": files.get(dash.name, "{}")}
     if generated:
