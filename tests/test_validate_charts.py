@@ -91,3 +91,25 @@ def test_check_never_starts_helm(
     ran = (project / "helm-ran").read_text().splitlines()
     assert [line.split()[:2] for line in ran] == [["template", "api"]]
     assert "helm template failed" in result.out and _codes(result) == ["H122"]
+
+
+def test_many_services_without_helm_are_one_finding(
+    project: Path, monkeypatch: pytest.MonkeyPatch, run_cli: Callable[..., CliResult]
+) -> None:
+    # One cause (no helm) for every chart on disk: one line, not one per service.
+    services = "".join(
+        f"  - {{name: s{n}, namespace: apps, chart: ./c, podLabels: {{app: s{n}}}}}\n"
+        for n in range(5)
+    )
+    (project / "meshgen.yaml").write_text(
+        "istio: {version: 1.30.3}\nnamespaces: [{name: apps}]\nservices:\n" + services,
+        encoding="utf-8",
+    )
+    _no_helm(monkeypatch, project)
+    result = run_cli("validate")
+    assert result.out.splitlines()[0] == (
+        "meshgen.yaml:4:40: H122 5 services (s0, s1, s2 and 2 more): the labels of their pods "
+        "are not known (helm is not on PATH); meshgen relies on the labels the config gives "
+        "each [service-chart-unknown]"
+    )
+    assert _codes(result) == ["H122"]

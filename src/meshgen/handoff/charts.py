@@ -19,7 +19,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from meshgen.checks.helm.pods import ChartRender, summarize
+from meshgen.checks.helm.pods import NO_HELM, ChartRender, summarize
 from meshgen.errors import ToolError
 from meshgen.handoff import runner
 from meshgen.load import yaml_reader
@@ -66,7 +66,7 @@ def render_service(project: Tree, config_dir: Path, service: Service) -> ChartRe
         return ChartRender(str(folder), unknown="the chart folder does not exist", missing=True)
     helm = shutil.which("helm")
     if helm is None:
-        return ChartRender(str(folder), unknown="helm is not on PATH")
+        return ChartRender(str(folder), unknown=NO_HELM)
     argv = [helm, "template", service.name, str(folder), "-n", service.namespace, "-f", "-"]
     try:
         result = runner.capture(

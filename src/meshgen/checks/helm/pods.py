@@ -22,6 +22,8 @@ from meshgen.records import record
 
 #: `ctx.memo` key: one `ChartRender` per configured service, in config order.
 CHART_RENDERS = "chart_renders"
+#: Why a chart on disk was not rendered when there is no helm (`ChartRender.unknown`).
+NO_HELM = "helm is not on PATH"
 #: `ctx.memo` key: True when charts were asked for (`--charts`), so a remote chart that
 #: is not fetched is worth a warning; False when they are rendered because helm is there.
 REMOTE_CHARTS_ASKED = "remote_charts_asked"
@@ -172,15 +174,37 @@ def service_chart_unknown(ctx: CheckContext) -> Iterator[Finding]:
     """
     cfg = ctx.config
     assert cfg is not None
+    unrendered: list[int] = []  # services whose chart only a missing helm left unrendered
     for i, (svc, render) in enumerate(zip(cfg.services, _renders(ctx), strict=False)):
         if render.unknown is None or render.missing:
             continue
         if render.remote and not ctx.memo.get(REMOTE_CHARTS_ASKED, True):
             continue
+        if render.unknown == NO_HELM:
+            unrendered.append(i)
+            continue
         yield Finding(
             f"service {svc.name}: the labels of its pods are not known ({render.unknown}); "
             f"meshgen relies on {_text(svc.selector_labels)} as the config says",
             at=("services", i, "chart"),
+        )
+    if len(unrendered) == 1:
+        (i,) = unrendered
+        svc = cfg.services[i]
+        yield Finding(
+            f"service {svc.name}: the labels of its pods are not known ({NO_HELM}); "
+            f"meshgen relies on {_text(svc.selector_labels)} as the config says",
+            at=("services", i, "chart"),
+        )
+    elif unrendered:
+        # One cause, one finding: a thousand services on one chart are not a thousand lines.
+        names = [cfg.services[i].name for i in unrendered]
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        yield Finding(
+            f"{len(names)} services ({shown}): the labels of their pods are not known "
+            f"({NO_HELM}); meshgen relies on the labels the config gives each",
+            at=("services", unrendered[0], "chart"),
+            related=tuple(("services", i, "chart") for i in unrendered[1:4]),
         )
 
 
