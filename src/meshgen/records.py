@@ -60,11 +60,17 @@ def _build(original: _C, *, frozen: bool, eq: bool, order: bool, slots: bool) ->
     # every record, which keeps a record subclassing a record consistent in its eyes.
     cls: type = dataclasses.dataclass(init=False, repr=False, eq=False, slots=slots)(original)
     fields = dataclasses.fields(cls)
+    _refuse_unsupported(cls, fields, eq=eq, order=order)
     _set(cls, "__init__", _make_init(cls, fields, frozen=frozen))
     _set(cls, "__repr__", _make_repr(tuple(f.name for f in fields if f.repr)))
     if frozen:
         _set(cls, "__setattr__", _frozen_setattr(cls, {f.name for f in fields}))
         _set(cls, "__delattr__", _frozen_delattr(cls, {f.name for f in fields}))
+        if slots:
+            # As dataclasses: copy, deepcopy and pickle restore slots with setattr, which a
+            # frozen class refuses; these two set them past it.
+            _set(cls, "__getstate__", _slots_getstate)
+            _set(cls, "__setstate__", _slots_setstate)
     if eq:
         compared = _values(tuple(f.name for f in fields if f.compare))
         _set(cls, "__eq__", _make_eq(compared))
@@ -79,6 +85,32 @@ def _build(original: _C, *, frozen: bool, eq: bool, order: bool, slots: bool) ->
             hashed = tuple(f.name for f in fields if (f.compare if f.hash is None else f.hash))
             cls.__hash__ = _make_hash(_values(hashed)) if frozen else None  # type: ignore[assignment]
     return cast(_C, cls)
+
+
+def _refuse_unsupported(
+    cls: type, fields: tuple[dataclasses.Field[Any], ...], *, eq: bool, order: bool
+) -> None:
+    """Shapes `_make_init` does not build as dataclasses would: refused, never built wrong."""
+    if order and not eq:
+        raise ValueError("eq must be true if order is true")
+    # `__dataclass_fields__` also holds the InitVar pseudo-fields `fields()` leaves out.
+    for f in cls.__dataclass_fields__.values():  # type: ignore[attr-defined]
+        initvar = getattr(f, "_field_type", None) is getattr(dataclasses, "_FIELD_INITVAR", 0)
+        if f.kw_only is True or initvar:
+            raise TypeError(
+                f"@record does not support kw_only or InitVar fields ({cls.__qualname__}.{f.name})"
+            )
+        if f.name == "self":
+            raise TypeError(f"@record cannot have a field named 'self' ({cls.__qualname__})")
+
+
+def _slots_getstate(self: Any) -> list[Any]:
+    return [getattr(self, f.name) for f in dataclasses.fields(self)]
+
+
+def _slots_setstate(self: Any, state: list[Any]) -> None:
+    for f, value in zip(dataclasses.fields(self), state, strict=True):
+        object.__setattr__(self, f.name, value)
 
 
 def _set(cls: type, name: str, function: Any) -> None:
