@@ -18,6 +18,7 @@ methods are one shared implementation each, reading the field values with
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import reprlib
 from collections.abc import Callable
 from operator import attrgetter
@@ -58,10 +59,15 @@ def _build(original: _C, *, frozen: bool, eq: bool, order: bool, slots: bool) ->
     # `dataclasses` itself validates and records the fields; it compiles nothing when it
     # adds no method. Its `__dataclass_params__` therefore says frozen=False, eq=False for
     # every record, which keeps a record subclassing a record consistent in its eyes.
+    documented = bool(original.__dict__.get("__doc__"))
     cls: type = dataclasses.dataclass(init=False, repr=False, eq=False, slots=slots)(original)
     fields = dataclasses.fields(cls)
     _refuse_unsupported(cls, fields, eq=eq, order=order)
     _set(cls, "__init__", _make_init(cls, fields, frozen=frozen))
+    if not documented:
+        # dataclasses wrote `Name()` from the signature before `__init__` existed: as it
+        # would, the class's signature instead.
+        cls.__doc__ = cls.__name__ + str(inspect.signature(cls)).replace(" -> None", "")
     _set(cls, "__repr__", _make_repr(tuple(f.name for f in fields if f.repr)))
     if frozen:
         _set(cls, "__setattr__", _frozen_setattr(cls, {f.name for f in fields}))
@@ -124,7 +130,8 @@ def _make_init(cls: type, fields: tuple[dataclasses.Field[Any], ...], *, frozen:
     """The one compiled method: `__init__` with the fields as parameters, defaults bound."""
     namespace: dict[str, Any] = {
         "__record_setattr": object.__setattr__,
-        "__record_missing": dataclasses.MISSING,
+        # dataclasses' own sentinel, shown as `<factory>` in the signature.
+        "__record_missing": getattr(dataclasses, "_HAS_DEFAULT_FACTORY", dataclasses.MISSING),
     }
     params: list[str] = []
     body: list[str] = []
@@ -158,7 +165,10 @@ def _make_init(cls: type, fields: tuple[dataclasses.Field[Any], ...], *, frozen:
         body.append("self.__post_init__()")
     source = f"def __init__(self, {', '.join(params)}):\n    " + "\n    ".join(body or ["pass"])
     exec(source, namespace)  # noqa: S102 - source built above from field names only
-    return namespace["__init__"]
+    init = namespace["__init__"]
+    # The annotations dataclasses gives its `__init__` (for inspect.signature, get_type_hints).
+    init.__annotations__ = {f.name: f.type for f in fields if f.init} | {"return": None}
+    return init
 
 
 def _values(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import inspect
 import pickle
 from typing import Any
 
@@ -73,3 +74,23 @@ def test_shapes_record_does_not_implement_are_refused() -> None:
         record(type("S", (), {"__annotations__": {"self": "int"}}))
     with pytest.raises(ValueError, match="eq must be true if order is true"):
         record(order=True, eq=False)(type("O", (), {"__annotations__": {"a": "int"}}))
+
+
+def test_signature_annotations_and_the_generated_docstring_match_dataclasses() -> None:
+    body: dict[str, Any] = {
+        "__annotations__": {"a": "int", "b": "str", "c": "tuple[int, ...]"},
+        "__module__": __name__,
+        "b": "x",
+        "c": dataclasses.field(default_factory=tuple),
+    }
+    real = dataclasses.dataclass(frozen=True)(type("Shape", (), dict(body)))
+    ours = record(type("Shape", (), dict(body)))
+    assert str(inspect.signature(ours)) == str(inspect.signature(real))
+    assert ours.__init__.__annotations__ == real.__init__.__annotations__
+    assert (
+        ours.__doc__
+        == real.__doc__
+        == "Shape(a: 'int', b: 'str' = 'x', c: 'tuple[int, ...]' = <factory>)"
+    )
+    documented = record(type("Doc", (), {"__doc__": "Mine.", "__annotations__": {"a": "int"}}))
+    assert documented.__doc__ == "Mine."
