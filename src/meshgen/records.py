@@ -18,6 +18,7 @@ methods are one shared implementation each, reading the field values with
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import reprlib
 from collections.abc import Callable
 from operator import attrgetter
@@ -58,13 +59,24 @@ def _build(original: _C, *, frozen: bool, eq: bool, order: bool, slots: bool) ->
     # `dataclasses` itself validates and records the fields; it compiles nothing when it
     # adds no method. Its `__dataclass_params__` therefore says frozen=False, eq=False for
     # every record, which keeps a record subclassing a record consistent in its eyes.
+    documented = bool(original.__dict__.get("__doc__"))
     cls: type = dataclasses.dataclass(init=False, repr=False, eq=False, slots=slots)(original)
     fields = dataclasses.fields(cls)
+    _refuse_unsupported(cls, fields, eq=eq, order=order)
     _set(cls, "__init__", _make_init(cls, fields, frozen=frozen))
+    if not documented:
+        # dataclasses wrote `Name()` from the signature before `__init__` existed: as it
+        # would, the class's signature instead.
+        cls.__doc__ = cls.__name__ + str(inspect.signature(cls)).replace(" -> None", "")
     _set(cls, "__repr__", _make_repr(tuple(f.name for f in fields if f.repr)))
     if frozen:
         _set(cls, "__setattr__", _frozen_setattr(cls, {f.name for f in fields}))
         _set(cls, "__delattr__", _frozen_delattr(cls, {f.name for f in fields}))
+        if slots:
+            # As dataclasses: copy, deepcopy and pickle restore slots with setattr, which a
+            # frozen class refuses; these two set them past it.
+            _set(cls, "__getstate__", _slots_getstate)
+            _set(cls, "__setstate__", _slots_setstate)
     if eq:
         compared = _values(tuple(f.name for f in fields if f.compare))
         _set(cls, "__eq__", _make_eq(compared))
@@ -81,6 +93,32 @@ def _build(original: _C, *, frozen: bool, eq: bool, order: bool, slots: bool) ->
     return cast(_C, cls)
 
 
+def _refuse_unsupported(
+    cls: type, fields: tuple[dataclasses.Field[Any], ...], *, eq: bool, order: bool
+) -> None:
+    """Shapes `_make_init` does not build as dataclasses would: refused, never built wrong."""
+    if order and not eq:
+        raise ValueError("eq must be true if order is true")
+    # `__dataclass_fields__` also holds the InitVar pseudo-fields `fields()` leaves out.
+    for f in cls.__dataclass_fields__.values():  # type: ignore[attr-defined]
+        initvar = getattr(f, "_field_type", None) is getattr(dataclasses, "_FIELD_INITVAR", 0)
+        if f.kw_only is True or initvar:
+            raise TypeError(
+                f"@record does not support kw_only or InitVar fields ({cls.__qualname__}.{f.name})"
+            )
+        if f.name == "self":
+            raise TypeError(f"@record cannot have a field named 'self' ({cls.__qualname__})")
+
+
+def _slots_getstate(self: Any) -> list[Any]:
+    return [getattr(self, f.name) for f in dataclasses.fields(self)]
+
+
+def _slots_setstate(self: Any, state: list[Any]) -> None:
+    for f, value in zip(dataclasses.fields(self), state, strict=True):
+        object.__setattr__(self, f.name, value)
+
+
 def _set(cls: type, name: str, function: Any) -> None:
     if name in cls.__dict__:
         return  # a method the class body wrote wins, as with dataclasses
@@ -92,7 +130,8 @@ def _make_init(cls: type, fields: tuple[dataclasses.Field[Any], ...], *, frozen:
     """The one compiled method: `__init__` with the fields as parameters, defaults bound."""
     namespace: dict[str, Any] = {
         "__record_setattr": object.__setattr__,
-        "__record_missing": dataclasses.MISSING,
+        # dataclasses' own sentinel, shown as `<factory>` in the signature.
+        "__record_missing": getattr(dataclasses, "_HAS_DEFAULT_FACTORY", dataclasses.MISSING),
     }
     params: list[str] = []
     body: list[str] = []
@@ -126,7 +165,10 @@ def _make_init(cls: type, fields: tuple[dataclasses.Field[Any], ...], *, frozen:
         body.append("self.__post_init__()")
     source = f"def __init__(self, {', '.join(params)}):\n    " + "\n    ".join(body or ["pass"])
     exec(source, namespace)  # noqa: S102 - source built above from field names only
-    return namespace["__init__"]
+    init = namespace["__init__"]
+    # The annotations dataclasses gives its `__init__` (for inspect.signature, get_type_hints).
+    init.__annotations__ = {f.name: f.type for f in fields if f.init} | {"return": None}
+    return init
 
 
 def _values(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:

@@ -164,6 +164,21 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
+def _drain(process: subprocess.Popen[bytes]) -> None:
+    """Collect a stopped program's pipes, but never wait on a child it left running.
+
+    A wrapper script (a version-manager shim, `sh -c`) that is stopped can leave a child
+    holding its stdout open: reading to the end would wait for that child, which may never
+    end, so the pipes are read for the grace period and then closed.
+    """
+    try:
+        process.communicate(timeout=_GRACE)
+    except subprocess.TimeoutExpired:
+        for pipe in (process.stdin, process.stdout, process.stderr):
+            if pipe is not None:
+                pipe.close()
+
+
 def stream(argv: Sequence[str], *, timeout: float | None) -> int:
     """Run `argv`, copying its stdout/stderr to ours as it arrives; return its exit code.
 
@@ -249,7 +264,7 @@ def capture(argv: Sequence[str], *, timeout: float, input_text: str | None = Non
         out, err = process.communicate(data, timeout=timeout)
     except subprocess.TimeoutExpired:
         _stop(process)
-        process.communicate()
+        _drain(process)
         raise ToolTimeoutError(
             f"{name} did not finish within {timeout:g} s and was stopped: {format_command(argv)}"
         ) from None

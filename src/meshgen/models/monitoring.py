@@ -62,6 +62,9 @@ DatasourceKind = Literal["prometheus", "thanos", "mimir", "victoriametrics"]
 
 
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+#: What an HTTP field value cannot hold (RFC 9110 5.5: no control character but HTAB); Go's
+#: HTTP client, Grafana's, refuses such a header ("invalid header field value").
+_HEADER_VALUE_FORBIDDEN = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 class HeaderSecretRef(Model):
@@ -91,6 +94,16 @@ class DatasourceHeader(Model):
                 "not an HTTP header name (RFC 9110 token: letters, digits and !#$%&'*+-.^_`|~)"
             )
         return name
+
+    @field_validator("value")
+    @classmethod
+    def _field_value(cls, value: str | None) -> str | None:
+        if value is not None and _HEADER_VALUE_FORBIDDEN.search(value):
+            raise ValueError(
+                "an HTTP header value cannot hold a line break or another control character "
+                "(Grafana's HTTP client refuses the header)"
+            )
+        return value
 
     @model_validator(mode="after")
     def _one_value(self) -> "DatasourceHeader":

@@ -42,6 +42,8 @@ VM_TENANT = re.compile(r"^(?:\d{1,10}(?::\d{1,10})?|multitenant)$")
 MIMIR_TENANT_HEADER = "x-scope-orgid"
 #: Headers that carry a credential whatever their words say.
 CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+#: Bytes Go's `url.Parse` refuses anywhere in a URL ("invalid control character in URL").
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _external(ctx: CheckContext) -> tuple[MeshConfig, Datasource, str] | None:
@@ -82,9 +84,11 @@ def datasource_url_invalid(ctx: CheckContext) -> Iterator[Finding]:
     if found is None:
         return
     _, _, url = found
-    parts = urlsplit(url)
+    parts = urlsplit(url)  # which drops tabs and line breaks: looked for before
     problem: str | None = None
-    if parts.scheme not in ("http", "https"):
+    if _CONTROL.search(url) or url != url.strip() or " " in parts.netloc:
+        problem = "it holds whitespace or a control character, which Go's URL parser refuses"
+    elif parts.scheme not in ("http", "https"):
         problem = "it is not an http:// or https:// URL"
     elif not parts.hostname:
         problem = "it names no host"

@@ -48,9 +48,28 @@ class ChartRender:
     remote: bool = False
 
 
+def _mapping(node: Any, key: str) -> dict[Any, Any]:
+    # A chart renders whatever its templates say: a key that is not a mapping reads as empty.
+    value = node.get(key) if isinstance(node, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
 def _labels(node: Any) -> dict[str, str]:
-    labels = ((node or {}).get("metadata") or {}).get("labels") or {}
+    labels = _mapping(node, "metadata").get("labels")
     return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
+
+
+def _ports(spec: dict[Any, Any]) -> tuple[int, ...]:
+    """The Service's integer ports (a chart bug like `port: null` or `port: http` has none)."""
+    ports = spec.get("ports")
+    found = []
+    for entry in ports if isinstance(ports, list) else ():
+        port = entry.get("port") if isinstance(entry, dict) else None
+        if isinstance(port, int) and not isinstance(port, bool):
+            found.append(port)
+        elif isinstance(port, str) and port.isdigit():
+            found.append(int(port))
+    return tuple(found)
 
 
 def summarize(chart: str, objects: list[Any]) -> ChartRender:
@@ -60,18 +79,18 @@ def summarize(chart: str, objects: list[Any]) -> ChartRender:
     for obj in objects:
         if not isinstance(obj, dict):
             continue
-        meta = obj.get("metadata") or {}
-        if "helm.sh/hook" in (meta.get("annotations") or {}):
+        meta = _mapping(obj, "metadata")
+        annotations = meta.get("annotations")
+        if isinstance(annotations, dict) and "helm.sh/hook" in annotations:
             continue
         kind, name = obj.get("kind"), str(meta.get("name", ""))
-        spec = obj.get("spec") or {}
+        spec = _mapping(obj, "spec")
         if kind in WORKLOAD_KINDS:
             pods.append((f"{kind}/{name}", _labels(spec.get("template"))))
         elif kind == "Pod":
             pods.append((f"Pod/{name}", _labels(obj)))
         elif kind == "Service":
-            ports = tuple(int(p["port"]) for p in spec.get("ports") or () if "port" in p)
-            services.append((name, ports))
+            services.append((name, _ports(spec)))
     return ChartRender(chart, tuple(pods), tuple(services))
 
 
