@@ -6,7 +6,7 @@ Found in the session-20 review:
   Grafana reads the URL with, refuses each one;
 - a literal header value with a line break was accepted and rendered; Go's HTTP client
   refuses to send such a header, so every dashboard query would fail;
-- (not fixed, xfail) `$` in the datasource `url` or `name` is expanded by Grafana's
+- (fixed: written `$$`, literal like header values) `$` in the datasource `url` or `name` is expanded by Grafana's
   provisioning like any value, while header values are written `$$`-escaped.
 """
 
@@ -111,11 +111,6 @@ def _grafana_reads(text: str) -> str:
     return "$".join(expand.sub("", part) for part in text.split("$$"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the datasource url and name are written as is, so Grafana expands a `$` in them "
-    "(header values are `$$`-escaped); literal or env reference is a design decision",
-)
 def test_a_dollar_in_the_url_and_name_reaches_grafana_as_written(tmp_path: Path) -> None:
     config = tmp_path / "meshgen.yaml"
     config.write_text(

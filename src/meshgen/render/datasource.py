@@ -42,7 +42,7 @@ def header_env(index: int) -> str:
     return f"{ENV_PREFIX}{index}"
 
 
-def _provisioning_literal(text: str) -> str:
+def provisioning_literal(text: str) -> str:
     """`text` as Grafana's provisioning reads it back: `$` starts a variable, `$$` is `$`."""
     return text.replace("$", "$$")
 
@@ -60,7 +60,7 @@ def external_fields(source: Datasource) -> tuple[dict[str, Any], dict[str, str]]
             secure[f"httpHeaderValue{index}"] = "${" + header_env(index) + "}"
         else:
             assert header.value is not None
-            secure[f"httpHeaderValue{index}"] = _provisioning_literal(header.value)
+            secure[f"httpHeaderValue{index}"] = provisioning_literal(header.value)
     return json_data, secure
 
 

@@ -14,7 +14,7 @@ from meshgen.load.values import merge_values
 from meshgen.models import Grafana, MeshConfig
 from meshgen.render import naming
 from meshgen.render.context import RenderInputs, build_file
-from meshgen.render.datasource import env_value_from, external_fields
+from meshgen.render.datasource import env_value_from, external_fields, provisioning_literal
 from meshgen.render.files import RenderedFile
 from meshgen.render.prometheus import escape_tpl, service_url
 
@@ -49,11 +49,12 @@ def datasource(config: MeshConfig, grafana: Grafana) -> dict[str, Any]:
         more, secure = external_fields(source)
         json_data.update({key: escape_tpl(str(value)) for key, value in more.items()})
     # The chart passes datasources through `tpl`: every string from the config stays literal.
+    # Grafana expands `$VAR` in provisioned values: what the config says is meant literally.
     entry: dict[str, Any] = {
-        "name": escape_tpl(source.name),
+        "name": escape_tpl(provisioning_literal(source.name)),
         "type": "prometheus",
-        "uid": escape_tpl(source.uid),
-        "url": escape_tpl(url),
+        "uid": escape_tpl(provisioning_literal(source.uid)),
+        "url": escape_tpl(provisioning_literal(url)),
         "access": "proxy",
         "isDefault": True,
         "jsonData": json_data,
