@@ -21,6 +21,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from meshgen.render.files import split_header
+from tests.grafana_reads import grafana_reads
 
 HERE = Path(__file__).parent
 MANIFEST: dict[str, Any] = YAML(typ="safe").load((HERE / "cases.yaml").read_text(encoding="utf-8"))
@@ -253,6 +254,8 @@ def _assert_lands(
         assert isinstance(got, str), f"{got!r} is not a string (YAML 1.{1 if yaml_11 else 2})"
         if spec.get("tpl"):
             got = unescape_tpl(got)
+        if spec.get("grafana"):
+            got = grafana_reads(got)
         if spec.get("suffix"):
             assert got.endswith(wanted), (got, wanted)
         else:

@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.grafana_reads import grafana_reads
 from tests.realtools.harness import (
     NEEDS_TOOLS,
     TOOLS,
@@ -322,7 +323,8 @@ def test_the_providers_and_hostile_strings_arrive_verbatim(tree: Tree) -> None:
     assert tags["greeting"]["value"] == HOSTILE_CEL
     # The datasource name in Grafana's provisioning and in the download script's sed.
     datasources = _grafana_data(tree)["datasources.yaml"]
-    assert yaml.safe_load(datasources)["datasources"][0]["name"] == HOSTILE_DATASOURCE
+    provisioned = yaml.safe_load(datasources)["datasources"][0]["name"]
+    assert grafana_reads(provisioned) == HOSTILE_DATASOURCE  # `$HOME` written `$$HOME`
     assert HOSTILE_DATASOURCE in _grafana_data(tree)["download_dashboards.sh"]
 
 

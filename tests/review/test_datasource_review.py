@@ -13,7 +13,6 @@ Found in the session-20 review:
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from ruamel.yaml import YAML
 
 from meshgen import api
 from meshgen.render.prometheus import unescape_tpl
+from tests.grafana_reads import grafana_reads
 
 BASE = """\
 istio: {version: 1.30.3}
@@ -105,12 +105,6 @@ def test_a_header_value_with_a_tab_and_unicode_is_kept(tmp_path: Path) -> None:
     assert found == []
 
 
-def _grafana_reads(text: str) -> str:
-    """Grafana's provisioning: split on `$$`, expand `$VAR`/`${VAR}` (unset: empty), join."""
-    expand = re.compile(r"\$(\{[^}]*\}|[A-Za-z0-9_]+)")
-    return "$".join(expand.sub("", part) for part in text.split("$$"))
-
-
 def test_a_dollar_in_the_url_and_name_reaches_grafana_as_written(tmp_path: Path) -> None:
     config = tmp_path / "meshgen.yaml"
     config.write_text(
@@ -123,7 +117,7 @@ def test_a_dollar_in_the_url_and_name_reaches_grafana_as_written(tmp_path: Path)
     assert [d.code for d in project.diagnostics] == []
     (values,) = [f for f in project.files if f.path == "values/grafana-values.yaml"]
     (source,) = YAML(typ="safe").load(values.text)["datasources"]["datasources.yaml"]["datasources"]
-    assert _grafana_reads(unescape_tpl(source["name"])) == "Metrics $TEAM"
+    assert grafana_reads(unescape_tpl(source["name"])) == "Metrics $TEAM"
     assert (
-        _grafana_reads(unescape_tpl(source["url"])) == "http://thanos-query.monitoring:10902/$TEAM"
+        grafana_reads(unescape_tpl(source["url"])) == "http://thanos-query.monitoring:10902/$TEAM"
     )

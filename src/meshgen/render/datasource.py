@@ -47,6 +47,15 @@ def provisioning_literal(text: str) -> str:
     return text.replace("$", "$$")
 
 
+def provisioning_read(text: str) -> str:
+    """What Grafana's provisioning makes of a written value: `$$` is `$`.
+
+    A `$VAR` is expanded from Grafana's environment, which meshgen cannot see: it is
+    left as written (meshgen writes none: `provisioning_literal`).
+    """
+    return "$".join(text.split("$$"))
+
+
 def external_fields(source: Datasource) -> tuple[dict[str, Any], dict[str, str]]:
     """(jsonData additions, secureJsonData) of an external datasource."""
     json_data: dict[str, Any] = {"prometheusType": PROMETHEUS_TYPE[source.kind]}

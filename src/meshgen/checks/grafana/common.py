@@ -9,6 +9,7 @@ from meshgen.analysis.dashboards import DashboardQuery, dashboard_queries
 from meshgen.checks.context import CheckContext
 from meshgen.load.documents import DashboardDoc, ValuesDoc
 from meshgen.records import record
+from meshgen.render.datasource import provisioning_read
 from meshgen.render.prometheus import unescape_tpl
 from meshgen.source import KeyPath, Span
 
@@ -66,10 +67,10 @@ def datasource_names(datasources: list[ProvisionedDatasource]) -> set[str]:
     """Every name or uid a dashboard may use to reference one of them.
 
     As Grafana sees them: the chart passes datasources through `tpl`, which turns
-    meshgen's escaped `{{` back into `{{`.
+    meshgen's escaped `{{` back into `{{`, and Grafana's provisioning reads `$$` as `$`.
     """
     names = {d.name for d in datasources} | {d.uid for d in datasources if d.uid}
-    return {unescape_tpl(name) for name in names}
+    return {provisioning_read(unescape_tpl(name)) for name in names}
 
 
 def dashboard_entries(values: ValuesDoc) -> Iterator[tuple[str, str, Mapping[str, Any]]]:

@@ -25,6 +25,7 @@ from meshgen.checks.grafana.common import (
 from meshgen.diagnostics import Severity
 from meshgen.knowledge.dashboard_datasources import ISTIO_GRAFANA_COM, DatasourceRefs
 from meshgen.render import naming
+from meshgen.render.datasource import provisioning_read
 from meshgen.render.prometheus import unescape_tpl
 from meshgen.source import KeyPath
 
@@ -307,7 +308,7 @@ def datasource_url_mismatch(ctx: CheckContext) -> Iterator[Finding]:
     for source in datasources:
         if source.type != "prometheus" or source.url is None:
             continue
-        if external is not None and unescape_tpl(source.url) == external:
+        if external is not None and provisioning_read(unescape_tpl(source.url)) == external:
             continue
         problem = _url_problem(source.url, service, namespace, port, config.monitoring.namespace)
         if problem is None:
