@@ -18,6 +18,7 @@ from typing import Any
 from meshgen.checks.context import CheckContext
 from meshgen.checks.framework import Finding, check
 from meshgen.diagnostics import Severity
+from meshgen.models import Service
 from meshgen.records import record
 
 #: `ctx.memo` key: one `ChartRender` per configured service, in config order.
@@ -201,20 +202,10 @@ def service_chart_unknown(ctx: CheckContext) -> Iterator[Finding]:
             continue
         if render.unknown == NO_HELM:
             unrendered.append(i)
-            continue
-        yield Finding(
-            f"service {svc.name}: the labels of its pods are not known ({render.unknown}); "
-            f"meshgen relies on {_text(svc.selector_labels)} as the config says",
-            at=("services", i, "chart"),
-        )
+        else:
+            yield _labels_unknown(svc, i, render.unknown)
     if len(unrendered) == 1:
-        (i,) = unrendered
-        svc = cfg.services[i]
-        yield Finding(
-            f"service {svc.name}: the labels of its pods are not known ({NO_HELM}); "
-            f"meshgen relies on {_text(svc.selector_labels)} as the config says",
-            at=("services", i, "chart"),
-        )
+        yield _labels_unknown(cfg.services[unrendered[0]], unrendered[0], NO_HELM)
     elif unrendered:
         # One cause, one finding: a thousand services on one chart are not a thousand lines.
         names = [cfg.services[i].name for i in unrendered]
@@ -225,6 +216,14 @@ def service_chart_unknown(ctx: CheckContext) -> Iterator[Finding]:
             at=("services", unrendered[0], "chart"),
             related=tuple(("services", i, "chart") for i in unrendered[1:4]),
         )
+
+
+def _labels_unknown(svc: Service, index: int, why: str) -> Finding:
+    return Finding(
+        f"service {svc.name}: the labels of its pods are not known ({why}); "
+        f"meshgen relies on {_text(svc.selector_labels)} as the config says",
+        at=("services", index, "chart"),
+    )
 
 
 @check("H125", "service-workload-unmatched", Severity.ERROR, needs=("charts",))
