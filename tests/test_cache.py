@@ -1,8 +1,8 @@
 """The on-disk result cache: hits, the salt recipe, and refusal of every untrusted entry.
 
 The cache is read on every commit from a folder an attacker (or a crash) may have touched:
-whatever is there, a lookup is a hit of the exact stored input or a miss, never an error,
-never a write through a symlink, never code run.
+whatever is there, a lookup is a hit of the value stored under the input's SHA-256 or a
+miss, never an error, never a write through a symlink, never code run.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def _shard_path(folder: Path, name: str, key_input: str) -> Path:
 
 def _stored(cache: JsonCache, key_input: str, value: Any) -> dict[str, Any]:
     """The file content a cache holding just this entry writes."""
-    entry = {"input": key_input, "value": value}
+    entry = {"value": value}
     return {"salt": cache.salt, "entries": {digest(key_input): entry}}
 
 
@@ -89,16 +89,20 @@ def test_an_existing_loose_folder_of_ours_is_made_owner_only(cache_dir: Path) ->
     assert cache_dir.stat().st_mode & 0o777 == 0o700
 
 
-def test_a_colliding_or_tampered_entry_is_a_miss(cache_dir: Path) -> None:
+def test_an_entry_holds_only_its_value_under_the_inputs_digest(cache_dir: Path) -> None:
     cache = JsonCache("t", "v1")
-    cache.put("expr", 1)
+    big = "x" * 10_000
+    cache.put(big, 1)
     cache.flush()
     path = cache_dir / "t.json"
     data = json.loads(path.read_text())
-    [key] = data["entries"]
-    data["entries"][key]["input"] = "other"
+    assert data["entries"] == {digest(big): {"value": 1}}
+    assert len(path.read_bytes()) < 200  # the input is not copied into the cache
+    # Moved under another key (another input's digest), it is that input's entry only.
+    data["entries"] = {digest("other"): {"value": 1}}
     path.write_text(json.dumps(data))
-    assert JsonCache("t", "v1").get("expr") is None
+    assert JsonCache("t", "v1").get(big) is None
+    assert JsonCache("t", "v1").get("other") == 1
 
 
 def test_files_writable_by_others_are_ignored(cache_dir: Path) -> None:
@@ -244,7 +248,7 @@ MALFORMED: dict[str, bytes] = {
     "null": b"null",
     "entries a list": b'{"salt": "S", "entries": []}',
     "entry a list": b'{"salt": "S", "entries": {"K": []}}',
-    "entry input a number": b'{"salt": "S", "entries": {"K": {"input": 5, "value": 1}}}',
+    "entry without a value": b'{"salt": "S", "entries": {"K": {"input": "k", "val": 1}}}',
     "salt a list": b'{"salt": ["S"], "entries": {}}',
     "deep list": b"[" * DEEP + b"]" * DEEP,
     "deep object": b'{"a":' * DEEP + b"1" + b"}" * DEEP,

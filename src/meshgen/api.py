@@ -58,6 +58,10 @@ class Project:
     loaded: LoadResult
     output_dir: Path | None = None
     inputs: RenderInputs | None = None
+    #: Each local dashboard file's JSON, reduced to what the checks read
+    #: (`analysis.dashboards.essentials`), by dashboard name; None when it is no JSON object.
+    #: Parsed once, when the file is read.
+    dashboard_data: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     #: The rendered tree. After `validate_project(disk=True)`, files the tree on disk was
     #: proven to hold are `RenderedFile.release()`d (their text dropped, not re-read).
     files: list[RenderedFile] = field(default_factory=list)
@@ -83,6 +87,7 @@ def load_project(config_path: Path, *, text: str | None = None) -> Project:
 
     With `text`, that text stands for the file's content (an edit not yet written).
     """
+    from meshgen.analysis.dashboards import shared
     from meshgen.load.config import LoadResult, config_folder, load_config, load_text
     from meshgen.output import confined_output_dir
     from meshgen.render import RenderError, RenderInputs, render_tree
@@ -107,15 +112,19 @@ def load_project(config_path: Path, *, text: str | None = None) -> Project:
         return project
     dashboard_files: dict[str, str] = {}
     grafana = config.monitoring.grafana
+    repeats: dict[Any, Any] = {}  # strings and flat mappings the dashboards share
     for index, dash in enumerate(grafana.dashboards if grafana else ()):
         if dash.file is None:
             continue
         at = loaded.source.lookup(("monitoring", "grafana", "dashboards", index, "file"))
-        text, problem = read_dashboard(config_dir, dash.file, at)
-        if problem is not None:
-            project.diagnostics.append(problem)
-        elif text is not None:
-            dashboard_files[dash.name] = text
+        read = read_dashboard(config_dir, dash.file, at)
+        if read.problem is not None:
+            project.diagnostics.append(read.problem)
+        elif read.text is not None:
+            dashboard_files[dash.name] = read.text
+            project.dashboard_data[dash.name] = (
+                shared(read.data, repeats) if read.data is not None else None
+            )
     project.inputs = RenderInputs(
         config=config,
         config_name=Path(
@@ -140,7 +149,17 @@ def load_project(config_path: Path, *, text: str | None = None) -> Project:
     return project
 
 
-def read_dashboard(config_dir: Path, name: str, at: Span) -> tuple[str | None, Diagnostic | None]:
+@record
+class DashboardRead:
+    """A local dashboard file as read: its text and essentials, or the problem."""
+
+    text: str | None = None
+    #: `analysis.dashboards.essentials` of the JSON; None when it is no JSON object.
+    data: dict[str, Any] | None = None
+    problem: Diagnostic | None = None
+
+
+def read_dashboard(config_dir: Path, name: str, at: Span) -> DashboardRead:
     """A local dashboard's JSON text; it must sit inside the config's folder and parse.
 
     Its content is embedded in the rendered values, so a config cannot pull in a file from
@@ -148,26 +167,33 @@ def read_dashboard(config_dir: Path, name: str, at: Span) -> tuple[str | None, D
     """
     import json
 
+    from meshgen.analysis.dashboards import essentials
+
     root = config_dir.resolve()
     target = (config_dir / name).resolve()
     if root not in target.parents:
-        return None, diagnostic(
-            "C009", f"dashboard file {name!r} is outside the config's folder {root}", at
+        return DashboardRead(
+            problem=diagnostic(
+                "C009", f"dashboard file {name!r} is outside the config's folder {root}", at
+            )
         )
     text, problem = read_text(target, name, what="dashboard file")
     if problem is not None or text is None:
-        return None, diagnostic("C009", problem.message if problem else "unreadable", at)
+        message = problem.message if problem else "unreadable"
+        return DashboardRead(problem=diagnostic("C009", message, at))
     try:
-        json.loads(text)
+        parsed = json.loads(text)
     except ValueError as exc:
         line, col = getattr(exc, "lineno", 1), getattr(exc, "colno", 1)
         message = getattr(exc, "msg", str(exc))
-        return None, diagnostic(
-            "C009",
-            f"dashboard file {name} is not valid JSON: {message}",
-            Span(display_path(target), line, col),
+        return DashboardRead(
+            problem=diagnostic(
+                "C009",
+                f"dashboard file {name} is not valid JSON: {message}",
+                Span(display_path(target), line, col),
+            )
         )
-    return text, None
+    return DashboardRead(text, essentials(parsed) if isinstance(parsed, dict) else None)
 
 
 def output_plan(project: Project) -> Plan:

@@ -6,16 +6,18 @@ proofs of rendered files (`render/context.py`) and Helm's stored size of a relea
 dashboards (`checks/dashboard_delivery.py`). Each lives in a `JsonCache` under
 `cache_dir()`, salted by `salt()`, the one recipe:
 
-    meshgen's version, Python's version, the SHA-256 of every meshgen file that computes
-    the result (its module, the shipped schemas it applies), and the installed version of
-    every library involved (`importlib.metadata`), plus any extra facts the caller names.
+    the entry format (`ENTRY_FORMAT`), meshgen's version, Python's version, the SHA-256 of
+    every meshgen file that computes the result (its module, the shipped schemas it
+    applies), and the installed version of every library involved (`importlib.metadata`),
+    plus any extra facts the caller names.
 
 Change any of them and every entry of that cache misses (the shard is rewritten whole).
 
 Safety, since the cache is read on every commit and only ever holds data:
 - JSON only (`json.loads` into dicts, lists and scalars; nothing is unpickled or run);
-- entries are keyed by a SHA-256 of the input and store the input itself; a hit whose
-  stored input differs is ignored;
+- entries are keyed by the SHA-256 of the whole input and store only the value (a copy of
+  the input would make the schema cache hold every rendered document: 35 MB, read on
+  every run, at a thousand services);
 - a folder or file that is a symbolic link, not owned by the current user, writable by
   others, not a regular file, larger than `MAX_FILE_BYTES`, not UTF-8, not JSON, nested
   too deep for the decoder, or of the wrong shape is ignored (never an error); files are
@@ -46,6 +48,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+#: The shape of an entry; part of every salt, so files in an older shape are rewritten.
+ENTRY_FORMAT = "2: {sha256 of the input: {value}}"
 MAX_ENTRIES = 10_000
 #: Entries one shard of a sharded cache may hold before it starts over.
 MAX_SHARD_ENTRIES = 2_000
@@ -88,7 +92,8 @@ def salt(
 
     from meshgen import __version__
 
-    parts = [f"meshgen=={__version__}", "python=={}.{}.{}".format(*sys.version_info[:3])]
+    python = "{}.{}.{}".format(*sys.version_info[:3])
+    parts = [f"format {ENTRY_FORMAT}", f"meshgen=={__version__}", f"python=={python}"]
     for path in sources:
         try:
             parts.append(f"{path.name}:{hashlib.sha256(path.read_bytes()).hexdigest()}")
@@ -219,7 +224,7 @@ def _replace_file(dir_fd: int, name: str, data: bytes) -> None:
 
 
 class JsonCache:
-    """A cache file: `{"salt": ..., "entries": {sha256: {"input": str, "value": any}}}`.
+    """A cache file: `{"salt": ..., "entries": {sha256 of the input: {"value": any}}}`.
 
     `sharded` splits it into 256 files by the first two hex digits of the key's SHA-256
     (`<name>/<xx>.json`). Caches shared by every project checked on a machine (a thousand
@@ -279,7 +284,7 @@ class JsonCache:
         """The value stored for `key_input`, or None."""
         key = digest(key_input)
         entry = self._load(self._shard(key)).get(key)
-        if not isinstance(entry, dict) or entry.get("input") != key_input:
+        if not isinstance(entry, dict):
             return None
         return entry.get("value")
 
@@ -292,7 +297,7 @@ class JsonCache:
         entries = self._load(shard)
         if len(entries) >= (MAX_SHARD_ENTRIES if self.sharded else MAX_ENTRIES):
             entries.clear()
-        entries[key] = {"input": key_input, "value": value}
+        entries[key] = {"value": value}
         self._dirty.add(shard)
         if not self._registered:
             self._registered = True

@@ -86,16 +86,20 @@ def unsafe_path(output_dir: Path, rel: str, *, sound: set[str] | None = None) ->
     parts = rel.split("/")
     if rel.startswith("/") or "\\" in rel or "\0" in rel or {"", ".", ".."} & set(parts):
         return "is outside the output folder"
+    base = os.fspath(output_dir)
     try:
-        if output_dir.exists() and not output_dir.is_dir():
-            return f"is under {output_dir}, which is not a folder"
+        if sound is None or "" not in sound:  # the output folder itself, once per pass
+            if os.path.exists(base) and not os.path.isdir(base):
+                return f"is under {output_dir}, which is not a folder"
+            if sound is not None:
+                sound.add("")
         for index in range(len(parts)):
             prefix = "/".join(parts[: index + 1])
             last = index == len(parts) - 1
             if not last and sound is not None and prefix in sound:
                 continue
             try:
-                mode = os.lstat(output_dir / prefix).st_mode
+                mode = os.lstat(f"{base}/{prefix}").st_mode
             except FileNotFoundError:
                 if sound is not None:  # nothing below a missing folder exists either
                     sound.update("/".join(parts[: n + 1]) for n in range(index, len(parts) - 1))
@@ -114,15 +118,26 @@ def unsafe_path(output_dir: Path, rel: str, *, sound: set[str] | None = None) ->
 
 
 def _existing_generated(output_dir: Path, skip: Collection[str] = ()) -> dict[str, Path]:
-    """Files under `output_dir` whose header says meshgen wrote them, but those in `skip`."""
+    """Files under `output_dir` whose header says meshgen wrote them, but those in `skip`.
+
+    Symbolic links (to files or folders) are neither read nor entered. In path order.
+    """
     found: dict[str, Path] = {}
-    if not output_dir.is_dir():
+    base = os.fspath(output_dir)
+    if not os.path.isdir(base):
         return found
-    for path in sorted(output_dir.rglob("*")):
-        if path.suffix not in (".yaml", ".yml"):
-            continue
-        rel = path.relative_to(output_dir).as_posix()
-        if rel in skip or not path.is_file() or path.is_symlink():
+    candidates: list[str] = []
+    for folder, _, names in os.walk(base):  # never into a linked folder
+        inner = os.path.relpath(folder, base).replace(os.sep, "/")
+        for name in names:
+            if not name.endswith((".yaml", ".yml")):
+                continue
+            rel = name if inner == "." else f"{inner}/{name}"
+            if rel not in skip:
+                candidates.append(rel)
+    for rel in sorted(candidates, key=lambda r: r.split("/")):  # as `Path`s sort
+        path = output_dir / rel
+        if not path.is_file() or path.is_symlink():
             continue
         try:
             with path.open("rb") as handle:
@@ -138,22 +153,35 @@ def _existing_generated(output_dir: Path, skip: Collection[str] = ()) -> dict[st
 _CHUNK = 1 << 20
 
 
-def _holds(path: Path, parts: Sequence[str]) -> bool:
+def _holds(path: Path | str, parts: Sequence[str]) -> bool:
     """Whether a file reads as exactly the concatenation of `parts`, chunk by chunk.
 
-    A large values file (tens of MB of dashboard JSON) is never held twice in memory.
-    Read as `read_text` would (UTF-8, universal newlines).
+    A large values file (tens of MB of dashboard JSON) is never held twice in memory, and
+    a file of a thousand small parts is still read a chunk, not a part, at a time. Read as
+    `read_text` would (UTF-8, universal newlines).
     """
     try:
-        with path.open(encoding="utf-8", errors="replace") as handle:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            if sum(map(len, parts)) <= _CHUNK:  # a small file: one read, one comparison
+                return handle.read(_CHUNK + 1) == "".join(parts)
+            chunk, at = "", 0  # what was read, and how much of it is matched
             for part in parts:
-                offset = 0
-                while offset < len(part):
-                    chunk = handle.read(min(_CHUNK, len(part) - offset))
-                    if not chunk or not part.startswith(chunk, offset):
+                done = 0
+                while done < len(part):
+                    if at == len(chunk):
+                        chunk, at = handle.read(_CHUNK), 0
+                        if not chunk:
+                            return False
+                    size = min(len(chunk) - at, len(part) - done)
+                    if size == len(part) - done:  # the rest of the part is in this chunk
+                        rest = part if done == 0 else part[done:]
+                        if not chunk.startswith(rest, at):
+                            return False
+                    elif not part.startswith(chunk[at:] if at else chunk, done):
                         return False
-                    offset += len(chunk)
-            return handle.read(1) == ""
+                    done += size
+                    at += size
+            return at == len(chunk) and handle.read(1) == ""
     except OSError:
         return False
 
@@ -175,26 +203,28 @@ def _plan(files: Sequence[RenderedFile], output_dir: Path) -> Plan:
     wanted = {f.path for f in files}
     seen: set[str] = set()
     sound: set[str] = set()
+    base = os.fspath(output_dir)
     for rendered in files:
-        target = output_dir / rendered.path
         if rendered.path in seen:
             # Two outputs on one path: never last-writer-wins (C109 says which entries).
             reason = "is the path of two rendered files"
-            result.conflicts.append((target, reason))
-            result.blocked.append((target, reason))
+            result.conflicts.append((output_dir / rendered.path, reason))
+            result.blocked.append((output_dir / rendered.path, reason))
             continue
         seen.add(rendered.path)
         problem = unsafe_path(output_dir, rendered.path, sound=sound)
         if problem is not None:
-            result.conflicts.append((target, problem))
-            result.blocked.append((target, problem))
+            result.conflicts.append((output_dir / rendered.path, problem))
+            result.blocked.append((output_dir / rendered.path, problem))
             continue
-        if not target.exists():
+        name = f"{base}/{rendered.path}"
+        if not os.path.exists(name):
             result.create.append(rendered)
             continue
-        if _holds(target, rendered.parts):
+        if _holds(name, rendered.parts):
             result.unchanged.append(rendered)
             continue
+        target = output_dir / rendered.path
         current = target.read_text(encoding="utf-8", errors="replace")
         generated, _, _ = split_header(current)
         if not generated:
@@ -232,9 +262,12 @@ def _foreign(output_dir: Path, wanted: set[str], generated: set[str]) -> list[Pa
         folder = output_dir / folder_rel if folder_rel else output_dir
         if folder.is_symlink() or not folder.is_dir():
             continue
-        for entry in sorted(folder.iterdir()):
-            rel = f"{folder_rel}/{entry.name}" if folder_rel else entry.name
-            if rel in wanted or rel in generated or (rel in owned and not entry.is_symlink()):
+        for name in sorted(os.listdir(folder)):  # one folder: as its `Path`s would sort
+            rel = f"{folder_rel}/{name}" if folder_rel else name
+            if rel in wanted or rel in generated:
+                continue
+            entry = folder / name
+            if rel in owned and not entry.is_symlink():
                 continue
             found.append(entry)
     return found

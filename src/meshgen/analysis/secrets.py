@@ -200,10 +200,14 @@ def _find_literal_secrets(config: MeshConfig) -> Iterator[tuple[KeyPath, str, bo
             where = f" (at {dotted(inner)} in the embedded YAML)" if inner else ""
             yield path, kind + where, True
     dumped = config.model_dump(by_alias=True, exclude_none=True)
+    # A config repeats its strings (`SERVER`, chart names, label values): one search each.
+    shapes: dict[str, str | None] = {}
     for path, value, _ in _leaves(dumped, ()):
         if path in seen or not isinstance(value, str):
             continue
-        shape = secret_value_kind(value)
+        if value not in shapes:
+            shapes[value] = secret_value_kind(value)
+        shape = shapes[value]
         if shape is not None:
             yield path, shape, False
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -37,6 +37,9 @@ class LoadedProject(Protocol):
 
     @property
     def files(self) -> Sequence[RenderedFile]: ...
+
+    @property
+    def dashboard_data(self) -> Mapping[str, dict[str, Any] | None]: ...
 
     @property
     def rendered(self) -> bool: ...
@@ -113,9 +116,9 @@ def _add_dashboards(ctx: CheckContext, project: LoadedProject) -> None:
         if text is None or dash.file is None:
             continue
         shown = str((project.config_path.parent / dash.file).as_posix())
-        ctx.dashboards.append(
-            DashboardDoc(dash.name, shown, _json_object(text, table), text, declared=declared)
-        )
+        # Parsed and reduced when the file was read (`api.read_dashboard`).
+        data = project.dashboard_data.get(dash.name)
+        ctx.dashboards.append(DashboardDoc(dash.name, shown, data, text, declared=declared))
     if grafana.config_maps:
         _add_configmap_dashboards(ctx, table)
         return

@@ -345,9 +345,14 @@ def _chartify_size(
 ) -> int:
     chart = folder.rsplit("/", 1)[-1]
     names = [f.path.rsplit("/", 1)[-1] for f in files]
-    texts = [_text(ctx, f) for f in files]
+    # The texts' digests say what the release is made of; the texts (of released files,
+    # on disk) are read only when its size is not known yet.
+    made_of = [
+        ("sha256", f.text_sha256) if f.text_sha256 else ("text", _text(ctx, f)) for f in files
+    ]
 
     def release() -> bytes:
+        texts = [_text(ctx, f) for f in files]
         return helm_storage.release_json(
             name=name,
             namespace=namespace,
@@ -366,7 +371,7 @@ def _chartify_size(
             ),
         )
 
-    return _secret_size(["chartify", name, namespace, names, texts], release)
+    return _secret_size(["chartify", name, namespace, names, made_of], release)
 
 
 def _values_release_size(ctx: CheckContext) -> tuple[str, int] | None:

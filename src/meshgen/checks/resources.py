@@ -59,11 +59,14 @@ def _config_path(kind: str, origin: KeyPath, path: KeyPath) -> KeyPath:
     return origin
 
 
-def resource_errors(document: Any, *, skip: tuple[str, ...] = ()) -> Iterator[tuple[KeyPath, str]]:
+def resource_errors(
+    document: Any, *, skip: tuple[str, ...] = (), data_sha256: str = ""
+) -> Iterator[tuple[KeyPath, str]]:
     """(key path, message) of each violation of a manifest's schema, one per path.
 
     `skip` leaves out top-level keys that are checked elsewhere (lint validates a Telemetry
-    `spec` with the model first).
+    `spec` with the model first). `data_sha256`: a digest of `document` (see
+    `schemas.errors`), only without `skip`.
     """
     name = schema_for(document)
     if name is None:
@@ -71,7 +74,8 @@ def resource_errors(document: Any, *, skip: tuple[str, ...] = ()) -> Iterator[tu
     instance = {k: v for k, v in document.items() if k not in skip}
     kind = document.get("kind")
     seen: set[KeyPath] = set()
-    for error in schemas.errors(name, instance):
+    digest = "" if skip else data_sha256
+    for error in schemas.errors(name, instance, data_sha256=digest):
         if error.path in seen:
             continue
         seen.add(error.path)
@@ -86,7 +90,8 @@ def _rendered_findings(ctx: CheckContext, schema: str) -> Iterator[Finding]:
         if schema_for(document) != schema:
             continue
         kind = str(document.get("kind"))
-        for path, message in resource_errors(document):
+        # One document: the file's data digest is the document's.
+        for path, message in resource_errors(document, data_sha256=rendered.data_sha256):
             related = (_config_path(kind, rendered.origin, path),) if ctx.source.file else ()
             yield Finding(message, span=ctx.rendered_span(rendered.path, path), related=related)
 

@@ -104,13 +104,15 @@ def validator(name: str) -> Validator:
     return cls(schema, registry=_registry())
 
 
-def errors(name: str, instance: Any) -> list[SchemaError]:
+def errors(name: str, instance: Any, *, data_sha256: str = "") -> list[SchemaError]:
     """Every violation of `instance` against the named schema, in path order.
 
     Results are cached across runs by the instance's content (`_result_cache`): a rendered
-    manifest that did not change is not validated again.
+    manifest that did not change is not validated again. `data_sha256`, when given, is a
+    digest of exactly `instance` (`RenderedFile.data_sha256`), and keys the result instead
+    of a serialisation of it (a dashboard ConfigMap is tens of kB of JSON text).
     """
-    key = _cache_key(name, instance)
+    key = f"{name}\ndata-sha256:{data_sha256}" if data_sha256 else _cache_key(name, instance)
     if key is not None:
         stored = _result_cache().get(key)
         decoded = _decode(stored) if stored is not None else None

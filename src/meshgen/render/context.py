@@ -61,19 +61,28 @@ def build_file(
     if not parts or not parts[-1].endswith("\n"):
         parts.append("\n")
     intended = [_plain(doc) for doc in documents]
-    body_sha256 = _sha256(parts)
-    key = _verification_key(body_sha256, intended)
+    body = [part.encode("utf-8") for part in parts]
+    body_sha256 = _sha256(body)
+    data_sha256 = data_digest(intended)
+    key = f"{body_sha256}:{data_sha256}"
     if _verified().get(key) is not True:
         _parse_back(path, "".join(parts), intended, origin)
         _verified().put(key, True)
     head = header(inputs.config_name, body_sha256)
-    return RenderedFile(path=path, parts=(head, *parts), documents=tuple(intended), origin=origin)
+    return RenderedFile(
+        path=path,
+        parts=(head, *parts),
+        documents=tuple(intended),
+        origin=origin,
+        text_sha256=_sha256([head.encode("utf-8"), *body]),
+        data_sha256=data_sha256,
+    )
 
 
-def _sha256(parts: Sequence[str]) -> str:
+def _sha256(chunks: Sequence[bytes]) -> str:
     digest = hashlib.sha256()
-    for part in parts:
-        digest.update(part.encode("utf-8"))
+    for chunk in chunks:
+        digest.update(chunk)
     return digest.hexdigest()
 
 
@@ -122,10 +131,9 @@ def _data_text(data: list[Any]) -> str:
     return repr(data)
 
 
-def _verification_key(body_sha256: str, intended: list[Any]) -> str:
-    """Hashes of a body and of the data it must hold."""
-    digest = hashlib.sha256(_data_text(intended).encode("utf-8", "surrogatepass"))
-    return f"{body_sha256}:{digest.hexdigest()}"
+def data_digest(documents: list[Any]) -> str:
+    """SHA-256 (hex) of plain data, exact in value, type and order (`_data_text`)."""
+    return hashlib.sha256(_data_text(documents).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @functools.cache

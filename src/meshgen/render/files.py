@@ -34,6 +34,11 @@ class RenderedFile:
     origin: KeyPath = ()
     #: True for a copy made by `release`: the text was dropped, `text` refuses.
     released: bool = False
+    #: SHA-256 (hex) of `text` (UTF-8), and of `documents` (exact in value, type and order),
+    #: as rendering computed them; "" when not known (a linted file). Later stages key
+    #: their results by these instead of serialising the file again.
+    text_sha256: str = ""
+    data_sha256: str = ""
 
     @property
     def text(self) -> str:
