@@ -87,7 +87,6 @@ def load_project(config_path: Path, *, text: str | None = None) -> Project:
 
     With `text`, that text stands for the file's content (an edit not yet written).
     """
-    from meshgen.analysis.dashboards import shared
     from meshgen.load.config import LoadResult, config_folder, load_config, load_text
     from meshgen.output import confined_output_dir
     from meshgen.render import RenderError, RenderInputs, render_tree
@@ -117,14 +116,12 @@ def load_project(config_path: Path, *, text: str | None = None) -> Project:
         if dash.file is None:
             continue
         at = loaded.source.lookup(("monitoring", "grafana", "dashboards", index, "file"))
-        read = read_dashboard(config_dir, dash.file, at)
+        read = read_dashboard(config_dir, dash.file, at, repeats)
         if read.problem is not None:
             project.diagnostics.append(read.problem)
         elif read.text is not None:
             dashboard_files[dash.name] = read.text
-            project.dashboard_data[dash.name] = (
-                shared(read.data, repeats) if read.data is not None else None
-            )
+            project.dashboard_data[dash.name] = read.data
     project.inputs = RenderInputs(
         config=config,
         config_name=Path(
@@ -159,15 +156,19 @@ class DashboardRead:
     problem: Diagnostic | None = None
 
 
-def read_dashboard(config_dir: Path, name: str, at: Span) -> DashboardRead:
+def read_dashboard(
+    config_dir: Path, name: str, at: Span, repeats: dict[Any, Any] | None = None
+) -> DashboardRead:
     """A local dashboard's JSON text; it must sit inside the config's folder and parse.
 
     Its content is embedded in the rendered values, so a config cannot pull in a file from
-    elsewhere on the machine (`../../etc/...`, an absolute path, a symlink out).
+    elsewhere on the machine (`../../etc/...`, an absolute path, a symlink out). Its data
+    is reduced to what the checks read, strings and flat mappings shared through
+    `repeats` with the other dashboards read (`analysis.dashboards.shared_essentials`).
     """
     import json
 
-    from meshgen.analysis.dashboards import essentials
+    from meshgen.analysis.dashboards import shared_essentials
 
     root = config_dir.resolve()
     target = (config_dir / name).resolve()
@@ -193,7 +194,9 @@ def read_dashboard(config_dir: Path, name: str, at: Span) -> DashboardRead:
                 Span(display_path(target), line, col),
             )
         )
-    return DashboardRead(text, essentials(parsed) if isinstance(parsed, dict) else None)
+    if not isinstance(parsed, dict):
+        return DashboardRead(text)
+    return DashboardRead(text, shared_essentials(parsed, {} if repeats is None else repeats))
 
 
 def output_plan(project: Project) -> Plan:

@@ -192,7 +192,7 @@ def _grafana_values(ctx: CheckContext) -> tuple[str, dict[str, Any] | None]:
 
 def _json_object(text: str, table: dict[Any, Any] | None) -> dict[str, Any] | None:
     """A dashboard's JSON, reduced to what the checks read, repeats shared through `table`."""
-    from meshgen.analysis.dashboards import essentials, shared
+    from meshgen.analysis.dashboards import essentials, shared_essentials
 
     try:
         data = json.loads(text)
@@ -200,7 +200,7 @@ def _json_object(text: str, table: dict[Any, Any] | None) -> dict[str, Any] | No
         return None
     if not isinstance(data, dict):
         return None
-    return essentials(data) if table is None else shared(essentials(data), table)
+    return essentials(data) if table is None else shared_essentials(data, table)
 
 
 def _add_values(ctx: CheckContext) -> None:
