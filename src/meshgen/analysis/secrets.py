@@ -135,7 +135,10 @@ def _leaves(node: Any, path: KeyPath) -> Iterator[tuple[KeyPath, Any, bool]]:
     stack: list[tuple[KeyPath, Any, bool]] = [(path, node, False)]
     while stack:
         where, current, in_secret = stack.pop()
-        if isinstance(current, Mapping):
+        kind = type(current)
+        if kind is str or kind is int or kind is bool or kind is float or current is None:
+            yield where, current, in_secret  # the common case first: a plain scalar
+        elif kind is dict or isinstance(current, Mapping):
             secret_object = current.get("kind") == "Secret"
             for key, value in current.items():
                 data = secret_object and key in ("data", "stringData")

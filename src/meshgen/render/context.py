@@ -80,10 +80,7 @@ def build_file(
 
 
 def _sha256(chunks: Sequence[bytes]) -> str:
-    digest = hashlib.sha256()
-    for chunk in chunks:
-        digest.update(chunk)
-    return digest.hexdigest()
+    return hashlib.sha256(b"".join(chunks)).hexdigest()
 
 
 def _parse_back(path: str, body: str, intended: list[Any], origin: KeyPath) -> None:

@@ -208,6 +208,12 @@ class _Builder:
         self.panels: list[dict[str, Any]] = []
         self.omitted = {o.panel for o in omissions(self.state)}
         self.grafana = config.monitoring.grafana
+        self._wanted = [
+            ("reporter", json.dumps(self.reporter)),
+            ("destination_workload", json.dumps(service.name)),
+            ("destination_workload_namespace", json.dumps(service.namespace)),
+        ]
+        self._matchers: dict[str, list[str]] = {}
 
     def shows(self, panel: str) -> bool:
         """Whether the standard `panel` has what it needs (`STANDARD_PANELS`)."""
@@ -218,12 +224,12 @@ class _Builder:
         return bool(state and state.enabled and state.has_label(label))
 
     def selector(self, metric: str, *extra: str) -> str:
-        wanted = [
-            ("reporter", json.dumps(self.reporter)),
-            ("destination_workload", json.dumps(self.service.name)),
-            ("destination_workload_namespace", json.dumps(self.service.namespace)),
-        ]
-        matchers = [f"{label}={value}" for label, value in wanted if self.has(metric, label)]
+        """`{reporter=..., destination_workload=..., ...}`: the labels `metric` still has."""
+        matchers = self._matchers.get(metric)
+        if matchers is None:
+            matchers = self._matchers[metric] = [
+                f"{label}={value}" for label, value in self._wanted if self.has(metric, label)
+            ]
         return "{" + ",".join([*matchers, *extra]) + "}"
 
     def added_labels(self, metric: str) -> list[str]:

@@ -95,7 +95,7 @@ def unresolved_datasource(ctx: CheckContext) -> Iterator[Finding]:
         variables = _variables(doc.data)
         # Each reference is judged (and reported) once: dashboards repeat theirs per panel.
         judged: set[str] = set()
-        for where, ref in _datasource_refs(doc.data):
+        for place, ref in _datasource_refs(doc.data):
             if ref in judged:
                 continue
             judged.add(ref)
@@ -103,7 +103,7 @@ def unresolved_datasource(ctx: CheckContext) -> Iterator[Finding]:
             if problem is None:
                 continue
             yield Finding(
-                f"{dashboard_label(doc)} {where}: datasource {ref!r} {problem}",
+                f"{dashboard_label(doc)} {_where(place)}: datasource {ref!r} {problem}",
                 span=doc.locate_text(ref),
             )
 
@@ -136,32 +136,48 @@ def _unresolved(
     return f"is not provisioned (provisioned: {', '.join(sorted(known)) or 'none'})"
 
 
-def _datasource_refs(data: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
-    """(where, reference) of every datasource reference by name or uid."""
+#: Where a datasource reference sits: ("panel", title), ("variable", name) or
+#: ("annotation", name); worded (`_where`) only for a reference that is reported.
+Place = tuple[str, Any]
+
+
+def _datasource_refs(data: Mapping[str, Any]) -> Iterator[tuple[Place, str]]:
+    """(place, reference) of every datasource reference by name or uid."""
     for panel in _panels(data.get("panels")):
-        title = f"panel {panel.get('title') or '(untitled)'!r}"
-        yield from _refs(title, panel.get("datasource"))
+        place = ("panel", panel.get("title"))
+        yield from _refs(place, panel.get("datasource"))
         for target in panel.get("targets") or ():
             if isinstance(target, Mapping):
-                yield from _refs(title, target.get("datasource"))
+                yield from _refs(place, target.get("datasource"))
     for variable in _variables(data).values():
         # Only these variable types query a datasource; others ignore the field.
         if variable.get("type") in ("query", "adhoc"):
-            yield from _refs(f"variable ${variable.get('name')}", variable.get("datasource"))
+            yield from _refs(("variable", variable.get("name")), variable.get("datasource"))
     annotations = mapping(data.get("annotations")).get("list")
     for annotation in annotations if isinstance(annotations, list) else ():
         if isinstance(annotation, Mapping):
-            name = annotation.get("name") or "(unnamed)"
-            yield from _refs(f"annotation {name!r}", annotation.get("datasource"))
+            yield from _refs(("annotation", annotation.get("name")), annotation.get("datasource"))
 
 
-def _refs(where: str, source: Any) -> Iterator[tuple[str, str]]:
-    if isinstance(source, str) and source:
-        yield where, source
+def _where(place: Place) -> str:
+    kind, name = place
+    if kind == "panel":
+        return f"panel {name or '(untitled)'!r}"
+    if kind == "variable":
+        return f"variable ${name}"
+    return f"annotation {name or '(unnamed)'!r}"
+
+
+def _refs(place: Place, source: Any) -> Iterator[tuple[Place, str]]:
+    if type(source) is str:
+        if source:
+            yield place, source
     elif isinstance(source, Mapping):
         uid = source.get("uid")
         if isinstance(uid, str) and uid and source.get("type") != "datasource":
-            yield where, uid
+            yield place, uid
+    elif isinstance(source, str) and source:
+        yield place, source
 
 
 @check("G109", "promql-syntax-error", Severity.ERROR, needs=("dashboards",))
