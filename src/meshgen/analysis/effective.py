@@ -208,7 +208,7 @@ class _Tag:
     cause: Cause
 
 
-@record(frozen=False)
+@record(frozen=False, slots=True)
 class _Metric:
     disabled: bool = False
     disabled_by: Cause | None = None
@@ -264,7 +264,9 @@ class _Merger:
             for label, tag in override.tag_overrides.items()
         }
         for name in _selected(override):
-            state = self.metrics.setdefault(name, _Metric())
+            state = self.metrics.get(name)
+            if state is None:  # a custom metric
+                state = self.metrics[name] = _Metric()
             if override.disabled is not None:
                 state.disabled = override.disabled
                 state.disabled_by = disabled_by

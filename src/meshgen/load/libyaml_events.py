@@ -38,6 +38,7 @@ _NUMERIC_START = frozenset("0123456789+-.=<")
 # resolves a node under the non-specific tag `!` as if it had none; and a `%YAML 1.1`
 # directive makes ruamel read `yes` as true (any directive line is left to ruamel).
 _DIFFERENT_READING = re.compile("[\x85\u2028\u2029]|(?:^|[ \t\\[{,])!(?:[ \t\r\n]|$)|^%", re.M)
+_DIFFERENT_READING_CHARS = ("\x85", "\u2028", "\u2029", "!", "%")
 
 
 class _Decline(Exception):
@@ -46,7 +47,9 @@ class _Decline(Exception):
 
 def load(text: str, shown: str, *, max_nodes: int, max_depth: int) -> tuple[Any, SourceMap] | None:
     """Plain data and positions of a one-document YAML text, or None to use the ruamel path."""
-    if _DIFFERENT_READING.search(text):
+    # The characters each alternative needs, found by fast substring scans first: the
+    # regex alone scans a large config at every position (a tenth of its load time).
+    if any(c in text for c in _DIFFERENT_READING_CHARS) and _DIFFERENT_READING.search(text):
         return None
     try:
         import yaml
