@@ -233,3 +233,20 @@ def test_checks_section_regrades_and_ignores(
     path.write_text(base + "checks:\n  - {code: C105, severity: ignore}\n")
     missing = run_cli("validate", "-c", str(path))
     assert missing.code == 1 and "C006 missing required key 'reason'" in missing.out
+
+
+def test_the_collector_is_restored_in_process_and_left_off_before_exit() -> None:
+    """`main` gives in-process callers their collector back; the executable never turns it
+    on again (the first allocation after would collect every object the run made)."""
+    import gc
+
+    from meshgen import cli
+
+    assert gc.isenabled()
+    assert cli.main(["--version"]) == 0
+    assert gc.isenabled()
+    try:
+        assert cli._run(["--version"], restore_gc=False) == 0
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

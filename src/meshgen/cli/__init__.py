@@ -86,31 +86,37 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code; no traceback escapes unless --debug."""
+    return _run(argv, restore_gc=True)
+
+
+def _run(argv: Sequence[str] | None, *, restore_gc: bool) -> int:
     import gc
 
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or os.environ.get("MESHGEN_DEBUG") not in (None, "", "0")
     # A run builds millions of small objects and almost no reference cycles: the cyclic
     # collector found nothing to free yet took a quarter of a large check. It is off for
-    # the run (a command is short-lived) and restored after, for callers in-process.
+    # the run (a command is short-lived) and restored after for callers in-process only:
+    # the first allocation after `gc.enable()` collects every object the run made (all
+    # still young; 0.25 s after a large check), pure waste in a process about to exit.
     enabled = gc.isenabled()
     gc.disable()
     streams = common.Streams()  # never a crash on output: see `meshgen.cli.common`
     try:
         return streams.finish(common.run(cli, args, debug=debug))
     finally:
-        if enabled:
+        if enabled and restore_gc:
             gc.enable()
 
 
 def console() -> NoReturn:
-    """The `meshgen` executable: `main`, then exit without tearing the heap down.
+    """The `meshgen` executable: `main` (the collector left off), then exit at once.
 
     A large check leaves millions of objects, and freeing them one by one at interpreter
     exit took 0.1-0.2 s. Exit handlers (the caches' writes) run and output is flushed
     first; then the process ends at once (as mypy does).
     """
-    code = main()
+    code = _run(None, restore_gc=False)
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         # `meshgen ... | head`: the reader may have gone (or the stream been closed).
