@@ -329,3 +329,23 @@ def test_stale_removal_list_cannot_delete_outside(tmp_path: Path, outside: Path)
     output.recover(out_dir)
     _outside_untouched(outside)
     assert not staging.exists()
+
+
+def test_generated_files_are_found_in_path_order_and_never_through_a_link(tmp_path: Path) -> None:
+    """The tree walk of the drift plan: `a/b` sorts before `a-b` (as `Path`s do), and a
+    linked folder, a linked file and a dangling link are neither entered nor reported."""
+    from meshgen.render.files import header
+
+    tree, outside = tmp_path / "tree", tmp_path / "outside"
+    for rel in ("a/b/x.yaml", "a-b/y.yaml", "c/z.yml", "top.yaml", "a/kept.yaml", "notes.txt"):
+        (tree / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tree / rel).write_text(header("meshgen.yaml", "0" * 64) + "a: 1\n")
+    (tree / "hand.yaml").write_text("a: 1\n")  # not generated
+    outside.mkdir()
+    (outside / "o.yaml").write_text(header("meshgen.yaml", "0" * 64))
+    (tree / "linked").symlink_to(outside)
+    (tree / "c" / "link.yaml").symlink_to(tree / "top.yaml")
+    (tree / "dangling.yaml").symlink_to(tmp_path / "missing.yaml")
+    found = output._existing_generated(tree, skip={"a/kept.yaml"})
+    assert list(found) == ["a/b/x.yaml", "a-b/y.yaml", "c/z.yml", "top.yaml"]
+    assert found["top.yaml"] == tree / "top.yaml"
