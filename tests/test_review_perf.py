@@ -13,6 +13,7 @@ from meshgen import api
 from meshgen.checks import dashboard_delivery
 from meshgen.checks.build import from_project
 from meshgen.output import read_tree_text
+from meshgen.source import Span
 
 CONFIG = """
 istio: {version: 1.30.3}
@@ -77,3 +78,26 @@ def test_h150_size_of_a_tree_changed_after_the_plan_is_not_cached_as_the_rendere
     truth = _released_sizes(config, lambda rel: read_tree_text(output_dir, rel))
     assert cached == truth
     assert [size for _, size in truth] == [1600]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("[" * 100_000 + "]" * 100_000, id="deeper-than-the-json-decoder"),
+        # Parses, but reducing it (one frame per level and a comprehension's) does not.
+        pytest.param('{"panels": [' + "[" * 700 + "]" * 700 + "]}", id="deeper-than-the-reduction"),
+    ],
+)
+def test_a_dashboard_nested_too_deeply_is_c009_not_an_internal_error(
+    tmp_path: Path, text: str
+) -> None:
+    (tmp_path / "deep.json").write_text(text, encoding="utf-8")
+    read = api.read_dashboard(tmp_path, "deep.json", Span("meshgen.yaml", 7, 9))
+    assert read.text is None and read.data is None
+    assert read.problem is not None
+    assert (read.problem.code, read.problem.message) == (
+        "C009",
+        "dashboard file deep.json nests too deeply to be read",
+    )
+    assert (read.problem.span.line, read.problem.span.col) == (1, 1)
+    assert read.problem.span.file.endswith("deep.json")
