@@ -101,3 +101,48 @@ def test_a_dashboard_nested_too_deeply_is_c009_not_an_internal_error(
     )
     assert (read.problem.span.line, read.problem.span.col) == (1, 1)
     assert read.problem.span.file.endswith("deep.json")
+
+
+def test_h150_size_of_an_unchanged_released_tree_is_stored_and_reused(
+    write_config: Callable[..., Path], fresh_sizes: None
+) -> None:
+    """The guard above must not cost the cache its hits: a tree as rendered is stored, and
+    the next run does not read the released files again."""
+    config = write_config(CONFIG)
+    (config.parent / "one.json").write_text(DASHBOARD, encoding="utf-8")
+    api.write_tree(config, api.load_project(config))
+    output_dir = api.load_project(config).output_dir
+    assert output_dir is not None
+    first = _released_sizes(config, lambda rel: read_tree_text(output_dir, rel))
+    read: list[str] = []
+    again = _released_sizes(config, lambda rel: read.append(rel) or "garbage")  # type: ignore[func-returns-value]
+    assert again == first == [("grafana-dashboards-istio", 1600)]
+    assert read == []
+
+
+def test_holds_reads_as_read_text_whatever_the_chunking(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`_holds` (one read for a small file, chunk by chunk for a large one) says exactly
+    what comparing `read_text()` with the joined parts says: CRLF and lone CR, a byte more
+    or less, a byte that is no UTF-8, parts split anywhere, chunks of any size."""
+    import random
+
+    from meshgen import output
+
+    rnd = random.Random(11)
+    alphabet = ["a", "\n", "\r", "\r\n", "é", "\ufffd", "\U0001f600"]
+    path = tmp_path / "f.yaml"
+    for _ in range(3000):
+        monkeypatch.setattr(output, "_CHUNK", rnd.choice([1, 2, 3, 5, 8]))
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 24)))
+        cuts = sorted(rnd.randint(0, len(text)) for _ in range(rnd.randint(0, 5)))
+        parts = [text[i:j] for i, j in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+        data = bytearray(rnd.choice([text, text.replace("\n", "\r\n"), text + "a"]).encode())
+        if data and rnd.random() < 0.3:
+            data[rnd.randrange(len(data))] = rnd.choice([0xFF, ord("\n"), ord("\r")])
+        if data and rnd.random() < 0.2:
+            del data[-1]
+        path.write_bytes(bytes(data))
+        expected = path.read_text(encoding="utf-8", errors="replace") == "".join(parts)
+        assert output._holds(path, parts) is expected, (output._CHUNK, parts, bytes(data))
