@@ -184,6 +184,16 @@ def read_dashboard(
         return DashboardRead(problem=diagnostic("C009", message, at))
     try:
         parsed = json.loads(text)
+        table = {} if repeats is None else repeats
+        data = shared_essentials(parsed, table) if isinstance(parsed, dict) else None
+    except RecursionError:
+        return DashboardRead(
+            problem=diagnostic(
+                "C009",
+                f"dashboard file {name} nests too deeply to be read",
+                Span(display_path(target), 1, 1),
+            )
+        )
     except ValueError as exc:
         line, col = getattr(exc, "lineno", 1), getattr(exc, "colno", 1)
         message = getattr(exc, "msg", str(exc))
@@ -194,9 +204,7 @@ def read_dashboard(
                 Span(display_path(target), line, col),
             )
         )
-    if not isinstance(parsed, dict):
-        return DashboardRead(text)
-    return DashboardRead(text, shared_essentials(parsed, {} if repeats is None else repeats))
+    return DashboardRead(text, data)
 
 
 def output_plan(project: Project) -> Plan:
@@ -473,9 +481,7 @@ def scope(config_path: Path, namespace: str | None, workload: str | None) -> Sco
         if loaded is None:  # unreadable or invalid: say why, not "cannot tell"
             raise InputError(project.diagnostics)
         homes = {
-            svc.namespace
-            for svc in loaded.services
-            if svc.selector_labels.get(label) == value
+            svc.namespace for svc in loaded.services if svc.selector_labels.get(label) == value
         }
         homes.update(
             gateway.namespace
@@ -488,9 +494,7 @@ def scope(config_path: Path, namespace: str | None, workload: str | None) -> Sco
     return Scope(namespace=namespace, workload=(label, value))
 
 
-def set_disabled(
-    scope: Scope, metric: str, mode: str | None, disabled: bool
-) -> Change:
+def set_disabled(scope: Scope, metric: str, mode: str | None, disabled: bool) -> Change:
     """The edit that disables (or enables) `metric` in `scope`."""
     from meshgen.edit import telemetry
 
@@ -658,9 +662,7 @@ def write_config(edited: Edited) -> None:
     output.write_file(edited.path, text, keep_mode=True, through_symlink=True)
 
 
-def telemetry_view(
-    project: Project, scope: Scope, *, fmt: str = "text"
-) -> str:
+def telemetry_view(project: Project, scope: Scope, *, fmt: str = "text") -> str:
     """`meshgen telemetry show`: what `scope` emits, per metric, as text or JSON."""
     import json
 
@@ -817,8 +819,14 @@ def traffic_job(project: Project, service: Service) -> dict[str, Any]:
     return traffic.job_manifest(project, service)
 
 
-def traffic_report(project: Project, service: Service, outcome: TrafficRun, *, qps: int | None,
-                   duration: str | None) -> str:
+def traffic_report(
+    project: Project,
+    service: Service,
+    outcome: TrafficRun,
+    *,
+    qps: int | None,
+    duration: str | None,
+) -> str:
     """Fortio's latency summary and the Grafana dashboard that shows the traffic."""
     from meshgen.handoff import traffic
 

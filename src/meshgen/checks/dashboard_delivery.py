@@ -120,14 +120,21 @@ def _digest(data: Any) -> str:
     return digest.hexdigest()
 
 
-def _secret_size(key: Any, release: Callable[[], bytes]) -> int:
-    """Helm's stored size of the release `release()` builds; `key`: what it is made of."""
+def _secret_size(
+    key: Any, release: Callable[[], bytes], *, keep: Callable[[], bool] = lambda: True
+) -> int:
+    """Helm's stored size of the release `release()` builds; `key`: what it is made of.
+
+    The size is stored only if `keep()` says, after `release()`, that the release was made
+    of what `key` names.
+    """
     digest = _digest(key)
     hit = _stored_sizes().get(digest)
     if isinstance(hit, int) and not isinstance(hit, bool):
         return hit
     size = helm_storage.release_secret_size(release())
-    _stored_sizes().put(digest, size)
+    if keep():
+        _stored_sizes().put(digest, size)
     return size
 
 
@@ -351,8 +358,10 @@ def _chartify_size(
         ("sha256", f.text_sha256) if f.text_sha256 else ("text", _text(ctx, f)) for f in files
     ]
 
+    read: list[str] = []
+
     def release() -> bytes:
-        texts = [_text(ctx, f) for f in files]
+        texts = read[:] = [_text(ctx, f) for f in files]
         return helm_storage.release_json(
             name=name,
             namespace=namespace,
@@ -371,7 +380,17 @@ def _chartify_size(
             ),
         )
 
-    return _secret_size(["chartify", name, namespace, names, made_of], release)
+    def as_named() -> bool:
+        # A released file's text comes from disk: a file changed or gone since the plan
+        # proved it must not leave its size under the rendered text's digest.
+        return all(
+            not f.released
+            or not f.text_sha256
+            or hashlib.sha256(text.encode("utf-8")).hexdigest() == f.text_sha256
+            for f, text in zip(files, read, strict=True)
+        )
+
+    return _secret_size(["chartify", name, namespace, names, made_of], release, keep=as_named)
 
 
 def _values_release_size(ctx: CheckContext) -> tuple[str, int] | None:
