@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from meshgen import output
+from tests.conftest import INFRA_CONFIG, CliResult
 
 V1 = """\
 istio: {version: 1.30.3}
@@ -349,3 +350,54 @@ def test_generated_files_are_found_in_path_order_and_never_through_a_link(tmp_pa
     found = output._existing_generated(tree, skip={"a/kept.yaml"})
     assert list(found) == ["a/b/x.yaml", "a-b/y.yaml", "c/z.yml", "top.yaml"]
     assert found["top.yaml"] == tree / "top.yaml"
+
+
+def _stale_generated(folder: Path, name: bytes) -> Path:
+    """A file meshgen once generated (empty body, its checksum right) under `name`."""
+    from meshgen.render.files import checksum, header
+
+    path = Path(os.fsdecode(os.fsencode(folder) + b"/" + name))
+    path.write_text(header("meshgen.yaml", "0" * 64).replace("0" * 16, checksum("")))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        (b"x\nhelmfile.yaml", "x\\nhelmfile.yaml"),
+        (b"bad\xff.yaml", "bad\\udcff.yaml"),
+        (b"tab\there.yaml", "tab\there.yaml"),  # a tab is safe on one line
+    ],
+    ids=["newline", "not-utf8", "tab"],
+)
+def test_a_stale_file_of_any_name_is_removed_and_nothing_else(
+    name: bytes, shown: str, tmp_path: Path, run_cli: Callable[..., CliResult]
+) -> None:
+    """The removal list survives any file name: `x\\nhelmfile.yaml` read back as two lines
+    once deleted the real `helmfile.yaml`; a name that is not UTF-8 crashed the write."""
+    import shutil
+
+    project = tmp_path / "infra"
+    shutil.copytree(INFRA_CONFIG.parent, project)
+    tree = project / "deployment" / "helmfile"
+    before = sorted(p.relative_to(tree) for p in tree.rglob("*"))
+    stale = _stale_generated(tree, name)
+    result = run_cli("render", "-c", str(project / "meshgen.yaml"))
+    assert result.code == 0, result
+    assert not os.path.lexists(stale)
+    assert sorted(p.relative_to(tree) for p in tree.rglob("*")) == before
+    removed = [line for line in result.out.splitlines() if line.startswith("  removed ")]
+    assert len(removed) == 1 and removed[0].endswith(f"/{shown}"), result.out
+
+
+def test_a_removal_list_of_the_older_form_is_still_honoured(tmp_path: Path) -> None:
+    """A render killed before an upgrade left a path per line; recovery still removes them."""
+    out_dir = tmp_path / "deployment" / "helmfile"
+    out_dir.mkdir(parents=True)
+    (out_dir / "old.yaml").write_text("a: 1\n")
+    staging = output.staging_dir(out_dir)
+    staging.mkdir()
+    (staging / ".remove").write_text("old.yaml\n")
+    (staging / output.COMMIT_MARKER).write_text("")
+    output.recover(out_dir)
+    assert not (out_dir / "old.yaml").exists() and not staging.exists()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import fcntl
+import json
 import os
 import shutil
 import stat
@@ -462,8 +463,12 @@ def _stage(result: Plan, staging: Path, output_dir: Path) -> None:
             handle.flush()
             os.fsync(handle.fileno())
     removals = staging / ".remove"
+    # JSON, not a line per path: a file name may hold a line break (`x\nhelmfile.yaml` read
+    # back as two lines removed the real helmfile.yaml) or bytes that are not UTF-8 (held
+    # as surrogates, written as `\udcff` escapes, read back exactly).
+    stale = [p.relative_to(output_dir).as_posix() for p in result.remove]
     with removals.open("w", encoding="utf-8") as handle:
-        handle.write("".join(p.relative_to(output_dir).as_posix() + "\n" for p in result.remove))
+        handle.write(json.dumps(stale))
         handle.flush()
         os.fsync(handle.fileno())
     _fsync_dir(staging)
@@ -513,7 +518,7 @@ def _move_into_place(staging: Path, output_dir: Path, *, fresh: bool = False) ->
     removals = staging / ".remove"
     try:
         if removals.exists():
-            for rel in removals.read_text(encoding="utf-8").splitlines():
+            for rel in _removal_list(removals.read_text(encoding="utf-8", errors="replace")):
                 if unsafe_path(output_dir, rel) is not None:
                     continue
                 stale = output_dir / rel
@@ -526,6 +531,21 @@ def _move_into_place(staging: Path, output_dir: Path, *, fresh: bool = False) ->
             f"the next `meshgen render` completes the render waiting in {staging}"
         ) from exc
     _fsync_dir(output_dir)
+
+
+def _removal_list(text: str) -> list[str]:
+    """The stale files a staging folder's `.remove` names: a JSON list of relative paths.
+
+    A list in the older form (a path per line, from a meshgen killed mid-render before the
+    upgrade) is still honoured; anything else names nothing.
+    """
+    try:
+        stale = json.loads(text)
+    except ValueError:
+        return text.splitlines()
+    if not isinstance(stale, list):
+        return []
+    return [rel for rel in stale if isinstance(rel, str)]
 
 
 def _prune_empty(folder: Path, root: Path) -> None:

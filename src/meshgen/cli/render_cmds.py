@@ -142,7 +142,8 @@ def render_cmd(opts: common.Options, config: Path | None, check_only: bool, forc
         ("removed", [p.relative_to(project.output_dir).as_posix() for p in plan.remove]),
     ):
         for path in paths:
-            click.echo(f"  {verb} {shown}/{path}")
+            # A stale file's name is whatever is on disk: one line, whatever it holds.
+            click.echo(f"  {verb} {report.escape_text(f'{shown}/{path}')}")
     return common.EXIT_OK
 
 
