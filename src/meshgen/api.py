@@ -59,8 +59,8 @@ class Project:
     output_dir: Path | None = None
     inputs: RenderInputs | None = None
     #: Each local dashboard file's JSON, reduced to what the checks read
-    #: (`analysis.dashboards.essentials`), by dashboard name; None when it is no JSON object.
-    #: Parsed once, when the file is read.
+    #: (`analysis.dashboards.shared_essentials`), by dashboard name; None when it is no JSON
+    #: object. Parsed once, when the file is read (`read_dashboard`).
     dashboard_data: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     #: The rendered tree. After `validate_project(disk=True)`, files the tree on disk was
     #: proven to hold are `RenderedFile.release()`d (their text dropped, not re-read).
@@ -151,7 +151,7 @@ class DashboardRead:
     """A local dashboard file as read: its text and essentials, or the problem."""
 
     text: str | None = None
-    #: `analysis.dashboards.essentials` of the JSON; None when it is no JSON object.
+    #: `analysis.dashboards.shared_essentials` of the JSON; None when it is no JSON object.
     data: dict[str, Any] | None = None
     problem: Diagnostic | None = None
 
