@@ -150,11 +150,23 @@ class _Builder:
                 raise _Decline  # duplicate key (C003)
             self.budget -= 1
             value_event = self.next()
-            child = (*path, str(key))
+            child = (*path, key if type(key) is str else str(key))
             kmark, vmark = key_event.start_mark, value_event.start_mark
             self.keys[child] = Span(shown, kmark.line + 1, kmark.column + 1)
             self.values[child] = Span(shown, vmark.line + 1, vmark.column + 1)
-            out[key] = self.value(value_event, child, depth + 1)
+            if (
+                type(value_event) is self.scalar
+                and value_event.anchor is None
+                and value_event.tag is None
+                and depth < self.max_depth
+            ):
+                # Most values are plain scalars: `value`'s checks, without its call.
+                self.budget -= 1
+                if self.budget < 0:
+                    raise _Decline
+                out[key] = _scalar(value_event)
+            else:
+                out[key] = self.value(value_event, child, depth + 1)
 
 
 def _scalar(event: Any) -> Any:
