@@ -282,3 +282,19 @@ def test_ctrl_c_removes_the_folder(standins, system_tmp, tmp_path):
     assert process.returncode == 130, err
     assert sorted(system_tmp.iterdir()) == []
     assert _gone(info["pid"])
+
+
+@pytest.mark.parametrize("command", ["apply", "diff", "sync", "template"])
+def test_meshgen_commands_give_helmfile_the_private_folder(
+    standins, render, run_cli, system_tmp, tmp_path, command
+):
+    render()
+    standins.install("helmfile")  # helm with helm-diff and a cluster: the prerequisites pass
+    fake_helmfile(standins, after="sys.exit(0)")  # `--version` too, but the last run reports
+    result = run_cli(command, "-c", "meshgen.yaml")
+    assert result.code == 0, result
+    assert result.err.endswith(f"+ helmfile --file deployment/helmfile/helmfile.yaml {command}\n")
+    env = report(tmp_path)["env"]
+    assert Path(env["CHARTIFY_TEMPDIR"]).parent == system_tmp
+    assert env == dict.fromkeys(tempdirs.VARIABLES, env["CHARTIFY_TEMPDIR"])
+    assert sorted(system_tmp.iterdir()) == []
