@@ -248,10 +248,9 @@ def stream(
         except subprocess.TimeoutExpired:
             _stop(process)
         raise
-    except _Terminated:
-        _stop(process)
-        raise
     finally:
+        if process.poll() is None:  # a SIGTERM to meshgen (`_Terminated`), or any other way out
+            _stop(process)
         selector.close()
         process.stdout.close()
         process.stderr.close()
