@@ -215,11 +215,15 @@ def test_helmfile_env_of_a_given_environment(system_tmp):
     assert not folder.exists()
 
 
-#: Runs `runner.helmfile` in its own process, so that a signal can be sent to it.
+#: Runs `runner.helmfile` in its own process, so that a signal can be sent to it. The signals
+#: are set as in a shell's foreground job: a test run started in the background (`pytest &`
+#: without job control) inherits SIGINT ignored, which helmfile would inherit too.
 DRIVER = textwrap.dedent(
     """\
-    import sys
+    import signal, sys
     from meshgen.handoff import runner
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         sys.exit(runner.helmfile(["apply"]))
     except KeyboardInterrupt:
