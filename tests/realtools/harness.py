@@ -3,6 +3,10 @@ the real helmfile, and read what it made.
 
 `scripts/test-tools` installs helm 3.15.3 and 4.1.4, helmfile 0.166.0 and kubectl 1.35.2
 into `.tools/`; `../shared/charts/` holds the chart sources at the pinned versions.
+
+The real helmfile runs through `run_helmfile`, with meshgen's own private temporary folder
+(`meshgen.handoff.tempdirs`): helmfile 0.166 leaves a `chartify*` folder in the system temp
+folder for each release whose chart is a folder of manifests, on every run.
 """
 
 from __future__ import annotations
@@ -13,13 +17,15 @@ import re
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+
+from meshgen.handoff import tempdirs
 
 REPO = Path(__file__).resolve().parent.parent.parent
 TOOLS = REPO / ".tools"
@@ -89,6 +95,22 @@ class Tree:
 def env(helm: str = "helm3", **extra: str) -> dict[str, str]:
     path = f"{TOOLS / helm}{os.pathsep}{TOOLS / 'bin'}{os.pathsep}{os.environ['PATH']}"
     return {**os.environ, "PATH": path, **extra}
+
+
+def run_helmfile(
+    args: Sequence[str], *, environ: Mapping[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """The real `helmfile <args>`, captured, in the environment meshgen gives helmfile.
+
+    `environ`: the environment to start from (default `env()`); its temporary-folder
+    variables point at a private folder that is removed when helmfile ends, as in
+    `meshgen template|diff|apply|sync`.
+    """
+    with tempdirs.helmfile_env(env() if environ is None else environ) as child:
+        return subprocess.run(
+            ["helmfile", *args],
+            capture_output=True, text=True, env=child, check=False, timeout=timeout,
+        )  # fmt: skip
 
 
 def meshgen(*args: str, check: bool = True, **kwargs: Any) -> subprocess.CompletedProcess[str]:
@@ -165,10 +187,10 @@ def template(helmfile: Path, **extra_env: str) -> list[dict[str, Any]]:
     state = yaml.safe_load(helmfile.read_text(encoding="utf-8"))
     namespaces = {r["name"]: r["namespace"] for r in state["releases"]}
     with tempfile.TemporaryDirectory(prefix="helmfile-out-") as out:
-        result = subprocess.run(
-            ["helmfile", "--file", str(helmfile), "template", "--skip-deps", "--output-dir", out],
-            capture_output=True, text=True, env=env(**extra_env), check=False, timeout=300,
-        )  # fmt: skip
+        result = run_helmfile(
+            ["--file", str(helmfile), "template", "--skip-deps", "--output-dir", out],
+            environ=env(**extra_env),
+        )
         assert result.returncode == 0, result.stderr[-3000:]
         objects: list[dict[str, Any]] = []
         folders = sorted(Path(out).iterdir())

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from meshgen.handoff import runner
+from meshgen.handoff import runner, tempdirs
 
 REPO = Path(__file__).resolve().parent.parent.parent
 TOOLS = REPO / ".tools"
@@ -92,7 +92,7 @@ def test_a_helmfile_panic_is_not_passed_through(tmp_path: Path, monkeypatch: pyt
     state.write_text("releases:\n  - name: x\n    chart: ./x\n")
     monkeypatch.setenv("PATH", _path(tmp_path, "helmfile"))
     with pytest.raises(runner.ToolCrashedError) as caught:
-        runner.stream([str(TOOLS / "bin" / "helmfile"), "--file", str(state), "template"], timeout=60)
+        runner.helmfile(["--file", str(state), "template"], timeout=60)
     assert caught.value.exit_code == 1
     assert "crashed (a Go panic, exit 2)" in str(caught.value)
 
@@ -104,10 +104,11 @@ def test_helmfile_evaluates_templates_in_a_plain_helmfile_yaml(tmp_path: Path) -
         "releases:\n  - name: api\n    namespace: apps\n    chart: ./api\n"
         "    version: '0.1.0{{ \"-x\" }}'\n"
     )
-    env = {**os.environ, "PATH": _path(tmp_path, "helmfile", "helm3")}
-    listed = subprocess.run(
-        [str(TOOLS / "bin" / "helmfile"), "--file", str(state), "list"],
-        capture_output=True, text=True, env=env, check=False, timeout=60,
-    )  # fmt: skip
+    environ = {**os.environ, "PATH": _path(tmp_path, "helmfile", "helm3")}
+    with tempdirs.helmfile_env(environ) as env:
+        listed = subprocess.run(
+            [str(TOOLS / "bin" / "helmfile"), "--file", str(state), "list"],
+            capture_output=True, text=True, env=env, check=False, timeout=60,
+        )  # fmt: skip
     assert listed.returncode == 0, listed.stderr
     assert "0.1.0-x" in listed.stdout and "{{" not in listed.stdout

@@ -40,6 +40,7 @@ from tests.realtools.harness import (
     not_inside,
     point_charts_at_sources,
     render,
+    run_helmfile,
     selects,
     services,
     template,
@@ -515,10 +516,7 @@ def test_oci_repositories_render_as_helmfile_oci_entries(tmp_path: Path) -> None
     assert (release["chart"], release["version"]) == ("podinfo/podinfo", "6.7.1")
     # helmfile pulls OCI charts even to list them: with no network the pull names the
     # reference it built, which must be podinfo 6.7.1 in that registry path.
-    result = subprocess.run(
-        ["helmfile", "--file", str(helmfile), "list", "--output", "json"],
-        capture_output=True, text=True, env=env(), check=False, timeout=120,
-    )  # fmt: skip
+    result = run_helmfile(["--file", str(helmfile), "list", "--output", "json"], timeout=120)
     if result.returncode == 0:  # a machine with network: the real chart was pulled
         assert {r["name"]: r["chart"] for r in json.loads(result.stdout)}[
             "podinfo"

@@ -4,7 +4,9 @@ The only module that starts external programs. helmfile runs with its output str
 through as it comes (it can run for minutes and may ask questions with `-i`); kubectl runs
 captured, usually with `-o json`. Every failure to find, start or finish a program is a
 `ToolError` (exit 2) with a one-line message; a command line shown to the user has the
-values of secret-looking settings replaced by `<redacted>`.
+values of secret-looking settings replaced by `<redacted>`. Every helmfile process gets a
+private temporary folder (`tempdirs`), removed when it ends: on success, failure, timeout,
+Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations
@@ -15,14 +17,19 @@ import re
 import selectors
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from meshgen.errors import ToolError
+from meshgen.handoff import tempdirs
 from meshgen.records import record
 
 #: What to install when a program is missing (one line, shown after "not found on PATH").
@@ -179,14 +186,17 @@ def _drain(process: subprocess.Popen[bytes]) -> None:
                 pipe.close()
 
 
-def stream(argv: Sequence[str], *, timeout: float | None) -> int:
+def stream(
+    argv: Sequence[str], *, timeout: float | None, env: Mapping[str, str] | None = None
+) -> int:
     """Run `argv`, copying its stdout/stderr to ours as it arrives; return its exit code.
 
     stdin is inherited so that interactive prompts (`helmfile apply -i`) work. Output is
-    read in chunks, not lines, so a prompt without a newline shows at once.
+    read in chunks, not lines, so a prompt without a newline shows at once. `env`: the
+    child's whole environment (default: ours).
     """
     name = Path(argv[0]).name
-    process = _start(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = _start(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     assert process.stdout is not None and process.stderr is not None
     deadline = None if timeout is None else time.monotonic() + timeout
     targets = {
@@ -239,6 +249,8 @@ def stream(argv: Sequence[str], *, timeout: float | None) -> int:
             _stop(process)
         raise
     finally:
+        if process.poll() is None:  # a SIGTERM to meshgen (`_Terminated`), or any other way out
+            _stop(process)
         selector.close()
         process.stdout.close()
         process.stderr.close()
@@ -250,14 +262,21 @@ _TAIL = 64 * 1024
 _GO_PANIC = re.compile(r"^panic: |^goroutine \d+ \[", re.M)
 
 
-def capture(argv: Sequence[str], *, timeout: float, input_text: str | None = None) -> Completed:
-    """Run `argv` with its output captured (and `input_text` on stdin)."""
+def capture(
+    argv: Sequence[str],
+    *,
+    timeout: float,
+    input_text: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Completed:
+    """Run `argv` with its output captured (and `input_text` on stdin; `env`: see `stream`)."""
     name = Path(argv[0]).name
     process = _start(
         argv,
         stdin=subprocess.PIPE if input_text is not None else subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        env=env,
     )
     data = input_text.encode("utf-8") if input_text is not None else None
     try:
@@ -280,8 +299,54 @@ def capture(argv: Sequence[str], *, timeout: float, input_text: str | None = Non
 
 
 def helmfile(args: Sequence[str], *, timeout: float | None = HELMFILE_TIMEOUT) -> int:
-    """Run `helmfile <args>` streaming its output; return its exit code unchanged."""
-    return stream([find("helmfile"), *args], timeout=timeout)
+    """Run `helmfile <args>` streaming its output; return its exit code unchanged.
+
+    helmfile's temporary files go to a private folder that is removed when it ends
+    (`tempdirs.helmfile_env`); SIGTERM to meshgen stops helmfile and removes the folder
+    before meshgen ends by that SIGTERM.
+    """
+    path = find("helmfile")
+    with _sigterm_stops_the_run(), tempdirs.helmfile_env() as env:
+        return stream([path, *args], timeout=timeout, env=env)
+
+
+class _Terminated(BaseException):
+    """SIGTERM arrived while helmfile ran (raised by `_sigterm_stops_the_run`'s handler).
+
+    A BaseException, like KeyboardInterrupt, so that no `except Exception` swallows it.
+    """
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    # A second SIGTERM must not cut the cleanup short (SIGKILL still can).
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise _Terminated
+
+
+@contextmanager
+def _sigterm_stops_the_run() -> Iterator[None]:
+    """SIGTERM during the block: unwind it (stopping the child, removing its folder), then die.
+
+    Without this the default action ends meshgen on the spot, leaving helmfile running and
+    its temporary folder behind. After the unwinding meshgen ends by the same SIGTERM, as it
+    would have (exit status 143 in a shell). Only where SIGTERM would have ended meshgen: in
+    the main thread with the default handler (an embedding program's handler is its own).
+    """
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    ):
+        yield
+        return
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    except _Terminated:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.raise_signal(signal.SIGTERM)
+        raise  # not reached: the default action ends the process
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 #: helmfile commands that talk to the cluster, and those that need the helm-diff plugin.
@@ -298,7 +363,8 @@ def helmfile_prerequisites(command: str, *, context: str | None = None) -> None:
     missing helm, and fails `diff`/`apply` without helm-diff with helm's usage text.
     """
     helmfile_path, helm_path = find("helmfile"), find("helm")
-    helmfile_version = _version_of([helmfile_path, "--version"])
+    with tempdirs.helmfile_env() as env:
+        helmfile_version = _version_of([helmfile_path, "--version"], env=env)
     helm_version = _version_of([helm_path, "version", "--short"])
     if helmfile_version and helm_version and helmfile_version[0] == 0 and helm_version[0] >= 4:
         raise ToolError(
@@ -324,8 +390,10 @@ def helmfile_prerequisites(command: str, *, context: str | None = None) -> None:
             )
 
 
-def _version_of(argv: Sequence[str]) -> tuple[int, int, int] | None:
-    result = capture(argv, timeout=KUBECTL_TIMEOUT)
+def _version_of(
+    argv: Sequence[str], *, env: Mapping[str, str] | None = None
+) -> tuple[int, int, int] | None:
+    result = capture(argv, timeout=KUBECTL_TIMEOUT, env=env)
     match = _VERSION.search(result.stdout + result.stderr)
     return (int(match[1]), int(match[2]), int(match[3])) if match else None
 
