@@ -1,6 +1,6 @@
 """Jinja's code for templates/helmfile.yaml.j2 (scripts/gen_compiled_templates.py; do not edit)."""
 # ruff: noqa
-FINGERPRINT = '2395d79633fd5f7863326bc978fa12ebd570eb3124a613842aea3ae00e32f143 jinja2==3.1.6'
+FINGERPRINT = '17b3c8d2e919f1d95ad795c92736dfd828e70705cfd900a902e0467a4031dd44 jinja2==3.1.6'
 from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join
 name = 'helmfile.yaml.j2'
 

@@ -1,6 +1,6 @@
 """Jinja's code for templates/manifests/dashboard-configmap.yaml.j2 (scripts/gen_compiled_templates.py; do not edit)."""
 # ruff: noqa
-FINGERPRINT = '6666bd355e3c742414653b23d147576dcff0030039173c631cafea6180ef9c3f jinja2==3.1.6'
+FINGERPRINT = '0620881dca699e54762a22592bb6200373e0f49f2ce8c4a6e982f6c61bc89e89 jinja2==3.1.6'
 from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join
 name = 'manifests/dashboard-configmap.yaml.j2'
 

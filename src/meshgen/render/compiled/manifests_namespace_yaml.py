@@ -1,6 +1,6 @@
 """Jinja's code for templates/manifests/namespace.yaml.j2 (scripts/gen_compiled_templates.py; do not edit)."""
 # ruff: noqa
-FINGERPRINT = '6842159175579e495b87f367424734a2b6a9dcaed7508cb512c935eb642ad479 jinja2==3.1.6'
+FINGERPRINT = '5ffbbddccc2991aa92bc5302b540bf3a67df111d67799b6e46853c18425bf1dd jinja2==3.1.6'
 from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join
 name = 'manifests/namespace.yaml.j2'
 

@@ -1,6 +1,6 @@
 """Jinja's code for templates/manifests/telemetry.yaml.j2 (scripts/gen_compiled_templates.py; do not edit)."""
 # ruff: noqa
-FINGERPRINT = 'd2df7df81c1597d9443464c23bb92c8c854f2d85d949fed376105cde964303d2 jinja2==3.1.6'
+FINGERPRINT = '277c5233044117fd7ee35bd3498cc9d268088f8326be8e6242bfa4c6df09f9cd jinja2==3.1.6'
 from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join
 name = 'manifests/telemetry.yaml.j2'
 

@@ -1,6 +1,6 @@
 """Jinja's code for templates/manifests/waypoint.yaml.j2 (scripts/gen_compiled_templates.py; do not edit)."""
 # ruff: noqa
-FINGERPRINT = 'a5ca0017ca3fa7bc9eff94f922cd47d0c60f3d6946a5e88d66365bb6cae9fd6e jinja2==3.1.6'
+FINGERPRINT = '989875574d038c6853dce56ef0fc4c8f979382dba21f985dc607f840d3abba5e jinja2==3.1.6'
 from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join
 name = 'manifests/waypoint.yaml.j2'
 

@@ -1,6 +1,6 @@
 """Jinja's code for templates/traffic/fortio-job.yaml.j2 (scripts/gen_compiled_templates.py; do not edit)."""
 # ruff: noqa
-FINGERPRINT = '8b45d3796c9a55a7f75debc0d228826fd68c6d3822743f0afc04bc8bde78d14e jinja2==3.1.6'
+FINGERPRINT = 'a7fb3b0823f6dfe3f625ba7d4eb71a0474cf5c655ad64a05d050fffdf9a0d5e0 jinja2==3.1.6'
 from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join
 name = 'traffic/fortio-job.yaml.j2'
 

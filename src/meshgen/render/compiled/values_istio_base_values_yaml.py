@@ -1,6 +1,6 @@
 """Jinja's code for templates/values/istio-base-values.yaml.j2 (scripts/gen_compiled_templates.py; do not edit)."""
 # ruff: noqa
-FINGERPRINT = '38b9dbf477c6e3babb8855c7e14d3109dbe66f25319cf0cc42ce9bbcf5a40c2f jinja2==3.1.6'
+FINGERPRINT = '1eafb0133556a09dc99c2486f5dd2364fc03ddc85c11be655c621e034e0e352c jinja2==3.1.6'
 from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join
 name = 'values/istio-base-values.yaml.j2'
 

@@ -1,6 +1,6 @@
 """Jinja's code for templates/values/istio-values.yaml.j2 (scripts/gen_compiled_templates.py; do not edit)."""
 # ruff: noqa
-FINGERPRINT = '762907d7101d8d4d7a9e71e4439d3352c826d29af7d365c4f1cdf40852000f1b jinja2==3.1.6'
+FINGERPRINT = 'a8a036e45c69ff4eb1b0135849f22aaa84edbb6903a43aba4fc21dee7ef78276 jinja2==3.1.6'
 from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join
 name = 'values/istio-values.yaml.j2'
 

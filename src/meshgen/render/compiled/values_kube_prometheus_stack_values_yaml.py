@@ -1,6 +1,6 @@
 """Jinja's code for templates/values/kube-prometheus-stack-values.yaml.j2 (scripts/gen_compiled_templates.py; do not edit)."""
 # ruff: noqa
-FINGERPRINT = '87c432025c55349439d44514e7d2270d8c15a8109bf4097b98d04f56f5f5adaf jinja2==3.1.6'
+FINGERPRINT = 'fa33178a02eb18e8d53a33dd2f55b3591744d0f5d6dfebbd6660fd728bd5a769 jinja2==3.1.6'
 from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join
 name = 'values/kube-prometheus-stack-values.yaml.j2'
 

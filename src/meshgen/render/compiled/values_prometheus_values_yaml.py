@@ -1,6 +1,6 @@
 """Jinja's code for templates/values/prometheus-values.yaml.j2 (scripts/gen_compiled_templates.py; do not edit)."""
 # ruff: noqa
-FINGERPRINT = '4ff22fd08886b074c06efda99e2b7db3a68ed0c3bd9dce313875661f82b3418f jinja2==3.1.6'
+FINGERPRINT = '906eced545e2dc67269bab03a8c9253ed55f2111917df27803559a4384781f2c jinja2==3.1.6'
 from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join
 name = 'values/prometheus-values.yaml.j2'
 

@@ -1,6 +1,6 @@
 """Jinja's code for templates/values/service-values.yaml.j2 (scripts/gen_compiled_templates.py; do not edit)."""
 # ruff: noqa
-FINGERPRINT = 'c7c2ad076ea84541592782c3a6176bd15d5925fd0634d768e8af61fc8afcb6ce jinja2==3.1.6'
+FINGERPRINT = 'ee6069458af5280f4737531387522f89197d84a3a1b3059419cdd63d2ac51a46 jinja2==3.1.6'
 from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join
 name = 'values/service-values.yaml.j2'
 

@@ -1,6 +1,6 @@
 """Jinja's code for templates/values/ztunnel-values.yaml.j2 (scripts/gen_compiled_templates.py; do not edit)."""
 # ruff: noqa
-FINGERPRINT = 'b406b99b21f5401a9da4d2151c4277aac3b0d807b1f8d97bfc944c0eb683bec2 jinja2==3.1.6'
+FINGERPRINT = '753c91137659d5f9c47aed9e80cca5f4bf9cb283c1a215cd9b96be596c071660 jinja2==3.1.6'
 from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join
 name = 'values/ztunnel-values.yaml.j2'
 
