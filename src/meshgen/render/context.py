@@ -107,9 +107,15 @@ def _plain(node: Any) -> Any:
     if kind is str or kind is int or kind is bool or kind is float or node is None:
         return node
     if kind is dict:
-        return {_plain(key): _plain(value) for key, value in node.items()}
+        # Keys and values that are strings (most of them) without a call each.
+        return {
+            (key if type(key) is str else _plain(key)): (
+                value if type(value) is str else _plain(value)
+            )
+            for key, value in node.items()
+        }
     if kind is list or kind is tuple:
-        return [_plain(item) for item in node]
+        return [item if type(item) is str else _plain(item) for item in node]
     return yaml_reader.to_plain(node)
 
 

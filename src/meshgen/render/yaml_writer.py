@@ -100,7 +100,8 @@ class _Writer:
         for key, value in mapping.items():
             kind = type(value)
             nested = (kind is dict or kind is list or kind is tuple) and bool(value)
-            key_text = _key_text(key)
+            # The key as ruamel writes a simple (`key:`) key, or None: ask ruamel.
+            key_text = _string_text(key) if type(key) is str and len(key) <= _MAX_KEY else None
             if key_text is None:
                 if not nested:
                     self.in_place(lead, path, (key, value), True)
@@ -188,13 +189,6 @@ def _leaf_text(value: Any, column: int, block_indent: int) -> str | None:
     if column + len(text) > _MAX_LINE:
         return None
     return text + "\n"
-
-
-def _key_text(key: Any) -> str | None:
-    """A mapping key as ruamel writes a simple (`key:`) key, or None: ask ruamel."""
-    if type(key) is not str or len(key) > _MAX_KEY:
-        return None
-    return _string_text(key)
 
 
 @lru_cache(maxsize=1 << 16)
