@@ -105,6 +105,12 @@ def shared(node: Any, table: dict[Any, Any]) -> Any:
         return [shared(item, table) for item in node]
     if kind is not dict:
         return node
+    if _flat(node):
+        # A flat mapping met before (the datasource reference of every panel and target)
+        # is found by its content, before any copy of it is made.
+        seen = table.get(("mapping", tuple(node.items()), tuple(map(type, node.values()))))
+        if seen is not None:
+            return seen
     out = {}
     flat = True
     for key, value in node.items():
@@ -126,6 +132,15 @@ def shared(node: Any, table: dict[Any, Any]) -> Any:
 
 
 _SCALARS = frozenset({int, float, bool})
+
+
+def _flat(node: dict[Any, Any]) -> bool:
+    """Whether a mapping holds only strings and scalars (what `shared` holds once)."""
+    for value in node.values():
+        kind = type(value)
+        if kind is not str and value is not None and kind not in _SCALARS:
+            return False
+    return True
 
 
 def shared_essentials(data: dict[str, Any], table: dict[Any, Any]) -> dict[str, Any]:
@@ -182,10 +197,8 @@ def _once_if_flat(out: dict[Any, Any], table: dict[Any, Any]) -> dict[Any, Any]:
 
     When it is flat (strings and scalars only): the one object of its content.
     """
-    for value in out.values():
-        kind = type(value)
-        if kind is not str and value is not None and kind not in _SCALARS:
-            return out
+    if not _flat(out):
+        return out
     signature = ("mapping", tuple(out.items()), tuple(map(type, out.values())))
     once: dict[Any, Any] = table.setdefault(signature, out)
     return once
