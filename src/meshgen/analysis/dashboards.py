@@ -105,33 +105,34 @@ def shared(node: Any, table: dict[Any, Any]) -> Any:
         return [shared(item, table) for item in node]
     if kind is not dict:
         return node
-    if _flat(node):
+    flat = _flat(node)
+    if flat:
         # A flat mapping met before (the datasource reference of every panel and target)
         # is found by its content, before any copy of it is made.
-        seen = table.get(("mapping", tuple(node.items()), tuple(map(type, node.values()))))
+        seen = table.get(_signature(node))
         if seen is not None:
             return seen
     out = {}
-    flat = True
     for key, value in node.items():
         value_kind = type(value)
         if value_kind is str:
             value = table.setdefault(value, value)
         elif value_kind is dict or value_kind is list:
             value = shared(value, table)
-            flat = False
-        elif value is not None and value_kind not in _SCALARS:
-            flat = False
         out[table.setdefault(key, key) if type(key) is str else key] = value
-    if flat:
-        # A flat mapping (a datasource reference, a target): one object per content; the
-        # types keep `1`, `1.0` and `True` apart.
-        signature = ("mapping", tuple(out.items()), tuple(map(type, out.values())))
-        return table.setdefault(signature, out)
-    return out
+    # A flat mapping: one object per content.
+    return table.setdefault(_signature(out), out) if flat else out
 
 
 _SCALARS = frozenset({int, float, bool})
+
+
+def _signature(mapping: dict[Any, Any]) -> tuple[Any, ...]:
+    """What a flat mapping is held once by: its items and their types.
+
+    The types keep `1`, `1.0` and `True` apart.
+    """
+    return ("mapping", tuple(mapping.items()), tuple(map(type, mapping.values())))
 
 
 def _flat(node: dict[Any, Any]) -> bool:
@@ -199,8 +200,7 @@ def _once_if_flat(out: dict[Any, Any], table: dict[Any, Any]) -> dict[Any, Any]:
     """
     if not _flat(out):
         return out
-    signature = ("mapping", tuple(out.items()), tuple(map(type, out.values())))
-    once: dict[Any, Any] = table.setdefault(signature, out)
+    once: dict[Any, Any] = table.setdefault(_signature(out), out)
     return once
 
 

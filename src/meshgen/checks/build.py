@@ -102,7 +102,6 @@ def _add_dashboards(ctx: CheckContext, project: LoadedProject) -> None:
     if grafana is None:
         return
     files = project.inputs.dashboard_files if project.inputs else {}
-    table: dict[Any, Any] = {}
     for index, dash in enumerate(grafana.dashboards):
         declared = ctx.at(("monitoring", "grafana", "dashboards", index))
         if dash.gnet_id is not None:
@@ -120,7 +119,7 @@ def _add_dashboards(ctx: CheckContext, project: LoadedProject) -> None:
         data = project.dashboard_data.get(dash.name)
         ctx.dashboards.append(DashboardDoc(dash.name, shown, data, text, declared=declared))
     if grafana.config_maps:
-        _add_configmap_dashboards(ctx, table)
+        _add_configmap_dashboards(ctx)
         return
     path, data = _grafana_values(ctx)
     if data is None:
@@ -140,7 +139,7 @@ def _add_dashboards(ctx: CheckContext, project: LoadedProject) -> None:
         )
 
 
-def _add_configmap_dashboards(ctx: CheckContext, table: dict[Any, Any]) -> None:
+def _add_configmap_dashboards(ctx: CheckContext) -> None:
     """The generated dashboards under `dashboardDelivery: configMaps`, from their ConfigMaps.
 
     The file dashboards were read from their files (`_add_dashboards`).
@@ -149,6 +148,7 @@ def _add_configmap_dashboards(ctx: CheckContext, table: dict[Any, Any]) -> None:
 
     assert ctx.config is not None
     services = ctx.config.services
+    table: dict[Any, Any] = {}  # strings and flat mappings the dashboards share
     for rendered in ctx.files:
         origin = rendered.origin
         if not rendered.path.startswith(f"{dcm.DIR}/") or origin[:1] != ("services",):

@@ -61,8 +61,8 @@ def build_file(
     if not parts or not parts[-1].endswith("\n"):
         parts.append("\n")
     intended = [_plain(doc) for doc in documents]
-    body = [part.encode("utf-8") for part in parts]
-    body_sha256 = _sha256(body)
+    body = "".join(parts).encode("utf-8")
+    body_sha256 = hashlib.sha256(body).hexdigest()
     data_sha256 = data_digest(intended)
     key = f"{body_sha256}:{data_sha256}"
     if _verified().get(key) is not True:
@@ -74,13 +74,9 @@ def build_file(
         parts=(head, *parts),
         documents=tuple(intended),
         origin=origin,
-        text_sha256=_sha256([head.encode("utf-8"), *body]),
+        text_sha256=hashlib.sha256(head.encode("utf-8") + body).hexdigest(),
         data_sha256=data_sha256,
     )
-
-
-def _sha256(chunks: Sequence[bytes]) -> str:
-    return hashlib.sha256(b"".join(chunks)).hexdigest()
 
 
 def _parse_back(path: str, body: str, intended: list[Any], origin: KeyPath) -> None:
