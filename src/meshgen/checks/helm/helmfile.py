@@ -246,41 +246,36 @@ def local_chart_missing(ctx: CheckContext) -> Iterator[Finding]:
     # The config's folder as given, symlinks kept (the rendered helmfile.yaml points there);
     # `..` is taken lexically, as helmfile joins paths.
     base = ctx.memo.get("config_dir") or Path(ctx.source.file).absolute().parent
+    problems: dict[str, str | None] = {}  # one look at each chart folder, however many use it
     for i, svc in enumerate(cfg.services):
         if not svc.local_chart:
             continue
-        path = Path(os.path.normpath(base / svc.chart))
-        at = ("services", i, "chart")
-        try:
-            path.stat()
-            (path / "Chart.yaml").is_file()
-        except (FileNotFoundError, NotADirectoryError):
-            pass  # does not exist: reported just below
-        except OSError as exc:  # a name too long, a loop of links, a folder not searchable
+        if svc.chart not in problems:
+            problems[svc.chart] = _local_chart_problem(Path(os.path.normpath(base / svc.chart)))
+        problem = problems[svc.chart]
+        if problem is not None:
             yield Finding(
-                f"local chart {svc.chart!r} of service {svc.name!r} cannot be read: "
-                f"{exc.strerror or exc}",
-                at=at,
+                f"local chart {svc.chart!r} of service {svc.name!r} {problem}",
+                at=("services", i, "chart"),
             )
-            continue
-        if not path.exists():
-            yield Finding(
-                f"local chart {svc.chart!r} of service {svc.name!r} does not exist "
-                f"(looked in {_shown(path)})",
-                at=at,
-            )
-        elif path.is_dir() and not (path / "Chart.yaml").is_file():
-            yield Finding(
-                f"local chart {svc.chart!r} of service {svc.name!r} has no Chart.yaml; helmfile "
-                "would deploy its YAML files as raw manifests",
-                at=at,
-            )
-        elif path.is_file() and not path.name.endswith((".tgz", ".tar.gz")):
-            yield Finding(
-                f"local chart {svc.chart!r} of service {svc.name!r} is a file, not a "
-                "chart folder or packaged .tgz",
-                at=at,
-            )
+
+
+def _local_chart_problem(path: Path) -> str | None:
+    """What is wrong with a local chart path (the end of H108's message), or None."""
+    try:
+        path.stat()
+        (path / "Chart.yaml").is_file()
+    except (FileNotFoundError, NotADirectoryError):
+        pass  # does not exist: reported just below
+    except OSError as exc:  # a name too long, a loop of links, a folder not searchable
+        return f"cannot be read: {exc.strerror or exc}"
+    if not path.exists():
+        return f"does not exist (looked in {_shown(path)})"
+    if path.is_dir() and not (path / "Chart.yaml").is_file():
+        return "has no Chart.yaml; helmfile would deploy its YAML files as raw manifests"
+    if path.is_file() and not path.name.endswith((".tgz", ".tar.gz")):
+        return "is a file, not a chart folder or packaged .tgz"
+    return None
 
 
 def _shown(path: Path) -> str:
