@@ -203,16 +203,32 @@ def _find_literal_secrets(config: MeshConfig) -> Iterator[tuple[KeyPath, str, bo
             where = f" (at {dotted(inner)} in the embedded YAML)" if inner else ""
             yield path, kind + where, True
     dumped = config.model_dump(by_alias=True, exclude_none=True)
-    # A config repeats its strings (`SERVER`, chart names, label values): one search each.
-    shapes: dict[str, str | None] = {}
+    # A config repeats its strings (`SERVER`, chart names, label values): one search each,
+    # and the key paths of the leaves are only built when some string is a secret.
+    shapes = {value: secret_value_kind(value) for value in _strings(dumped)}
+    if not any(shapes.values()):
+        return
     for path, value, _ in _leaves(dumped, ()):
         if path in seen or not isinstance(value, str):
             continue
-        if value not in shapes:
-            shapes[value] = secret_value_kind(value)
         shape = shapes[value]
         if shape is not None:
             yield path, shape, False
+
+
+def _strings(node: Any) -> set[str]:
+    """Every distinct string value under `node` (keys excluded), as `_leaves` visits them."""
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, str):
+            found.add(current)
+        elif isinstance(current, Mapping):
+            stack.extend(current.values())
+        elif isinstance(current, list | tuple):
+            stack.extend(current)
+    return found
 
 
 #: What a rendered file holds in place of a literal secret.
