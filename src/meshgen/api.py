@@ -222,10 +222,10 @@ def _release_unchanged(project: Project) -> None:
     a released file's `text` is never read back from disk behind a caller's back.
     """
     assert project.plan is not None and project.output_dir is not None
-    unchanged = {rendered.path for rendered in project.plan.unchanged}
-    size = sum(len(part) for f in project.plan.unchanged for part in f.parts)
-    project.files = [f.release() if f.path in unchanged else f for f in project.files]
-    project.plan.unchanged = [f.release() for f in project.plan.unchanged]
+    size = sum(sum(map(len, f.parts)) for f in project.plan.unchanged)
+    released = {f.path: f.release() for f in project.plan.unchanged}  # one copy for both
+    project.files = [released.get(f.path, f) for f in project.files]
+    project.plan.unchanged = list(released.values())
     if size > _TRIM_AFTER:
         _return_freed_memory()
 
