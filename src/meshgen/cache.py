@@ -239,6 +239,9 @@ class JsonCache:
         self._shards: dict[str, dict[str, Any]] = {}
         self._dirty: set[str] = set()
         self._registered = False
+        #: The folder shards are read from, opened once per cache folder (`cache_dir()`),
+        #: not once per shard: (that folder, its descriptor).
+        self._reading: tuple[str, int] | None = None
 
     def _filename(self, shard: str) -> str:
         return f"{shard}.json" if self.sharded else f"{self.name}.json"
@@ -264,18 +267,28 @@ class JsonCache:
             return self._shards[shard]
         entries: dict[str, Any] = {}
         self._shards[shard] = entries
-        folder = self._folder(create=False)
+        folder = self._read_folder()
         if folder is None:
             return entries
-        try:
-            data = _read_json(folder, self._filename(shard))
-        finally:
-            os.close(folder)
+        data = _read_json(folder, self._filename(shard))
         if isinstance(data, dict) and data.get("salt") == self.salt:
             stored = data.get("entries")
             if isinstance(stored, dict):
                 self._shards[shard] = stored
         return self._shards[shard]
+
+    def _read_folder(self) -> int | None:
+        """`_folder(create=False)`, kept open while `cache_dir()` names the same folder."""
+        root = str(cache_dir())
+        if self._reading is not None and self._reading[0] == root:
+            return self._reading[1]
+        if self._reading is not None:
+            os.close(self._reading[1])
+            self._reading = None
+        folder = self._folder(create=False)
+        if folder is not None:  # a missing folder is looked for again at the next shard
+            self._reading = (root, folder)
+        return folder
 
     def _shard(self, key: str) -> str:
         return key[:2] if self.sharded else ""
