@@ -170,12 +170,11 @@ def undeclared_namespace(ctx: CheckContext) -> Iterator[Finding]:
                 "under `namespaces`",
                 at=("services", i, "namespace"),
             )
+    # A gateway's namespace holds the gateway's pods, which a Telemetry may select.
+    gateway_namespaces = {g.namespace for g in cfg.gateways}
+    telemetry_namespaces = declared | {cfg.monitoring.namespace} | gateway_namespaces
     for i, res in enumerate(cfg.telemetry.resources):
-        # A gateway's namespace holds the gateway's pods, which a Telemetry may select.
-        gateway_namespaces = {g.namespace for g in cfg.gateways}
-        if res.namespace is not None and res.namespace not in (
-            declared | {cfg.monitoring.namespace} | gateway_namespaces
-        ):
+        if res.namespace is not None and res.namespace not in telemetry_namespaces:
             yield Finding(
                 f"telemetry {res.name!r} is in namespace {res.namespace!r}, which is not declared",
                 at=("telemetry", "resources", i, "namespace"),
