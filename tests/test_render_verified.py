@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from meshgen.load import yaml_reader
 from meshgen.load.config import load_config
@@ -131,3 +133,137 @@ def test_parse_back_tells_a_number_from_a_boolean() -> None:
     with pytest.raises(RenderError, match="parse back"):
         render_context._parse_back("f.yaml", "a: 1.0\n", [{"a": 1}], ())
     render_context._parse_back("f.yaml", "a: true\nb: 1.5\n", [{"a": True, "b": 1.5}], ())
+
+
+# The data digest: its type-tagged text (`_data_text`) against `repr`, the text it replaced.
+
+_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(-3, 3)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=8)
+    | st.sampled_from(["", "1", "1.0", "True", "None", "\udc80", "é"])
+)
+_data = st.recursive(
+    _scalars,
+    lambda inner: st.lists(inner, max_size=4)
+    | st.lists(inner, max_size=4).map(tuple)
+    | st.dictionaries(st.text(max_size=4) | st.integers(-3, 3) | st.booleans(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+def _retyped(value: Any, choice: int) -> Any:
+    """`value` with its type changed and its value kept as far as Python's `==` goes."""
+    if type(value) is bool:
+        return [int(value), float(value), str(value)][choice % 3]
+    if type(value) is int:
+        return [float(value), str(value), bool(value) if value in (0, 1) else -value][choice % 3]
+    if type(value) is float:
+        return int(value) if value.is_integer() and abs(value) < 1e300 else str(value)
+    if type(value) is str:
+        return value.encode("utf-8", "surrogatepass") if choice % 2 else [value]
+    if type(value) is list:
+        return tuple(value)
+    if type(value) is tuple:
+        return list(value)
+    if type(value) is dict:
+        if not value:
+            return []
+        return {(str(k) if type(k) is not str else k + "x"): v for k, v in value.items()}
+    return "None"
+
+
+@settings(max_examples=300, deadline=None)
+@given(_data | st.floats() | st.dates())
+def test_the_data_text_reads_back_as_the_same_data(value: Any) -> None:
+    """The premise of `_data_text`'s injectivity: its tokens rebuild the data exactly."""
+    text = render_context._data_text([value])
+    rebuilt, end = _decode(text, 0)
+    assert end == len(text)
+    assert repr(rebuilt) == repr([value])
+
+
+def _decode(text: str, at: int) -> tuple[Any, int]:
+    """The value whose `_data_text` tokens start at `at`, and where they end."""
+    tag = text[at]
+    if tag in "NTF":
+        return {"N": None, "T": True, "F": False}[tag], at + 1
+    if tag in "if":
+        end = text.index(";", at)
+        number = text[at + 1 : end]
+        return (int(number, 16) if tag == "i" else float(number)), end + 1
+    colon = text.index(":", at)
+    count = int(text[at + 1 : colon])
+    if tag in "sr":
+        chars = text[colon + 1 : colon + 1 + count]
+        return (chars if tag == "s" else _Repr(chars)), colon + 1 + count
+    at = colon + 1
+    items = []
+    for _ in range(count * 2 if tag == "{" else count):
+        item, at = _decode(text, at)
+        items.append(item)
+    if tag == "{":
+        return dict(zip(items[::2], items[1::2], strict=True)), at
+    return (items if tag == "[" else tuple(items)), at
+
+
+class _Repr(str):
+    """A value known by its `repr` (an `r` token): it prints as that text."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_data, _data)
+def test_the_data_digest_tells_data_apart_exactly_as_repr_does(left: Any, right: Any) -> None:
+    same_text = repr([left]) == repr([right])
+    assert (render_context.data_digest([left]) == render_context.data_digest([right])) == same_text
+
+
+@settings(max_examples=300, deadline=None)
+@given(_data, st.integers(0, 5), st.data())
+def test_data_that_differs_by_type_only_has_another_digest(
+    value: Any, choice: int, data: st.DataObject
+) -> None:
+    # Change the type of one node, somewhere inside `value`.
+    def change(node: Any) -> Any:
+        kind = type(node)
+        if kind in (list, tuple) and node and data.draw(st.booleans()):
+            index = data.draw(st.integers(0, len(node) - 1))
+            items = list(node)
+            items[index] = change(items[index])
+            return kind(items)
+        if kind is dict and node and data.draw(st.booleans()):
+            key = data.draw(st.sampled_from(list(node)))
+            return {k: (change(v) if k == key else v) for k, v in node.items()}
+        return _retyped(node, choice)
+
+    changed = change(value)
+    assert repr(changed) != repr(value)
+    assert render_context.data_digest([changed]) != render_context.data_digest([value])
+
+
+@given(_data)
+def test_the_data_digest_depends_on_values_not_on_shared_objects(value: Any) -> None:
+    import copy
+
+    assert render_context.data_digest([value, value]) == render_context.data_digest(
+        [value, copy.deepcopy(value)]
+    )
+
+
+def test_the_data_digest_does_not_depend_on_interning() -> None:
+    import sys
+
+    interned = sys.intern("".join(["meshgen", "-", "key"]))
+    text = "".join(["meshgen", "-", "key"])
+    assert text is not interned
+    assert render_context.data_digest([{text: text}]) == render_context.data_digest(
+        [{interned: interned}]
+    )

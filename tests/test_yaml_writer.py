@@ -108,3 +108,15 @@ def test_any_text_reads_back_type_exact(data: Any) -> None:
         assert_reads_back({"root": data})
     except ValueError as exc:
         assert "digits" in str(exc)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.text(alphabet=st.characters(max_codepoint=0x7F))
+    | st.text()
+    | st.lists(st.sampled_from(["{", '  "a": 1,', " ", "\t", "\x7f", "\x00", "~", "é", ""]))
+    .map("\n".join)
+)
+def test_the_literal_block_printable_test_is_isprintable_per_line(value: str) -> None:
+    """The ASCII fast path of `_lines_printable` agrees with the plain `isprintable` test."""
+    assert yaml_writer._lines_printable(value) == value.replace("\n", "").isprintable()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import posixpath
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import field
 from pathlib import Path
 from typing import Any
@@ -69,12 +69,15 @@ def build_file(
         _parse_back(path, "".join(parts), intended, origin)
         _verified().put(key, True)
     head = header(inputs.config_name, body_sha256)
+    # The digest of head + body without the copy of the body that `+` would make.
+    text_sha256 = hashlib.sha256(head.encode("utf-8"))
+    text_sha256.update(body)
     return RenderedFile(
         path=path,
         parts=(head, *parts),
         documents=tuple(intended),
         origin=origin,
-        text_sha256=hashlib.sha256(head.encode("utf-8") + body).hexdigest(),
+        text_sha256=text_sha256.hexdigest(),
         data_sha256=data_sha256,
     )
 
@@ -120,14 +123,73 @@ def _same_data(parsed: list[Any], intended: list[Any]) -> bool:
     return _data_text(parsed) == _data_text(intended)
 
 
-def _data_text(data: list[Any]) -> str:
+def _data_text(data: Any) -> str:
     """A text that differs whenever two pieces of data differ in value, type or order.
 
-    `repr` of dicts, lists, str, int, float, bool and None is exact: `1`, `1.0`, `True` and
-    `'1'` print differently, and so do `{1: x}` and `{'1': x}`. A value of any other type
-    (a date read back where a string was meant) prints as itself, never as plain data.
+    A type-tagged, length-prefixed encoding: one token per value, in document order, each
+    starting with a tag of its own type:
+
+    - `N`, `T`, `F`: None, True, False (the whole token);
+    - `i` + hex digits + `;`: an int; `f` + `repr` + `;`: a float (exact: `repr` of a
+      float reads back as the same float; every NaN is `nan`, as `repr` prints it);
+    - `s` + length + `:` + the characters: a str, as it is;
+    - `[`, `(`, `{` + count + `:`: a list, tuple, dict, then its items (a dict's key and
+      value for each entry, in order);
+    - `r` + length + `:` + `repr` of any other value (a date read back where a string was
+      meant): never the token of a plain value.
+
+    Injective: every token ends where its tag says (a fixed token; the first `;`, which
+    no hex digits or float text hold; or the length given), and a container's count says
+    how many values follow, so a text splits into tokens one way only, and the tokens
+    rebuild the data with its types and order (the tests decode it, and compare it with
+    `repr`, the text it replaced). So `1`, `1.0`, `True` and `'1'` differ, and so do
+    `{1: x}` and `{'1': x}`, `[1]` and `(1,)`. Unlike `repr`, a string's characters are
+    not scanned for escapes: the dashboards' JSON goes into the text as it is.
     """
-    return repr(data)
+    tokens: list[str] = []
+    _encode(data, tokens.append)
+    return "".join(tokens)
+
+
+def _encode(node: Any, put: Callable[[str], None]) -> None:
+    """Put the `_data_text` tokens of `node` (strings in containers without a call)."""
+    kind = type(node)
+    if kind is str:
+        put(f"s{len(node)}:")
+        put(node)
+    elif kind is dict:
+        put(f"{{{len(node)}:")
+        for key, value in node.items():
+            if type(key) is str:
+                put(f"s{len(key)}:")
+                put(key)
+            else:
+                _encode(key, put)
+            if type(value) is str:
+                put(f"s{len(value)}:")
+                put(value)
+            else:
+                _encode(value, put)
+    elif kind is list or kind is tuple:
+        put(f"{'[' if kind is list else '('}{len(node)}:")
+        for item in node:
+            if type(item) is str:
+                put(f"s{len(item)}:")
+                put(item)
+            else:
+                _encode(item, put)
+    elif node is None:
+        put("N")
+    elif kind is bool:
+        put("T" if node else "F")
+    elif kind is int:
+        put(f"i{node:x};")  # hex: no limit on the digits (`str` refuses 4,300 of them)
+    elif kind is float:
+        put(f"f{node!r};")
+    else:
+        text = repr(node)
+        put(f"r{len(text)}:")
+        put(text)
 
 
 def data_digest(documents: list[Any]) -> str:

@@ -229,19 +229,36 @@ def _literal_block(value: str, indent: int) -> str | None:
         # ruamel adds an indentation (`|2`) or keep (`|+`) indicator, and may end the document.
         return None
     # `_str_representer`'s test (printable lines without trailing blanks), line by line in
-    # C: among printable characters only the space is whitespace.
-    if not value.replace("\n", "").isprintable() or " \n" in value or value[-1] == " ":
+    # C: among printable characters only the space is whitespace. (`rfind`, not `in`:
+    # CPython's backward search is twice as fast on indented text such as JSON.)
+    if not _lines_printable(value) or value.rfind(" \n") >= 0 or value[-1] == " ":
         return None  # not a literal block: ruamel quotes it
     chomp = "-"
     if value[-1] == "\n":
         value = value[:-1]
         chomp = ""
     pad = " " * indent
-    if "\n\n" in value:
+    if value.rfind("\n\n") >= 0:
         body = pad + _BREAK_BEFORE_TEXT.sub("\n" + pad, value)
     else:
         body = pad + value.replace("\n", "\n" + pad)
     return f"|{chomp}\n{body}\n"
+
+
+#: The printable ASCII characters (space to `~`) and the line break.
+_PRINTABLE_ASCII_LINES = bytes(range(0x20, 0x7F)) + b"\n"
+
+
+def _lines_printable(value: str) -> bool:
+    """`value.replace("\\n", "").isprintable()`: every line of `value` is printable.
+
+    For ASCII text (`isascii` is a flag, not a scan) the printable characters are exactly
+    space to `~`; deleting them and the line breaks in C leaves nothing, ten times faster
+    than `isprintable`'s per-character lookup of the Unicode tables.
+    """
+    if value.isascii():
+        return not value.encode("ascii").translate(None, _PRINTABLE_ASCII_LINES)
+    return value.replace("\n", "").isprintable()
 
 
 def _float_text(value: float) -> str | None:

@@ -1,6 +1,6 @@
 """Jinja's code for templates/helmfile.yaml.j2 (scripts/gen_compiled_templates.py; do not edit)."""
 # ruff: noqa
-FINGERPRINT = '17b3c8d2e919f1d95ad795c92736dfd828e70705cfd900a902e0467a4031dd44 jinja2==3.1.6'
+FINGERPRINT = 'cb5bba57004e909489580e1deb00bff0ec500d4ba786d19c8a54f6287950fcda jinja2==3.1.6'
 from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join
 name = 'helmfile.yaml.j2'
 

@@ -1,6 +1,6 @@
 """Jinja's code for templates/manifests/dashboard-configmap.yaml.j2 (scripts/gen_compiled_templates.py; do not edit)."""
 # ruff: noqa
-FINGERPRINT = '0620881dca699e54762a22592bb6200373e0f49f2ce8c4a6e982f6c61bc89e89 jinja2==3.1.6'
+FINGERPRINT = '341ceb3d9f5ae13fbfc9816ebe692dec495265994d9f9be0b2cf46276a3627d7 jinja2==3.1.6'
 from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join
 name = 'manifests/dashboard-configmap.yaml.j2'
 

@@ -1,6 +1,6 @@
 """Jinja's code for templates/manifests/monitor.yaml.j2 (scripts/gen_compiled_templates.py; do not edit)."""
 # ruff: noqa
-FINGERPRINT = '96a3ac88f0a6090eddb2ed41a30b4e98a4150c66c147a8720668e6f0e21f1114 jinja2==3.1.6'
+FINGERPRINT = '5bfe4fb47845c3118989b57770a39537faa6ed44a9d2e37c25ae9a9904fe858c jinja2==3.1.6'
 from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join
 name = 'manifests/monitor.yaml.j2'
 

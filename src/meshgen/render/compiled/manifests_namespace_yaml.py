@@ -1,6 +1,6 @@
 """Jinja's code for templates/manifests/namespace.yaml.j2 (scripts/gen_compiled_templates.py; do not edit)."""
 # ruff: noqa
-FINGERPRINT = '5ffbbddccc2991aa92bc5302b540bf3a67df111d67799b6e46853c18425bf1dd jinja2==3.1.6'
+FINGERPRINT = 'f3056d05b9b1e6758dd5248f09cb06d30aa3441f8c9d24127b4fa132a58bac4f jinja2==3.1.6'
 from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join
 name = 'manifests/namespace.yaml.j2'
 

@@ -1,6 +1,6 @@
 """Jinja's code for templates/manifests/telemetry.yaml.j2 (scripts/gen_compiled_templates.py; do not edit)."""
 # ruff: noqa
-FINGERPRINT = '277c5233044117fd7ee35bd3498cc9d268088f8326be8e6242bfa4c6df09f9cd jinja2==3.1.6'
+FINGERPRINT = '8e0c0b3b756d53ec334842491be4b11c14612d2e11d000495e503ff77806b91e jinja2==3.1.6'
 from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join
 name = 'manifests/telemetry.yaml.j2'
 

@@ -1,6 +1,6 @@
 """Jinja's code for templates/manifests/waypoint.yaml.j2 (scripts/gen_compiled_templates.py; do not edit)."""
 # ruff: noqa
-FINGERPRINT = '989875574d038c6853dce56ef0fc4c8f979382dba21f985dc607f840d3abba5e jinja2==3.1.6'
+FINGERPRINT = '19640480323beb54e9a8a77812d0d61265df1028e67059bc73b046eb4020bf39 jinja2==3.1.6'
 from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join
 name = 'manifests/waypoint.yaml.j2'
 

@@ -1,6 +1,6 @@
 """Jinja's code for templates/traffic/fortio-job.yaml.j2 (scripts/gen_compiled_templates.py; do not edit)."""
 # ruff: noqa
-FINGERPRINT = 'a7fb3b0823f6dfe3f625ba7d4eb71a0474cf5c655ad64a05d050fffdf9a0d5e0 jinja2==3.1.6'
+FINGERPRINT = 'd2688867f105fa25261dd0f72e06990720b4e6c2ac12a7ba3666d460d31abba9 jinja2==3.1.6'
 from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join
 name = 'traffic/fortio-job.yaml.j2'
 

@@ -1,6 +1,6 @@
 """Jinja's code for templates/values/gateway-values.yaml.j2 (scripts/gen_compiled_templates.py; do not edit)."""
 # ruff: noqa
-FINGERPRINT = '4df62d445b7719a560066422f3aa82a3e49f1bbcf451ef3ba914d8113c68d4ae jinja2==3.1.6'
+FINGERPRINT = '844b426c4d798dd5dd91937dc90d14a8c236b0b3002fbc5fe4781903f4f324ca jinja2==3.1.6'
 from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join
 name = 'values/gateway-values.yaml.j2'
 

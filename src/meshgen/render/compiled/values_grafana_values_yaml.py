@@ -1,6 +1,6 @@
 """Jinja's code for templates/values/grafana-values.yaml.j2 (scripts/gen_compiled_templates.py; do not edit)."""
 # ruff: noqa
-FINGERPRINT = '42f439e568de2cea37c2daccb30284ac26f7b033b49b60de311858b88313b20e jinja2==3.1.6'
+FINGERPRINT = '8ec46306d48a051172a1b736c70d997d497b576647a3546bf86476bc2703d441 jinja2==3.1.6'
 from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join
 name = 'values/grafana-values.yaml.j2'
 

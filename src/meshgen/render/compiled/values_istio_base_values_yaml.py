@@ -1,6 +1,6 @@
 """Jinja's code for templates/values/istio-base-values.yaml.j2 (scripts/gen_compiled_templates.py; do not edit)."""
 # ruff: noqa
-FINGERPRINT = '1eafb0133556a09dc99c2486f5dd2364fc03ddc85c11be655c621e034e0e352c jinja2==3.1.6'
+FINGERPRINT = '6f6f43576549313d6fc15bb883f68e228b7739c87e6b838bb42ee70163f43fed jinja2==3.1.6'
 from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join
 name = 'values/istio-base-values.yaml.j2'
 

@@ -1,6 +1,6 @@
 """Jinja's code for templates/values/istio-cni-values.yaml.j2 (scripts/gen_compiled_templates.py; do not edit)."""
 # ruff: noqa
-FINGERPRINT = '42f9b1b8361c603b3a6442faf65220a1492769cd5b058185e1706d3862bb0087 jinja2==3.1.6'
+FINGERPRINT = '10308270bd203682806676932c527da80816c540aa2ccebeed4f80ac4fce8c13 jinja2==3.1.6'
 from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join
 name = 'values/istio-cni-values.yaml.j2'
 

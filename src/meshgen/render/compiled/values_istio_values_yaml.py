@@ -1,6 +1,6 @@
 """Jinja's code for templates/values/istio-values.yaml.j2 (scripts/gen_compiled_templates.py; do not edit)."""
 # ruff: noqa
-FINGERPRINT = 'a8a036e45c69ff4eb1b0135849f22aaa84edbb6903a43aba4fc21dee7ef78276 jinja2==3.1.6'
+FINGERPRINT = '02b55991954565f13597b457dd9bf0d5b6af1d7ca6aaaeb78a29da310e6c34fe jinja2==3.1.6'
 from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join
 name = 'values/istio-values.yaml.j2'
 

@@ -1,6 +1,6 @@
 """Jinja's code for templates/values/kiali-values.yaml.j2 (scripts/gen_compiled_templates.py; do not edit)."""
 # ruff: noqa
-FINGERPRINT = '0b8698599c33e0c5efb23323cdc9e690f1423a08a31e5c4d9c12bb88cdcdab01 jinja2==3.1.6'
+FINGERPRINT = '63d7cd8469b1a4f101013df7146c79088e1189d8a313d2b3afa90046a96d270f jinja2==3.1.6'
 from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join
 name = 'values/kiali-values.yaml.j2'
 

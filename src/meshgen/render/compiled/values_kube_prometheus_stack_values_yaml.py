@@ -1,6 +1,6 @@
 """Jinja's code for templates/values/kube-prometheus-stack-values.yaml.j2 (scripts/gen_compiled_templates.py; do not edit)."""
 # ruff: noqa
-FINGERPRINT = 'fa33178a02eb18e8d53a33dd2f55b3591744d0f5d6dfebbd6660fd728bd5a769 jinja2==3.1.6'
+FINGERPRINT = '15d054a67fefe0ebe20217dff97f04f373d7787d29fa12f70d1c5ea6303b535f jinja2==3.1.6'
 from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join
 name = 'values/kube-prometheus-stack-values.yaml.j2'
 

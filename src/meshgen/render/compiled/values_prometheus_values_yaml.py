@@ -1,6 +1,6 @@
 """Jinja's code for templates/values/prometheus-values.yaml.j2 (scripts/gen_compiled_templates.py; do not edit)."""
 # ruff: noqa
-FINGERPRINT = '906eced545e2dc67269bab03a8c9253ed55f2111917df27803559a4384781f2c jinja2==3.1.6'
+FINGERPRINT = '28350701b82da552038d4f74b3c550d4fc089513b6ae3c72b2a2e53376ec9e11 jinja2==3.1.6'
 from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join
 name = 'values/prometheus-values.yaml.j2'
 

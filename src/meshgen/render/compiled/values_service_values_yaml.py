@@ -1,6 +1,6 @@
 """Jinja's code for templates/values/service-values.yaml.j2 (scripts/gen_compiled_templates.py; do not edit)."""
 # ruff: noqa
-FINGERPRINT = 'ee6069458af5280f4737531387522f89197d84a3a1b3059419cdd63d2ac51a46 jinja2==3.1.6'
+FINGERPRINT = '8423f67de28358867b63e6202736b0617ff41c5a0c18dd8d317314243040b1b4 jinja2==3.1.6'
 from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join
 name = 'values/service-values.yaml.j2'
 

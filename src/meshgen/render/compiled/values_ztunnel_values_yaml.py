@@ -1,6 +1,6 @@
 """Jinja's code for templates/values/ztunnel-values.yaml.j2 (scripts/gen_compiled_templates.py; do not edit)."""
 # ruff: noqa
-FINGERPRINT = '753c91137659d5f9c47aed9e80cca5f4bf9cb283c1a215cd9b96be596c071660 jinja2==3.1.6'
+FINGERPRINT = 'cf1218201cc824746495c090a7293a6d72d9a28705fd3e66bdd854b50a4c771b jinja2==3.1.6'
 from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join
 name = 'values/ztunnel-values.yaml.j2'
 
