@@ -87,3 +87,36 @@ def test_a_finding_in_a_released_file_still_gets_its_position() -> None:
     ctx = CheckContext(files=[rendered], output_dir="tree")
     ctx.released_text = lambda rel: text if rel == "values/x.yaml" else None
     assert str(ctx.rendered_span("values/x.yaml", ("a", "b"))) == "tree/values/x.yaml:2:6"
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.binary(max_size=40)
+    | st.text(alphabet=st.sampled_from("ab\né€😀\r "), max_size=40).map(str.encode),
+    st.lists(st.text(alphabet=st.sampled_from("ab\né€😀\r "), max_size=12), max_size=4),
+    st.integers(1, 7),
+)
+def test_the_bytes_fast_path_holds_exactly_the_utf8_of_the_text(
+    data: bytes, parts: list[str], chunk: int
+) -> None:
+    """`_holds_bytes` accepts a file exactly when its bytes are the joined parts' UTF-8 (a
+    large file chunk by chunk), and then, without a CR, the file reads as the text."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "f.yaml"
+        for written in (data, "".join(parts).encode("utf-8")):
+            path.write_bytes(written)
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(output, "_CHUNK", chunk)
+                same = output._holds_bytes(path, parts)
+            assert same is (written == "".join(parts).encode("utf-8"))
+            if same and "\r" not in "".join(parts):
+                assert path.read_text(encoding="utf-8", errors="replace") == "".join(parts)
+
+
+def test_a_folder_in_place_of_the_file_holds_nothing(tmp_path: Path) -> None:
+    """As `read_text` would fail on it, both paths refuse a folder."""
+    (tmp_path / "dir.yaml").mkdir()
+    assert output._holds_bytes(tmp_path / "dir.yaml", ("",)) is False
+    assert output._holds(tmp_path / "dir.yaml", ("",)) is False
