@@ -22,7 +22,7 @@ from typing import Any
 from meshgen.diagnostics import Diagnostic, diagnostic
 from meshgen.load.yaml_rules import FLOW_DEPTH_LIMIT, MAX_DEPTH, MAX_NODES
 from meshgen.records import record
-from meshgen.source import KeyPath, SourceMap, Span
+from meshgen.source import KeyPath, SourceMap, Span, pack
 
 
 class TooLargeError(ValueError):
@@ -71,7 +71,7 @@ def parse_all(text: str, shown: str) -> list[Document] | Diagnostic:
     for node in nodes:
         smap = build_source_map(node, shown)
         if hasattr(node, "lc"):
-            smap.values[()] = Span(shown, node.lc.line + 1, node.lc.col + 1)
+            smap.add((), value=Span(shown, node.lc.line + 1, node.lc.col + 1))
         try:
             data = to_plain(node)
         except TooLargeError as exc:
@@ -177,7 +177,7 @@ def build_source_map(node: Any, shown: str) -> SourceMap:
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
     smap = SourceMap(shown)
-    smap.add((), value=Span(shown, 1, 1))
+    smap.values[()] = pack(1, 1)
     stack: list[tuple[KeyPath, Any]] = [((), node)]
     seen: set[int] = set()
     while stack:
@@ -193,16 +193,13 @@ def build_source_map(node: Any, shown: str) -> SourceMap:
                     continue  # merged in by `<<: *alias`: positioned by its parent
                 kline, kcol = current.lc.key(key)
                 vline, vcol = current.lc.value(key)
-                smap.add(
-                    child,
-                    key=Span(shown, kline + 1, kcol + 1),
-                    value=Span(shown, vline + 1, vcol + 1),
-                )
+                smap.keys[child] = pack(kline + 1, kcol + 1)
+                smap.values[child] = pack(vline + 1, vcol + 1)
         elif isinstance(current, CommentedSeq):
             for index, item in enumerate(current):
                 child = (*path, index)
                 line, col = current.lc.item(index)
-                smap.add(child, value=Span(shown, line + 1, col + 1))
+                smap.values[child] = pack(line + 1, col + 1)
                 stack.append((child, item))
     return smap
 
