@@ -14,6 +14,7 @@ One set of limits (`MAX_NODES`, `MAX_DEPTH`, `FLOW_DEPTH_LIMIT`) and one wording
 from __future__ import annotations
 
 import datetime
+import itertools
 import os
 import re
 from collections.abc import Mapping, Set
@@ -143,15 +144,22 @@ def _roundtrip(text: str, shown: str, *, every: bool) -> tuple[Any, Diagnostic |
 
 
 _BRACKETS = re.compile(r"[\[\]{}]")
+#: Every byte but the brackets, for `bytes.translate` to delete.
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
 def _flow_nesting_past(text: str, limit: int) -> int:
     """Offset of the first `[`/`{` nested deeper than `limit`, or -1."""
+    # The brackets alone, in order: a C pass over the UTF-8 (where no byte of another
+    # character is a bracket) instead of a regex match per bracket.
+    brackets = text.encode("utf-8", "surrogatepass").translate(None, _NOT_BRACKETS)
+    if brackets.count(b"[") + brackets.count(b"{") <= limit:
+        return -1  # the depth never passes the number of openers
     depth = 0
-    for match in _BRACKETS.finditer(text):
-        depth = depth + 1 if match.group() in "[{" else max(depth - 1, 0)
+    for index, bracket in enumerate(brackets):
+        depth = depth + 1 if bracket in b"[{" else max(depth - 1, 0)
         if depth > limit:
-            return match.start()
+            return next(itertools.islice(_BRACKETS.finditer(text), index, None)).start()
     return -1
 
 
