@@ -99,8 +99,8 @@ def test_a_finding_in_a_released_file_still_gets_its_position() -> None:
 def test_the_bytes_fast_path_holds_exactly_the_utf8_of_the_text(
     data: bytes, parts: list[str], chunk: int
 ) -> None:
-    """`_holds_bytes` accepts a file exactly when its bytes are the joined parts' UTF-8 (a
-    large file chunk by chunk), and then, without a CR, the file reads as the text."""
+    """`_holds_bytes` accepts a file exactly when its bytes are the joined parts' UTF-8 and
+    they hold no CR (a large file chunk by chunk); the file then reads as the text."""
     import tempfile
 
     with tempfile.TemporaryDirectory() as folder:
@@ -110,9 +110,10 @@ def test_the_bytes_fast_path_holds_exactly_the_utf8_of_the_text(
             with pytest.MonkeyPatch.context() as patch:
                 patch.setattr(output, "_CHUNK", chunk)
                 same = output._holds_bytes(path, parts)
-            assert same is (written == "".join(parts).encode("utf-8"))
-            if same and "\r" not in "".join(parts):
-                assert path.read_text(encoding="utf-8", errors="replace") == "".join(parts)
+            text = "".join(parts)
+            assert same is (written == text.encode("utf-8") and "\r" not in text)
+            if same:
+                assert path.read_text(encoding="utf-8", errors="replace") == text
 
 
 def test_a_folder_in_place_of_the_file_holds_nothing(tmp_path: Path) -> None:
@@ -120,3 +121,41 @@ def test_a_folder_in_place_of_the_file_holds_nothing(tmp_path: Path) -> None:
     (tmp_path / "dir.yaml").mkdir()
     assert output._holds_bytes(tmp_path / "dir.yaml", ("",)) is False
     assert output._holds(tmp_path / "dir.yaml", ("",)) is False
+
+
+_NAMES = st.sampled_from(["a", "b", "c.yaml"])
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    st.dictionaries(
+        st.lists(_NAMES, min_size=1, max_size=3).map("/".join),
+        st.sampled_from(["folder", "file", "link"]),
+        max_size=6,
+    ),
+    st.lists(st.lists(_NAMES, min_size=1, max_size=4).map("/".join), min_size=1, max_size=12),
+)
+def test_unsafe_path_in_one_pass_says_what_each_path_alone_says(
+    tree: dict[str, str], queries: list[str]
+) -> None:
+    """The folders a pass remembers (`sound`) never change a verdict."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder) / "out"
+        root.mkdir()
+        for rel, kind in sorted(tree.items()):
+            target = root / rel
+            if any(p.exists() and not p.is_dir() for p in target.parents) or target.exists():
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if kind == "folder":
+                target.mkdir()
+            elif kind == "file":
+                target.write_text("x")
+            else:
+                target.symlink_to(folder)
+        sound: set[str] = set()
+        for rel in queries:
+            alone = output.unsafe_path(root, rel)
+            assert output.unsafe_path(root, rel, sound=sound) == alone, (rel, sorted(sound))

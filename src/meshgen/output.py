@@ -96,7 +96,12 @@ def unsafe_path(output_dir: Path, rel: str, *, sound: set[str] | None = None) ->
                 return f"is under {output_dir}, which is not a folder"
             if sound is not None:
                 sound.add("")
-        for index in range(len(parts)):
+        # A folder is in `sound` only after its parents: with the file's folder there, every
+        # component but the file itself would be skipped below.
+        start = 0
+        if sound is not None and rel.rpartition("/")[0] in sound:
+            start = len(parts) - 1
+        for index in range(start, len(parts)):
             prefix = "/".join(parts[: index + 1])
             last = index == len(parts) - 1
             if not last and sound is not None and prefix in sound:
@@ -167,7 +172,7 @@ def _holds(path: Path | str, parts: Sequence[str]) -> bool:
     # the text, which universal newlines leave as it is when it holds no "\r". Anything
     # else (a CRLF checkout, a byte that is no UTF-8 read as U+FFFD, a read error) is
     # decided by comparing the text as read, as before.
-    if not any("\r" in part for part in parts) and _holds_bytes(path, parts):
+    if _holds_bytes(path, parts):
         return True
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
@@ -179,7 +184,7 @@ def _holds(path: Path | str, parts: Sequence[str]) -> bool:
 
 
 def _holds_bytes(path: Path | str, parts: Sequence[str]) -> bool:
-    """Whether a file's bytes are exactly the UTF-8 encoding of the joined `parts`."""
+    """Whether the joined `parts` hold no CR and the file's bytes are exactly their UTF-8."""
     try:
         # A bare descriptor: `open()`'s file objects cost more than the read of most files.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
@@ -187,8 +192,13 @@ def _holds_bytes(path: Path | str, parts: Sequence[str]) -> bool:
         return False
     try:
         if sum(map(len, parts)) <= _CHUNK:
-            expected = "".join(parts).encode("utf-8")
+            joined = "".join(parts)
+            if "\r" in joined:
+                return False
+            expected = joined.encode("utf-8")
             return os.read(fd, len(expected) + 1) == expected
+        if any("\r" in part for part in parts):
+            return False
         return _reads_as(partial(os.read, fd), (part.encode("utf-8") for part in parts))
     except (OSError, UnicodeError):
         return False
