@@ -27,6 +27,7 @@ _FLOAT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\.[0-9]+")
 _TRUE = frozenset({"true", "True", "TRUE"})
 _FALSE = frozenset({"false", "False", "FALSE"})
 _NULL = frozenset({"", "~", "null", "Null", "NULL"})
+_RESOLVED = _TRUE | _FALSE | _NULL  # plain scalars `_scalar` reads as a bool or null
 # A plain scalar starting with one of these may be a number, date, special float, merge
 # key or value key under ruamel's YAML 1.2 resolver...
 _NUMERIC_START = frozenset("0123456789+-.=<")
@@ -136,6 +137,9 @@ class _Builder:
         out: dict[Any, Any] = {}
         next_event, end, scalar = self.next, self.mapping_end, self.scalar
         values, keys = self.values, self.keys
+        # A quoted or block scalar, or a plain one no resolver reads as another type, is
+        # its text: `_scalar`'s first tests, inline for keys and scalar values.
+        numeric_start, resolved = _NUMERIC_START, _RESOLVED
         # Whether a scalar value here is within the depth limit (`value`'s test).
         shallow = depth < self.max_depth
         while True:
@@ -146,7 +150,9 @@ class _Builder:
                 raise _Decline  # complex, aliased, anchored or tagged key
             if not key_event.style and key_event.value == "<<":
                 raise _Decline  # merge key
-            key = _scalar(key_event)
+            key = key_event.value
+            if not key_event.style and (not key or key[0] in numeric_start or key in resolved):
+                key = _scalar(key_event)
             if key in out:
                 raise _Decline  # duplicate key (C003)
             value_event = next_event()
@@ -164,7 +170,12 @@ class _Builder:
                 self.budget -= 2  # the key and the value
                 if self.budget < 0:
                     raise _Decline
-                out[key] = _scalar(value_event)
+                text = value_event.value
+                if not value_event.style and (
+                    not text or text[0] in numeric_start or text in resolved
+                ):
+                    text = _scalar(value_event)
+                out[key] = text
             else:
                 self.budget -= 1  # the key; `value` counts the value
                 out[key] = self.value(value_event, child, depth + 1)
