@@ -1,8 +1,9 @@
 """Source positions: where in which file a config key or value was written.
 
-A `SourceMap` maps a key path such as ``("services", 0, "name")`` to the `Span` of the
-value written under that key. Lookups fall back to the longest known prefix, so a
-pydantic error location that carries extra union tags still lands on a real line.
+A `SourceMap` maps a key path such as ``("services", 0, "name")`` to the position of the
+value written under that key (stored packed, a `Span` on lookup). Lookups fall back to the
+longest known prefix, so a pydantic error location that carries extra union tags still
+lands on a real line.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class Span:
 
 #: A position as `SourceMap` stores it: the 0-based line shifted past the 0-based column.
 #: A large config records a hundred thousand positions and looks up a handful, so a `Span`
-#: is made on lookup only. Columns stay below 2**32 (a config is at most 2 MiB).
+#: is made on lookup only. Columns stay below 2**32: no file meshgen reads has such a line.
 COLUMN_BITS = 32
 _COLUMN_MASK = (1 << COLUMN_BITS) - 1
 
