@@ -87,3 +87,75 @@ def test_a_finding_in_a_released_file_still_gets_its_position() -> None:
     ctx = CheckContext(files=[rendered], output_dir="tree")
     ctx.released_text = lambda rel: text if rel == "values/x.yaml" else None
     assert str(ctx.rendered_span("values/x.yaml", ("a", "b"))) == "tree/values/x.yaml:2:6"
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.binary(max_size=40)
+    | st.text(alphabet=st.sampled_from("ab\né€😀\r "), max_size=40).map(str.encode),
+    st.lists(st.text(alphabet=st.sampled_from("ab\né€😀\r "), max_size=12), max_size=4),
+    st.integers(1, 7),
+)
+def test_the_bytes_fast_path_holds_exactly_the_utf8_of_the_text(
+    data: bytes, parts: list[str], chunk: int
+) -> None:
+    """`_holds_bytes` accepts a file exactly when its bytes are the joined parts' UTF-8 and
+    they hold no CR (a large file chunk by chunk); the file then reads as the text."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "f.yaml"
+        for written in (data, "".join(parts).encode("utf-8")):
+            path.write_bytes(written)
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(output, "_CHUNK", chunk)
+                same = output._holds_bytes(path, parts)
+            text = "".join(parts)
+            assert same is (written == text.encode("utf-8") and "\r" not in text)
+            if same:
+                assert path.read_text(encoding="utf-8", errors="replace") == text
+
+
+def test_a_folder_in_place_of_the_file_holds_nothing(tmp_path: Path) -> None:
+    """As `read_text` would fail on it, both paths refuse a folder."""
+    (tmp_path / "dir.yaml").mkdir()
+    assert output._holds_bytes(tmp_path / "dir.yaml", ("",)) is False
+    assert output._holds(tmp_path / "dir.yaml", ("",)) is False
+
+
+_NAMES = st.sampled_from(["a", "b", "c.yaml"])
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    st.dictionaries(
+        st.lists(_NAMES, min_size=1, max_size=3).map("/".join),
+        st.sampled_from(["folder", "file", "link"]),
+        max_size=6,
+    ),
+    st.lists(st.lists(_NAMES, min_size=1, max_size=4).map("/".join), min_size=1, max_size=12),
+)
+def test_unsafe_path_in_one_pass_says_what_each_path_alone_says(
+    tree: dict[str, str], queries: list[str]
+) -> None:
+    """The folders a pass remembers (`sound`) never change a verdict."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder) / "out"
+        root.mkdir()
+        for rel, kind in sorted(tree.items()):
+            target = root / rel
+            if any(p.exists() and not p.is_dir() for p in target.parents) or target.exists():
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if kind == "folder":
+                target.mkdir()
+            elif kind == "file":
+                target.write_text("x")
+            else:
+                target.symlink_to(folder)
+        sound: set[str] = set()
+        for rel in queries:
+            alone = output.unsafe_path(root, rel)
+            assert output.unsafe_path(root, rel, sound=sound) == alone, (rel, sorted(sound))

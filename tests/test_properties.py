@@ -34,8 +34,8 @@ def test_valid_configs_load_back_to_the_same_data(data: dict[str, Any]) -> None:
     assert typed(result.data) == typed(data)
     # every key path in the data has a position inside the file
     lines = result.text.count("\n") + 1 if result.text else yaml_writer.dump(data).count("\n") + 1
-    for span in result.source.values.values():
-        assert 1 <= span.line <= lines + 1
+    for packed in result.source.values.values():
+        assert 1 <= result.source.span(packed).line <= lines + 1
 
 
 @SETTINGS

@@ -17,7 +17,7 @@ import re
 from typing import Any
 
 from meshgen.load.yaml_rules import INT_RANGE, YAML12_NON_STRING
-from meshgen.source import KeyPath, SourceMap, Span
+from meshgen.source import COLUMN_BITS, KeyPath, SourceMap
 
 # The plain scalars this path resolves itself (YAML 1.2 core schema, as ruamel does).
 # Anything numeric-looking outside these forms (octal, hex, `1_000`, `1e3`, `.5`, `1:20`,
@@ -27,6 +27,7 @@ _FLOAT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\.[0-9]+")
 _TRUE = frozenset({"true", "True", "TRUE"})
 _FALSE = frozenset({"false", "False", "FALSE"})
 _NULL = frozenset({"", "~", "null", "Null", "NULL"})
+_RESOLVED = _TRUE | _FALSE | _NULL  # plain scalars `_scalar` reads as a bool or null
 # A plain scalar starting with one of these may be a number, date, special float, merge
 # key or value key under ruamel's YAML 1.2 resolver...
 _NUMERIC_START = frozenset("0123456789+-.=<")
@@ -58,9 +59,9 @@ def load(text: str, shown: str, *, max_nodes: int, max_depth: int) -> tuple[Any,
         return None
     parser = CParser(text)
     source = SourceMap(shown)
-    source.values[()] = Span(shown, 1, 1)
+    source.values[()] = 0  # 1:1
     try:
-        return _Builder(parser, shown, source, max_nodes, max_depth).document(), source
+        return _Builder(parser, source, max_nodes, max_depth).document(), source
     except (_Decline, RecursionError, yaml.YAMLError, ValueError, UnicodeError):
         return None  # the ruamel path reads it, or reports it with its wording and position
     finally:
@@ -71,16 +72,14 @@ class _Builder:
     """Consumes libyaml's events once, building data and recording every position.
 
     Events rather than a composed node graph: nothing but the data and the positions is
-    ever held, so memory stays near the size of the result.
+    ever held, so memory stays near the size of the result. Positions are stored packed
+    (`source.pack`: libyaml's marks are 0-based, as the packing is).
     """
 
-    def __init__(
-        self, parser: Any, shown: str, source: SourceMap, max_nodes: int, max_depth: int
-    ) -> None:
+    def __init__(self, parser: Any, source: SourceMap, max_nodes: int, max_depth: int) -> None:
         from yaml import events
 
         self.next = parser.get_event
-        self.shown = shown
         self.values = source.values
         self.keys = source.keys
         self.budget = max_nodes
@@ -124,48 +123,61 @@ class _Builder:
 
     def sequence(self, path: KeyPath, depth: int) -> list[Any]:
         items: list[Any] = []
-        shown = self.shown
+        next_event, end, values, value = self.next, self.sequence_end, self.values, self.value
         while True:
-            event = self.next()
-            if type(event) is self.sequence_end:
+            event = next_event()
+            if type(event) is end:
                 return items
             child = (*path, len(items))
             mark = event.start_mark
-            self.values[child] = Span(shown, mark.line + 1, mark.column + 1)
-            items.append(self.value(event, child, depth + 1))
+            values[child] = mark.line << COLUMN_BITS | mark.column
+            items.append(value(event, child, depth + 1))
 
     def mapping(self, path: KeyPath, depth: int) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
-        shown = self.shown
+        next_event, end, scalar = self.next, self.mapping_end, self.scalar
+        values, keys = self.values, self.keys
+        # A quoted or block scalar, or a plain one no resolver reads as another type, is
+        # its text: `_scalar`'s first tests, inline for keys and scalar values.
+        numeric_start, resolved = _NUMERIC_START, _RESOLVED
+        # Whether a scalar value here is within the depth limit (`value`'s test).
+        shallow = depth < self.max_depth
         while True:
-            key_event = self.next()
-            if type(key_event) is self.mapping_end:
+            key_event = next_event()
+            if type(key_event) is end:
                 return out
-            if type(key_event) is not self.scalar or key_event.anchor or key_event.tag:
+            if type(key_event) is not scalar or key_event.anchor or key_event.tag:
                 raise _Decline  # complex, aliased, anchored or tagged key
             if not key_event.style and key_event.value == "<<":
                 raise _Decline  # merge key
-            key = _scalar(key_event)
+            key = key_event.value
+            if not key_event.style and (not key or key[0] in numeric_start or key in resolved):
+                key = _scalar(key_event)
             if key in out:
                 raise _Decline  # duplicate key (C003)
-            self.budget -= 1
-            value_event = self.next()
+            value_event = next_event()
             child = (*path, key if type(key) is str else str(key))
             kmark, vmark = key_event.start_mark, value_event.start_mark
-            self.keys[child] = Span(shown, kmark.line + 1, kmark.column + 1)
-            self.values[child] = Span(shown, vmark.line + 1, vmark.column + 1)
+            keys[child] = kmark.line << COLUMN_BITS | kmark.column
+            values[child] = vmark.line << COLUMN_BITS | vmark.column
             if (
-                type(value_event) is self.scalar
+                shallow
+                and type(value_event) is scalar
                 and value_event.anchor is None
                 and value_event.tag is None
-                and depth < self.max_depth
             ):
                 # Most values are plain scalars: `value`'s checks, without its call.
-                self.budget -= 1
+                self.budget -= 2  # the key and the value
                 if self.budget < 0:
                     raise _Decline
-                out[key] = _scalar(value_event)
+                text = value_event.value
+                if not value_event.style and (
+                    not text or text[0] in numeric_start or text in resolved
+                ):
+                    text = _scalar(value_event)
+                out[key] = text
             else:
+                self.budget -= 1  # the key; `value` counts the value
                 out[key] = self.value(value_event, child, depth + 1)
 
 

@@ -232,14 +232,14 @@ def merged_state(parts: Sequence[StatePart], shown: str) -> tuple[dict[str, Any]
     releases: list[Any] = []
     for part in parts:
         offset = len(releases)
-        for path, span in part.source.values.items():
+        for path, at in part.source.values.items():
             mapped = _shift(path, offset)
             if mapped is not None:
-                smap.values.setdefault(mapped, span)
-        for path, span in part.source.keys.items():
+                smap.values.setdefault(mapped, at)
+        for path, at in part.source.keys.items():
             mapped = _shift(path, offset)
             if mapped is not None:
-                smap.keys.setdefault(mapped, span)
+                smap.keys.setdefault(mapped, at)
         for key, value in part.data.items():
             if key == "releases" and isinstance(value, list):
                 releases.extend(value)
@@ -248,7 +248,7 @@ def merged_state(parts: Sequence[StatePart], shown: str) -> tuple[dict[str, Any]
     if releases or any("releases" in p.data for p in parts):
         state["releases"] = releases
     if parts:
-        smap.values[()] = parts[0].source.lookup(())
+        smap.add((), value=parts[0].source.lookup(()))
     return state, smap
 
 

@@ -14,6 +14,7 @@ One set of limits (`MAX_NODES`, `MAX_DEPTH`, `FLOW_DEPTH_LIMIT`) and one wording
 from __future__ import annotations
 
 import datetime
+import itertools
 import os
 import re
 from collections.abc import Mapping, Set
@@ -22,7 +23,7 @@ from typing import Any
 from meshgen.diagnostics import Diagnostic, diagnostic
 from meshgen.load.yaml_rules import FLOW_DEPTH_LIMIT, MAX_DEPTH, MAX_NODES
 from meshgen.records import record
-from meshgen.source import KeyPath, SourceMap, Span
+from meshgen.source import KeyPath, SourceMap, Span, pack
 
 
 class TooLargeError(ValueError):
@@ -71,7 +72,7 @@ def parse_all(text: str, shown: str) -> list[Document] | Diagnostic:
     for node in nodes:
         smap = build_source_map(node, shown)
         if hasattr(node, "lc"):
-            smap.values[()] = Span(shown, node.lc.line + 1, node.lc.col + 1)
+            smap.add((), value=Span(shown, node.lc.line + 1, node.lc.col + 1))
         try:
             data = to_plain(node)
         except TooLargeError as exc:
@@ -143,15 +144,22 @@ def _roundtrip(text: str, shown: str, *, every: bool) -> tuple[Any, Diagnostic |
 
 
 _BRACKETS = re.compile(r"[\[\]{}]")
+#: Every byte but the brackets, for `bytes.translate` to delete.
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
 def _flow_nesting_past(text: str, limit: int) -> int:
     """Offset of the first `[`/`{` nested deeper than `limit`, or -1."""
+    # The brackets alone, in order: a C pass over the UTF-8 (where no byte of another
+    # character is a bracket) instead of a regex match per bracket.
+    brackets = text.encode("utf-8", "surrogatepass").translate(None, _NOT_BRACKETS)
+    if brackets.count(b"[") + brackets.count(b"{") <= limit:
+        return -1  # the depth never passes the number of openers
     depth = 0
-    for match in _BRACKETS.finditer(text):
-        depth = depth + 1 if match.group() in "[{" else max(depth - 1, 0)
+    for index, bracket in enumerate(brackets):
+        depth = depth + 1 if bracket in b"[{" else max(depth - 1, 0)
         if depth > limit:
-            return match.start()
+            return next(itertools.islice(_BRACKETS.finditer(text), index, None)).start()
     return -1
 
 
@@ -177,7 +185,7 @@ def build_source_map(node: Any, shown: str) -> SourceMap:
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
     smap = SourceMap(shown)
-    smap.add((), value=Span(shown, 1, 1))
+    smap.values[()] = pack(1, 1)
     stack: list[tuple[KeyPath, Any]] = [((), node)]
     seen: set[int] = set()
     while stack:
@@ -193,16 +201,13 @@ def build_source_map(node: Any, shown: str) -> SourceMap:
                     continue  # merged in by `<<: *alias`: positioned by its parent
                 kline, kcol = current.lc.key(key)
                 vline, vcol = current.lc.value(key)
-                smap.add(
-                    child,
-                    key=Span(shown, kline + 1, kcol + 1),
-                    value=Span(shown, vline + 1, vcol + 1),
-                )
+                smap.keys[child] = pack(kline + 1, kcol + 1)
+                smap.values[child] = pack(vline + 1, vcol + 1)
         elif isinstance(current, CommentedSeq):
             for index, item in enumerate(current):
                 child = (*path, index)
                 line, col = current.lc.item(index)
-                smap.add(child, value=Span(shown, line + 1, col + 1))
+                smap.values[child] = pack(line + 1, col + 1)
                 stack.append((child, item))
     return smap
 
