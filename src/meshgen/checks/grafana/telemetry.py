@@ -389,8 +389,15 @@ class _Analysis:
         """
         if labels not in self._groups:
             grouped: dict[tuple[object, ...], list[Scope]] = {}
+            # Scopes configured alike hold one states object (see `states`): one signature
+            # each. The objects live in `states`, so their ids name them.
+            signatures: dict[int, tuple[object, ...]] = {}
             for scope in self.removing if labels else self.disabling:
-                grouped.setdefault(_signature(self.states[scope]), []).append(scope)
+                states = self.states[scope]
+                signature = signatures.get(id(states))
+                if signature is None:
+                    signature = signatures[id(states)] = _signature(states)
+                grouped.setdefault(signature, []).append(scope)
             self._groups[labels] = list(grouped.values())
         return self._groups[labels]
 
@@ -564,8 +571,11 @@ def _find_usages(ctx: CheckContext, doc: DashboardDoc) -> Iterator[Usage]:
         return
     reads_of = _reads_memo(ctx, tuple(variable_options(doc.data).items()))
     for item in queries_of(ctx, doc):
+        reads = reads_of(item.query)
+        if not reads:  # most queries: nothing here can flag them
+            continue
         where = f"variable ${item.title}" if item.variable else f"panel {item.title!r}"
-        for read in reads_of(item.query):
+        for read in reads:
             yield Usage(doc, label, where, read, item.expression)
 
 
