@@ -13,6 +13,7 @@ Inputs: generated expressions (hypothesis) and every query of Istio's dashboards
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -308,3 +309,32 @@ def test_awkward_literals_analyse_as_the_text_does(expression: str) -> None:
 
 def test_match_operators_map_to_distinct_symbols() -> None:
     assert sorted(promql._OP_OF_INT.values()) == ["!=", "!~", "=", "=~"]
+
+
+# The plain form of `promql._LITERAL_TOKENS`: one alternation per string character and no
+# lookahead naming the characters a token starts with.
+_PLAIN_LITERAL_TOKENS = re.compile(
+    r"""
+    "(?:[^"\\]|\\.)*" | '(?:[^'\\]|\\.)*' | `[^`]*` | \#[^\n]*
+    | (?P<head>[{,]\s*(?P<label>[A-Za-z_][A-Za-z0-9_]*)\s*(?:=~|!~|!=|=)\s*)
+      "(?P<value>[A-Za-z0-9_.:/-]+)"(?=\s*[,}])
+    """,
+    re.S | re.X,
+)
+
+
+def _tokens(pattern: re.Pattern[str], text: str) -> list[tuple[object, ...]]:
+    return [(m.span(), m.groups()) for m in pattern.finditer(text)]
+
+
+@settings(max_examples=1000, suppress_health_check=[HealthCheck.too_slow])
+@given(_TEXT | _QUERIES)
+def test_literal_tokens_are_those_of_the_plain_pattern(expression: str) -> None:
+    assert _tokens(promql._LITERAL_TOKENS, expression) == _tokens(_PLAIN_LITERAL_TOKENS, expression)
+
+
+def test_literal_tokens_of_istio_dashboard_queries_are_those_of_the_plain_pattern() -> None:
+    for expression in UPSTREAM_QUERIES:
+        assert _tokens(promql._LITERAL_TOKENS, expression) == _tokens(
+            _PLAIN_LITERAL_TOKENS, expression
+        ), expression

@@ -76,12 +76,17 @@ _PLACEHOLDER = "grafanavar{index}x"
 #: Replaces literal matcher values in `_template` (followed by the value's index).
 _LITERAL_MARK = "meshgenliteral"
 #: Strings and comments (skipped whole), and `{label op "value"` / `, label op "value"` with
-#: a plain value followed by `,` or `}`.
+#: a plain value followed by `,` or `}`. The leading lookahead matches nothing: it names the
+#: characters a token can start with, so the scan skips the others without trying each
+#: alternative there; strings are matched as runs of plain characters between escapes (the
+#: same strings as `"(?:[^"\\]|\\.)*"`, without an alternation per character).
 _LITERAL_TOKENS = re.compile(
     r"""
-    "(?:[^"\\]|\\.)*" | '(?:[^'\\]|\\.)*' | `[^`]*` | \#[^\n]*
-    | (?P<head>[{,]\s*(?P<label>[A-Za-z_][A-Za-z0-9_]*)\s*(?:=~|!~|!=|=)\s*)
-      "(?P<value>[A-Za-z0-9_.:/-]+)"(?=\s*[,}])
+    (?=["'`\#{,])
+    (?: "[^"\\]*(?:\\.[^"\\]*)*" | '[^'\\]*(?:\\.[^'\\]*)*' | `[^`]*` | \#[^\n]*
+      | (?P<head>[{,]\s*(?P<label>[A-Za-z_][A-Za-z0-9_]*)\s*(?:=~|!~|!=|=)\s*)
+        "(?P<value>[A-Za-z0-9_.:/-]+)"(?=\s*[,}])
+    )
     """,
     re.S | re.X,
 )

@@ -17,7 +17,7 @@ namespace (e.g. `source_workload="istio-ingressgateway"`) narrow the scopes a qu
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import field
 from functools import cached_property
 
@@ -198,7 +198,7 @@ class _Analysis:
     def usages(self) -> list[Usage]:
         """Every read of every dashboard, in order, each repeat of a panel's read dropped.
 
-        Equal reads are one object (see `_reads_of`), so they compare by identity here and
+        Equal reads are one object (see `_reads_memo`), so they compare by identity here and
         in `hits`. A repeat would only add its panel and scopes to a problem a second time.
         """
         seen: set[tuple[int, str, int, str | None]] = set()
@@ -389,8 +389,15 @@ class _Analysis:
         """
         if labels not in self._groups:
             grouped: dict[tuple[object, ...], list[Scope]] = {}
+            # Scopes configured alike hold one states object (see `states`): one signature
+            # each. The objects live in `states`, so their ids name them.
+            signatures: dict[int, tuple[object, ...]] = {}
             for scope in self.removing if labels else self.disabling:
-                grouped.setdefault(_signature(self.states[scope]), []).append(scope)
+                states = self.states[scope]
+                signature = signatures.get(id(states))
+                if signature is None:
+                    signature = signatures[id(states)] = _signature(states)
+                grouped.setdefault(signature, []).append(scope)
             self._groups[labels] = list(grouped.values())
         return self._groups[labels]
 
@@ -562,44 +569,61 @@ def _find_usages(ctx: CheckContext, doc: DashboardDoc) -> Iterator[Usage]:
                 if read.metric in METRIC_OF_SERIES and analysis.wanted(read.metric, read.labels):
                     yield Usage(doc, label, panel.label, _intern(ctx, read), None)
         return
-    options = variable_options(doc.data)
-    choices = tuple(options.items())
+    reads_of = _reads_memo(ctx, tuple(variable_options(doc.data).items()))
     for item in queries_of(ctx, doc):
+        reads = reads_of(item.query)
+        if not reads:  # most queries: nothing here can flag them
+            continue
         where = f"variable ${item.title}" if item.variable else f"panel {item.title!r}"
-        for read in _reads_of(ctx, item.query, choices):
+        for read in reads:
             yield Usage(doc, label, where, read, item.expression)
 
 
-def _reads_of(
-    ctx: CheckContext, query: Query, choices: tuple[tuple[str, tuple[str, ...]], ...]
-) -> tuple[Read, ...]:
+def _reads_memo(
+    ctx: CheckContext, choices: tuple[tuple[str, tuple[str, ...]], ...]
+) -> Callable[[Query], tuple[Read, ...]]:
     """The Istio-metric reads of a query that a check here can flag, given the choices.
 
     Remembered per query object (equal expressions share one, see `promql.analyze`) and
     choices, and interned, so that equal reads are one object for the rest of the run.
+    The memo of one set of choices is looked up once per dashboard, not once per query.
     """
     memo: dict[object, dict[int, tuple[Read, ...]]]
     memo = ctx.memo.setdefault("grafana_telemetry.reads_of", {})
     by_query = memo.setdefault(choices, {})
-    reads = by_query.get(id(query))
-    if reads is None:
-        options = dict(choices)
-        found = []
-        wanted = _analysis(ctx).wanted
-        for selector in query.selectors:
-            metric = selector.metric
-            if (
-                metric is not None
-                and metric in METRIC_OF_SERIES
-                and wanted(metric, selector.labels_read)
-            ):
-                read = read_of(selector, options)
-                assert read is not None  # a selector with a metric always reads
-                found.append(_intern(ctx, read))
-        reads = by_query[id(query)] = tuple(found)
-        # Keep the query, so that its id names it for the whole run.
-        ctx.memo.setdefault("grafana_telemetry.queries", []).append(query)
-    return reads
+    # Keep each query, so that its id names it for the whole run.
+    queries: list[Query] = ctx.memo.setdefault("grafana_telemetry.queries", [])
+    wanted = _analysis(ctx).wanted
+    reads: dict[Read, Read] = ctx.memo.setdefault("grafana_telemetry.reads", {})
+    options = dict(choices)
+
+    def reads_of(query: Query) -> tuple[Read, ...]:
+        found = by_query.get(id(query))
+        if found is None:
+            found = by_query[id(query)] = tuple(_flaggable_reads(query, options, wanted, reads))
+            queries.append(query)
+        return found
+
+    return reads_of
+
+
+def _flaggable_reads(
+    query: Query,
+    options: Mapping[str, Sequence[str]],
+    wanted: Callable[[str, frozenset[str]], bool],
+    reads: dict[Read, Read],
+) -> Iterator[Read]:
+    """The reads of `query` that G110 or G111 can flag (`wanted`), interned in `reads`."""
+    for selector in query.selectors:
+        metric = selector.metric
+        if (
+            metric is not None
+            and metric in METRIC_OF_SERIES
+            and wanted(metric, selector.labels_read)
+        ):
+            read = read_of(selector, options)
+            assert read is not None  # a selector with a metric always reads
+            yield reads.setdefault(read, read)
 
 
 def _intern(ctx: CheckContext, read: Read) -> Read:
