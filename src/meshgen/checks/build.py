@@ -16,6 +16,7 @@ from meshgen.source import KeyPath, Span
 if TYPE_CHECKING:
     from meshgen.load.config import LoadResult
     from meshgen.render import RenderedFile, RenderInputs
+    from meshgen.render.files import Carried
 
 
 #: `ctx.memo` key of the config's folder as given (`meshgen.load.config.config_folder`):
@@ -124,6 +125,8 @@ def _add_dashboards(ctx: CheckContext, project: LoadedProject) -> None:
     path, data = _grafana_values(ctx)
     if data is None:
         return
+    rendered = ctx.rendered(path)
+    carried = _carried(rendered.dashboards if rendered is not None else ())
     boards = data.get("dashboards", {})
     from meshgen.render.grafana import SERVICE_DASHBOARD_FOLDER
 
@@ -133,9 +136,8 @@ def _add_dashboards(ctx: CheckContext, project: LoadedProject) -> None:
         text = entry.get("json", "")
         # A generated dashboard is declared by its service: point there, the line to change.
         declared = ctx.at(("services", services[name])) if name in services else Span(shown)
-        # Generated boards differ by service in nearly every string: nothing to share.
         ctx.dashboards.append(
-            DashboardDoc(name, shown, _json_object(text, None), text, declared=declared)
+            DashboardDoc(name, shown, _dashboard_data(text, carried), text, declared=declared)
         )
 
 
@@ -148,7 +150,6 @@ def _add_configmap_dashboards(ctx: CheckContext) -> None:
 
     assert ctx.config is not None
     services = ctx.config.services
-    table: dict[Any, Any] = {}  # strings and flat mappings the dashboards share
     for rendered in ctx.files:
         origin = rendered.origin
         if not rendered.path.startswith(f"{dcm.DIR}/") or origin[:1] != ("services",):
@@ -164,7 +165,7 @@ def _add_configmap_dashboards(ctx: CheckContext) -> None:
             DashboardDoc(
                 services[index].name,
                 shown,
-                _json_object(text, table),
+                _dashboard_data(text, _carried(rendered.dashboards)),
                 text,
                 declared=ctx.at(("services", index)),
             )
@@ -190,17 +191,29 @@ def _grafana_values(ctx: CheckContext) -> tuple[str, dict[str, Any] | None]:
     return kps_render.VALUES, None
 
 
-def _json_object(text: str, table: dict[Any, Any] | None) -> dict[str, Any] | None:
-    """A dashboard's JSON, reduced to what the checks read, repeats shared through `table`."""
-    from meshgen.analysis.dashboards import essentials, shared_essentials
+def _carried(entries: Carried) -> dict[str, dict[str, Any]]:
+    """The generated dashboards a rendered file carries, by their JSON text."""
+    return {text: checked for _, text, checked in entries}
 
+
+def _dashboard_data(text: str, carried: Mapping[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """A generated dashboard's JSON, reduced to what the checks read.
+
+    The renderer's own data when the file holds the very text written from it (no second
+    parse); otherwise (a user's values replaced it, say) the text is parsed. Generated
+    boards differ by service in nearly every string, so they are not shared like file
+    dashboards are (`analysis.dashboards.shared`): that walk would cost more than it saves.
+    """
+    from meshgen.analysis.dashboards import essentials
+
+    checked = carried.get(text)
+    if checked is not None:
+        return checked
     try:
         data = json.loads(text)
     except ValueError:
         return None
-    if not isinstance(data, dict):
-        return None
-    return essentials(data) if table is None else shared_essentials(data, table)
+    return essentials(data) if isinstance(data, dict) else None
 
 
 def _add_values(ctx: CheckContext) -> None:

@@ -37,14 +37,16 @@ def render_tree(inputs: RenderInputs) -> list[RenderedFile]:
     # A literal secret (C202) never reaches a rendered file, a diff or a log, even with --force.
     inputs = dataclasses.replace(inputs, config=redact_secrets(inputs.config))
 
-    generated = dashboards.service_dashboards(inputs.config)
+    boards = dashboards.service_dashboards(inputs.config)
+    generated = {name: board.text for name, board in boards.items()}
+    carried = tuple((name, board.text, board.checked) for name, board in boards.items())
     files = [
         *helmfile.render(inputs),
         *istio.render(inputs),
         *prometheus.render(inputs),
-        *grafana.render(inputs, generated),
-        *kube_prometheus_stack.render(inputs, generated),
-        *dashboard_configmaps.render(inputs, generated),
+        *grafana.render(inputs, generated, carried),
+        *kube_prometheus_stack.render(inputs, generated, carried),
+        *dashboard_configmaps.render(inputs, generated, carried),
         *namespaces.render(inputs),
         *telemetry.render(inputs),
         *services.render(inputs),

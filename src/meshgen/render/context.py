@@ -15,7 +15,7 @@ from meshgen.load import yaml_reader
 from meshgen.models import MeshConfig
 from meshgen.records import record
 from meshgen.render.environment import render_parts
-from meshgen.render.files import RenderedFile, header
+from meshgen.render.files import Carried, RenderedFile, header
 from meshgen.source import KeyPath
 
 
@@ -54,9 +54,13 @@ def build_file(
     documents: Sequence[Any],
     *,
     origin: KeyPath = (),
+    carried: Carried = (),
     **context: Any,
 ) -> RenderedFile:
-    """Render `template` for `documents`, prepend the header, and prove it parses back."""
+    """Render `template` for `documents`, prepend the header, and prove it parses back.
+
+    `carried`: the generated dashboards among the documents (`RenderedFile.dashboards`).
+    """
     parts = render_parts(template, documents=documents, **context)
     if not parts or not parts[-1].endswith("\n"):
         parts.append("\n")
@@ -79,6 +83,7 @@ def build_file(
         origin=origin,
         text_sha256=text_sha256.hexdigest(),
         data_sha256=data_sha256,
+        dashboards=carried,
     )
 
 

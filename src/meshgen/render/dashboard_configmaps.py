@@ -37,7 +37,7 @@ from meshgen.models import Grafana, MeshConfig
 from meshgen.records import record
 from meshgen.render.context import RenderInputs, build_file
 from meshgen.render.dashboard_sidecar import LABEL_VALUE, Watch, watch
-from meshgen.render.files import RenderedFile
+from meshgen.render.files import Carried, RenderedFile
 
 #: Release names are `<RELEASE>-<folder>`, one per Grafana folder.
 RELEASE = "grafana-dashboards"
@@ -208,7 +208,11 @@ def releases(inputs: RenderInputs, placed: Placed) -> list[dict[str, Any]]:
     ]
 
 
-def render(inputs: RenderInputs, generated: Mapping[str, str]) -> list[RenderedFile]:
+def render(
+    inputs: RenderInputs, generated: Mapping[str, str], carried: Carried = ()
+) -> list[RenderedFile]:
+    """One file per dashboard ConfigMap; a generated one carries its data for the checks."""
+    by_name = {entry[0]: entry for entry in carried}
     return [
         build_file(
             inputs,
@@ -216,6 +220,7 @@ def render(inputs: RenderInputs, generated: Mapping[str, str]) -> list[RenderedF
             TEMPLATE,
             [cm.manifest],
             origin=cm.origin,
+            carried=(by_name[cm.name],) if cm.origin[:1] == ("services",) else (),
             dashboard=cm.name,
             folder=cm.folder,
         )

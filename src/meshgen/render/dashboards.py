@@ -19,6 +19,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from meshgen.analysis.dashboards import essentials
 from meshgen.analysis.effective import MetricState
 from meshgen.models import MeshConfig, Service, TelemetrySpec
 from meshgen.records import record
@@ -92,16 +93,27 @@ def dashboard_uid(service: Service) -> str:
     return "meshgen-" + hashlib.sha256(uid.encode()).hexdigest()[:32]
 
 
-def service_dashboards(config: MeshConfig) -> dict[str, str]:
-    """Dashboard JSON text by dashboard name (`<service>`), when Grafana renders them."""
+@record(slots=True)
+class ServiceDashboard:
+    """A generated dashboard: its JSON text, and what the checks read of its data."""
+
+    text: str
+    #: `analysis.dashboards.essentials` of the data `text` was written from; the JSON of
+    #: such data reads back as exactly that data (tests/test_service_dashboard.py).
+    checked: dict[str, Any]
+
+
+def service_dashboards(config: MeshConfig) -> dict[str, ServiceDashboard]:
+    """The generated dashboards by dashboard name (`<service>`), when Grafana renders them."""
     grafana = config.monitoring.grafana
     if grafana is None or not grafana.service_dashboards:
         return {}
     by_namespace = _telemetries_by_namespace(config)
-    return {
-        svc.name: dashboard_json(build_dashboard(config, svc, by_namespace))
-        for svc in config.services
-    }
+    boards = {}
+    for svc in config.services:
+        data = build_dashboard(config, svc, by_namespace)
+        boards[svc.name] = ServiceDashboard(dashboard_json(data), essentials(data))
+    return boards
 
 
 def dashboard_json(dashboard: dict[str, Any]) -> str:

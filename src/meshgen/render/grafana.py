@@ -15,7 +15,7 @@ from meshgen.models import Grafana, MeshConfig
 from meshgen.render import naming
 from meshgen.render.context import RenderInputs, build_file
 from meshgen.render.datasource import env_value_from, external_fields, provisioning_literal
-from meshgen.render.files import RenderedFile
+from meshgen.render.files import Carried, RenderedFile
 from meshgen.render.prometheus import escape_tpl, service_url
 
 SERVICE_DASHBOARD_FOLDER = "services"
@@ -128,7 +128,10 @@ def grafana_values(
     return merge_values(values, grafana.values)
 
 
-def render(inputs: RenderInputs, generated: Mapping[str, str]) -> list[RenderedFile]:
+def render(
+    inputs: RenderInputs, generated: Mapping[str, str], carried: Carried = ()
+) -> list[RenderedFile]:
+    """The grafana chart's values; `carried`: the generated dashboards, for the checks."""
     grafana = inputs.config.monitoring.grafana
     if grafana is None or inputs.config.monitoring.operator:
         return []  # kube-prometheus-stack: its `grafana:` section (kube_prometheus_stack.py)
@@ -139,5 +142,7 @@ def render(inputs: RenderInputs, generated: Mapping[str, str]) -> list[RenderedF
             "values/grafana-values.yaml.j2",
             [grafana_values(inputs.config, grafana, inputs.dashboard_files, generated)],
             origin=("monitoring", "grafana"),
+            # Under configMaps delivery the dashboards are in their ConfigMaps, not here.
+            carried=() if grafana.config_maps else carried,
         )
     ]

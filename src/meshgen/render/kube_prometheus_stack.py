@@ -27,7 +27,7 @@ from meshgen.load.values import merge_values
 from meshgen.models import MeshConfig
 from meshgen.render import ambient_monitors
 from meshgen.render.context import RenderInputs, build_file
-from meshgen.render.files import RenderedFile
+from meshgen.render.files import Carried, RenderedFile
 from meshgen.render.stack_names import (
     prometheus_section,
     prometheus_service,
@@ -273,7 +273,10 @@ def releases(
 # --- files -------------------------------------------------------------------------------------
 
 
-def render(inputs: RenderInputs, generated: Mapping[str, str]) -> list[RenderedFile]:
+def render(
+    inputs: RenderInputs, generated: Mapping[str, str], carried: Carried = ()
+) -> list[RenderedFile]:
+    """The stack's values (and its CRDs); `carried`: the generated dashboards, for the checks."""
     config = inputs.config
     section = stack(config)
     if section is None:
@@ -293,6 +296,7 @@ def render(inputs: RenderInputs, generated: Mapping[str, str]) -> list[RenderedF
             "values/kube-prometheus-stack-values.yaml.j2",
             [stack_values(config, own)],
             origin=("monitoring", "kubePrometheusStack"),
+            carried=carried if grafana is not None and not grafana.config_maps else (),
             monitors_release=MONITORS_RELEASE,
         )
     ]
