@@ -267,3 +267,16 @@ def test_the_data_digest_does_not_depend_on_interning() -> None:
     assert render_context.data_digest([{text: text}]) == render_context.data_digest(
         [{interned: interned}]
     )
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_data, max_size=3) | st.lists(_data, max_size=3).map(tuple))
+def test_one_walk_copies_and_digests_as_the_two_walks_do(documents: Any) -> None:
+    intended, digest = render_context.plain_with_digest(documents)
+    expected = [render_context._plain(doc) for doc in documents]
+    assert repr(intended) == repr(expected)  # repr tells 1, 1.0, True and [..], (..) apart
+    assert digest == render_context.data_digest(expected)
+    for made, document in zip(intended, documents, strict=True):
+        # A fresh copy, not the renderer's own containers (strings and scalars are shared).
+        if type(document) in (dict, list, tuple):
+            assert made is not document

@@ -64,10 +64,9 @@ def build_file(
     parts = render_parts(template, documents=documents, **context)
     if not parts or not parts[-1].endswith("\n"):
         parts.append("\n")
-    intended = [_plain(doc) for doc in documents]
+    intended, data_sha256 = plain_with_digest(documents)
     body = "".join(parts).encode("utf-8")
     body_sha256 = hashlib.sha256(body).hexdigest()
-    data_sha256 = data_digest(intended)
     key = f"{body_sha256}:{data_sha256}"
     if _verified().get(key) is not True:
         _parse_back(path, "".join(parts), intended, origin)
@@ -195,6 +194,65 @@ def _encode(node: Any, put: Callable[[str], None]) -> None:
         text = repr(node)
         put(f"r{len(text)}:")
         put(text)
+
+
+def plain_with_digest(documents: Sequence[Any]) -> tuple[list[Any], str]:
+    """`[_plain(doc) for doc in documents]` and `data_digest` of that list, in one walk.
+
+    Rendering copies and digests every document of the tree; one walk instead of two
+    (tests/test_render_digest.py holds it equal to the two).
+    """
+    tokens: list[str] = [f"[{len(documents)}:"]
+    intended = [_plain_encoded(doc, tokens) for doc in documents]
+    digest = hashlib.sha256("".join(tokens).encode("utf-8", "surrogatepass")).hexdigest()
+    return intended, digest
+
+
+def _plain_encoded(node: Any, tokens: list[str]) -> Any:
+    """`_plain(node)`, adding the `_encode` tokens of that copy to `tokens` as it is made."""
+    put = tokens.append
+    kind = type(node)
+    if kind is str:
+        put(f"s{len(node)}:")
+        put(node)
+        return node
+    if kind is dict:
+        mark = len(tokens)
+        put(f"{{{len(node)}:")
+        out = {}
+        for key, value in node.items():
+            if type(key) is not str:
+                # A key made plain could meet another one: encode the finished copy.
+                del tokens[mark:]
+                copy = _plain(node)
+                _encode(copy, put)
+                return copy
+            put(f"s{len(key)}:")
+            put(key)
+            if type(value) is str:
+                put(f"s{len(value)}:")
+                put(value)
+            else:
+                value = _plain_encoded(value, tokens)
+            out[key] = value
+        return out
+    if kind is list or kind is tuple:
+        put(f"[{len(node)}:")
+        items = []
+        for item in node:
+            if type(item) is str:
+                put(f"s{len(item)}:")
+                put(item)
+            else:
+                item = _plain_encoded(item, tokens)
+            items.append(item)
+        return items
+    if kind is int or kind is bool or kind is float or node is None:
+        _encode(node, put)
+        return node
+    copy = _plain(node)  # another type: through the reader's conversion
+    _encode(copy, put)
+    return copy
 
 
 def data_digest(documents: list[Any]) -> str:
