@@ -371,26 +371,46 @@ class EffectiveTelemetry:
         return found
 
 
-@record(slots=True)
+# Plain classes, not records: a record compiles its `__init__` at import, which every run
+# would pay for, and these are never compared or printed.
 class _Namespace:
     """A namespace's namespace-wide Telemetries, and its selector-scoped ones in order."""
 
-    wide: tuple[TelemetryDoc, ...]
-    selected: tuple[tuple[TelemetryDoc, tuple[tuple[str, str], ...]], ...]
+    __slots__ = ("selected", "wide")
+
+    def __init__(
+        self,
+        wide: tuple[TelemetryDoc, ...],
+        selected: tuple[tuple[TelemetryDoc, tuple[tuple[str, str], ...]], ...],
+    ) -> None:
+        self.wide = wide
+        self.selected = selected
 
 
-@record(frozen=False, slots=True, eq=False)
 class _Wide:
-    """The namespace-wide Telemetries of some workloads, merged once per side and scope."""
+    """The namespace-wide Telemetries of some workloads, merged once per side and scope.
 
-    docs: tuple[TelemetryDoc, ...]
-    entries: list[tuple[TelemetryDoc, int, Any]]
-    #: Providers in scope and the entry naming them, unless a selector-scoped one does.
-    providers: tuple[str, ...]
-    providers_at: tuple[TelemetryDoc, int] | None
-    #: The providers a following entry without any applies to.
-    parent: tuple[str, ...]
-    merged: dict[tuple[Side, tuple[str, ...]], _Base] = field(default_factory=dict)
+    `providers` (and the entry `providers_at` naming them) are those in scope unless a
+    selector-scoped Telemetry names others; `parent` is what a following entry without
+    providers applies to.
+    """
+
+    __slots__ = ("docs", "entries", "merged", "parent", "providers", "providers_at")
+
+    def __init__(
+        self,
+        docs: tuple[TelemetryDoc, ...],
+        entries: list[tuple[TelemetryDoc, int, Any]],
+        providers: tuple[str, ...],
+        providers_at: tuple[TelemetryDoc, int] | None,
+        parent: tuple[str, ...],
+    ) -> None:
+        self.docs = docs
+        self.entries = entries
+        self.providers = providers
+        self.providers_at = providers_at
+        self.parent = parent
+        self.merged: dict[tuple[Side, tuple[str, ...]], _Base] = {}
 
     def states(self, shared: EffectiveTelemetry, mode: Side, providers: tuple[str, ...]) -> _Base:
         """The merged entries for `mode` when `providers` are the ones in scope."""
@@ -423,23 +443,34 @@ class _Wide:
         return found
 
 
-@record(slots=True, eq=False)
 class _Base:
     """Merged namespace-wide entries: the metrics as merged, and their states (in scope)."""
 
-    metrics: dict[str, _Metric]
-    result: dict[str, MetricState]
+    __slots__ = ("metrics", "result")
+
+    def __init__(self, metrics: dict[str, _Metric], result: dict[str, MetricState]) -> None:
+        self.metrics = metrics
+        self.result = result
 
 
-@record(slots=True, eq=False)
 class _Effect:
-    """What one override does on the side(s) it matches (None: both)."""
+    """What one override does on the side(s) it matches (`mode` None: both)."""
 
-    mode: Side | None
-    selected: tuple[str, ...]
-    disabled: bool | None
-    disabled_by: Cause | None
-    tags: dict[str, _Tag]
+    __slots__ = ("disabled", "disabled_by", "mode", "selected", "tags")
+
+    def __init__(
+        self,
+        mode: Side | None,
+        selected: tuple[str, ...],
+        disabled: bool | None,
+        disabled_by: Cause | None,
+        tags: dict[str, _Tag],
+    ) -> None:
+        self.mode = mode
+        self.selected = selected
+        self.disabled = disabled
+        self.disabled_by = disabled_by
+        self.tags = tags
 
 
 _Views = tuple[frozenset[str], Mapping[str, str], Mapping[str, Cause]]
