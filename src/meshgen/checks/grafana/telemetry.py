@@ -386,20 +386,28 @@ class _Analysis:
     @cached_property
     def disabling(self) -> list[Scope]:
         """Scopes where some metric is off on some side (the only ones G110 can flag)."""
-        return [
-            scope
-            for scope, sides in self.states.items()
-            if any(not m.enabled for metrics in sides.values() for m in metrics.values())
-        ]
+        return self._where(lambda m: not m.enabled)
 
     @cached_property
     def removing(self) -> list[Scope]:
         """Scopes where some metric lacks a standard label (the only ones G111 can flag)."""
-        return [
-            scope
-            for scope, sides in self.states.items()
-            if any(m.removed_labels for metrics in sides.values() for m in metrics.values())
-        ]
+        return self._where(lambda m: bool(m.removed_labels))
+
+    def _where(self, test: Callable[[MetricState], bool]) -> list[Scope]:
+        """The scopes, in order, some metric of which passes `test` on some side."""
+        # Scopes configured alike hold one states object (see `states`): judged once each.
+        # The objects live in `states`, so their ids name them.
+        judged: dict[int, bool] = {}
+        out = []
+        for scope, sides in self.states.items():
+            passed = judged.get(id(sides))
+            if passed is None:
+                passed = judged[id(sides)] = any(
+                    test(m) for metrics in sides.values() for m in metrics.values()
+                )
+            if passed:
+                out.append(scope)
+        return out
 
     def reading(self, members: list[Scope], side: Side, read: Read) -> Iterator[Scope]:
         """The scopes of a group whose `side` series `read` sees.
