@@ -201,6 +201,345 @@ def effective_metrics_by_side(
     }
 
 
+class EffectiveTelemetry:
+    """`effective_metrics` for many workloads of one set of Telemetries, shared work done once.
+
+    Every workload of a namespace starts from the same namespace-wide (root, then
+    namespace) Telemetries; their merge is computed once per distinct pair of them and
+    per providers in scope, and only the selector-scoped Telemetries a workload matches
+    are applied on top. Workloads that the same Telemetries configure get the same result.
+    The Telemetries and the results are read-only: each result object is shared, the
+    resources are assumed not to change while this object is in use.
+    """
+
+    def __init__(
+        self,
+        telemetries: Sequence[TelemetryDoc],
+        *,
+        root_namespace: str,
+        provider: str | None = None,
+        default_providers: Sequence[str] = DEFAULT_PROVIDERS,
+    ) -> None:
+        self.root_namespace = root_namespace
+        self.provider = provider
+        self.defaults = tuple(default_providers)
+        self._by_namespace: dict[str, list[TelemetryDoc]] = {}
+        for doc in telemetries:
+            self._by_namespace.setdefault(doc.namespace, []).append(doc)
+        self._namespaces: dict[str, _Namespace] = {}
+        # Keyed by the ids of the documents each entry keeps: they cannot be reused.
+        self._wide: dict[tuple[int, ...], _Wide] = {}
+        self._results: dict[
+            tuple[int, ...], tuple[list[TelemetryDoc], dict[Side, dict[str, MetricState]]]
+        ] = {}
+        self._effects: dict[tuple[int, int, int], _Effect] = {}
+        self._views: dict[tuple[tuple[str, int], ...], _Views] = {}
+
+    def applicable(
+        self, *, namespace: str, workload_labels: Mapping[str, str] | None = None
+    ) -> list[TelemetryDoc]:
+        """`applicable_telemetries` of the Telemetries given, for one workload."""
+        scope = self._namespace(namespace)
+        chosen = list(scope.wide)
+        if workload_labels is not None:
+            for doc, selector in scope.selected:
+                if all(workload_labels.get(k) == v for k, v in selector):
+                    chosen.append(doc)
+        return chosen
+
+    def by_side(
+        self, *, namespace: str, workload_labels: Mapping[str, str] | None = None
+    ) -> dict[Side, dict[str, MetricState]]:
+        """`effective_metrics_by_side` of the Telemetries given, for one workload.
+
+        The same object for every workload the same Telemetries configure: do not modify it.
+        """
+        chosen = self.applicable(namespace=namespace, workload_labels=workload_labels)
+        key = tuple(id(doc) for doc in chosen)
+        found = self._results.get(key)
+        if found is None:
+            wide = len(self._namespace(namespace).wide)
+            result = {side: self._merge(chosen[:wide], chosen[wide:], side) for side in SIDES}
+            found = self._results[key] = (chosen, result)
+        return found[1]
+
+    def metrics(
+        self, *, namespace: str, workload_labels: Mapping[str, str] | None = None, mode: Side
+    ) -> dict[str, MetricState]:
+        """`effective_metrics` of the Telemetries given, for one workload and side (shared)."""
+        if mode not in SIDES:
+            raise ValueError(f"mode must be CLIENT or SERVER, not {mode!r}")
+        return self.by_side(namespace=namespace, workload_labels=workload_labels)[mode]
+
+    def _namespace(self, namespace: str) -> _Namespace:
+        found = self._namespaces.get(namespace)
+        if found is None:
+            wide: list[TelemetryDoc] = []
+            root = self.root_namespace
+            for name in (root, namespace) if namespace != root else (root,):
+                doc = _namespace_wide(self._by_namespace.get(name, ()), name)
+                if doc is not None:
+                    wide.append(doc)
+            selected = []
+            for doc in self._by_namespace.get(namespace, ()):
+                selector = _selector(doc.spec)
+                if selector:
+                    selected.append((doc, tuple(selector.items())))
+            found = self._namespaces[namespace] = _Namespace(tuple(wide), tuple(selected))
+        return found
+
+    def _merge(
+        self, wide_docs: Sequence[TelemetryDoc], docs: Sequence[TelemetryDoc], mode: Side
+    ) -> dict[str, MetricState]:
+        entries = _entries(docs)
+        providers: tuple[str, ...] | None = None
+        providers_at: tuple[TelemetryDoc, int] | None = None
+        for doc, index, metrics in entries:
+            if metrics.providers:
+                providers = tuple(p.name for p in metrics.providers)
+                providers_at = (doc, index)
+        wide = self._wide_of(wide_docs)
+        if providers is None:
+            providers, providers_at = wide.providers, wide.providers_at
+        base = wide.states(self, mode, providers)
+        # The selector-scoped entries, on copies of the metrics they change.
+        changed: dict[str, _Metric] = {}
+        in_scope = set(providers)
+        parent = wide.parent
+        for doc, index, metrics in entries:
+            names = tuple(p.name for p in metrics.providers) if metrics.providers else parent
+            parent = names
+            if not _relevant(self.provider, names, in_scope):
+                continue
+            for position, override in enumerate(metrics.overrides):
+                effect = self._effect(doc, index, position, override)
+                if effect.mode is not None and effect.mode != mode:
+                    continue
+                for name in effect.selected:
+                    state = changed.get(name)
+                    if state is None:
+                        before = base.metrics.get(name)
+                        state = changed[name] = (
+                            _Metric(before.disabled, before.disabled_by, dict(before.tags))
+                            if before is not None
+                            else _Metric()
+                        )
+                    if effect.disabled is not None:
+                        state.disabled = effect.disabled
+                        state.disabled_by = effect.disabled_by
+                    state.tags.update(effect.tags)
+        if self.provider is not None and self.provider not in providers:
+            # Out of scope: every metric is off, by the `providers` that left it out.
+            cause = (
+                _cause(providers_at[0], ("metrics", providers_at[1], "providers"))
+                if providers_at is not None
+                else None
+            )
+            merged = {**base.metrics, **changed}
+            return _states(merged, mode, providers, (cause,), self._views)
+        out = dict(base.result)
+        out.update(_states(changed, mode, providers, None, self._views))
+        return out
+
+    def _wide_of(self, docs: Sequence[TelemetryDoc]) -> _Wide:
+        key = tuple(id(doc) for doc in docs)
+        found = self._wide.get(key)
+        if found is None:
+            entries = _entries(docs)
+            providers, providers_at = self.defaults, None
+            for doc, index, metrics in entries:
+                if metrics.providers:
+                    providers = tuple(p.name for p in metrics.providers)
+                    providers_at = (doc, index)
+            parent = self.defaults
+            for _doc, _index, metrics in entries:
+                if metrics.providers:
+                    parent = tuple(p.name for p in metrics.providers)
+            found = self._wide[key] = _Wide(tuple(docs), entries, providers, providers_at, parent)
+        return found
+
+    def _effect(
+        self, doc: TelemetryDoc, index: int, position: int, override: MetricsOverride
+    ) -> _Effect:
+        # The documents live as long as this object (`_by_namespace`): their ids name them.
+        key = (id(doc), index, position)
+        found = self._effects.get(key)
+        if found is None:
+            found = self._effects[key] = _effect(
+                doc, ("metrics", index, "overrides", position), override
+            )
+        return found
+
+
+# Plain classes, not records: a record compiles its `__init__` at import, which every run
+# would pay for, and these are never compared or printed.
+class _Namespace:
+    """A namespace's namespace-wide Telemetries, and its selector-scoped ones in order."""
+
+    __slots__ = ("selected", "wide")
+
+    def __init__(
+        self,
+        wide: tuple[TelemetryDoc, ...],
+        selected: tuple[tuple[TelemetryDoc, tuple[tuple[str, str], ...]], ...],
+    ) -> None:
+        self.wide = wide
+        self.selected = selected
+
+
+class _Wide:
+    """The namespace-wide Telemetries of some workloads, merged once per side and scope.
+
+    `providers` (and the entry `providers_at` naming them) are those in scope unless a
+    selector-scoped Telemetry names others; `parent` is what a following entry without
+    providers applies to.
+    """
+
+    __slots__ = ("docs", "entries", "merged", "parent", "providers", "providers_at")
+
+    def __init__(
+        self,
+        docs: tuple[TelemetryDoc, ...],
+        entries: list[tuple[TelemetryDoc, int, Any]],
+        providers: tuple[str, ...],
+        providers_at: tuple[TelemetryDoc, int] | None,
+        parent: tuple[str, ...],
+    ) -> None:
+        self.docs = docs
+        self.entries = entries
+        self.providers = providers
+        self.providers_at = providers_at
+        self.parent = parent
+        self.merged: dict[tuple[Side, tuple[str, ...]], _Base] = {}
+
+    def states(self, shared: EffectiveTelemetry, mode: Side, providers: tuple[str, ...]) -> _Base:
+        """The merged entries for `mode` when `providers` are the ones in scope."""
+        key = (mode, providers)
+        found = self.merged.get(key)
+        if found is None:
+            metrics: dict[str, _Metric] = {name: _Metric() for name in STANDARD_METRIC_NAMES}
+            in_scope = set(providers)
+            parent = shared.defaults
+            for doc, index, entry in self.entries:
+                names = tuple(p.name for p in entry.providers) if entry.providers else parent
+                parent = names
+                if not _relevant(shared.provider, names, in_scope):
+                    continue
+                for position, override in enumerate(entry.overrides):
+                    effect = shared._effect(doc, index, position, override)
+                    if effect.mode is not None and effect.mode != mode:
+                        continue
+                    for name in effect.selected:
+                        state = metrics.get(name)
+                        if state is None:
+                            state = metrics[name] = _Metric()
+                        if effect.disabled is not None:
+                            state.disabled = effect.disabled
+                            state.disabled_by = effect.disabled_by
+                        state.tags.update(effect.tags)
+            scoped = shared.provider is None or shared.provider in providers
+            result = _states(metrics, mode, providers, None, shared._views) if scoped else {}
+            found = self.merged[key] = _Base(metrics, result)
+        return found
+
+
+class _Base:
+    """Merged namespace-wide entries: the metrics as merged, and their states (in scope)."""
+
+    __slots__ = ("metrics", "result")
+
+    def __init__(self, metrics: dict[str, _Metric], result: dict[str, MetricState]) -> None:
+        self.metrics = metrics
+        self.result = result
+
+
+class _Effect:
+    """What one override does on the side(s) it matches (`mode` None: both)."""
+
+    __slots__ = ("disabled", "disabled_by", "mode", "selected", "tags")
+
+    def __init__(
+        self,
+        mode: Side | None,
+        selected: tuple[str, ...],
+        disabled: bool | None,
+        disabled_by: Cause | None,
+        tags: dict[str, _Tag],
+    ) -> None:
+        self.mode = mode
+        self.selected = selected
+        self.disabled = disabled
+        self.disabled_by = disabled_by
+        self.tags = tags
+
+
+_Views = tuple[frozenset[str], Mapping[str, str], Mapping[str, Cause]]
+
+
+def _entries(docs: Iterable[TelemetryDoc]) -> list[tuple[TelemetryDoc, int, Any]]:
+    return [(doc, index, metrics) for doc in docs for index, metrics in enumerate(doc.spec.metrics)]
+
+
+def _relevant(provider: str | None, names: tuple[str, ...], in_scope: set[str]) -> bool:
+    if provider is not None:
+        return provider in names and provider in in_scope
+    return any(name in in_scope for name in names)
+
+
+def _effect(doc: TelemetryDoc, path: KeyPath, override: MetricsOverride) -> _Effect:
+    match = override.match
+    mode = match.mode if match else None
+    side: Side | None = None if mode is None or mode == "CLIENT_AND_SERVER" else mode
+    disabled_by = _cause(doc, (*path, "disabled")) if override.disabled is not None else None
+    tags = {
+        label: _Tag(
+            remove=tag.effective_operation == "REMOVE",
+            value=tag.value or "",
+            cause=_cause(doc, (*path, "tagOverrides", label)),
+        )
+        for label, tag in override.tag_overrides.items()
+    }
+    return _Effect(side, _selected(override), override.disabled, disabled_by, tags)
+
+
+def _states(
+    metrics: Mapping[str, _Metric],
+    mode: Side,
+    providers: tuple[str, ...],
+    out_of_scope: tuple[Cause | None] | None,
+    views: dict[tuple[tuple[str, int], ...], _Views],
+) -> dict[str, MetricState]:
+    """`_Merger.result` for merged metrics; `out_of_scope` holds the cause when not scoped."""
+    out: dict[str, MetricState] = {}
+    scoped = out_of_scope is None
+    for name, state in metrics.items():
+        signature = tuple((k, id(t)) for k, t in state.tags.items())
+        view = views.get(signature)
+        if view is None:
+            view = views[signature] = _label_views(state.tags)
+        out[name] = MetricState(
+            metric=name,
+            mode=mode,
+            enabled=scoped and not state.disabled,
+            providers=providers,
+            removed_labels=view[0],
+            added_labels=view[1],
+            enabled_by=state.disabled_by if out_of_scope is None else out_of_scope[0],
+            label_causes=view[2],
+        )
+    return out
+
+
+def _label_views(tags: Mapping[str, _Tag]) -> _Views:
+    removed = {k: t for k, t in tags.items() if t.remove and k in STANDARD_LABELS}
+    added = {k: t for k, t in tags.items() if not t.remove}
+    return (
+        frozenset(removed),
+        MappingProxyType({k: t.value for k, t in added.items()}),
+        MappingProxyType({k: t.cause for k, t in {**removed, **added}.items()}),
+    )
+
+
 @record(slots=True)
 class _Tag:
     remove: bool

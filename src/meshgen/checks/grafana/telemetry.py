@@ -25,10 +25,9 @@ from meshgen.analysis.dashboards import read_of, variable_options
 from meshgen.analysis.effective import (
     SIDE_OF_REPORTER,
     Cause,
+    EffectiveTelemetry,
     MetricState,
     Side,
-    applicable_telemetries,
-    effective_metrics_by_side,
 )
 from meshgen.analysis.promql import Query
 from meshgen.checks.context import CheckContext
@@ -37,7 +36,7 @@ from meshgen.checks.grafana.common import dashboard_label, per_document, queries
 from meshgen.diagnostics import Severity
 from meshgen.knowledge.dashboards import Read, by_gnet_id
 from meshgen.knowledge.istio import STANDARD_METRICS
-from meshgen.load.documents import DashboardDoc, TelemetryDoc
+from meshgen.load.documents import DashboardDoc
 from meshgen.records import record
 from meshgen.source import Span
 
@@ -352,33 +351,16 @@ class _Analysis:
     @cached_property
     def states(self) -> dict[Scope, dict[Side, dict[str, MetricState]]]:
         root = self.ctx.root_namespace
-        by_namespace: dict[str, list[TelemetryDoc]] = {}
-        for doc in self.ctx.telemetries:
-            by_namespace.setdefault(doc.namespace, []).append(doc)
-        out = {}
-        # Scopes configured by the same Telemetries share one state: every namespace
-        # without its own Telemetry, for one (thousands of objects fewer at scale).
-        shared: dict[tuple[int, ...], tuple[object, dict[Side, dict[str, MetricState]]]] = {}
-        for scope in self.scopes:
-            namespace = scope.namespace or root
-            docs = by_namespace.get(root, []) + (
-                by_namespace.get(namespace, []) if namespace != root else []
+        # Scopes configured by the same Telemetries share one state object (every namespace
+        # without its own Telemetry, for one), and the namespace-wide merge is done once.
+        effective = EffectiveTelemetry(self.ctx.telemetries, root_namespace=root)
+        return {
+            scope: effective.by_side(
+                namespace=scope.namespace or root,
+                workload_labels=dict(scope.labels) if scope.labels is not None else None,
             )
-            labels = dict(scope.labels) if scope.labels is not None else None
-            chosen = applicable_telemetries(
-                docs, root_namespace=root, namespace=namespace, workload_labels=labels
-            )
-            key = tuple(id(doc) for doc in chosen)
-            if key not in shared:
-                # `chosen` is kept with its result, so no id in the key can be reused.
-                shared[key] = (
-                    chosen,
-                    effective_metrics_by_side(
-                        docs, root_namespace=root, namespace=namespace, workload_labels=labels
-                    ),
-                )
-            out[scope] = shared[key][1]
-        return out
+            for scope in self.scopes
+        }
 
     def groups(self, *, labels: bool) -> list[list[Scope]]:
         """Scopes with identical effective telemetry on both sides, grouped.
@@ -404,20 +386,28 @@ class _Analysis:
     @cached_property
     def disabling(self) -> list[Scope]:
         """Scopes where some metric is off on some side (the only ones G110 can flag)."""
-        return [
-            scope
-            for scope, sides in self.states.items()
-            if any(not m.enabled for metrics in sides.values() for m in metrics.values())
-        ]
+        return self._where(lambda m: not m.enabled)
 
     @cached_property
     def removing(self) -> list[Scope]:
         """Scopes where some metric lacks a standard label (the only ones G111 can flag)."""
-        return [
-            scope
-            for scope, sides in self.states.items()
-            if any(m.removed_labels for metrics in sides.values() for m in metrics.values())
-        ]
+        return self._where(lambda m: bool(m.removed_labels))
+
+    def _where(self, test: Callable[[MetricState], bool]) -> list[Scope]:
+        """The scopes, in order, some metric of which passes `test` on some side."""
+        # Scopes configured alike hold one states object (see `states`): judged once each.
+        # The objects live in `states`, so their ids name them.
+        judged: dict[int, bool] = {}
+        out = []
+        for scope, sides in self.states.items():
+            passed = judged.get(id(sides))
+            if passed is None:
+                passed = judged[id(sides)] = any(
+                    test(m) for metrics in sides.values() for m in metrics.values()
+                )
+            if passed:
+                out.append(scope)
+        return out
 
     def reading(self, members: list[Scope], side: Side, read: Read) -> Iterator[Scope]:
         """The scopes of a group whose `side` series `read` sees.
