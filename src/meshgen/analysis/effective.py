@@ -292,42 +292,25 @@ class EffectiveTelemetry:
         self, wide_docs: Sequence[TelemetryDoc], docs: Sequence[TelemetryDoc], mode: Side
     ) -> dict[str, MetricState]:
         entries = _entries(docs)
-        providers: tuple[str, ...] | None = None
-        providers_at: tuple[TelemetryDoc, int] | None = None
-        for doc, index, metrics in entries:
-            if metrics.providers:
-                providers = tuple(p.name for p in metrics.providers)
-                providers_at = (doc, index)
         wide = self._wide_of(wide_docs)
-        if providers is None:
-            providers, providers_at = wide.providers, wide.providers_at
+        providers, providers_at = _last_providers(entries) or (wide.providers, wide.providers_at)
         base = wide.states(self, mode, providers)
         # The selector-scoped entries, on copies of the metrics they change.
         changed: dict[str, _Metric] = {}
-        in_scope = set(providers)
-        parent = wide.parent
-        for doc, index, metrics in entries:
-            names = tuple(p.name for p in metrics.providers) if metrics.providers else parent
-            parent = names
-            if not _relevant(self.provider, names, in_scope):
-                continue
-            for position, override in enumerate(metrics.overrides):
-                effect = self._effect(doc, index, position, override)
-                if effect.mode is not None and effect.mode != mode:
-                    continue
-                for name in effect.selected:
-                    state = changed.get(name)
-                    if state is None:
-                        before = base.metrics.get(name)
-                        state = changed[name] = (
-                            _Metric(before.disabled, before.disabled_by, dict(before.tags))
-                            if before is not None
-                            else _Metric()
-                        )
-                    if effect.disabled is not None:
-                        state.disabled = effect.disabled
-                        state.disabled_by = effect.disabled_by
-                    state.tags.update(effect.tags)
+
+        def state_of(name: str) -> _Metric:
+            state = changed.get(name)
+            if state is None:
+                before = base.metrics.get(name)
+                state = changed[name] = (
+                    _Metric(before.disabled, before.disabled_by, dict(before.tags))
+                    if before is not None
+                    else _Metric()
+                )
+            return state
+
+        # An entry without providers applies to the namespace-wide ones before it.
+        self._apply(entries, mode, providers, wide.providers, state_of)
         if self.provider is not None and self.provider not in providers:
             # Out of scope: every metric is off, by the `providers` that left it out.
             cause = (
@@ -346,17 +329,40 @@ class EffectiveTelemetry:
         found = self._wide.get(key)
         if found is None:
             entries = _entries(docs)
-            providers, providers_at = self.defaults, None
-            for doc, index, metrics in entries:
-                if metrics.providers:
-                    providers = tuple(p.name for p in metrics.providers)
-                    providers_at = (doc, index)
-            parent = self.defaults
-            for _doc, _index, metrics in entries:
-                if metrics.providers:
-                    parent = tuple(p.name for p in metrics.providers)
-            found = self._wide[key] = _Wide(tuple(docs), entries, providers, providers_at, parent)
+            last = _last_providers(entries)
+            providers, providers_at = last or (self.defaults, None)
+            found = self._wide[key] = _Wide(tuple(docs), entries, providers, providers_at)
         return found
+
+    def _apply(
+        self,
+        entries: list[tuple[TelemetryDoc, int, Any]],
+        mode: Side,
+        providers: tuple[str, ...],
+        parent: tuple[str, ...],
+        state_of: Callable[[str], _Metric],
+    ) -> None:
+        """Apply the overrides of `entries` for `mode` to the metrics `state_of` gives.
+
+        `providers` are those in scope; `parent` is what a first entry without providers
+        applies to.
+        """
+        in_scope = set(providers)
+        for doc, index, metrics in entries:
+            names = tuple(p.name for p in metrics.providers) if metrics.providers else parent
+            parent = names
+            if not _relevant(self.provider, names, in_scope):
+                continue
+            for position, override in enumerate(metrics.overrides):
+                effect = self._effect(doc, index, position, override)
+                if effect.mode is not None and effect.mode != mode:
+                    continue
+                for name in effect.selected:
+                    state = state_of(name)
+                    if effect.disabled is not None:
+                        state.disabled = effect.disabled
+                        state.disabled_by = effect.disabled_by
+                    state.tags.update(effect.tags)
 
     def _effect(
         self, doc: TelemetryDoc, index: int, position: int, override: MetricsOverride
@@ -391,11 +397,11 @@ class _Wide:
     """The namespace-wide Telemetries of some workloads, merged once per side and scope.
 
     `providers` (and the entry `providers_at` naming them) are those in scope unless a
-    selector-scoped Telemetry names others; `parent` is what a following entry without
+    selector-scoped Telemetry names others; they are also what a following entry without
     providers applies to.
     """
 
-    __slots__ = ("docs", "entries", "merged", "parent", "providers", "providers_at")
+    __slots__ = ("docs", "entries", "merged", "providers", "providers_at")
 
     def __init__(
         self,
@@ -403,13 +409,11 @@ class _Wide:
         entries: list[tuple[TelemetryDoc, int, Any]],
         providers: tuple[str, ...],
         providers_at: tuple[TelemetryDoc, int] | None,
-        parent: tuple[str, ...],
     ) -> None:
         self.docs = docs
         self.entries = entries
         self.providers = providers
         self.providers_at = providers_at
-        self.parent = parent
         self.merged: dict[tuple[Side, tuple[str, ...]], _Base] = {}
 
     def states(self, shared: EffectiveTelemetry, mode: Side, providers: tuple[str, ...]) -> _Base:
@@ -418,25 +422,14 @@ class _Wide:
         found = self.merged.get(key)
         if found is None:
             metrics: dict[str, _Metric] = {name: _Metric() for name in STANDARD_METRIC_NAMES}
-            in_scope = set(providers)
-            parent = shared.defaults
-            for doc, index, entry in self.entries:
-                names = tuple(p.name for p in entry.providers) if entry.providers else parent
-                parent = names
-                if not _relevant(shared.provider, names, in_scope):
-                    continue
-                for position, override in enumerate(entry.overrides):
-                    effect = shared._effect(doc, index, position, override)
-                    if effect.mode is not None and effect.mode != mode:
-                        continue
-                    for name in effect.selected:
-                        state = metrics.get(name)
-                        if state is None:
-                            state = metrics[name] = _Metric()
-                        if effect.disabled is not None:
-                            state.disabled = effect.disabled
-                            state.disabled_by = effect.disabled_by
-                        state.tags.update(effect.tags)
+
+            def state_of(name: str) -> _Metric:
+                state = metrics.get(name)
+                if state is None:
+                    state = metrics[name] = _Metric()
+                return state
+
+            shared._apply(self.entries, mode, providers, shared.defaults, state_of)
             scoped = shared.provider is None or shared.provider in providers
             result = _states(metrics, mode, providers, None, shared._views) if scoped else {}
             found = self.merged[key] = _Base(metrics, result)
@@ -474,6 +467,16 @@ class _Effect:
 
 
 _Views = tuple[frozenset[str], Mapping[str, str], Mapping[str, Cause]]
+
+
+def _last_providers(
+    entries: Sequence[tuple[TelemetryDoc, int, Any]],
+) -> tuple[tuple[str, ...], tuple[TelemetryDoc, int]] | None:
+    """The providers the last entry naming any names, and that entry; None: none names any."""
+    for doc, index, metrics in reversed(entries):
+        if metrics.providers:
+            return tuple(p.name for p in metrics.providers), (doc, index)
+    return None
 
 
 def _entries(docs: Iterable[TelemetryDoc]) -> list[tuple[TelemetryDoc, int, Any]]:
