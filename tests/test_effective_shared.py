@@ -164,6 +164,10 @@ def test_shared_path_equals_plain_effective_metrics(
     shared = EffectiveTelemetry(
         docs, root_namespace=ROOT, provider=provider, default_providers=defaults
     )
+    # Asked one side at a time only (as the renderer asks), never both at once.
+    one_side = EffectiveTelemetry(
+        docs, root_namespace=ROOT, provider=provider, default_providers=defaults
+    )
     for namespace, workload_labels in workloads:
         where: dict[str, Any] = {"namespace": namespace, "workload_labels": workload_labels}
         chosen = applicable_telemetries(docs, root_namespace=ROOT, **where)
@@ -181,6 +185,7 @@ def test_shared_path_equals_plain_effective_metrics(
             )
             _same(by_side[side], plain)
             _same(shared.metrics(mode=side, **where), plain)
+            _same(one_side.metrics(mode=side, **where), plain)
 
 
 def test_workloads_configured_alike_share_one_result() -> None:

@@ -232,6 +232,10 @@ class EffectiveTelemetry:
         self._results: dict[
             tuple[int, ...], tuple[list[TelemetryDoc], dict[Side, dict[str, MetricState]]]
         ] = {}
+        #: `metrics` of one side, where `by_side` did not merge both.
+        self._one_side: dict[
+            tuple[Side, tuple[int, ...]], tuple[list[TelemetryDoc], dict[str, MetricState]]
+        ] = {}
         self._effects: dict[tuple[int, int, int], _Effect] = {}
         self._views: dict[tuple[tuple[str, int], ...], _Views] = {}
 
@@ -266,10 +270,24 @@ class EffectiveTelemetry:
     def metrics(
         self, *, namespace: str, workload_labels: Mapping[str, str] | None = None, mode: Side
     ) -> dict[str, MetricState]:
-        """`effective_metrics` of the Telemetries given, for one workload and side (shared)."""
+        """`effective_metrics` of the Telemetries given, for one workload and side (shared).
+
+        Only `mode` is merged (unless `by_side` merged both already): the renderer asks
+        for the server side of every service and nothing else.
+        """
         if mode not in SIDES:
             raise ValueError(f"mode must be CLIENT or SERVER, not {mode!r}")
-        return self.by_side(namespace=namespace, workload_labels=workload_labels)[mode]
+        chosen = self.applicable(namespace=namespace, workload_labels=workload_labels)
+        key = tuple(id(doc) for doc in chosen)
+        both = self._results.get(key)
+        if both is not None:
+            return both[1][mode]
+        found = self._one_side.get((mode, key))
+        if found is None:
+            wide = len(self._namespace(namespace).wide)
+            result = self._merge(chosen[:wide], chosen[wide:], mode)
+            found = self._one_side[(mode, key)] = (chosen, result)
+        return found[1]
 
     def _namespace(self, namespace: str) -> _Namespace:
         found = self._namespaces.get(namespace)

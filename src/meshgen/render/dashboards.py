@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from meshgen.analysis.dashboards import essentials
 from meshgen.analysis.effective import MetricState
+from meshgen.knowledge.istio import STANDARD_LABELS
 from meshgen.models import MeshConfig, Service, TelemetrySpec
 from meshgen.records import record
 from meshgen.render.ambient import WAYPOINT_NAME_LABEL
@@ -47,7 +49,16 @@ STANDARD_PANELS: dict[str, tuple[tuple[str, str | None], ...]] = {
 }
 
 
-def omissions(state: Mapping[str, MetricState]) -> list[Omission]:
+class _Series(Protocol):
+    """A metric's state as a dashboard reads it (`MetricState`, `SeriesView`)."""
+
+    @property
+    def enabled(self) -> bool: ...
+
+    def has_label(self, label: str) -> bool: ...
+
+
+def omissions(state: Mapping[str, _Series]) -> list[Omission]:
     """The standard panels a server-side metric state leaves out, each with what it lacks."""
     found = []
     for panel, needs in STANDARD_PANELS.items():
@@ -104,15 +115,32 @@ class ServiceDashboard:
 
 
 def service_dashboards(config: MeshConfig) -> dict[str, ServiceDashboard]:
-    """The generated dashboards by dashboard name (`<service>`), when Grafana renders them."""
+    """The generated dashboards by dashboard name (`<service>`), when Grafana renders them.
+
+    Services whose series look alike (the same metrics on, with the same labels) get the
+    same dashboard but for their names: it is built once, with stand-ins for the names
+    (`_Template`), and each such service gets a copy with its own names filled in.
+    """
     grafana = config.monitoring.grafana
     if grafana is None or not grafana.service_dashboards:
         return {}
-    by_namespace = _telemetries_by_namespace(config)
+    telemetry = _Telemetry(config)
+    templates: dict[DashboardInputs, _Template | None] = {}
     boards = {}
     for svc in config.services:
-        data = build_dashboard(config, svc, by_namespace)
-        boards[svc.name] = ServiceDashboard(dashboard_json(data), essentials(data))
+        inputs = dashboard_inputs(config, svc, telemetry)
+        uid = dashboard_uid(svc)
+        board = None
+        if _NAME.fullmatch(svc.name) and _NAME.fullmatch(svc.namespace):
+            if inputs not in templates:
+                templates[inputs] = _Template.build(inputs)
+            template = templates[inputs]
+            if template is not None:
+                board = template.fill((svc.name, svc.namespace, uid))
+        if board is None:
+            data = _build(inputs, svc.name, svc.namespace, uid)
+            board = ServiceDashboard(dashboard_json(data), essentials(data))
+        boards[svc.name] = board
     return boards
 
 
@@ -134,6 +162,186 @@ def dashboard_json(dashboard: dict[str, Any]) -> str:
     return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
+@record(slots=True)
+class SeriesView:
+    """What a dashboard can read of one metric: whether its series exist, and their labels."""
+
+    enabled: bool
+    labels: frozenset[str]
+
+    def has_label(self, label: str) -> bool:
+        return label in self.labels
+
+
+_STANDARD = frozenset(STANDARD_LABELS)
+
+
+def series_view(state: Mapping[str, MetricState]) -> tuple[tuple[str, SeriesView], ...]:
+    """Each metric of `state` as its series are seen: on or off, and the labels they carry.
+
+    A label is carried when it is standard and not removed, or added (`has_label`); what
+    an added label's value is computed from is no concern of a dashboard.
+    """
+    return tuple(
+        (
+            metric,
+            SeriesView(
+                metric_state.enabled,
+                (_STANDARD - metric_state.removed_labels) | frozenset(metric_state.added_labels),
+            ),
+        )
+        for metric, metric_state in state.items()
+    )
+
+
+@record(slots=True)
+class DashboardInputs:
+    """Everything a service's dashboard is built from, but the service's names.
+
+    The builder (`_build`) is given only this and the names, so two services with equal
+    inputs get the same dashboard but for their names.
+    """
+
+    #: Only ztunnel reports (ambient without a waypoint): the TCP panels.
+    tcp_only: bool
+    #: The `reporter` whose series the panels read.
+    reporter: str
+    #: The server-side series the reporter emits (`series_view`).
+    series: tuple[tuple[str, SeriesView], ...]
+    #: The provisioned datasource, as the `datasource` variable's current value.
+    datasource: tuple[str, str | None] | None
+
+
+class _Telemetry:
+    """The config's Telemetry resources, for the server-side state of each service."""
+
+    def __init__(self, config: MeshConfig) -> None:
+        from meshgen.analysis.effective import EffectiveTelemetry
+
+        self.config = config
+        self.by_namespace = _telemetries_by_namespace(config)
+        self.shared = EffectiveTelemetry(
+            [doc for docs in self.by_namespace.values() for doc in docs],
+            root_namespace=config.istio.namespace,
+        )
+
+    def server_state(self, service: Service) -> dict[str, MetricState]:
+        return self.shared.metrics(
+            namespace=service.namespace, workload_labels=service.selector_labels, mode="SERVER"
+        )
+
+
+def dashboard_inputs(
+    config: MeshConfig, service: Service, telemetry: _Telemetry | None = None
+) -> DashboardInputs:
+    """What `service`'s dashboard is built from (`DashboardInputs`)."""
+    from meshgen.analysis import ambient
+
+    telemetry = telemetry or _Telemetry(config)
+    reporting = ambient.reporting(config, service)
+    if reporting.waypoint:
+        state = _waypoint_state(config, service, reporting.waypoint, telemetry.by_namespace)
+    else:
+        state = telemetry.server_state(service)
+    grafana = config.monitoring.grafana
+    return DashboardInputs(
+        tcp_only=reporting.reporters == ("ztunnel",),
+        reporter="waypoint" if reporting.waypoint else "destination",
+        series=series_view(state),
+        datasource=(grafana.datasource.name, grafana.datasource.uid) if grafana else None,
+    )
+
+
+#: The names a `_Template` is filled with: DNS labels (as Kubernetes names are), whose
+#: characters every escape on the way (JSON, PromQL strings in JSON) leaves as they are.
+_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+#: Stand-ins for a service's name, namespace and dashboard uid. Each holds `_`, which no
+#: name a template is filled with can hold, so a filled-in name never forms a stand-in.
+_MARKS = ("_n_", "_s_", "_u_")
+#: Other stand-ins, of other lengths: a template is used only if building with these gives
+#: what filling it with them gives (`_Template.build`).
+_CHECK_MARKS = ("_nn_", "_sss_", "_uuuu_")
+_MARK = re.compile("(_[nsu]_)")
+
+
+@record(slots=True)
+class _Template:
+    """A service dashboard built with `_MARKS` for the names, to be filled per service."""
+
+    #: The JSON text split at the stand-ins: text, stand-in, text, ..., text.
+    pieces: tuple[str, ...]
+    #: `essentials` of the data, stand-ins included.
+    checked: dict[str, Any]
+    #: Where `checked` holds stand-ins (`_holes`).
+    holes: Any
+
+    @classmethod
+    def build(cls, inputs: DashboardInputs) -> _Template | None:
+        """The template of `inputs`; None if filling it is not the same as building.
+
+        That is when a stand-in sits in the text other than where a name was put (a label
+        or a datasource named like one): a build with `_CHECK_MARKS` then differs from the
+        template filled with them.
+        """
+        data = _build(inputs, *_MARKS)
+        checked = essentials(data)
+        template = cls(tuple(_MARK.split(dashboard_json(data))), checked, _holes(checked))
+        other = _build(inputs, *_CHECK_MARKS)
+        filled = template.fill(_CHECK_MARKS)
+        if filled.text != dashboard_json(other) or filled.checked != essentials(other):
+            return None
+        return template
+
+    def fill(self, names: tuple[str, str, str]) -> ServiceDashboard:
+        """The dashboard for (name, namespace, uid).
+
+        The parts of `checked` without stand-ins are shared by every dashboard filled from
+        this template (check inputs are read-only).
+        """
+        by_mark = dict(zip(_MARKS, names, strict=True))
+        checked = self.checked
+        if self.holes is not None:
+            checked = _filled(checked, self.holes, by_mark)
+        return ServiceDashboard(_joined(self.pieces, by_mark), checked)
+
+
+def _holes(node: Any) -> Any:
+    """Where `node` holds stand-ins: None (nowhere), or where in it.
+
+    That is a string's `_MARK.split` pieces, or `{key or index: holes}` of the children of
+    a dict or list that hold some.
+    """
+    kind = type(node)
+    if kind is str:
+        pieces = _MARK.split(node)
+        return tuple(pieces) if len(pieces) > 1 else None
+    if kind is dict or kind is list:
+        found = {}
+        for key, value in node.items() if kind is dict else enumerate(node):
+            inner = _holes(value)
+            if inner is not None:
+                found[key] = inner
+        return found or None
+    return None
+
+
+def _filled(node: Any, holes: Any, by_mark: dict[str, str]) -> Any:
+    """`node` with the stand-ins `holes` locates filled in (the containers on the way copied)."""
+    if type(holes) is tuple:
+        return _joined(holes, by_mark)
+    copy = dict(node) if type(node) is dict else list(node)
+    for key, inner in holes.items():
+        copy[key] = _filled(node[key], inner, by_mark)
+    return copy
+
+
+def _joined(pieces: tuple[str, ...], by_mark: dict[str, str]) -> str:
+    """Text, stand-in, text, ... joined with each stand-in replaced."""
+    parts = list(pieces)
+    parts[1::2] = [by_mark[mark] for mark in pieces[1::2]]
+    return "".join(parts)
+
+
 def _telemetries_by_namespace(config: MeshConfig) -> dict[str, list[_Doc]]:
     """The config's Telemetry resources grouped by namespace, in list order."""
     grouped: dict[str, list[_Doc]] = {}
@@ -141,26 +349,6 @@ def _telemetries_by_namespace(config: MeshConfig) -> dict[str, list[_Doc]]:
         namespace = resource_namespace(config, resource)
         grouped.setdefault(namespace, []).append(_Doc(resource.name, namespace, resource))
     return grouped
-
-
-def _server_state(
-    config: MeshConfig, service: Service, by_namespace: dict[str, list[_Doc]]
-) -> dict[str, Any]:
-    from meshgen.analysis.effective import effective_metrics
-
-    # Only the root namespace's and the service's own namespace's resources can apply; the
-    # rest would be filtered out again for every service (quadratic at scale).
-    root = config.istio.namespace
-    docs = list(by_namespace.get(root, ()))
-    if service.namespace != root:
-        docs.extend(by_namespace.get(service.namespace, ()))
-    return effective_metrics(
-        docs,
-        root_namespace=config.istio.namespace,
-        namespace=service.namespace,
-        workload_labels=service.selector_labels,
-        mode="SERVER",
-    )
 
 
 def _waypoint_state(
@@ -205,25 +393,19 @@ def _names_gateway(spec: TelemetrySpec, name: str) -> bool:
 
 
 class _Builder:
-    def __init__(
-        self, config: MeshConfig, service: Service, by_namespace: dict[str, list[_Doc]]
-    ) -> None:
-        from meshgen.analysis import ambient
+    """The panels of one dashboard as they are added, from its inputs and names only."""
 
-        self.service = service
-        self.reporting = ambient.reporting(config, service)
-        self.reporter = "waypoint" if self.reporting.waypoint else "destination"
-        if self.reporting.waypoint:
-            self.state = _waypoint_state(config, service, self.reporting.waypoint, by_namespace)
-        else:
-            self.state = _server_state(config, service, by_namespace)
+    def __init__(self, inputs: DashboardInputs, name: str, namespace: str) -> None:
+        self.inputs = inputs
+        self.name = name
+        self.namespace = namespace
+        self.state = dict(inputs.series)
         self.panels: list[dict[str, Any]] = []
         self.omitted = {o.panel for o in omissions(self.state)}
-        self.grafana = config.monitoring.grafana
         self._wanted = [
-            ("reporter", json.dumps(self.reporter)),
-            ("destination_workload", json.dumps(service.name)),
-            ("destination_workload_namespace", json.dumps(service.namespace)),
+            ("reporter", json.dumps(inputs.reporter)),
+            ("destination_workload", json.dumps(name)),
+            ("destination_workload_namespace", json.dumps(namespace)),
         ]
         self._matchers: dict[str, list[str]] = {}
 
@@ -245,12 +427,11 @@ class _Builder:
         return "{" + ",".join([*matchers, *extra]) + "}"
 
     def added_labels(self, metric: str) -> list[str]:
+        """The labels the config adds to `metric`'s series, beyond Istio's standard ones."""
         state = self.state.get(metric)
         if not state or not state.enabled:
             return []
-        from meshgen.knowledge.istio import STANDARD_LABELS
-
-        return sorted(label for label in state.added_labels if label not in STANDARD_LABELS)
+        return sorted(state.labels - _STANDARD)
 
     def panel(self, title: str, unit: str, targets: list[tuple[str, str]]) -> None:
         index = len(self.panels)
@@ -295,28 +476,30 @@ def _quantiles(b: _Builder, metric_enum: str, series: str, title: str, unit: str
     )
 
 
-def build_dashboard(
-    config: MeshConfig, service: Service, by_namespace: dict[str, list[_Doc]] | None = None
-) -> dict[str, Any]:
+def build_dashboard(config: MeshConfig, service: Service) -> dict[str, Any]:
     """The dashboard of one service as JSON-ready data."""
-    if by_namespace is None:
-        by_namespace = _telemetries_by_namespace(config)
-    b = _Builder(config, service, by_namespace)
+    inputs = dashboard_inputs(config, service)
+    return _build(inputs, service.name, service.namespace, dashboard_uid(service))
+
+
+def _build(inputs: DashboardInputs, name: str, namespace: str, uid: str) -> dict[str, Any]:
+    """The dashboard for `inputs` with these names: what every service dashboard comes from."""
+    b = _Builder(inputs, name, namespace)
     variables: list[dict[str, Any]] = [
         {
             "name": "datasource",
             "label": "Datasource",
             "type": "datasource",
             "query": "prometheus",
-            "current": {"text": b.grafana.datasource.name, "value": b.grafana.datasource.uid}
-            if b.grafana
+            "current": {"text": inputs.datasource[0], "value": inputs.datasource[1]}
+            if inputs.datasource
             else {},
             "hide": 0,
         }
     ]
-    if b.reporting.reporters == ("ztunnel",):
+    if inputs.tcp_only:
         _tcp_panels(b)
-        return _dashboard(service, variables, b.panels)
+        return _dashboard(name, namespace, uid, variables, b.panels)
     sel = b.selector("REQUEST_COUNT")
     if b.shows("Request rate"):
         b.panel("Request rate", "reqps", [(f"sum(rate({REQUESTS}{sel}{RATE}))", "requests/s")])
@@ -388,7 +571,7 @@ def build_dashboard(
                     )
                 ],
             )
-    return _dashboard(service, variables, b.panels)
+    return _dashboard(name, namespace, uid, variables, b.panels)
 
 
 #: ztunnel's metrics (L4 only), as the TCP panels show them: (title, unit, series, legend).
@@ -402,24 +585,27 @@ TCP_PANELS = (
 
 def _tcp_panels(b: _Builder) -> None:
     """An ambient service without a waypoint: ztunnel's TCP metrics are all there is."""
-    svc = b.service
     sel = (
         '{reporter="destination",'
-        f"destination_workload={json.dumps(svc.name)},"
-        f"destination_workload_namespace={json.dumps(svc.namespace)}}}"
+        f"destination_workload={json.dumps(b.name)},"
+        f"destination_workload_namespace={json.dumps(b.namespace)}}}"
     )
     for title, unit, series, legend in TCP_PANELS:
         b.panel(title, unit, [(f"sum(rate({series}{sel}{RATE}))", legend)])
 
 
 def _dashboard(
-    service: Service, variables: list[dict[str, Any]], panels: list[dict[str, Any]]
+    name: str,
+    namespace: str,
+    uid: str,
+    variables: list[dict[str, Any]],
+    panels: list[dict[str, Any]],
 ) -> dict[str, Any]:
     return {
-        "title": f"{service.name} (meshgen)",
-        "uid": dashboard_uid(service),
+        "title": f"{name} (meshgen)",
+        "uid": uid,
         "description": (
-            f"Generated by meshgen from the telemetry of {service.namespace}/{service.name}; "
+            f"Generated by meshgen from the telemetry of {namespace}/{name}; "
             "edit meshgen.yaml, not this dashboard."
         ),
         "tags": ["meshgen", "istio"],

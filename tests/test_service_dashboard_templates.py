@@ -1,0 +1,206 @@
+"""Service dashboards built once per kind of service and filled in equal those built one by one.
+
+`service_dashboards` builds the dashboard of services whose series look alike once, with
+stand-ins for the names (`render.dashboards._Template`), and fills each service's names
+into a copy. These tests hold every filled dashboard, its text and the data the checks
+get, to the one `build_dashboard` writes for that service alone, over configs whose
+names and labels try to break the filling (stand-ins as labels, datasources or names,
+names that need escaping, names long enough to hash the uid).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from meshgen import api
+from meshgen.analysis.dashboards import essentials
+from meshgen.models import MeshConfig
+from meshgen.render import dashboards
+from meshgen.render.dashboards import build_dashboard, dashboard_json, service_dashboards
+from tests.yaml_data import typed
+
+GOLDEN = Path(__file__).parent / "golden"
+
+ROOT = "istio-system"
+#: Names that fill a template (DNS labels), and names that must not: stand-ins and other
+#: marks, characters JSON or PromQL escape, upper case, non-ASCII, a trailing dash.
+NAMES = st.one_of(
+    st.from_regex(r"[a-z][a-z0-9]{0,6}(-[a-z0-9]{1,40})?", fullmatch=True),
+    st.sampled_from(
+        ["_n_", "a_s_b", "_u_", "_nn_", 'q"uote', "back\\slash", "UPPER", "caf\u00e9", "end-"]
+    ),
+)
+#: Labels a Telemetry adds: ordinary ones, and ones spelled like the stand-ins.
+LABELS = st.sampled_from(["model", "tier", "_n_", "x_s_y", "_u_", "_sss_", "n"])
+METRICS = ["REQUEST_COUNT", "REQUEST_DURATION", "REQUEST_SIZE", "RESPONSE_SIZE", "ALL_METRICS"]
+
+
+@st.composite
+def overrides(draw: st.DrawFn) -> dict[str, Any]:
+    out: dict[str, Any] = {"match": {"metric": draw(st.sampled_from(METRICS))}}
+    if draw(st.booleans()):
+        out["match"]["mode"] = draw(st.sampled_from(["CLIENT_AND_SERVER", "SERVER", "CLIENT"]))
+    choice = draw(st.sampled_from(["disable", "add", "remove"]))
+    if choice == "disable":
+        out["disabled"] = draw(st.booleans())
+    elif choice == "add":
+        out["tagOverrides"] = {draw(LABELS): {"value": "request.host"}}
+    else:
+        tag = draw(st.sampled_from(["response_code", "destination_workload", "reporter"]))
+        out["tagOverrides"] = {tag: {"operation": "REMOVE"}}
+    return out
+
+
+@st.composite
+def configs(draw: st.DrawFn) -> MeshConfig:
+    namespaces = draw(st.lists(NAMES, min_size=1, max_size=3, unique=True))
+    services = []
+    names = draw(st.lists(NAMES, min_size=1, max_size=8, unique=True))
+    for index, name in enumerate(names):
+        service: dict[str, Any] = {
+            "name": name,
+            "namespace": draw(st.sampled_from(namespaces)),
+            "chart": "repo/chart",
+            "version": "1.0.0",
+        }
+        if draw(st.booleans()):
+            service["app"] = draw(st.sampled_from(["api", "web"]))
+        services.append(service)
+        del index
+    resources = []
+    for index in range(draw(st.integers(0, 4))):
+        resource: dict[str, Any] = {
+            "name": f"t{index}",
+            "metrics": [{"overrides": draw(st.lists(overrides(), max_size=3))}],
+        }
+        namespace = draw(st.none() | st.sampled_from(namespaces))
+        if namespace is not None:
+            resource["namespace"] = namespace
+            if draw(st.booleans()):
+                resource["selector"] = {"matchLabels": {"app": draw(st.sampled_from(["api"]))}}
+        resources.append(resource)
+    datasource = draw(
+        st.sampled_from([{"name": "Metrics", "uid": "metrics"}, {"name": "_n_", "uid": "_u_"}])
+    )
+    return MeshConfig.model_validate(
+        {
+            "istio": {"version": "1.30.3", "namespace": ROOT},
+            "namespaces": [
+                {"name": ns, "injection": draw(st.sampled_from(["enabled", "disabled"]))}
+                for ns in namespaces
+            ],
+            "telemetry": {"resources": resources},
+            "monitoring": {
+                "prometheus": {"chartVersion": "29.27.0"},
+                "grafana": {
+                    "chartVersion": "12.11.1",
+                    "adminSecret": {"name": "grafana-admin"},
+                    "datasource": datasource,
+                },
+            },
+            "services": services,
+        }
+    )
+
+
+def _assert_built_one_by_one(config: MeshConfig) -> None:
+    boards = service_dashboards(config)
+    assert list(boards) == [s.name for s in config.services]
+    for service in config.services:
+        data = build_dashboard(config, service)
+        board = boards[service.name]
+        assert board.text == dashboard_json(data), service.name
+        assert typed(board.checked) == typed(essentials(data)), service.name
+
+
+@settings(max_examples=200, deadline=None)
+@given(configs())
+def test_filled_dashboards_equal_dashboards_built_alone(config: MeshConfig) -> None:
+    _assert_built_one_by_one(config)
+
+
+@pytest.mark.parametrize(
+    "config", sorted(GOLDEN.glob("*/meshgen.yaml")), ids=lambda p: p.parent.name
+)
+def test_golden_configs_dashboards_equal_those_built_alone(config: Path) -> None:
+    loaded = api.load_project(config).loaded.config
+    assert loaded is not None
+    _assert_built_one_by_one(loaded)
+
+
+def _counting_builds(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    built: list[str] = []
+    real = dashboards._build
+
+    def counted(inputs: Any, name: str, namespace: str, uid: str) -> dict[str, Any]:
+        built.append(name)
+        return real(inputs, name, namespace, uid)
+
+    monkeypatch.setattr(dashboards, "_build", counted)
+    return built
+
+
+def _alike(count: int, label: str = "model", datasource: str = "Metrics") -> MeshConfig:
+    return MeshConfig.model_validate(
+        {
+            "istio": {"version": "1.30.3"},
+            "namespaces": [{"name": "shop"}],
+            "telemetry": {
+                "resources": [
+                    {
+                        "name": "mesh",
+                        "metrics": [
+                            {
+                                "overrides": [
+                                    {
+                                        "match": {"metric": "REQUEST_COUNT"},
+                                        "tagOverrides": {label: {"value": "request.host"}},
+                                    }
+                                ]
+                            }
+                        ],
+                    }
+                ]
+            },
+            "monitoring": {
+                "prometheus": {"chartVersion": "29.27.0"},
+                "grafana": {
+                    "chartVersion": "12.11.1",
+                    "adminSecret": {"name": "grafana-admin"},
+                    "datasource": {"name": datasource, "uid": "metrics"},
+                },
+            },
+            "services": [
+                {"name": f"svc-{i}", "namespace": "shop", "chart": "repo/c", "version": "1.0.0"}
+                for i in range(count)
+            ],
+        }
+    )
+
+
+def test_services_alike_share_one_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Twenty services configured alike: one build with stand-ins, one to check it."""
+    built = _counting_builds(monkeypatch)
+    boards = service_dashboards(_alike(20))
+    assert built == ["_n_", "_nn_"]
+    assert '"title": "svc-7 (meshgen)"' in boards["svc-7"].text
+    assert 'destination_workload=\\"svc-7\\"' in boards["svc-7"].text
+
+
+@pytest.mark.parametrize(("label", "datasource"), [("_n_", "Metrics"), ("model", "x_s_y")])
+def test_a_stand_in_spelled_in_the_config_builds_each_alone(
+    monkeypatch: pytest.MonkeyPatch, label: str, datasource: str
+) -> None:
+    """A label or datasource spelled like a stand-in: the template is refused, not used."""
+    built = _counting_builds(monkeypatch)
+    config = _alike(3, label, datasource)
+    boards = service_dashboards(config)
+    assert built == ["_n_", "_nn_", "svc-0", "svc-1", "svc-2"]
+    monkeypatch.undo()
+    _assert_built_one_by_one(config)
+    assert boards["svc-1"].text == dashboard_json(build_dashboard(config, config.services[1]))
