@@ -219,11 +219,23 @@ def _find_literal_secrets(config: MeshConfig) -> Iterator[tuple[KeyPath, str, bo
 def _strings(node: Any) -> set[str]:
     """Every distinct string value under `node` (keys excluded), as `_leaves` visits them."""
     found: set[str] = set()
+    add = found.add
     stack = [node]
     while stack:
         current = stack.pop()
-        if isinstance(current, str):
-            found.add(current)
+        kind = type(current)
+        # A dump is exact dicts, lists and strings: those are told by their type, and a
+        # container's strings are taken as they are met (most leaves are strings).
+        if kind is dict or kind is list or kind is tuple:
+            for item in current.values() if kind is dict else current:
+                if type(item) is str:
+                    add(item)
+                elif type(item) is dict or type(item) is list or type(item) is tuple:
+                    stack.append(item)
+                elif isinstance(item, str | Mapping | list | tuple):
+                    stack.append(item)
+        elif isinstance(current, str):
+            add(current)
         elif isinstance(current, Mapping):
             stack.extend(current.values())
         elif isinstance(current, list | tuple):
