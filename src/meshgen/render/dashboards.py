@@ -10,6 +10,10 @@ Ambient services (`meshgen.analysis.ambient`): with a waypoint, the same panels 
 waypoint's series (`reporter="waypoint"`, the only L7 reporter in ambient) under the
 Telemetry attached to that waypoint; without one, only ztunnel reports, so the dashboard
 shows its TCP metrics (bytes and connections, `reporter="destination"`).
+
+A dashboard is a function of its `DashboardInputs` (reporter, series, datasource) and the
+service's names only: services configured alike share one build, made with stand-ins for
+the names and filled in per service (`_Template`).
 """
 
 from __future__ import annotations
