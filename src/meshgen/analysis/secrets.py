@@ -230,10 +230,8 @@ def _strings(node: Any) -> set[str]:
             for item in current.values() if kind is dict else current:
                 if type(item) is str:
                     add(item)
-                elif type(item) is dict or type(item) is list or type(item) is tuple:
-                    stack.append(item)
-                elif isinstance(item, str | Mapping | list | tuple):
-                    stack.append(item)
+                else:
+                    stack.append(item)  # a container, or a scalar the loop passes over
         elif isinstance(current, str):
             add(current)
         elif isinstance(current, Mapping):

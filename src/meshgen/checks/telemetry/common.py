@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from meshgen.checks.context import CheckContext
@@ -47,9 +47,24 @@ class TagSite:
         return match.metric if match else None
 
 
-def tag_sites(ctx: CheckContext) -> Iterator[TagSite]:
-    """Every tag override of every Telemetry, in document order."""
-    for doc in ctx.telemetries:
+def tag_sites(ctx: CheckContext) -> tuple[TagSite, ...]:
+    """Every tag override of every Telemetry, in document order.
+
+    Listed once for the checks that all walk them, again only if `ctx.telemetries` holds
+    other documents by then (the documents themselves are frozen).
+    """
+    docs = tuple(map(id, ctx.telemetries))
+    found: tuple[tuple[int, ...], tuple[TagSite, ...]] | None = ctx.memo.get(_TAG_SITES)
+    if found is None or found[0] != docs:
+        found = ctx.memo[_TAG_SITES] = (docs, tuple(_tag_sites(ctx.telemetries)))
+    return found[1]
+
+
+_TAG_SITES = "telemetry.tag_sites"
+
+
+def _tag_sites(telemetries: Iterable[TelemetryDoc]) -> Iterator[TagSite]:
+    for doc in telemetries:
         for i, metrics in enumerate(doc.spec.metrics):
             for j, override in enumerate(metrics.overrides):
                 for name, tag in override.tag_overrides.items():
