@@ -342,7 +342,7 @@ def _plain_template(text: str) -> tuple[str, tuple[str, ...]]:
 _AWKWARD_TEMPLATES = [
     'x{a = "b" , c!~"d"}',
     'x{a="b c", d="e"}',  # a value that is not plain, then one that is
-    "x{a=,b=\"c\"}",
+    'x{a=,b="c"}',
     'x{__name__x="a"}',  # a label that only starts like __name__
     'x{a="b"',
     '"{a="b"}"',

@@ -41,6 +41,10 @@ class DashboardQuery:
 def dashboard_queries(data: Mapping[str, Any]) -> Iterator[DashboardQuery]:
     """Every PromQL expression of panels (rows included) and query variables."""
     variables = _variables(data)
+    # Whether a datasource is PromQL, by the reference object: a loaded dashboard holds one
+    # per distinct reference (`shared`), repeated by every panel and target, so each is
+    # judged once, not once per target. Each is kept with its verdict, so its id names it.
+    promql: dict[int, tuple[Any, bool]] = {}
     for panel in _panels(data.get("panels")):
         title = str(panel.get("title") or "(untitled panel)")
         for target in panel.get("targets") or ():
@@ -50,7 +54,10 @@ def dashboard_queries(data: Mapping[str, Any]) -> Iterator[DashboardQuery]:
             if not isinstance(expression, str) or not expression.strip():
                 continue
             source = target.get("datasource") or panel.get("datasource")
-            if not _is_promql(source, variables):
+            judged = promql.get(id(source))
+            if judged is None:
+                judged = promql[id(source)] = (source, _is_promql(source, variables))
+            if not judged[1]:
                 continue
             yield DashboardQuery(title, expression, False, analyze(expression))
     for variable in variables.values():

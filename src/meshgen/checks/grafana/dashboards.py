@@ -98,7 +98,7 @@ def unresolved_datasource(ctx: CheckContext) -> Iterator[Finding]:
         variables = _variables(doc.data)
         # Each reference is judged (and reported) once: dashboards repeat theirs per panel.
         judged: set[str] = set()
-        for place, ref in _datasource_refs(doc.data):
+        for place, ref in _datasource_refs(doc.data, once=True):
             if ref in judged:
                 continue
             judged.add(ref)
@@ -144,30 +144,41 @@ def _unresolved(
 Place = tuple[str, Any]
 
 
-def _datasource_refs(data: Mapping[str, Any]) -> Iterator[tuple[Place, str]]:
-    """(place, reference) of every datasource reference by name or uid."""
+def _datasource_refs(data: Mapping[str, Any], *, once: bool = False) -> Iterator[tuple[Place, str]]:
+    """(place, reference) of every datasource reference by name or uid.
+
+    `once`: a reference object met before is skipped. A loaded dashboard holds one object
+    per distinct reference (`analysis.dashboards.shared`), repeated by every panel and
+    target: its reference was yielded at its first place, so a caller that judges each
+    reference once loses nothing. Each object is kept, so its id names it.
+    """
+    seen: dict[int, Any] = {}
+
+    def refs(place: Place, *sources: Any) -> Iterator[tuple[Place, str]]:
+        for source in sources:
+            if once:
+                if id(source) in seen:
+                    continue
+                seen[id(source)] = source
+            ref = _ref(source)
+            if ref is not None:
+                yield place, ref
+
     for panel in _panels(data.get("panels")):
-        place = ("panel", panel.get("title"))
-        ref = _ref(panel.get("datasource"))
-        if ref is not None:
-            yield place, ref
-        for target in panel.get("targets") or ():
-            if type(target) is dict or isinstance(target, Mapping):
-                ref = _ref(target.get("datasource"))
-                if ref is not None:
-                    yield place, ref
+        targets = panel.get("targets") or ()
+        yield from refs(
+            ("panel", panel.get("title")),
+            panel.get("datasource"),
+            *(t.get("datasource") for t in targets if type(t) is dict or isinstance(t, Mapping)),
+        )
     for variable in _variables(data).values():
         # Only these variable types query a datasource; others ignore the field.
         if variable.get("type") in ("query", "adhoc"):
-            ref = _ref(variable.get("datasource"))
-            if ref is not None:
-                yield ("variable", variable.get("name")), ref
+            yield from refs(("variable", variable.get("name")), variable.get("datasource"))
     annotations = mapping(data.get("annotations")).get("list")
     for annotation in annotations if isinstance(annotations, list) else ():
         if isinstance(annotation, Mapping):
-            ref = _ref(annotation.get("datasource"))
-            if ref is not None:
-                yield ("annotation", annotation.get("name")), ref
+            yield from refs(("annotation", annotation.get("name")), annotation.get("datasource"))
 
 
 def _where(place: Place) -> str:
