@@ -147,38 +147,42 @@ Place = tuple[str, Any]
 def _datasource_refs(data: Mapping[str, Any], *, once: bool = False) -> Iterator[tuple[Place, str]]:
     """(place, reference) of every datasource reference by name or uid.
 
-    `once`: a reference object met before is skipped. A loaded dashboard holds one object
-    per distinct reference (`analysis.dashboards.shared`), repeated by every panel and
-    target: its reference was yielded at its first place, so a caller that judges each
-    reference once loses nothing. Each object is kept, so its id names it.
+    `once`: a panel's or target's reference equal to the one looked at just before is
+    skipped. Dashboards repeat one reference in every panel and target; an equal value
+    names the same datasource, yielded already, so a caller that judges each reference
+    once (G107) loses nothing and the repeats cost a comparison each.
     """
-    seen: dict[int, Any] = {}
-
-    def refs(place: Place, *sources: Any) -> Iterator[tuple[Place, str]]:
+    last: Any = _NOTHING
+    for panel in _panels(data.get("panels")):
+        place = ("panel", panel.get("title"))
+        sources = [panel.get("datasource")]
+        for target in panel.get("targets") or ():
+            if type(target) is dict or isinstance(target, Mapping):
+                sources.append(target.get("datasource"))
         for source in sources:
             if once:
-                if id(source) in seen:
+                if source is last or source == last:
                     continue
-                seen[id(source)] = source
+                last = source
             ref = _ref(source)
             if ref is not None:
                 yield place, ref
-
-    for panel in _panels(data.get("panels")):
-        targets = panel.get("targets") or ()
-        yield from refs(
-            ("panel", panel.get("title")),
-            panel.get("datasource"),
-            *(t.get("datasource") for t in targets if type(t) is dict or isinstance(t, Mapping)),
-        )
     for variable in _variables(data).values():
         # Only these variable types query a datasource; others ignore the field.
         if variable.get("type") in ("query", "adhoc"):
-            yield from refs(("variable", variable.get("name")), variable.get("datasource"))
+            ref = _ref(variable.get("datasource"))
+            if ref is not None:
+                yield ("variable", variable.get("name")), ref
     annotations = mapping(data.get("annotations")).get("list")
     for annotation in annotations if isinstance(annotations, list) else ():
         if isinstance(annotation, Mapping):
-            yield from refs(("annotation", annotation.get("name")), annotation.get("datasource"))
+            ref = _ref(annotation.get("datasource"))
+            if ref is not None:
+                yield ("annotation", annotation.get("name")), ref
+
+
+#: Equal to no reference: what `_datasource_refs` compares the first one with.
+_NOTHING = object()
 
 
 def _where(place: Place) -> str:
