@@ -388,21 +388,25 @@ class _Shape:
     """A query analysed with markers for its literal matcher values, and where they are."""
 
     query: Query
-    #: Per selector: (matcher index, literal index) of each marker among its matchers.
-    slots: tuple[tuple[tuple[int, int], ...], ...]
+    #: Per selector with markers: its index, and per matcher either the matcher itself or
+    #: (name, op, literal index) for a marker, worked out once per shape.
+    plans: tuple[tuple[int, tuple[LabelMatcher | tuple[str, MatchOp, int], ...]], ...]
 
     def fill(self, original: str, literals: Sequence[str]) -> Query:
         """The analysis of `original`: this one with each marker back to its value."""
-        selectors = []
-        for selector, slots in zip(self.query.selectors, self.slots, strict=True):
-            if slots:
-                matchers = list(selector.matchers)
-                for index, slot in slots:
-                    marker = matchers[index]
-                    matchers[index] = _matcher(marker.name, marker.op, literals[slot])
-                selector = Selector(selector.metric, tuple(matchers), selector.context_labels)
-            selectors.append(selector)
         query = self.query
+        selectors = list(query.selectors)
+        for position, plan in self.plans:
+            selector = selectors[position]
+            matchers = tuple(
+                [
+                    item
+                    if isinstance(item, LabelMatcher)
+                    else _matcher(item[0], item[1], literals[item[2]])
+                    for item in plan
+                ]
+            )
+            selectors[position] = Selector(selector.metric, matchers, selector.context_labels)
         return Query(original, query.kind, tuple(selectors), query.groupings, query.requested_label)
 
 
@@ -425,20 +429,25 @@ def _analyze_shape(
     if query.error is not None:
         return None
     found: set[int] = set()
-    slots = []
-    for selector in query.selectors:
-        here = []
-        for index, matcher in enumerate(selector.matchers):
+    plans = []
+    for position, selector in enumerate(query.selectors):
+        plan: list[LabelMatcher | tuple[str, MatchOp, int]] = []
+        marked = False
+        for matcher in selector.matchers:
             slot = _literal_slot(matcher, count)
-            if slot is not None:
-                if slot in found:
-                    return None
-                found.add(slot)
-                here.append((index, slot))
-        slots.append(tuple(here))
+            if slot is None:
+                plan.append(matcher)
+                continue
+            if slot in found:
+                return None
+            found.add(slot)
+            plan.append((matcher.name, matcher.op, slot))
+            marked = True
+        if marked:
+            plans.append((position, tuple(plan)))
     if len(found) != count:
         return None
-    return _Shape(query, tuple(slots))
+    return _Shape(query, tuple(plans))
 
 
 def _template(text: str) -> tuple[str, tuple[str, ...]]:
