@@ -1,8 +1,8 @@
-"""Judging each datasource reference object once reads a dashboard as judging every use.
+"""Judging repeated datasource references once reads a dashboard as judging every use.
 
-`analysis.dashboards.dashboard_queries` decides whether a target is PromQL once per
-reference object, and G107's `_datasource_refs(..., once=True)` skips a reference equal to
-the one before it. A loaded dashboard repeats one object per distinct reference (`shared`);
+`analysis.dashboards.dashboard_queries` reuses the PromQL verdict of the reference judged
+last for an equal one, and G107's `_datasource_refs(..., once=True)` skips a reference
+equal to the one before it. A loaded dashboard repeats one object per distinct reference (`shared`);
 these tests build dashboards whose panels and targets reuse a few reference objects, or
 hold equal copies of them, and compare with judging every use of the same dashboard where
 every reference is its own object (a deep copy through JSON).

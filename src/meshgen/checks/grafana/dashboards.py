@@ -239,7 +239,9 @@ def _panels(panels: Any) -> Iterator[Mapping[str, Any]]:
     for panel in panels or ():
         if type(panel) is dict or isinstance(panel, Mapping):
             yield panel
-            yield from _panels(panel.get("panels"))
+            inner = panel.get("panels")
+            if inner:  # rows only: no generator for each plain panel
+                yield from _panels(inner)
 
 
 def _variables(data: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
