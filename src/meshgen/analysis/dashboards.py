@@ -41,6 +41,10 @@ class DashboardQuery:
 def dashboard_queries(data: Mapping[str, Any]) -> Iterator[DashboardQuery]:
     """Every PromQL expression of panels (rows included) and query variables."""
     variables = _variables(data)
+    # Dashboards repeat one datasource reference in every panel and target: a reference
+    # equal to the one judged last has its verdict (`_is_promql` reads only the value).
+    last: Any = _NOTHING
+    verdict = True
     for panel in _panels(data.get("panels")):
         title = str(panel.get("title") or "(untitled panel)")
         for target in panel.get("targets") or ():
@@ -50,7 +54,9 @@ def dashboard_queries(data: Mapping[str, Any]) -> Iterator[DashboardQuery]:
             if not isinstance(expression, str) or not expression.strip():
                 continue
             source = target.get("datasource") or panel.get("datasource")
-            if not _is_promql(source, variables):
+            if source is not last and source != last:
+                last, verdict = source, _is_promql(source, variables)
+            if not verdict:
                 continue
             yield DashboardQuery(title, expression, False, analyze(expression))
     for variable in variables.values():
@@ -295,7 +301,9 @@ def _panels(panels: Any) -> Iterator[Mapping[str, Any]]:
         if not (type(panel) is dict or isinstance(panel, Mapping)):
             continue
         yield panel
-        yield from _panels(panel.get("panels"))
+        inner = panel.get("panels")
+        if inner:  # rows only: no generator for each plain panel
+            yield from _panels(inner)
 
 
 def _variables(data: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
@@ -379,6 +387,8 @@ def datasource_references(
     )
 
 
+#: Equal to no datasource reference: what `dashboard_queries` compares the first one with.
+_NOTHING = object()
 _BUILTIN_SOURCES = frozenset({"-- Grafana --", "-- Dashboard --", "-- Mixed --", "grafana"})
 
 

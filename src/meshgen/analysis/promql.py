@@ -75,21 +75,27 @@ _NUMBER = "60"
 _PLACEHOLDER = "grafanavar{index}x"
 #: Replaces literal matcher values in `_template` (followed by the value's index).
 _LITERAL_MARK = "meshgenliteral"
-#: Strings and comments (skipped whole), and `{label op "value"` / `, label op "value"` with
-#: a plain value followed by `,` or `}`. The leading lookahead matches nothing: it names the
-#: characters a token can start with, so the scan skips the others without trying each
-#: alternative there; strings are matched as runs of plain characters between escapes (the
-#: same strings as `"(?:[^"\\]|\\.)*"`, without an alternation per character).
+#: Strings and comments (skipped whole), and `{label op` / `, label op` heads, each one token
+#: (group 1), the head's value (group 2) when it is a plain double-quoted value followed by
+#: `,` or `}`. A token starts with one of the characters of its first class, so the scan
+#: skips the others without entering the pattern; the lookbehinds then say which of them it
+#: was. Strings are matched as runs of plain characters between escapes (the same strings as
+#: `"(?:[^"\\]|\\.)*"`, without an alternation per character). A head whose value is not plain
+#: is one token as well: no token can start inside it, so scanning on after it is the same.
 _LITERAL_TOKENS = re.compile(
     r"""
-    (?=["'`\#{,])
-    (?: "[^"\\]*(?:\\.[^"\\]*)*" | '[^'\\]*(?:\\.[^'\\]*)*' | `[^`]*` | \#[^\n]*
-      | (?P<head>[{,]\s*(?P<label>[A-Za-z_][A-Za-z0-9_]*)\s*(?:=~|!~|!=|=)\s*)
-        "(?P<value>[A-Za-z0-9_.:/-]+)"(?=\s*[,}])
+    ( [{,"'`\#]
+      (?: (?<=")[^"\\]*(?:\\.[^"\\]*)*" | (?<=')[^'\\]*(?:\\.[^'\\]*)*' | (?<=`)[^`]*`
+        | (?<=\#)[^\n]*
+        | (?<=[{,])\s*(?!__name__(?![A-Za-z0-9_]))[A-Za-z_][A-Za-z0-9_]*\s*(?:=~|!~|!=|=)\s*
+          (?:("[A-Za-z0-9_.:/-]+")(?=\s*[,}]))?
+      )
     )
     """,
     re.S | re.X,
 )
+#: The markers of the first literal values (quoted), made once.
+_MARKERS = tuple(f'"{_LITERAL_MARK}{index}"' for index in range(64))
 #: Distinct expressions remembered per process: dashboards generated per service differ only
 #: in names, so a large mesh has tens of thousands; an evicted one would be parsed again.
 _MEMO_SIZE = 1 << 17
@@ -382,21 +388,25 @@ class _Shape:
     """A query analysed with markers for its literal matcher values, and where they are."""
 
     query: Query
-    #: Per selector: (matcher index, literal index) of each marker among its matchers.
-    slots: tuple[tuple[tuple[int, int], ...], ...]
+    #: Per selector with markers: its index, and per matcher either the matcher itself or
+    #: (name, op, literal index) for a marker, worked out once per shape.
+    plans: tuple[tuple[int, tuple[LabelMatcher | tuple[str, MatchOp, int], ...]], ...]
 
     def fill(self, original: str, literals: Sequence[str]) -> Query:
         """The analysis of `original`: this one with each marker back to its value."""
-        selectors = []
-        for selector, slots in zip(self.query.selectors, self.slots, strict=True):
-            if slots:
-                matchers = list(selector.matchers)
-                for index, slot in slots:
-                    marker = matchers[index]
-                    matchers[index] = _matcher(marker.name, marker.op, literals[slot])
-                selector = Selector(selector.metric, tuple(matchers), selector.context_labels)
-            selectors.append(selector)
         query = self.query
+        selectors = list(query.selectors)
+        for position, plan in self.plans:
+            selector = selectors[position]
+            matchers = tuple(
+                [
+                    item
+                    if isinstance(item, LabelMatcher)
+                    else _matcher(item[0], item[1], literals[item[2]])
+                    for item in plan
+                ]
+            )
+            selectors[position] = Selector(selector.metric, matchers, selector.context_labels)
         return Query(original, query.kind, tuple(selectors), query.groupings, query.requested_label)
 
 
@@ -419,20 +429,25 @@ def _analyze_shape(
     if query.error is not None:
         return None
     found: set[int] = set()
-    slots = []
-    for selector in query.selectors:
-        here = []
-        for index, matcher in enumerate(selector.matchers):
+    plans = []
+    for position, selector in enumerate(query.selectors):
+        plan: list[LabelMatcher | tuple[str, MatchOp, int]] = []
+        marked = False
+        for matcher in selector.matchers:
             slot = _literal_slot(matcher, count)
-            if slot is not None:
-                if slot in found:
-                    return None
-                found.add(slot)
-                here.append((index, slot))
-        slots.append(tuple(here))
+            if slot is None:
+                plan.append(matcher)
+                continue
+            if slot in found:
+                return None
+            found.add(slot)
+            plan.append((matcher.name, matcher.op, slot))
+            marked = True
+        if marked:
+            plans.append((position, tuple(plan)))
     if len(found) != count:
         return None
-    return _Shape(query, tuple(slots))
+    return _Shape(query, tuple(plans))
 
 
 def _template(text: str) -> tuple[str, tuple[str, ...]]:
@@ -446,17 +461,25 @@ def _template(text: str) -> tuple[str, tuple[str, ...]]:
     """
     if '"' not in text or _LITERAL_MARK in text:
         return text, ()
+    # `split` returns the text between tokens, each token and its value (or None), in turn:
+    # no Python call per token, as a `sub` callback would make.
+    parts = _LITERAL_TOKENS.split(text)
     literals: list[str] = []
+    for index in range(2, len(parts), 3):
+        value = parts[index]
+        if value is not None:
+            token = parts[index - 1]
+            parts[index - 1] = token[: len(token) - len(value)] + _marker(len(literals))
+            literals.append(value[1:-1])
+    if not literals:
+        return text, ()
+    del parts[2::3]
+    return "".join(parts), tuple(literals)
 
-    def replace(match: re.Match[str]) -> str:
-        value = match.group("value")
-        if value is None or match.group("label") == "__name__":
-            return match.group(0)
-        literals.append(value)
-        return f'{match.group("head")}"{_LITERAL_MARK}{len(literals) - 1}"'
 
-    shape = _LITERAL_TOKENS.sub(replace, text)
-    return shape, tuple(literals)
+def _marker(index: int) -> str:
+    """The quoted marker of the literal value at `index`."""
+    return _MARKERS[index] if index < len(_MARKERS) else f'"{_LITERAL_MARK}{index}"'
 
 
 def _literal_slot(matcher: LabelMatcher, count: int) -> int | None:

@@ -98,7 +98,7 @@ def unresolved_datasource(ctx: CheckContext) -> Iterator[Finding]:
         variables = _variables(doc.data)
         # Each reference is judged (and reported) once: dashboards repeat theirs per panel.
         judged: set[str] = set()
-        for place, ref in _datasource_refs(doc.data):
+        for place, ref in _datasource_refs(doc.data, once=True):
             if ref in judged:
                 continue
             judged.add(ref)
@@ -144,18 +144,29 @@ def _unresolved(
 Place = tuple[str, Any]
 
 
-def _datasource_refs(data: Mapping[str, Any]) -> Iterator[tuple[Place, str]]:
-    """(place, reference) of every datasource reference by name or uid."""
+def _datasource_refs(data: Mapping[str, Any], *, once: bool = False) -> Iterator[tuple[Place, str]]:
+    """(place, reference) of every datasource reference by name or uid.
+
+    `once`: a panel's or target's reference equal to the one looked at just before is
+    skipped. Dashboards repeat one reference in every panel and target; an equal value
+    names the same datasource, yielded already, so a caller that judges each reference
+    once (G107) loses nothing and the repeats cost a comparison each.
+    """
+    last: Any = _NOTHING
     for panel in _panels(data.get("panels")):
         place = ("panel", panel.get("title"))
-        ref = _ref(panel.get("datasource"))
-        if ref is not None:
-            yield place, ref
+        sources = [panel.get("datasource")]
         for target in panel.get("targets") or ():
             if type(target) is dict or isinstance(target, Mapping):
-                ref = _ref(target.get("datasource"))
-                if ref is not None:
-                    yield place, ref
+                sources.append(target.get("datasource"))
+        for source in sources:
+            if once:
+                if source is last or source == last:
+                    continue
+                last = source
+            ref = _ref(source)
+            if ref is not None:
+                yield place, ref
     for variable in _variables(data).values():
         # Only these variable types query a datasource; others ignore the field.
         if variable.get("type") in ("query", "adhoc"):
@@ -168,6 +179,10 @@ def _datasource_refs(data: Mapping[str, Any]) -> Iterator[tuple[Place, str]]:
             ref = _ref(annotation.get("datasource"))
             if ref is not None:
                 yield ("annotation", annotation.get("name")), ref
+
+
+#: Equal to no reference: what `_datasource_refs` compares the first one with.
+_NOTHING = object()
 
 
 def _where(place: Place) -> str:
@@ -224,7 +239,9 @@ def _panels(panels: Any) -> Iterator[Mapping[str, Any]]:
     for panel in panels or ():
         if type(panel) is dict or isinstance(panel, Mapping):
             yield panel
-            yield from _panels(panel.get("panels"))
+            inner = panel.get("panels")
+            if inner:  # rows only: no generator for each plain panel
+                yield from _panels(inner)
 
 
 def _variables(data: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:

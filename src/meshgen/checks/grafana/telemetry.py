@@ -29,7 +29,7 @@ from meshgen.analysis.effective import (
     MetricState,
     Side,
 )
-from meshgen.analysis.promql import Query
+from meshgen.analysis.promql import Query, Selector
 from meshgen.checks.context import CheckContext
 from meshgen.checks.framework import Finding, check
 from meshgen.checks.grafana.common import dashboard_label, per_document, queries_of
@@ -242,6 +242,21 @@ class _Analysis:
             return True
         lost = removed.get(metric)
         return lost is not None and not lost.isdisjoint(labels)
+
+    def wants(self, selector: Selector) -> bool:
+        """`wanted` for the read a selector makes, its labels built only when they decide.
+
+        Most selectors read a metric that is neither dark nor missing a label anywhere:
+        those are answered without building `labels_read` (a set per selector).
+        """
+        metric = selector.metric
+        if metric is None:
+            return False
+        dark, removed = self.relevant
+        if metric in dark:
+            return True
+        lost = removed.get(metric)
+        return lost is not None and not lost.isdisjoint(selector.labels_read)
 
     @cached_property
     def positions(self) -> dict[int, tuple[Read, list[int]]]:
@@ -583,14 +598,14 @@ def _reads_memo(
     by_query = memo.setdefault(choices, {})
     # Keep each query, so that its id names it for the whole run.
     queries: list[Query] = ctx.memo.setdefault("grafana_telemetry.queries", [])
-    wanted = _analysis(ctx).wanted
+    wants = _analysis(ctx).wants
     reads: dict[Read, Read] = ctx.memo.setdefault("grafana_telemetry.reads", {})
     options = dict(choices)
 
     def reads_of(query: Query) -> tuple[Read, ...]:
         found = by_query.get(id(query))
         if found is None:
-            found = by_query[id(query)] = tuple(_flaggable_reads(query, options, wanted, reads))
+            found = by_query[id(query)] = tuple(_flaggable_reads(query, options, wants, reads))
             queries.append(query)
         return found
 
@@ -600,17 +615,12 @@ def _reads_memo(
 def _flaggable_reads(
     query: Query,
     options: Mapping[str, Sequence[str]],
-    wanted: Callable[[str, frozenset[str]], bool],
+    wants: Callable[[Selector], bool],
     reads: dict[Read, Read],
 ) -> Iterator[Read]:
-    """The reads of `query` that G110 or G111 can flag (`wanted`), interned in `reads`."""
+    """The reads of `query` that G110 or G111 can flag (`wants`), interned in `reads`."""
     for selector in query.selectors:
-        metric = selector.metric
-        if (
-            metric is not None
-            and metric in METRIC_OF_SERIES
-            and wanted(metric, selector.labels_read)
-        ):
+        if wants(selector):
             read = read_of(selector, options)
             assert read is not None  # a selector with a metric always reads
             yield reads.setdefault(read, read)
