@@ -112,11 +112,15 @@ def load_project(config_path: Path, *, text: str | None = None) -> Project:
     dashboard_files: dict[str, str] = {}
     grafana = config.monitoring.grafana
     repeats: dict[Any, Any] = {}  # strings and flat mappings the dashboards share
+    root: Path | None = None  # the config's folder resolved, once for every dashboard
     for index, dash in enumerate(grafana.dashboards if grafana else ()):
         if dash.file is None:
             continue
+        if root is None:
+            # A `resolve` stats every part of the path: once, not once per dashboard.
+            root = config_dir.resolve()
         at = loaded.source.lookup(("monitoring", "grafana", "dashboards", index, "file"))
-        read = read_dashboard(config_dir, dash.file, at, repeats)
+        read = read_dashboard(config_dir, dash.file, at, repeats, root=root)
         if read.problem is not None:
             project.diagnostics.append(read.problem)
         elif read.text is not None:
@@ -157,7 +161,12 @@ class DashboardRead:
 
 
 def read_dashboard(
-    config_dir: Path, name: str, at: Span, repeats: dict[Any, Any] | None = None
+    config_dir: Path,
+    name: str,
+    at: Span,
+    repeats: dict[Any, Any] | None = None,
+    *,
+    root: Path | None = None,
 ) -> DashboardRead:
     """A local dashboard's JSON text; it must sit inside the config's folder and parse.
 
@@ -165,12 +174,14 @@ def read_dashboard(
     elsewhere on the machine (`../../etc/...`, an absolute path, a symlink out). Its data
     is reduced to what the checks read, strings and flat mappings shared through
     `repeats` with the other dashboards read (`analysis.dashboards.shared_essentials`).
+    `root` is `config_dir.resolve()` when the caller has it already.
     """
     import json
 
     from meshgen.analysis.dashboards import shared_essentials
 
-    root = config_dir.resolve()
+    if root is None:
+        root = config_dir.resolve()
     target = (config_dir / name).resolve()
     if root not in target.parents:
         return DashboardRead(
