@@ -16,7 +16,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meshgen.analysis.dashboards import _is_promql, _panels, _variables, dashboard_queries, shared
+from meshgen.analysis.dashboards import _is_promql, _variables, dashboard_queries, panels, shared
 from meshgen.checks.grafana.dashboards import _datasource_refs
 
 _REFERENCES: list[Any] = [
@@ -67,7 +67,7 @@ def _dashboards(draw: st.DrawFn) -> dict[str, Any]:
 def _plain_targets(data: dict[str, Any]) -> list[tuple[str, str]]:
     """(panel title, expression) of each PromQL target, every datasource judged where used."""
     out = []
-    for panel in _panels(data.get("panels")):
+    for panel in panels(data.get("panels")):
         for target in panel.get("targets") or ():
             expression = target.get("expr")
             if not isinstance(expression, str) or not expression.strip():

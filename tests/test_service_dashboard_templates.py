@@ -61,7 +61,7 @@ def configs(draw: st.DrawFn) -> MeshConfig:
     namespaces = draw(st.lists(NAMES, min_size=1, max_size=3, unique=True))
     services = []
     names = draw(st.lists(NAMES, min_size=1, max_size=8, unique=True))
-    for index, name in enumerate(names):
+    for name in names:
         service: dict[str, Any] = {
             "name": name,
             "namespace": draw(st.sampled_from(namespaces)),
@@ -71,7 +71,6 @@ def configs(draw: st.DrawFn) -> MeshConfig:
         if draw(st.booleans()):
             service["app"] = draw(st.sampled_from(["api", "web"]))
         services.append(service)
-        del index
     resources = []
     for index in range(draw(st.integers(0, 4))):
         resource: dict[str, Any] = {

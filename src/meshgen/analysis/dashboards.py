@@ -45,7 +45,7 @@ def dashboard_queries(data: Mapping[str, Any]) -> Iterator[DashboardQuery]:
     # equal to the one judged last has its verdict (`_is_promql` reads only the value).
     last: Any = _NOTHING
     verdict = True
-    for panel in _panels(data.get("panels")):
+    for panel in panels(data.get("panels")):
         title = str(panel.get("title") or "(untitled panel)")
         for target in panel.get("targets") or ():
             if not (type(target) is dict or isinstance(target, Mapping)):
@@ -296,14 +296,15 @@ def _read_order(item: tuple[tuple[Any, ...], set[str]]) -> tuple[str, str, str]:
     return metric, repr(views), repr(tuple(str(m) for m in where))
 
 
-def _panels(panels: Any) -> Iterator[Mapping[str, Any]]:
-    for panel in panels or ():
+def panels(items: Any) -> Iterator[Mapping[str, Any]]:
+    """Each panel of a `panels` list in order, a row's nested `panels` right after it."""
+    for panel in items or ():
         if not (type(panel) is dict or isinstance(panel, Mapping)):
             continue
         yield panel
         inner = panel.get("panels")
         if inner:  # rows only: no generator for each plain panel
-            yield from _panels(inner)
+            yield from panels(inner)
 
 
 def _variables(data: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
@@ -359,7 +360,7 @@ def datasource_references(
     variables = _variables(data)
     selectors = [n for n, v in variables.items() if v.get("type") == "datasource"]
     sources: list[Any] = []
-    for panel in _panels(data.get("panels")):
+    for panel in panels(data.get("panels")):
         sources.append(panel.get("datasource"))
         for target in panel.get("targets") or ():
             if isinstance(target, Mapping):

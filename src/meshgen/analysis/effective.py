@@ -258,12 +258,10 @@ class EffectiveTelemetry:
 
         The same object for every workload the same Telemetries configure: do not modify it.
         """
-        chosen = self.applicable(namespace=namespace, workload_labels=workload_labels)
-        key = tuple(id(doc) for doc in chosen)
+        chosen, key = self._chosen(namespace, workload_labels)
         found = self._results.get(key)
         if found is None:
-            wide = len(self._namespace(namespace).wide)
-            result = {side: self._merge(chosen[:wide], chosen[wide:], side) for side in SIDES}
+            result = {side: self._merge_for(namespace, chosen, side) for side in SIDES}
             found = self._results[key] = (chosen, result)
         return found[1]
 
@@ -277,17 +275,31 @@ class EffectiveTelemetry:
         """
         if mode not in SIDES:
             raise ValueError(f"mode must be CLIENT or SERVER, not {mode!r}")
-        chosen = self.applicable(namespace=namespace, workload_labels=workload_labels)
-        key = tuple(id(doc) for doc in chosen)
+        chosen, key = self._chosen(namespace, workload_labels)
         both = self._results.get(key)
         if both is not None:
             return both[1][mode]
         found = self._one_side.get((mode, key))
         if found is None:
-            wide = len(self._namespace(namespace).wide)
-            result = self._merge(chosen[:wide], chosen[wide:], mode)
-            found = self._one_side[(mode, key)] = (chosen, result)
+            found = self._one_side[(mode, key)] = (
+                chosen,
+                self._merge_for(namespace, chosen, mode),
+            )
         return found[1]
+
+    def _chosen(
+        self, namespace: str, workload_labels: Mapping[str, str] | None
+    ) -> tuple[list[TelemetryDoc], tuple[int, ...]]:
+        """The applicable Telemetries and the key of their merge (the documents' ids)."""
+        chosen = self.applicable(namespace=namespace, workload_labels=workload_labels)
+        return chosen, tuple(id(doc) for doc in chosen)
+
+    def _merge_for(
+        self, namespace: str, chosen: list[TelemetryDoc], mode: Side
+    ) -> dict[str, MetricState]:
+        """`_merge` of `applicable`'s answer: its namespace-wide part comes first."""
+        wide = len(self._namespace(namespace).wide)
+        return self._merge(chosen[:wide], chosen[wide:], mode)
 
     def _namespace(self, namespace: str) -> _Namespace:
         found = self._namespaces.get(namespace)

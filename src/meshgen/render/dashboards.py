@@ -222,7 +222,6 @@ class _Telemetry:
     def __init__(self, config: MeshConfig) -> None:
         from meshgen.analysis.effective import EffectiveTelemetry
 
-        self.config = config
         self.by_namespace = _telemetries_by_namespace(config)
         self.shared = EffectiveTelemetry(
             [doc for docs in self.by_namespace.values() for doc in docs],
@@ -400,7 +399,6 @@ class _Builder:
     """The panels of one dashboard as they are added, from its inputs and names only."""
 
     def __init__(self, inputs: DashboardInputs, name: str, namespace: str) -> None:
-        self.inputs = inputs
         self.name = name
         self.namespace = namespace
         self.state = dict(inputs.series)

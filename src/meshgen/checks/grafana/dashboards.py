@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from meshgen.analysis.dashboards import panels
 from meshgen.checks.context import CheckContext
 from meshgen.checks.framework import Finding, check
 from meshgen.checks.grafana.common import (
@@ -153,7 +154,7 @@ def _datasource_refs(data: Mapping[str, Any], *, once: bool = False) -> Iterator
     once (G107) loses nothing and the repeats cost a comparison each.
     """
     last: Any = _NOTHING
-    for panel in _panels(data.get("panels")):
+    for panel in panels(data.get("panels")):
         place = ("panel", panel.get("title"))
         sources = [panel.get("datasource")]
         for target in panel.get("targets") or ():
@@ -233,15 +234,6 @@ def promql_syntax_error(ctx: CheckContext) -> Iterator[Finding]:
 def _short(expression: str, limit: int = 120) -> str:
     flat = " ".join(expression.split())
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
-
-
-def _panels(panels: Any) -> Iterator[Mapping[str, Any]]:
-    for panel in panels or ():
-        if type(panel) is dict or isinstance(panel, Mapping):
-            yield panel
-            inner = panel.get("panels")
-            if inner:  # rows only: no generator for each plain panel
-                yield from _panels(inner)
 
 
 def _variables(data: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
