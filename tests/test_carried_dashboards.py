@@ -1,9 +1,10 @@
 """Generated dashboards reach the checks as the renderer's data, not parsed again.
 
 `RenderedFile.dashboards` carries, for each generated dashboard a file holds, the
-`essentials` of the data its JSON text was written from. These tests hold that data to
-what parsing the text would give (type for type), and show that a text the user replaced
-through chart values is still parsed and checked as written.
+`essentials` of the data its JSON text was written from, and (when it was filled from a
+template) the analysis of its queries. These tests hold that data to what parsing the
+text would give (type for type), the queries to what analysing that parse gives, and show
+that a text the user replaced through chart values is still parsed and checked as written.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 
 from meshgen import api
-from meshgen.analysis.dashboards import essentials
+from meshgen.analysis.dashboards import DashboardQuery, dashboard_queries, essentials
 from tests.conftest import INFRA_CONFIG
 
 MESH = """\
@@ -83,10 +84,20 @@ def _texts_in(node: Any) -> set[str]:
 
 def _carried(project: api.Project) -> list[tuple[str, str, str, dict[str, Any]]]:
     return [
-        (file.path, name, text, checked)
+        (file.path, name, board.text, board.checked)
         for file in project.files
-        for name, text, checked in file.dashboards
+        for name, board in file.dashboards
     ]
+
+
+def _carried_queries(project: api.Project) -> dict[str, tuple[str, tuple[DashboardQuery, ...]]]:
+    """By dashboard name: the text and the carried analysis of its queries, where carried."""
+    return {
+        name: (board.text, board.queries)
+        for file in project.files
+        for name, board in file.dashboards
+        if board.queries is not None
+    }
 
 
 @pytest.mark.parametrize(
@@ -112,6 +123,11 @@ def test_carried_data_is_what_the_written_text_parses_to(
         file = next(f for f in project.files if f.path == path)
         assert written in _texts_in(file.data), (path, name)
         assert _same(checked, essentials(json.loads(written))), (path, name)
+    queries = _carried_queries(project)
+    # A DNS-label name fills the template, queries included; `llm-\u00e9` is built alone.
+    assert sorted(queries) == sorted({name for _, name, _, _ in carried} - {"llm-\u00e9"})
+    for written, analysed in queries.values():
+        assert analysed == tuple(dashboard_queries(essentials(json.loads(written))))
 
 
 def test_the_reference_config_carries_every_generated_dashboard() -> None:
@@ -120,6 +136,10 @@ def test_the_reference_config_carries_every_generated_dashboard() -> None:
     assert carried
     for _, name, written, checked in carried:
         assert _same(checked, essentials(json.loads(written))), name
+    queries = _carried_queries(project)
+    assert sorted(queries) == sorted(name for _, name, _, _ in carried)
+    for written, analysed in queries.values():
+        assert analysed == tuple(dashboard_queries(essentials(json.loads(written))))
 
 
 def test_a_dashboard_replaced_through_values_is_checked_as_written(

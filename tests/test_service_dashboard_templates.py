@@ -2,10 +2,12 @@
 
 `service_dashboards` builds the dashboard of services whose series look alike once, with
 stand-ins for the names (`render.dashboards._Template`), and fills each service's names
-into a copy. These tests hold every filled dashboard, its text and the data the checks
-get, to the one `build_dashboard` writes for that service alone, over configs whose
-names and labels try to break the filling (stand-ins as labels, datasources or names,
-names that need escaping, names long enough to hash the uid).
+into a copy, and fills the analysis of its queries likewise (`_QueryTemplate`). These
+tests hold every filled dashboard, its text, the data the checks get and the analysis of
+its queries, to the one `build_dashboard` writes for that service alone (and to
+`dashboard_queries` of that), over configs whose names and labels try to break the
+filling (stand-ins as labels, datasources or names, names that need escaping, names long
+enough to hash the uid).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from meshgen import api
-from meshgen.analysis.dashboards import essentials
+from meshgen.analysis.dashboards import dashboard_queries, essentials
 from meshgen.models import MeshConfig
 from meshgen.render import dashboards
 from meshgen.render.dashboards import build_dashboard, dashboard_json, service_dashboards
@@ -36,7 +38,7 @@ NAMES = st.one_of(
     ),
 )
 #: Labels a Telemetry adds: ordinary ones, and ones spelled like the stand-ins.
-LABELS = st.sampled_from(["model", "tier", "_n_", "x_s_y", "_u_", "_sss_", "n"])
+LABELS = st.sampled_from(["model", "tier", "_n_", "x_s_y", "_u_", "_sss_", "_n-n_", "n"])
 METRICS = ["REQUEST_COUNT", "REQUEST_DURATION", "REQUEST_SIZE", "RESPONSE_SIZE", "ALL_METRICS"]
 
 
@@ -115,6 +117,8 @@ def _assert_built_one_by_one(config: MeshConfig) -> None:
         board = boards[service.name]
         assert board.text == dashboard_json(data), service.name
         assert typed(board.checked) == typed(essentials(data)), service.name
+        if board.queries is not None:
+            assert board.queries == tuple(dashboard_queries(essentials(data))), service.name
 
 
 @settings(max_examples=200, deadline=None)
@@ -185,10 +189,17 @@ def _alike(count: int, label: str = "model", datasource: str = "Metrics") -> Mes
 def test_services_alike_share_one_build(monkeypatch: pytest.MonkeyPatch) -> None:
     """Twenty services configured alike: one build with stand-ins, one to check it."""
     built = _counting_builds(monkeypatch)
-    boards = service_dashboards(_alike(20))
-    assert built == ["_n_", "_nn_"]
+    config = _alike(20)
+    boards = service_dashboards(config)
+    assert built == ["_n_", "_n-n_"]
     assert '"title": "svc-7 (meshgen)"' in boards["svc-7"].text
     assert 'destination_workload=\\"svc-7\\"' in boards["svc-7"].text
+    monkeypatch.undo()
+    queries = boards["svc-7"].queries
+    alone = build_dashboard(config, config.services[7])
+    assert queries == tuple(dashboard_queries(essentials(alone)))
+    values = {m.value for q in queries for s in q.query.selectors for m in s.matchers}
+    assert {"svc-7", "shop"} <= values
 
 
 @pytest.mark.parametrize(("label", "datasource"), [("_n_", "Metrics"), ("model", "x_s_y")])
@@ -199,7 +210,29 @@ def test_a_stand_in_spelled_in_the_config_builds_each_alone(
     built = _counting_builds(monkeypatch)
     config = _alike(3, label, datasource)
     boards = service_dashboards(config)
-    assert built == ["_n_", "_nn_", "svc-0", "svc-1", "svc-2"]
+    assert built == ["_n_", "_n-n_", "svc-0", "svc-1", "svc-2"]
     monkeypatch.undo()
     _assert_built_one_by_one(config)
     assert boards["svc-1"].text == dashboard_json(build_dashboard(config, config.services[1]))
+
+
+def test_queries_that_do_not_fill_in_as_analysed_are_not_carried(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The queries' analysis is carried only if, filled with the check stand-ins, it equals
+    the check build's own: an analysis that read a name other than as a matcher value
+    (simulated here) leaves each dashboard's queries to the checks, the text still filled."""
+    real = dashboards.dashboard_queries
+
+    def name_sensitive(data: Any) -> Any:
+        found = list(real(data))
+        return found[1:] if "_n-n_" in str(data) else found
+
+    monkeypatch.setattr(dashboards, "dashboard_queries", name_sensitive)
+    built = _counting_builds(monkeypatch)
+    config = _alike(3)
+    boards = service_dashboards(config)
+    assert built == ["_n_", "_n-n_"]
+    assert all(board.queries is None for board in boards.values())
+    monkeypatch.undo()
+    _assert_built_one_by_one(config)

@@ -16,7 +16,7 @@ from meshgen.source import KeyPath, Span
 if TYPE_CHECKING:
     from meshgen.load.config import LoadResult
     from meshgen.render import RenderedFile, RenderInputs
-    from meshgen.render.files import Carried
+    from meshgen.render.files import Carried, ServiceDashboard
 
 
 #: `ctx.memo` key of the config's folder as given (`meshgen.load.config.config_folder`):
@@ -126,7 +126,7 @@ def _add_dashboards(ctx: CheckContext, project: LoadedProject) -> None:
     if data is None:
         return
     rendered = ctx.rendered(path)
-    carried = _carried(rendered.dashboards if rendered is not None else ())
+    carried = _by_text(rendered.dashboards if rendered is not None else ())
     boards = data.get("dashboards", {})
     from meshgen.render.grafana import SERVICE_DASHBOARD_FOLDER
 
@@ -136,9 +136,7 @@ def _add_dashboards(ctx: CheckContext, project: LoadedProject) -> None:
         text = entry.get("json", "")
         # A generated dashboard is declared by its service: point there, the line to change.
         declared = ctx.at(("services", services[name])) if name in services else Span(shown)
-        ctx.dashboards.append(
-            DashboardDoc(name, shown, _dashboard_data(text, carried), text, declared=declared)
-        )
+        ctx.dashboards.append(_generated_doc(name, shown, text, carried, declared))
 
 
 def _add_configmap_dashboards(ctx: CheckContext) -> None:
@@ -161,15 +159,9 @@ def _add_configmap_dashboards(ctx: CheckContext) -> None:
             continue
         text = str(next(iter(entries.values())))
         shown = f"{ctx.output_dir}/{rendered.path}" if ctx.output_dir else rendered.path
-        ctx.dashboards.append(
-            DashboardDoc(
-                services[index].name,
-                shown,
-                _dashboard_data(text, _carried(rendered.dashboards)),
-                text,
-                declared=ctx.at(("services", index)),
-            )
-        )
+        carried = _by_text(rendered.dashboards)
+        declared = ctx.at(("services", index))
+        ctx.dashboards.append(_generated_doc(services[index].name, shown, text, carried, declared))
 
 
 def _grafana_values(ctx: CheckContext) -> tuple[str, dict[str, Any] | None]:
@@ -191,24 +183,33 @@ def _grafana_values(ctx: CheckContext) -> tuple[str, dict[str, Any] | None]:
     return kps_render.VALUES, None
 
 
-def _carried(entries: Carried) -> dict[str, dict[str, Any]]:
+def _by_text(entries: Carried) -> dict[str, ServiceDashboard]:
     """The generated dashboards a rendered file carries, by their JSON text."""
-    return {text: checked for _, text, checked in entries}
+    return {board.text: board for _, board in entries}
 
 
-def _dashboard_data(text: str, carried: Mapping[str, dict[str, Any]]) -> dict[str, Any] | None:
-    """A generated dashboard's JSON, reduced to what the checks read.
+def _generated_doc(
+    name: str, shown: str, text: str, carried: Mapping[str, ServiceDashboard], declared: Span
+) -> DashboardDoc:
+    """A generated dashboard as the checks read it: its JSON reduced to what they read.
 
-    The renderer's own data when the file holds the very text written from it (no second
-    parse); otherwise (a user's values replaced it, say) the text is parsed. Generated
-    boards differ by service in nearly every string, so they are not shared like file
-    dashboards are (`analysis.dashboards.shared`): that walk would cost more than it saves.
+    The renderer's own data (and its queries' analysis, when it has one) when the file
+    holds the very text written from it: no second parse. Otherwise (a user's values
+    replaced it, say) the text is parsed and analysed as written. Generated boards differ
+    by service in nearly every string, so they are not shared like file dashboards are
+    (`analysis.dashboards.shared`): that walk would cost more than it saves.
     """
+    board = carried.get(text)
+    if board is not None:
+        return DashboardDoc(
+            name, shown, board.checked, text, declared=declared, queries=board.queries
+        )
+    return DashboardDoc(name, shown, _parsed(text), text, declared=declared)
+
+
+def _parsed(text: str) -> dict[str, Any] | None:
     from meshgen.analysis.dashboards import essentials
 
-    checked = carried.get(text)
-    if checked is not None:
-        return checked
     try:
         data = json.loads(text)
     except ValueError:

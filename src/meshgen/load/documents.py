@@ -8,11 +8,14 @@ both.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from meshgen.models import TelemetrySpec
 from meshgen.records import record
 from meshgen.source import KeyPath, Span
+
+if TYPE_CHECKING:
+    from meshgen.analysis.dashboards import DashboardQuery
 
 Locate = Callable[[KeyPath], Span]
 
@@ -53,6 +56,9 @@ class DashboardDoc:
     #: (lines, columns) to add to a position in `text` when the JSON sits inside another
     #: file (a ConfigMap's `|` block scalar, linted by `meshgen lint`).
     offset: tuple[int, int] = (0, 0)
+    #: `analysis.dashboards.dashboard_queries(data)`, when the renderer carried it with a
+    #: generated dashboard; None: analysed when a check first asks (`queries_of`).
+    queries: tuple[DashboardQuery, ...] | None = None
 
     def locate_text(self, needle: str) -> Span:
         """Position of the first occurrence of `needle` (JSON-escaped) in the file."""

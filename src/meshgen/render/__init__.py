@@ -39,7 +39,7 @@ def render_tree(inputs: RenderInputs) -> list[RenderedFile]:
 
     boards = dashboards.service_dashboards(inputs.config)
     generated = {name: board.text for name, board in boards.items()}
-    carried = tuple((name, board.text, board.checked) for name, board in boards.items())
+    carried = tuple(boards.items())
     files = [
         *helmfile.render(inputs),
         *istio.render(inputs),

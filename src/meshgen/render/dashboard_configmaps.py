@@ -212,7 +212,7 @@ def render(
     inputs: RenderInputs, generated: Mapping[str, str], carried: Carried = ()
 ) -> list[RenderedFile]:
     """One file per dashboard ConfigMap; a generated one carries its data for the checks."""
-    by_name = {entry[0]: entry for entry in carried}
+    by_name = dict(carried)
     return [
         build_file(
             inputs,
@@ -220,7 +220,7 @@ def render(
             TEMPLATE,
             [cm.manifest],
             origin=cm.origin,
-            carried=(by_name[cm.name],) if cm.origin[:1] == ("services",) else (),
+            carried=((cm.name, by_name[cm.name]),) if cm.origin[:1] == ("services",) else (),
             dashboard=cm.name,
             folder=cm.folder,
         )

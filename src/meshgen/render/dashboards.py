@@ -13,7 +13,8 @@ shows its TCP metrics (bytes and connections, `reporter="destination"`).
 
 A dashboard is a function of its `DashboardInputs` (reporter, series, datasource) and the
 service's names only: services configured alike share one build, made with stand-ins for
-the names and filled in per service (`_Template`).
+the names and filled in per service (`_Template`), and so does the analysis of its
+queries (`_QueryTemplate`), which the checks then read instead of parsing every query.
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from meshgen.analysis.dashboards import essentials
+from meshgen.analysis.dashboards import DashboardQuery, dashboard_queries, essentials
 from meshgen.analysis.effective import MetricState
+from meshgen.analysis.promql import LabelMatcher, Query, Selector
 from meshgen.knowledge.istio import STANDARD_LABELS
 from meshgen.models import MeshConfig, Service, TelemetrySpec
 from meshgen.records import record
 from meshgen.render.ambient import WAYPOINT_NAME_LABEL
+from meshgen.render.files import ServiceDashboard
 from meshgen.render.telemetry import resource_namespace
 from meshgen.source import KeyPath, Span
 
@@ -106,16 +109,6 @@ def dashboard_uid(service: Service) -> str:
     if len(uid) <= 40:
         return uid
     return "meshgen-" + hashlib.sha256(uid.encode()).hexdigest()[:32]
-
-
-@record(slots=True)
-class ServiceDashboard:
-    """A generated dashboard: its JSON text, and what the checks read of its data."""
-
-    text: str
-    #: `analysis.dashboards.essentials` of the data `text` was written from; the JSON of
-    #: such data reads back as exactly that data (tests/test_service_dashboard.py).
-    checked: dict[str, Any]
 
 
 def service_dashboards(config: MeshConfig) -> dict[str, ServiceDashboard]:
@@ -262,8 +255,11 @@ _NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 #: name a template is filled with can hold, so a filled-in name never forms a stand-in.
 _MARKS = ("_n_", "_s_", "_u_")
 #: Other stand-ins, of other lengths: a template is used only if building with these gives
-#: what filling it with them gives (`_Template.build`).
-_CHECK_MARKS = ("_nn_", "_sss_", "_uuuu_")
+#: what filling it with them gives (`_Template.build`). Each also holds `-`, which no
+#: PromQL identifier can: a stand-in that landed where a query names a label or metric
+#: makes that query fail to parse, so the analysis of the check build differs from the
+#: filled one and the queries are not carried (`_QueryTemplate`).
+_CHECK_MARKS = ("_n-n_", "_s-s-s_", "_u-u-u-u_")
 _MARK = re.compile("(_[nsu]_)")
 
 
@@ -277,6 +273,8 @@ class _Template:
     checked: dict[str, Any]
     #: Where `checked` holds stand-ins (`_holes`).
     holes: Any
+    #: The analysis of the queries, to fill per service; None: the checks analyse them.
+    queries: _QueryTemplate | None = None
 
     @classmethod
     def build(cls, inputs: DashboardInputs) -> _Template | None:
@@ -284,28 +282,160 @@ class _Template:
 
         That is when a stand-in sits in the text other than where a name was put (a label
         or a datasource named like one): a build with `_CHECK_MARKS` then differs from the
-        template filled with them.
+        template filled with them. The analysis of the queries is kept only if it, too,
+        fills in as the check build's own analysis comes out (else the checks analyse
+        each dashboard's queries themselves).
         """
         data = _build(inputs, *_MARKS)
         checked = essentials(data)
         template = cls(tuple(_MARK.split(dashboard_json(data))), checked, _holes(checked))
         other = _build(inputs, *_CHECK_MARKS)
         filled = template.fill(_CHECK_MARKS)
-        if filled.text != dashboard_json(other) or filled.checked != essentials(other):
+        other_checked = essentials(other)
+        if filled.text != dashboard_json(other) or filled.checked != other_checked:
             return None
-        return template
+        queries = _QueryTemplate.of(tuple(dashboard_queries(checked)))
+        if queries is None:
+            return template
+        if queries.fill(dict(zip(_MARKS, _CHECK_MARKS, strict=True))) != tuple(
+            dashboard_queries(other_checked)
+        ):
+            return template
+        return _Template(template.pieces, checked, template.holes, queries)
 
     def fill(self, names: tuple[str, str, str]) -> ServiceDashboard:
         """The dashboard for (name, namespace, uid).
 
         The parts of `checked` without stand-ins are shared by every dashboard filled from
-        this template (check inputs are read-only).
+        this template (check inputs are read-only), and so are the analyses of queries
+        without stand-ins.
         """
         by_mark = dict(zip(_MARKS, names, strict=True))
         checked = self.checked
         if self.holes is not None:
             checked = _filled(checked, self.holes, by_mark)
-        return ServiceDashboard(_joined(self.pieces, by_mark), checked)
+        queries = self.queries.fill(by_mark) if self.queries is not None else None
+        return ServiceDashboard(_joined(self.pieces, by_mark), checked, queries)
+
+
+#: A matcher of a `_QueryTemplate`: kept as it is, or (its index in `_QueryTemplate.holes`)
+#: one whose value holds stand-ins.
+_PlannedMatcher = LabelMatcher | int
+
+
+@record(slots=True)
+class _PlannedQuery:
+    """One `DashboardQuery` of a template, planned for filling.
+
+    Its texts split at the stand-ins (`_MARK.split`) and, per selector whose matchers hold
+    stand-ins, those matchers (`_PlannedMatcher`).
+    """
+
+    title: tuple[str, ...]
+    expression: tuple[str, ...]
+    variable: bool
+    query: Query
+    #: `query.expression` split (a variable's whole query; a panel's is `expression`).
+    query_text: tuple[str, ...]
+    selectors: tuple[tuple[int, tuple[_PlannedMatcher, ...]], ...]
+
+
+@record(slots=True)
+class _QueryTemplate:
+    """The `dashboard_queries` of a template's data, to be filled per service.
+
+    Only matcher values and texts (titles, expressions) may hold stand-ins: a query that
+    holds one anywhere else (a metric, a grouping label, an error) is not planned, and
+    the template's queries are then analysed per dashboard as usual.
+    """
+
+    queries: tuple[_PlannedQuery, ...]
+    #: The distinct matchers with stand-ins in their value: (name, op, value split).
+    holes: tuple[tuple[str, Any, tuple[str, ...]], ...]
+
+    @classmethod
+    def of(cls, items: tuple[DashboardQuery, ...]) -> _QueryTemplate | None:
+        """The plan of `items`, or None if a stand-in sits where no plan fills it."""
+        holes: dict[tuple[str, Any, tuple[str, ...]], int] = {}
+        planned = []
+        for item in items:
+            query = item.query
+            if query.error is not None or _marked(query.requested_label):
+                return None
+            if any(_marked(label) for g in query.groupings for label in g.labels):
+                return None
+            selectors = []
+            for position, selector in enumerate(query.selectors):
+                if _marked(selector.metric) or any(map(_marked, selector.context_labels)):
+                    return None
+                matchers: list[_PlannedMatcher] = []
+                for matcher in selector.matchers:
+                    pieces = tuple(_MARK.split(matcher.value))
+                    if _marked(matcher.name):
+                        return None
+                    if len(pieces) == 1:
+                        matchers.append(matcher)
+                    else:
+                        key = (matcher.name, matcher.op, pieces)
+                        matchers.append(holes.setdefault(key, len(holes)))
+                if any(isinstance(m, int) for m in matchers):
+                    selectors.append((position, tuple(matchers)))
+            planned.append(
+                _PlannedQuery(
+                    tuple(_MARK.split(item.title)),
+                    tuple(_MARK.split(item.expression)),
+                    item.variable,
+                    query,
+                    tuple(_MARK.split(query.expression)),
+                    tuple(selectors),
+                )
+            )
+        return cls(tuple(planned), tuple(holes))
+
+    def fill(self, by_mark: dict[str, str]) -> tuple[DashboardQuery, ...]:
+        """The queries of the dashboard with these names: `dashboard_queries` of its data."""
+        made = [LabelMatcher(name, op, _joined(pieces, by_mark)) for name, op, pieces in self.holes]
+        out = []
+        for plan in self.queries:
+            query = plan.query
+            if plan.selectors:
+                selectors = list(query.selectors)
+                for position, matchers in plan.selectors:
+                    selector = selectors[position]
+                    selectors[position] = Selector(
+                        selector.metric,
+                        tuple([made[m] if isinstance(m, int) else m for m in matchers]),
+                        selector.context_labels,
+                    )
+                query = Query(
+                    _joined(plan.query_text, by_mark),
+                    query.kind,
+                    tuple(selectors),
+                    query.groupings,
+                    query.requested_label,
+                )
+            elif len(plan.query_text) > 1:
+                query = Query(
+                    _joined(plan.query_text, by_mark),
+                    query.kind,
+                    query.selectors,
+                    query.groupings,
+                    query.requested_label,
+                )
+            out.append(
+                DashboardQuery(
+                    _joined(plan.title, by_mark),
+                    _joined(plan.expression, by_mark),
+                    plan.variable,
+                    query,
+                )
+            )
+        return tuple(out)
+
+
+def _marked(text: str | None) -> bool:
+    """Whether `text` holds a stand-in."""
+    return text is not None and _MARK.search(text) is not None
 
 
 def _holes(node: Any) -> Any:
@@ -340,6 +470,8 @@ def _filled(node: Any, holes: Any, by_mark: dict[str, str]) -> Any:
 
 def _joined(pieces: tuple[str, ...], by_mark: dict[str, str]) -> str:
     """Text, stand-in, text, ... joined with each stand-in replaced."""
+    if len(pieces) == 1:
+        return pieces[0]
     parts = list(pieces)
     parts[1::2] = [by_mark[mark] for mark in pieces[1::2]]
     return "".join(parts)

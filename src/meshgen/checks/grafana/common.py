@@ -114,7 +114,13 @@ def _text(value: Any) -> str | None:
 
 
 def queries_of(ctx: CheckContext, doc: DashboardDoc) -> tuple[DashboardQuery, ...]:
-    """`dashboard_queries` of a dashboard, extracted once per run and shared by the checks."""
+    """`dashboard_queries` of a dashboard, extracted once per run and shared by the checks.
+
+    A generated dashboard may come with them (`DashboardDoc.queries`, filled in from its
+    template's analysis, which was proven to fill in as an analysis of its own comes out).
+    """
+    if doc.queries is not None:
+        return doc.queries
     if doc.data is None:
         return ()
     data = doc.data
