@@ -297,7 +297,7 @@ class _Template:
         queries = _QueryTemplate.of(tuple(dashboard_queries(checked)))
         if queries is None:
             return template
-        if queries.fill(dict(zip(_MARKS, _CHECK_MARKS, strict=True))) != tuple(
+        if queries.fill(_text_filler(dict(zip(_MARKS, _CHECK_MARKS, strict=True)))) != tuple(
             dashboard_queries(other_checked)
         ):
             return template
@@ -308,13 +308,14 @@ class _Template:
 
         The parts of `checked` without stand-ins are shared by every dashboard filled from
         this template (check inputs are read-only), and so are the analyses of queries
-        without stand-ins.
+        without stand-ins. A text in both (an expression) is filled once, held once.
         """
         by_mark = dict(zip(_MARKS, names, strict=True))
+        fill = _text_filler(by_mark)
         checked = self.checked
         if self.holes is not None:
-            checked = _filled(checked, self.holes, by_mark)
-        queries = self.queries.fill(by_mark) if self.queries is not None else None
+            checked = _filled(checked, self.holes, fill)
+        queries = self.queries.fill(fill) if self.queries is not None else None
         return ServiceDashboard(_joined(self.pieces, by_mark), checked, queries)
 
 
@@ -335,8 +336,9 @@ class _PlannedQuery:
     expression: tuple[str, ...]
     variable: bool
     query: Query
-    #: `query.expression` split (a variable's whole query; a panel's is `expression`).
-    query_text: tuple[str, ...]
+    #: `query.expression` split: a variable's whole query; None for a panel's, which is
+    #: `expression`.
+    query_text: tuple[str, ...] | None
     selectors: tuple[tuple[int, tuple[_PlannedMatcher, ...]], ...]
 
 
@@ -386,18 +388,25 @@ class _QueryTemplate:
                     tuple(_MARK.split(item.expression)),
                     item.variable,
                     query,
-                    tuple(_MARK.split(query.expression)),
+                    None
+                    if query.expression == item.expression
+                    else tuple(_MARK.split(query.expression)),
                     tuple(selectors),
                 )
             )
         return cls(tuple(planned), tuple(holes))
 
-    def fill(self, by_mark: dict[str, str]) -> tuple[DashboardQuery, ...]:
-        """The queries of the dashboard with these names: `dashboard_queries` of its data."""
-        made = [LabelMatcher(name, op, _joined(pieces, by_mark)) for name, op, pieces in self.holes]
+    def fill(self, fill: Callable[[tuple[str, ...]], str]) -> tuple[DashboardQuery, ...]:
+        """The queries of the dashboard whose texts `fill` fills (`_text_filler`).
+
+        That is `dashboard_queries` of its data.
+        """
+        made = [LabelMatcher(name, op, fill(pieces)) for name, op, pieces in self.holes]
         out = []
         for plan in self.queries:
             query = plan.query
+            expression = fill(plan.expression)
+            text = expression if plan.query_text is None else fill(plan.query_text)
             if plan.selectors:
                 selectors = list(query.selectors)
                 for position, matchers in plan.selectors:
@@ -408,15 +417,15 @@ class _QueryTemplate:
                         selector.context_labels,
                     )
                 query = Query(
-                    _joined(plan.query_text, by_mark),
+                    text,
                     query.kind,
                     tuple(selectors),
                     query.groupings,
                     query.requested_label,
                 )
-            elif len(plan.query_text) > 1:
+            elif text != query.expression:
                 query = Query(
-                    _joined(plan.query_text, by_mark),
+                    text,
                     query.kind,
                     query.selectors,
                     query.groupings,
@@ -424,8 +433,8 @@ class _QueryTemplate:
                 )
             out.append(
                 DashboardQuery(
-                    _joined(plan.title, by_mark),
-                    _joined(plan.expression, by_mark),
+                    fill(plan.title),
+                    expression,
                     plan.variable,
                     query,
                 )
@@ -458,14 +467,27 @@ def _holes(node: Any) -> Any:
     return None
 
 
-def _filled(node: Any, holes: Any, by_mark: dict[str, str]) -> Any:
+def _filled(node: Any, holes: Any, fill: Callable[[tuple[str, ...]], str]) -> Any:
     """`node` with the stand-ins `holes` locates filled in (the containers on the way copied)."""
     if type(holes) is tuple:
-        return _joined(holes, by_mark)
+        return fill(holes)
     copy = dict(node) if type(node) is dict else list(node)
     for key, inner in holes.items():
-        copy[key] = _filled(node[key], inner, by_mark)
+        copy[key] = _filled(node[key], inner, fill)
     return copy
+
+
+def _text_filler(by_mark: dict[str, str]) -> Callable[[tuple[str, ...]], str]:
+    """`_joined` with these names, each distinct text filled once (and so held once)."""
+    memo: dict[tuple[str, ...], str] = {}
+
+    def fill(pieces: tuple[str, ...]) -> str:
+        found = memo.get(pieces)
+        if found is None:
+            found = memo[pieces] = _joined(pieces, by_mark)
+        return found
+
+    return fill
 
 
 def _joined(pieces: tuple[str, ...], by_mark: dict[str, str]) -> str:
