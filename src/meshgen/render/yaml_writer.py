@@ -124,7 +124,13 @@ class _Writer:
                 else:
                     self.sequence(value, indent + 4, " " * (indent + 2) + "- ", (*path, _KEY))
             else:
-                text = _leaf_text(value, indent + len(key_text) + 2, indent + 2)
+                block = _literal_block(value, indent + 2) if kind is str and "\n" in value else None
+                if block is not None:
+                    out.append(f"{lead}{key_text}: {block[0]}")
+                    out.extend(block[1:])
+                    lead = pad
+                    continue
+                text = _leaf_text(value, indent + len(key_text) + 2)
                 if text is None:
                     self.in_place(lead, path, (key, value), True)
                 else:
@@ -142,7 +148,13 @@ class _Writer:
             elif (kind is list or kind is tuple) and item:
                 self.sequence(item, content + 4, lead + "  - ", inner)
             else:
-                text = _leaf_text(item, content, content)
+                block = _literal_block(item, content) if kind is str and "\n" in item else None
+                if block is not None:
+                    self.out.append(lead + block[0])
+                    self.out.extend(block[1:])
+                    lead = dash
+                    continue
+                text = _leaf_text(item, content)
                 if text is None:
                     self.in_place(lead, path, item, False)
                 else:
@@ -157,15 +169,13 @@ class _Writer:
             self.open_ended = len(self.out) - 1
 
 
-def _leaf_text(value: Any, column: int, block_indent: int) -> str | None:
+def _leaf_text(value: Any, column: int) -> str | None:
     """A scalar or empty collection at `column`, with its line break; None: ask ruamel.
 
-    A literal block's lines are indented to `block_indent`.
+    A multi-line string is a literal block (`_literal_block`), asked for before this.
     """
     kind = type(value)
     if kind is str:
-        if "\n" in value:
-            return _literal_block(value, block_indent)
         text = _string_text(value)
         if text is None:
             return None
@@ -223,8 +233,13 @@ def _plain_allowed(value: str) -> bool:
 _BREAK_BEFORE_TEXT = re.compile(r"\n(?=[^\n])")
 
 
-def _literal_block(value: str, indent: int) -> str | None:
-    """A multi-line string as the `|` block `_str_representer` asks ruamel for, or None."""
+def _literal_block(value: str, indent: int) -> tuple[str, ...] | None:
+    """A multi-line string as the `|` block `_str_representer` asks ruamel for, or None.
+
+    In pieces, joined by the caller's caller: the indicator and its line break, the first
+    line's indentation, the text with the other lines indented, the last line break. A
+    block is a dashboard's JSON at times (tens of kB): it is not copied once per piece.
+    """
     if value[0] in " \n" or value.endswith("\n\n"):
         # ruamel adds an indentation (`|2`) or keep (`|+`) indicator, and may end the document.
         return None
@@ -239,10 +254,10 @@ def _literal_block(value: str, indent: int) -> str | None:
         chomp = ""
     pad = " " * indent
     if value.rfind("\n\n") >= 0:
-        body = pad + _BREAK_BEFORE_TEXT.sub("\n" + pad, value)
+        rest = _BREAK_BEFORE_TEXT.sub("\n" + pad, value)
     else:
-        body = pad + value.replace("\n", "\n" + pad)
-    return f"|{chomp}\n{body}\n"
+        rest = value.replace("\n", "\n" + pad)
+    return f"|{chomp}\n", pad, rest, "\n"
 
 
 #: The printable ASCII characters (space to `~`) and the line break.
