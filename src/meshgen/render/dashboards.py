@@ -23,7 +23,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from meshgen.analysis.dashboards import DashboardQuery, dashboard_queries, essentials
 from meshgen.analysis.effective import MetricState
@@ -159,9 +159,12 @@ def dashboard_json(dashboard: dict[str, Any]) -> str:
     return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
-@record(slots=True)
-class SeriesView:
-    """What a dashboard can read of one metric: whether its series exist, and their labels."""
+class SeriesView(NamedTuple):
+    """What a dashboard can read of one metric: whether its series exist, and their labels.
+
+    A tuple, not a record: every service's `DashboardInputs` is looked up among the
+    templates built so far, and tuples compare in C.
+    """
 
     enabled: bool
     labels: frozenset[str]

@@ -244,10 +244,10 @@ class _Analysis:
         return lost is not None and not lost.isdisjoint(labels)
 
     def wants(self, selector: Selector) -> bool:
-        """`wanted` for the read a selector makes, its labels built only when they decide.
+        """`wanted` for the read a selector makes, without building its labels.
 
-        Most selectors read a metric that is neither dark nor missing a label anywhere:
-        those are answered without building `labels_read` (a set per selector).
+        Every selector of every dashboard is asked about, and `labels_read` is a new set
+        each time: the labels it would hold are tested one by one instead.
         """
         metric = selector.metric
         if metric is None:
@@ -256,7 +256,12 @@ class _Analysis:
         if metric in dark:
             return True
         lost = removed.get(metric)
-        return lost is not None and not lost.isdisjoint(selector.labels_read)
+        if lost is None:
+            return False
+        # `labels_read` without the set: a matcher's label, or one an enclosing clause reads.
+        if not lost.isdisjoint(selector.context_labels):
+            return True
+        return any(m.name in lost and m.name != "__name__" for m in selector.matchers)
 
     @cached_property
     def positions(self) -> dict[int, tuple[Read, list[int]]]:
