@@ -280,3 +280,28 @@ def test_one_walk_copies_and_digests_as_the_two_walks_do(documents: Any) -> None
         # A fresh copy, not the renderer's own containers (strings and scalars are shared).
         if type(document) in (dict, list, tuple):
             assert made is not document
+
+
+# The text digest: what names a rendered file's text, from the body's SHA-256 (one pass).
+
+
+def test_a_rendered_files_text_digest_is_that_of_its_text() -> None:
+    from meshgen.render.files import text_digest
+
+    loaded = load_config(INFRA_CONFIG)
+    assert loaded.config is not None
+    files = render_tree(RenderInputs(config=loaded.config))
+    assert files
+    for file in files:
+        assert file.text_digest == text_digest(file.text), file.path
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from("ab\n:0é"), max_size=12),
+    st.text(alphabet=st.sampled_from("ab\n:0é"), max_size=12),
+)
+def test_text_digests_are_equal_exactly_when_the_texts_are(left: str, right: str) -> None:
+    from meshgen.render.files import text_digest
+
+    assert (text_digest(left) == text_digest(right)) == (left == right)

@@ -22,7 +22,7 @@ from meshgen.checks.framework import Finding, check
 from meshgen.diagnostics import Severity
 from meshgen.knowledge import helm_storage
 from meshgen.records import record
-from meshgen.render.files import RenderedFile
+from meshgen.render.files import RenderedFile, text_digest
 from meshgen.source import KeyPath, Span
 
 _DASHBOARDS: KeyPath = ("monitoring", "grafana", "dashboards")
@@ -355,7 +355,7 @@ def _chartify_size(
     # The texts' digests say what the release is made of; the texts (of released files,
     # on disk) are read only when its size is not known yet.
     made_of = [
-        ("sha256", f.text_sha256) if f.text_sha256 else ("text", _text(ctx, f)) for f in files
+        ("digest", f.text_digest) if f.text_digest else ("text", _text(ctx, f)) for f in files
     ]
 
     read: list[str] = []
@@ -385,8 +385,8 @@ def _chartify_size(
         # proved it must not leave its size under the rendered text's digest.
         return all(
             not f.released
-            or not f.text_sha256
-            or hashlib.sha256(text.encode("utf-8")).hexdigest() == f.text_sha256
+            or not f.text_digest
+            or text_digest(text) == f.text_digest
             for f, text in zip(files, read, strict=True)
         )
 

@@ -15,7 +15,7 @@ from meshgen.load import yaml_reader
 from meshgen.models import MeshConfig
 from meshgen.records import record
 from meshgen.render.environment import render_parts
-from meshgen.render.files import Carried, RenderedFile, header
+from meshgen.render.files import Carried, RenderedFile, header, text_digest_of
 from meshgen.source import KeyPath
 
 
@@ -72,15 +72,12 @@ def build_file(
         _parse_back(path, "".join(parts), intended, origin)
         _verified().put(key, True)
     head = header(inputs.config_name, body_sha256)
-    # The digest of head + body without the copy of the body that `+` would make.
-    text_sha256 = hashlib.sha256(head.encode("utf-8"))
-    text_sha256.update(body)
     return RenderedFile(
         path=path,
         parts=(head, *parts),
         documents=tuple(intended),
         origin=origin,
-        text_sha256=text_sha256.hexdigest(),
+        text_digest=text_digest_of(head, body_sha256),
         data_sha256=data_sha256,
         dashboards=carried,
     )

@@ -55,10 +55,10 @@ class RenderedFile:
     origin: KeyPath = ()
     #: True for a copy made by `release`: the text was dropped, `text` refuses.
     released: bool = False
-    #: SHA-256 (hex) of `text` (UTF-8), and of `documents` (exact in value, type and order),
-    #: as rendering computed them; "" when not known (a linted file). Later stages key
-    #: their results by these instead of serialising the file again.
-    text_sha256: str = ""
+    #: `text_digest` of `text`, and SHA-256 (hex) of `documents` (exact in value, type and
+    #: order), as rendering computed them; "" when not known (a linted file). Later stages
+    #: key their results by these instead of serialising the file again.
+    text_digest: str = ""
     data_sha256: str = ""
     #: Generated dashboards the file holds as JSON text: (name, `ServiceDashboard`). The
     #: checks read their data (and queries) instead of parsing and analysing the text again,
@@ -99,6 +99,27 @@ def header(config_name: str, body_sha256: str) -> str:
         f"{HEADER_PREFIX} from {config_name}. DO NOT EDIT: change the config and run "
         f"`meshgen render`.\n{CHECKSUM_PREFIX}{body_sha256[:16]}\n"
     )
+
+
+def text_digest(text: str) -> str:
+    """A digest that names a file's text: SHA-256 of its first two lines and of the rest's.
+
+    A rendered file's two lines are its header (`header`), itself made from the body's
+    SHA-256: rendering digests the body once and names the whole text from that digest
+    (`text_digest_of`), where a plain SHA-256 of the text would read the body again.
+    """
+    first = text.find("\n") + 1
+    second = text.find("\n", first) + 1 if first else 0
+    if not second:  # fewer than two line breaks: all of it is the head
+        head, body = text, ""
+    else:
+        head, body = text[:second], text[second:]
+    return text_digest_of(head, hashlib.sha256(body.encode("utf-8")).hexdigest())
+
+
+def text_digest_of(head: str, body_sha256: str) -> str:
+    """`text_digest` of `head + body`, from the SHA-256 (hex) of the body."""
+    return hashlib.sha256(f"{len(head)}:{head}{body_sha256}".encode()).hexdigest()
 
 
 def split_header(text: str) -> tuple[bool, str | None, str]:
