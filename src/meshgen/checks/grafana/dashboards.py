@@ -46,34 +46,34 @@ def duplicate_dashboard_uid(ctx: CheckContext) -> Iterator[Finding]:
 
     Fix: keep one of them, or give the local copy its own `uid`.
     """
-    first: dict[str, tuple[DashboardDoc, Span]] = {}
+    first: dict[str, DashboardDoc] = {}
     for doc in ctx.dashboards:
-        found = _uid(doc)
-        if found is None:
+        uid = _uid(doc)
+        if uid is None:
             continue
-        uid, span = found
-        if uid in first:
-            other, other_span = first[uid]
+        other = first.setdefault(uid, doc)
+        if other is not doc:
             yield Finding(
                 f"{dashboard_label(doc)} has uid {uid!r}, like {dashboard_label(other)}: "
                 "Grafana loads only one of them",
-                span=span,
-                related=(other_span,),
+                span=_uid_span(doc),
+                related=(_uid_span(other),),
             )
-        else:
-            first[uid] = (doc, span)
 
 
-def _uid(doc: DashboardDoc) -> tuple[str, Span] | None:
+def _uid(doc: DashboardDoc) -> str | None:
     if doc.data is None:
         record = by_gnet_id(doc.gnet_id)
-        if record is None or record.uid is None:
-            return None
-        return record.uid, doc.declared or Span(doc.file)
+        return None if record is None else record.uid
     uid = doc.data.get("uid")
-    if not isinstance(uid, str) or not uid:
-        return None
-    return uid, _top_level_key(doc, "uid")
+    return uid if isinstance(uid, str) and uid else None
+
+
+def _uid_span(doc: DashboardDoc) -> Span:
+    """Where a dashboard's uid is written (found only for a finding: it scans the text)."""
+    if doc.data is None:
+        return doc.declared or Span(doc.file)
+    return _top_level_key(doc, "uid")
 
 
 @check("G107", "unresolved-datasource", Severity.ERROR, needs=("dashboards",))
