@@ -159,3 +159,15 @@ def test_a_dashboard_replaced_through_values_is_checked_as_written(
         "dashboard 'cart' panel 'p': invalid PromQL (unclosed left parenthesis) in "
         "sum(rate(up[5m])"
     ]
+
+
+def test_the_checks_read_the_carried_analysis_not_their_own() -> None:
+    from meshgen.checks.build import from_project
+    from meshgen.checks.grafana.common import queries_of
+
+    project = api.load_project(INFRA_CONFIG)
+    ctx = from_project(project)
+    generated = [doc for doc in ctx.dashboards if doc.queries is not None]
+    assert generated
+    for doc in generated:
+        assert queries_of(ctx, doc) is doc.queries

@@ -235,8 +235,10 @@ def _assert_contract(expression: str) -> None:
     numeric = promql.substitute_variables(expression, numeric=frozenset({0, 1}))
     # Placeholders are numbered in order, each in the text, standing for a whole variable
     # written in the expression, in the order written.
+    # A placeholder is `grafanavar`, `q`s and its index, and never text of the expression.
     for index, (placeholder, variable) in enumerate(plain.originals.items()):
-        assert placeholder == f"grafanavar{index}x"
+        assert re.fullmatch(f"grafanavarq*{index}x", placeholder), placeholder
+        assert placeholder not in expression
         assert plain.text.count(placeholder) == 1
         assert promql._VARIABLE.fullmatch(variable), variable
     written = [m.group(0) for m in promql._VARIABLE.finditer(expression)]
@@ -360,3 +362,34 @@ def test_template_is_that_of_the_plain_pattern(expression: str) -> None:
 def test_template_of_istio_dashboard_and_awkward_queries_is_that_of_the_plain_pattern() -> None:
     for expression in [*UPSTREAM_QUERIES, *_AWKWARD_TEMPLATES]:
         assert promql._template(expression) == _plain_template(expression), expression
+
+
+@pytest.mark.parametrize(
+    ("expression", "matchers", "grouping"),
+    [
+        ('sum(rate(m{a="grafanavar0x",b=~"$v"}[5m]))', {"a": "grafanavar0x", "b": "$v"}, ()),
+        (
+            'sum(rate(m{a="x-grafanavar0x-y",b="meshgenliteral",c=~"$v"}[$__rate_interval]))',
+            {"a": "x-grafanavar0x-y", "b": "meshgenliteral", "c": "$v"},
+            (),
+        ),
+        ('sum by (grafanavar0x) (m{a=~"$v"})', {"a": "$v"}, ("grafanavar0x",)),
+        (
+            'sum by (g) (m{a="grafanavarq0x",b="grafanavar1x",c="$v"})',
+            {"a": "grafanavarq0x", "b": "grafanavar1x", "c": "$v"},
+            ("g",),
+        ),
+    ],
+)
+def test_text_spelled_like_a_placeholder_or_marker_is_read_as_written(
+    expression: str, matchers: dict[str, str], grouping: tuple[str, ...]
+) -> None:
+    """A literal that looks like meshgen's own stand-ins is still that literal.
+
+    Placeholders stand for Grafana variables while parsing, markers for literal values
+    (`_template`); a service named `grafanavar0x` once read back as `$v`.
+    """
+    query = promql.analyze(expression)
+    assert query.ok, query.error
+    assert {m.name: m.value for s in query.selectors for m in s.matchers if m.name != "__name__"} == matchers
+    assert tuple(label for g in query.groupings for label in g.labels) == grouping

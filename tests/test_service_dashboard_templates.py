@@ -36,9 +36,13 @@ NAMES = st.one_of(
     st.sampled_from(
         ["_n_", "a_s_b", "_u_", "_nn_", 'q"uote', "back\\slash", "UPPER", "caf\u00e9", "end-"]
     ),
+    # DNS labels spelled like the PromQL analysis's own placeholders and markers.
+    st.sampled_from(["grafanavar0x", "meshgenliteral", "meshgenliteral0-grafanavar1x"]),
 )
 #: Labels a Telemetry adds: ordinary ones, and ones spelled like the stand-ins.
-LABELS = st.sampled_from(["model", "tier", "_n_", "x_s_y", "_u_", "_sss_", "_n-n_", "n"])
+LABELS = st.sampled_from(
+    ["model", "tier", "_n_", "x_s_y", "_u_", "_sss_", "_n-n_", "n", "meshgenliteral"]
+)
 METRICS = ["REQUEST_COUNT", "REQUEST_DURATION", "REQUEST_SIZE", "RESPONSE_SIZE", "ALL_METRICS"]
 
 
@@ -236,3 +240,122 @@ def test_queries_that_do_not_fill_in_as_analysed_are_not_carried(
     assert all(board.queries is None for board in boards.values())
     monkeypatch.undo()
     _assert_built_one_by_one(config)
+
+
+@pytest.mark.parametrize(
+    ("name", "namespace", "label"),
+    [
+        ("grafanavar0x", "shop", "meshgenliteral"),
+        ("meshgenliteral-grafanavar0x", "shop", "model"),
+        ("grafanavar0x", "meshgenliteral", "model"),
+    ],
+)
+def test_names_spelled_like_the_analysis_placeholders_carry_their_own_analysis(
+    name: str, namespace: str, label: str
+) -> None:
+    """Found by review: the direct analysis once read `grafanavar0x` as a variable."""
+    config = _alike(2, label)
+    data = config.model_dump(by_alias=True, exclude_none=True)
+    data["namespaces"] = [{"name": namespace}]
+    data["services"][0].update(name=name, namespace=namespace)
+    data["services"][1]["namespace"] = namespace
+    config = MeshConfig.model_validate(data)
+    boards = service_dashboards(config)
+    assert boards[name].queries is not None
+    _assert_built_one_by_one(config)
+
+
+def _planned(expression: str, title: str = "t", variable: bool = False) -> Any:
+    from meshgen.analysis.dashboards import DashboardQuery
+    from meshgen.analysis.promql import analyze, analyze_variable_query
+
+    query = (analyze_variable_query if variable else analyze)(expression)
+    return dashboards._QueryTemplate.of((DashboardQuery(title, expression, variable, query),))
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "sum by (_n_) (rate(m[5m]))",  # a grouping label
+        "_n__total",  # a metric name
+        'm{_n_="x"}',  # a matcher's label
+        "sum(rate(m[5m])",  # an error
+    ],
+)
+def test_a_stand_in_outside_a_matcher_value_is_not_planned(expression: str) -> None:
+    assert _planned(expression) is None
+
+
+def test_a_plan_fills_titles_expressions_and_matcher_values() -> None:
+    from meshgen.analysis.promql import analyze_variable_query
+
+    plan = _planned('label_values(m{w="_n_",ns="_s_"}, l)', title="l_n_", variable=True)
+    assert plan is not None
+    (query,) = plan.fill(dashboards._text_filler({"_n_": "svc", "_s_": "shop", "_u_": "u"}))
+    assert query.title == "lsvc"
+    assert query.variable
+    assert query.expression == 'label_values(m{w="svc",ns="shop"}, l)'
+    assert query.query == analyze_variable_query('label_values(m{w="svc",ns="shop"}, l)')
+
+
+def _findings(path: Path, *, carried: bool, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    with monkeypatch.context() as patch:
+        if not carried:
+            patch.setattr(dashboards._QueryTemplate, "of", classmethod(lambda cls, items: None))
+        project = api.load_project(path)
+        boards = [board for file in project.files for _, board in file.dashboards]
+        assert all((board.queries is not None) == carried for board in boards)
+        return [d.format_text() for d in api.validate_project(project)]
+
+
+STRIPPED = """\
+istio: {version: 1.30.3}
+namespaces: [{name: shop}]
+telemetry:
+  resources:
+    - name: mesh
+      metrics:
+        - providers: [{name: prometheus}]
+          overrides:
+            - match: {metric: REQUEST_COUNT}
+              tagOverrides: {model: {value: "request.host"}}
+            - match: {metric: REQUEST_SIZE}
+              disabled: true
+    - name: strip
+      namespace: shop
+      selector: {matchLabels: {app: other}}
+      metrics:
+        - providers: [{name: prometheus}]
+          overrides:
+            - match: {metric: REQUEST_COUNT}
+              tagOverrides: {destination_workload: {operation: REMOVE}, model: {operation: REMOVE}}
+monitoring:
+  prometheus: {chartVersion: 29.27.0}
+  grafana:
+    chartVersion: 12.11.1
+    adminSecret: {name: grafana-admin}
+    datasource: {name: Metrics, uid: metrics}
+services:
+  - {name: cart, namespace: shop, chart: repo/a, version: 1.0.0}
+  - {name: other, namespace: shop, app: other, chart: repo/b, version: 1.0.0}
+"""
+
+
+@pytest.mark.parametrize(
+    "config",
+    [*sorted(GOLDEN.glob("*/meshgen.yaml")), "stripped"],
+    ids=lambda p: p if isinstance(p, str) else p.parent.name,
+)
+def test_carried_queries_give_the_findings_an_analysis_of_each_dashboard_gives(
+    config: Path | str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every check, on the carried analysis and with each dashboard analysed on its own."""
+    if config == "stripped":
+        config = tmp_path / "meshgen.yaml"
+        config.write_text(STRIPPED)
+    assert isinstance(config, Path)
+    carried = _findings(config, carried=True, monkeypatch=monkeypatch)
+    alone = _findings(config, carried=False, monkeypatch=monkeypatch)
+    assert carried == alone
+    if "stripped" in str(config):
+        assert any("G111" in line for line in carried)  # the dashboards are judged at all

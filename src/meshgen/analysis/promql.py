@@ -72,7 +72,10 @@ _PLAIN: Mapping[str | None, re.Pattern[str]] = {
 _MAX_AMBIGUOUS = 4
 _DURATION = "5m"
 _NUMBER = "60"
-_PLACEHOLDER = "grafanavar{index}x"
+#: Placeholders are this, the variable's index and `x`; a `q` is added to the prefix until
+#: the expression does not hold it (`_free_prefix`), so that restoring the variables can
+#: never touch text the expression itself holds (a service named `grafanavar0x`).
+_PLACEHOLDER_PREFIX = "grafanavar"
 #: Replaces literal matcher values in `_template` (followed by the value's index).
 _LITERAL_MARK = "meshgenliteral"
 #: Strings and comments (skipped whole), and `{label op` / `, label op` heads, each one token
@@ -266,6 +269,7 @@ def substitute_variables(expression: str, *, numeric: frozenset[int] = frozenset
     # are copied in one step, one piece per character as before.
     out: list[str] = []
     originals: dict[str, str] = {}
+    prefix = _free_prefix(expression)
     quote: str | None = None
     brackets = braces = 0
     parens: list[bool] = []  # True for a `by (...)`-style label list
@@ -295,10 +299,10 @@ def substitute_variables(expression: str, *, numeric: frozenset[int] = frozenset
                 if ambiguous in numeric:
                     out.append(_NUMBER)
                 else:
-                    out.append(_placeholder(originals, match.group(0)))
+                    out.append(_placeholder(originals, match.group(0), prefix))
                 ambiguous += 1
             else:
-                out.append(_placeholder(originals, match.group(0)))
+                out.append(_placeholder(originals, match.group(0), prefix))
             i = match.end()
             continue
         if quote is not None:
@@ -638,8 +642,21 @@ def _variable_name(match: re.Match[str]) -> str:
     return match.group("plain") or match.group("bracket") or match.group("braced") or ""
 
 
-def _placeholder(originals: dict[str, str], variable: str) -> str:
-    placeholder = _PLACEHOLDER.format(index=len(originals))
+def _free_prefix(expression: str) -> str:
+    """`_PLACEHOLDER_PREFIX`, with `q`s added until `expression` does not hold it.
+
+    No placeholder then occurs in the expression, nor across one's edge (a placeholder
+    starts with the prefix and no end of it begins one), so `Substitution.restore`
+    replaces placeholders only.
+    """
+    prefix = _PLACEHOLDER_PREFIX
+    while prefix in expression:
+        prefix += "q"
+    return prefix
+
+
+def _placeholder(originals: dict[str, str], variable: str, prefix: str) -> str:
+    placeholder = f"{prefix}{len(originals)}x"
     originals[placeholder] = variable
     return placeholder
 

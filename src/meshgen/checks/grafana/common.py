@@ -116,8 +116,9 @@ def _text(value: Any) -> str | None:
 def queries_of(ctx: CheckContext, doc: DashboardDoc) -> tuple[DashboardQuery, ...]:
     """`dashboard_queries` of a dashboard, extracted once per run and shared by the checks.
 
-    A generated dashboard may come with them (`DashboardDoc.queries`, filled in from its
-    template's analysis, which was proven to fill in as an analysis of its own comes out).
+    A generated dashboard may come with them (`DashboardDoc.queries`): its template's
+    analysis with its names filled in (`render.dashboards._QueryTemplate`), which equals
+    an analysis of its own (proven per template with other names, tested over many).
     """
     if doc.queries is not None:
         return doc.queries

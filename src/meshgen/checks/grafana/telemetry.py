@@ -594,7 +594,8 @@ def _reads_memo(
 ) -> Callable[[Query], tuple[Read, ...]]:
     """The Istio-metric reads of a query that a check here can flag, given the choices.
 
-    Remembered per query object (equal expressions share one, see `promql.analyze`) and
+    Remembered per query object (equal expressions analysed here share one, see
+    `promql.analyze`; a generated dashboard's carried queries are its own objects) and
     choices, and interned, so that equal reads are one object for the rest of the run.
     The memo of one set of choices is looked up once per dashboard, not once per query.
     """
