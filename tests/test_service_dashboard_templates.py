@@ -12,6 +12,7 @@ enough to hash the uid).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -308,37 +309,36 @@ def _findings(path: Path, *, carried: bool, monkeypatch: pytest.MonkeyPatch) -> 
         return [d.format_text() for d in api.validate_project(project)]
 
 
-STRIPPED = """\
-istio: {version: 1.30.3}
-namespaces: [{name: shop}]
-telemetry:
-  resources:
-    - name: mesh
-      metrics:
-        - providers: [{name: prometheus}]
-          overrides:
-            - match: {metric: REQUEST_COUNT}
-              tagOverrides: {model: {value: "request.host"}}
-            - match: {metric: REQUEST_SIZE}
-              disabled: true
-    - name: strip
-      namespace: shop
-      selector: {matchLabels: {app: other}}
-      metrics:
-        - providers: [{name: prometheus}]
-          overrides:
-            - match: {metric: REQUEST_COUNT}
-              tagOverrides: {destination_workload: {operation: REMOVE}, model: {operation: REMOVE}}
-monitoring:
-  prometheus: {chartVersion: 29.27.0}
-  grafana:
-    chartVersion: 12.11.1
-    adminSecret: {name: grafana-admin}
-    datasource: {name: Metrics, uid: metrics}
-services:
-  - {name: cart, namespace: shop, chart: repo/a, version: 1.0.0}
-  - {name: other, namespace: shop, app: other, chart: repo/b, version: 1.0.0}
-"""
+def _stripped() -> dict[str, Any]:
+    """Two services alike, but a Telemetry of one removes the labels the other's panels read.
+
+    The other's dashboard reads `destination_workload` and `model` pinned to itself: G111
+    must see that the Telemetry does not reach it, through the analysis of its queries.
+    """
+    data = _alike(2).model_dump(mode="json", by_alias=True, exclude_none=True)
+    data["services"][1]["app"] = "other"
+    overrides = data["telemetry"]["resources"][0]["metrics"][0]["overrides"]
+    overrides.append({"match": {"metric": "REQUEST_SIZE"}, "disabled": True})
+    removed = {"operation": "REMOVE"}
+    data["telemetry"]["resources"].append(
+        {
+            "name": "strip",
+            "namespace": "shop",
+            "selector": {"matchLabels": {"app": "other"}},
+            "metrics": [
+                {
+                    "providers": [{"name": "prometheus"}],
+                    "overrides": [
+                        {
+                            "match": {"metric": "REQUEST_COUNT"},
+                            "tagOverrides": {"destination_workload": removed, "model": removed},
+                        }
+                    ],
+                }
+            ],
+        }
+    )
+    return data
 
 
 @pytest.mark.parametrize(
@@ -352,7 +352,7 @@ def test_carried_queries_give_the_findings_an_analysis_of_each_dashboard_gives(
     """Every check, on the carried analysis and with each dashboard analysed on its own."""
     if config == "stripped":
         config = tmp_path / "meshgen.yaml"
-        config.write_text(STRIPPED)
+        config.write_text(json.dumps(_stripped()))  # JSON is YAML
     assert isinstance(config, Path)
     carried = _findings(config, carried=True, monkeypatch=monkeypatch)
     alone = _findings(config, carried=False, monkeypatch=monkeypatch)
