@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -63,12 +64,23 @@ _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOE
 
 def cache_dir() -> Path | None:
     """Where caches live, or None when caching is off."""
-    if os.environ.get("MESHGEN_NO_CACHE", "") not in ("", "0"):
+    get = os.environ.get
+    return _cache_dir(
+        get("MESHGEN_NO_CACHE"), get("MESHGEN_CACHE_DIR"), get("XDG_CACHE_HOME"), get("HOME")
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _cache_dir(
+    no_cache: str | None, explicit: str | None, xdg: str | None, home: str | None
+) -> Path | None:
+    """`cache_dir` from the variables it reads (remembered: it is asked once per shard)."""
+    if (no_cache or "") not in ("", "0"):
         return None
-    explicit = os.environ.get("MESHGEN_CACHE_DIR")
     if explicit:
         return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    # Without HOME, `Path.home()` asks the password database (the same all run long).
+    base = xdg or str((Path(home) if home else Path.home()) / ".cache")
     return Path(base) / "meshgen"
 
 
