@@ -48,7 +48,9 @@ def read_text(
 ) -> tuple[str | None, Diagnostic | None]:
     """Read a UTF-8 file, or say precisely why it cannot be read (`what` names it)."""
     start = Span(shown, 1, 1)
-    directory = diagnostic("C001", f"{shown} is a directory, not a {what}", start)
+    def directory() -> Diagnostic:
+        return diagnostic("C001", f"{shown} is a directory, not a {what}", start)
+
     try:
         # Non-blocking open and a bounded read: a FIFO would block forever and /dev/zero
         # never ends; only a regular file is read.
@@ -57,12 +59,12 @@ def read_text(
         return None, diagnostic("C001", f"{what} {shown} does not exist", start)
     except OSError as exc:
         if path.is_dir():
-            return None, directory
+            return None, directory()
         return None, diagnostic("C001", f"cannot read {shown}: {exc.strerror or exc}", start)
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
-            return None, directory
+            return None, directory()
         if not stat.S_ISREG(info.st_mode):
             return None, diagnostic("C001", f"{shown} is not a regular file", start)
         raw = _read_at_most(fd, MAX_CONFIG_BYTES + 1, info.st_size)

@@ -123,18 +123,8 @@ class _Writer:
                     self.mapping(value, indent + 2, " " * (indent + 2), (*path, _KEY))
                 else:
                     self.sequence(value, indent + 4, " " * (indent + 2) + "- ", (*path, _KEY))
-            else:
-                block = _literal_block(value, indent + 2) if kind is str and "\n" in value else None
-                if block is not None:
-                    out.append(f"{lead}{key_text}: {block[0]}")
-                    out.extend(block[1:])
-                    lead = pad
-                    continue
-                text = _leaf_text(value, indent + len(key_text) + 2)
-                if text is None:
-                    self.in_place(lead, path, (key, value), True)
-                else:
-                    out.append(f"{lead}{key_text}: {text}")
+            elif not self.leaf(lead, key_text, value, indent + len(key_text) + 2, indent + 2):
+                self.in_place(lead, path, (key, value), True)
             lead = pad
 
     def sequence(self, items: Sequence[Any], content: int, lead: str, path: Path) -> None:
@@ -147,19 +137,29 @@ class _Writer:
                 self.mapping(item, content, lead, inner)
             elif (kind is list or kind is tuple) and item:
                 self.sequence(item, content + 4, lead + "  - ", inner)
-            else:
-                block = _literal_block(item, content) if kind is str and "\n" in item else None
-                if block is not None:
-                    self.out.append(lead + block[0])
-                    self.out.extend(block[1:])
-                    lead = dash
-                    continue
-                text = _leaf_text(item, content)
-                if text is None:
-                    self.in_place(lead, path, item, False)
-                else:
-                    self.out.append(lead + text)
+            elif not self.leaf(lead, None, item, content, content):
+                self.in_place(lead, path, item, False)
             lead = dash
+
+    def leaf(self, lead: str, key: str | None, value: Any, column: int, block_indent: int) -> bool:
+        """Write `lead`, `key: ` (an entry's) and a scalar or empty collection; False: ask ruamel.
+
+        Nothing is written then. The value starts at `column`; a literal block's lines are
+        indented to `block_indent`.
+        """
+        pieces: tuple[str, ...] | None = None
+        text: str | None
+        if type(value) is str and "\n" in value:
+            pieces = _literal_block(value, block_indent)
+            text = pieces[0] if pieces is not None else None
+        else:
+            text = _leaf_text(value, column)
+        if text is None:
+            return False
+        self.out.append(f"{lead}{key}: {text}" if key is not None else lead + text)
+        if pieces is not None:
+            self.out.extend(pieces[1:])
+        return True
 
     def in_place(self, lead: str, path: Path, leaf: Any, entry: bool) -> None:
         """A mapping entry `(key, value)` (`entry`) or a sequence item, as ruamel writes it."""
@@ -172,7 +172,8 @@ class _Writer:
 def _leaf_text(value: Any, column: int) -> str | None:
     """A scalar or empty collection at `column`, with its line break; None: ask ruamel.
 
-    A multi-line string is a literal block (`_literal_block`), asked for before this.
+    A multi-line string is a literal block (`_literal_block`), which `_Writer.leaf` asks for
+    first.
     """
     kind = type(value)
     if kind is str:
