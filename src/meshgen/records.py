@@ -61,13 +61,17 @@ def _build(original: _C, *, frozen: bool, eq: bool, order: bool, slots: bool) ->
     # adds no method. Its `__dataclass_params__` therefore says frozen=False, eq=False for
     # every record, which keeps a record subclassing a record consistent in its eyes.
     documented = bool(original.__dict__.get("__doc__"))
+    if not documented:
+        # Else dataclasses would write one from the signature of `object.__init__`, a
+        # builtin's: inspect parses its text signature with tokenize, whose regex alone
+        # costs a `meshgen check` 2 ms to compile. It is written once `__init__` exists.
+        original.__doc__ = original.__name__
     cls: type = dataclasses.dataclass(init=False, repr=False, eq=False, slots=slots)(original)
     fields = dataclasses.fields(cls)
     _refuse_unsupported(cls, fields, eq=eq, order=order)
     _set(cls, "__init__", _make_init(cls, fields, frozen=frozen))
     if not documented:
-        # dataclasses wrote `Name()` from the signature before `__init__` existed: as it
-        # would, the class's signature instead.
+        # As dataclasses would from the signature, once there is an `__init__` to read.
         cls.__doc__ = cls.__name__ + str(inspect.signature(cls)).replace(" -> None", "")
     _set(cls, "__repr__", _make_repr(tuple(f.name for f in fields if f.repr)))
     if frozen:
