@@ -507,14 +507,25 @@ class Catalogue:
 
     def suggest(self, text: str, *, n: int = 3) -> list[str]:
         """The codes, aliases or names closest to `text`, best first (for did-you-mean)."""
-        import difflib
-
         key = text.strip().lower()
         shown: dict[str, str] = {}
         for info in self.entries:
             for word in (info.code, info.name, *info.aliases):
                 shown.setdefault(word.lower(), word)
-        return [shown[w] for w in difflib.get_close_matches(key, list(shown), n=n, cutoff=0.6)]
+        return [shown[w] for w in close_matches(key, shown, n=n)]
+
+
+def close_matches(
+    word: str, candidates: Iterable[str], *, n: int = 1, cutoff: float = 0.6
+) -> list[str]:
+    """The candidates most like `word` (difflib's ratio >= `cutoff`), best first: did-you-mean.
+
+    difflib is imported here, on first use: only a finding asks for a suggestion, and the
+    import would cost every clean `meshgen check` about 2 ms.
+    """
+    import difflib
+
+    return difflib.get_close_matches(word, candidates, n=n, cutoff=cutoff)
 
 
 def catalogue(checks: Iterable[CodeInfo] = ()) -> Catalogue:

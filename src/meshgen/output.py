@@ -13,7 +13,6 @@ one tree from interleaving.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import fcntl
 import json
 import os
@@ -327,6 +326,8 @@ def diff(
     file edited by hand gets one line instead of a diff: the diff would undo the edit, and
     the edit belongs in the config (`meshgen adopt`), not reverted.
     """
+    import difflib  # only a stale tree has a diff to show: not imported by a clean check
+
     chunks: list[str] = []
     result = planned if planned is not None else plan(files, output_dir)
     for rendered in [*result.create, *result.update]:

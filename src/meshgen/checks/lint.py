@@ -31,7 +31,7 @@ from typing import Any
 from meshgen.checks.context import CheckContext
 from meshgen.checks.dashboard_delivery import LINTED_CONFIGMAPS, linted_configmap
 from meshgen.checks.framework import Check, Finding
-from meshgen.diagnostics import Diagnostic, diagnostic, sort_diagnostics
+from meshgen.diagnostics import Diagnostic, close_matches, diagnostic, sort_diagnostics
 from meshgen.knowledge import istio as istio_facts
 from meshgen.knowledge import istio_versions
 from meshgen.knowledge import kube_prometheus_stack as kps
@@ -999,8 +999,6 @@ def values_chart(data: Mapping[str, Any], name: str = "") -> str | None:
     (e.g. `global.istioNamespace`) is base values when its file name says so, else istiod
     values; both charts read those keys alike.
     """
-    import difflib
-
     data, _ = unwrap_internal_defaults(data)
     if _is_kube_prometheus_stack(data):
         return kps.CHART
@@ -1011,7 +1009,7 @@ def values_chart(data: Mapping[str, Any], name: str = "") -> str | None:
     scores = dict.fromkeys(VALUES_CHARTS, 0)
     for key in data:
         for chart, signature in SIGNATURES.items():
-            if key in signature or difflib.get_close_matches(str(key), signature, 1, 0.85):
+            if key in signature or close_matches(str(key), signature, cutoff=0.85):
                 scores[chart] += 1
     best = max(scores.values())
     candidates = [chart for chart, score in scores.items() if score == best]
@@ -1048,8 +1046,6 @@ def _plausible(chart: str, data: Mapping[str, Any]) -> bool:
     ztunnel charts share `revision`, `global` and the `_internal_defaults_do_not_set`
     layout with istiod, and their other keys are none of istiod's.
     """
-    import difflib
-
     from meshgen.knowledge import charts
 
     keys = charts.chart_keys(chart)
@@ -1057,7 +1053,7 @@ def _plausible(chart: str, data: Mapping[str, Any]) -> bool:
         return True
     known = set(keys.tree) | ({charts.ISTIOD_ALIAS} if chart == "istiod" else set())
     unknown = [
-        k for k in data if k not in known and not difflib.get_close_matches(str(k), known, 1, 0.85)
+        k for k in data if k not in known and not close_matches(str(k), known, cutoff=0.85)
     ]
     return len(unknown) * 2 <= len(data)
 

@@ -10,7 +10,6 @@ A schema may carry `x-messages: {keyword: text}` next to a keyword: when that ke
 
 from __future__ import annotations
 
-import difflib
 import functools
 import json
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from meshgen.cache import JsonCache, salt
+from meshgen.diagnostics import close_matches
 from meshgen.records import record
 from meshgen.resources import schemas_dir
 from meshgen.source import KeyPath
@@ -166,7 +166,7 @@ def _explain(error: ValidationError) -> Iterator[SchemaError]:
             if key in known:
                 continue
             message = f"unknown field {key!r}"
-            close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+            close = close_matches(str(key), known, cutoff=0.6)
             if close:
                 message += f" (did you mean {close[0]!r}?)"
             elif known:

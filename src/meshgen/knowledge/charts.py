@@ -20,7 +20,6 @@ and the top-level sections are checked, the sections Kiali parses itself (`exter
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -28,6 +27,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from meshgen.diagnostics import close_matches
 from meshgen.knowledge.chart_reads import ENTRY, FREE
 from meshgen.records import record
 from meshgen.source import KeyPath
@@ -121,7 +121,7 @@ def _walk(
                 yield path, None
             continue
         if key not in tree:
-            close = difflib.get_close_matches(str(key), sorted(tree), n=1, cutoff=0.6)
+            close = close_matches(str(key), sorted(tree), cutoff=0.6)
             yield path, close[0] if close else None
             continue
         node = tree[key]
@@ -372,5 +372,5 @@ def unknown_mesh_fields(mesh: Mapping[str, Any]) -> Iterator[tuple[KeyPath, str 
             continue
         for key in node:
             if not field_known(fields, str(key)):
-                close = difflib.get_close_matches(str(key), sorted(fields), n=1, cutoff=0.6)
+                close = close_matches(str(key), sorted(fields), cutoff=0.6)
                 yield (*message, str(key)), close[0] if close else None

@@ -7,7 +7,6 @@ keys, wrong types and missing keys all come back as diagnostics at `file:line:co
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import types
@@ -18,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from meshgen.diagnostics import Diagnostic, diagnostic
+from meshgen.diagnostics import Diagnostic, close_matches, diagnostic
 from meshgen.load import yaml_reader
 from meshgen.load.files import display_path, read_text
 from meshgen.models import MeshConfig
@@ -183,7 +182,7 @@ def pydantic_diagnostics(
         if kind == "extra_forbidden":
             key = str(loc[-1])
             allowed = allowed_keys(model, _data_path(loc[:-1], data))
-            close = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.6)
+            close = close_matches(key, sorted(allowed), cutoff=0.6)
             message = f"unknown key {key!r} in {_dotted(path[:-1]) or 'the top level'}"
             if close:
                 message += f" (did you mean {close[0]!r}?)"

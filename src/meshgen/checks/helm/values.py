@@ -8,7 +8,6 @@ services' own values, H110 against the service's local chart as it is on disk.
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 from meshgen.checks import schemas
 from meshgen.checks.context import CheckContext
 from meshgen.checks.framework import Finding, check
-from meshgen.diagnostics import Severity
+from meshgen.diagnostics import Severity, close_matches
 from meshgen.knowledge import chart_reads, charts, pod_annotations
 from meshgen.load.documents import ValuesDoc
 from meshgen.source import KeyPath, iter_key_paths
@@ -309,8 +308,8 @@ def unknown_istio_annotation(ctx: CheckContext) -> Iterator[Finding]:
             known = pod_annotations.ISTIO_POD_ANNOTATIONS
             if not pod_annotations.is_istio_key(name) or name in known:
                 continue
-            close = difflib.get_close_matches(
-                name, sorted(pod_annotations.ISTIO_POD_ANNOTATIONS), n=1, cutoff=0.8
+            close = close_matches(
+                name, sorted(pod_annotations.ISTIO_POD_ANNOTATIONS), cutoff=0.8
             )
             message = f"{name!r} is not an Istio annotation; the sidecar ignores it"
             if close:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -11,7 +10,7 @@ from pydantic import ValidationError
 from meshgen.checks.context import CheckContext
 from meshgen.checks.framework import Finding, check
 from meshgen.checks.telemetry.common import dig, facts, has_selector, istiod_values, provider_refs
-from meshgen.diagnostics import Severity
+from meshgen.diagnostics import Severity, close_matches
 from meshgen.knowledge.istio import BUILTIN_PROVIDER_KINDS, PROVIDER_KIND_SECTIONS
 from meshgen.load.config import allowed_keys
 from meshgen.load.documents import Locate, TelemetryDoc
@@ -109,7 +108,7 @@ def _unknown_uses(ctx: CheckContext) -> tuple[list[_UnknownUse], bool]:
         name = raw_name.strip()
         if not name or name.lower() in builtins or name.lower() in declared:
             continue
-        close = difflib.get_close_matches(name.lower(), candidates, n=1)
+        close = close_matches(name.lower(), candidates)
         found.append(_UnknownUse(name, who, span, close[0] if close else None, candidates))
     return found, known
 
@@ -390,7 +389,7 @@ def _model_problems(entry: Any) -> Iterator[tuple[KeyPath, str]]:
             if kind == "extra_forbidden":
                 key = str(loc[-1])
                 allowed = sorted(allowed_keys(ExtensionProvider, path[:-1]))
-                close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+                close = close_matches(key, allowed, cutoff=0.6)
                 where = ".".join(str(p) for p in path[:-1]) or "the entry"
                 message = f"unknown field {key!r} in {where}"
                 message += f" (did you mean {close[0]!r}?)" if close else ""

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Iterator
 
 from meshgen.checks.context import CheckContext
 from meshgen.checks.framework import Finding, check
 from meshgen.checks.telemetry.common import dig
-from meshgen.diagnostics import Severity
+from meshgen.diagnostics import Severity, close_matches
 from meshgen.knowledge.istio import (
     ISTIO_HISTOGRAM_STATS,
     STATS_NAMESPACE,
@@ -83,8 +82,8 @@ def unknown_histogram_prefix(ctx: CheckContext) -> Iterator[Finding]:
         for prefix in buckets:
             if any(stat.startswith(prefix) for stat in ISTIO_HISTOGRAM_STATS):
                 continue
-            looks_istio = prefix.lower().startswith("istio") or difflib.get_close_matches(
-                prefix, [STATS_NAMESPACE], n=1
+            looks_istio = prefix.lower().startswith("istio") or close_matches(
+                prefix, [STATS_NAMESPACE]
             )
             if not looks_istio:
                 continue

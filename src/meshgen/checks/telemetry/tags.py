@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterator
 
@@ -10,7 +9,7 @@ from meshgen.analysis.cel import CelAnalysis, analyze, attribute_root, attribute
 from meshgen.checks.context import CheckContext
 from meshgen.checks.framework import Finding, check
 from meshgen.checks.telemetry.common import TagSite, facts, tag_sites
-from meshgen.diagnostics import Severity
+from meshgen.diagnostics import Severity, close_matches
 from meshgen.knowledge.istio import (
     CEL_ATTRIBUTES,
     CEL_BUILTIN_IDENTIFIERS,
@@ -57,9 +56,7 @@ def remove_non_standard_tag(ctx: CheckContext) -> Iterator[Finding]:
 
 
 def _close_label(name: str, labels: tuple[str, ...]) -> str | None:
-    import difflib
-
-    close = difflib.get_close_matches(name, labels, n=1)
+    close = close_matches(name, labels)
     return f"did you mean {close[0]!r}?" if close else None
 
 
@@ -295,7 +292,7 @@ def cel_unknown_attribute(ctx: CheckContext) -> Iterator[Finding]:
             if unknown is None:
                 continue
             root, field, fields = unknown
-            close = difflib.get_close_matches(field, sorted(fields), n=1)
+            close = close_matches(field, sorted(fields))
             yield Finding(
                 f"{expression.what} reads {attribute}: `{root}` has no field {field!r}, so "
                 "evaluating it fails in the proxy at run time",
