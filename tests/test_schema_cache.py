@@ -92,13 +92,50 @@ def test_a_different_salt_empties_the_cache(
     assert calls == [schemas.TELEMETRY]
 
 
-def test_non_json_instances_are_validated_but_not_cached(fresh_cache: Path) -> None:
+def _labelled(key: Any) -> dict[str, Any]:
+    """A valid Telemetry whose one label has `key` as its key."""
+    return {
+        "apiVersion": "telemetry.istio.io/v1",
+        "kind": "Telemetry",
+        "metadata": {"name": "m", "namespace": "istio-system", "labels": {key: "x"}},
+        "spec": {},
+    }
+
+
+@pytest.mark.parametrize("first", ["int-key", "str-key"])
+def test_instances_equal_as_json_keep_their_own_verdicts(fresh_cache: Path, first: str) -> None:
+    # `{1: x}` and `{"1": x}` are one canonical JSON text; a label key must be a string.
+    int_key, str_key = _labelled(1), _labelled("1")
+    assert json.dumps(int_key, sort_keys=True) == json.dumps(str_key, sort_keys=True)
+    order = [int_key, str_key] if first == "int-key" else [str_key, int_key]
+    for _ in range(2):  # computed, then answered from the cache of an earlier run
+        for instance in order:
+            found = schemas.errors(schemas.TELEMETRY, instance)
+            assert bool(found) is (instance is int_key), (instance, found)
+        _new_run()
+
+
+def test_true_and_the_string_true_are_different_instances(fresh_cache: Path) -> None:
+    assert schemas._cache_key(schemas.TELEMETRY, {"a": True}) != schemas._cache_key(
+        schemas.TELEMETRY, {"a": "true"}
+    )
+    assert schemas._cache_key(schemas.TELEMETRY, {"a": 1, "b": 2}) != schemas._cache_key(
+        schemas.TELEMETRY, {"b": 2, "a": 1}
+    )
+
+
+def test_non_json_instances_are_validated_and_keyed_exactly(fresh_cache: Path) -> None:
     import datetime
 
     odd = {**BAD_TELEMETRY, "metadata": {"name": "x", "labels": {"d": datetime.date(2024, 1, 1)}}}
-    assert schemas.errors(schemas.TELEMETRY, odd)
+    expected = schemas.errors(schemas.TELEMETRY, odd)
+    assert expected
     _new_run()
-    assert not fresh_cache.exists()
+    assert schemas.errors(schemas.TELEMETRY, odd) == expected
+    as_text = {**odd, "metadata": {"name": "x", "labels": {"d": "2024-01-01"}}}
+    assert schemas._cache_key(schemas.TELEMETRY, odd) != schemas._cache_key(
+        schemas.TELEMETRY, as_text
+    )
 
 
 def test_no_cache_means_no_file(fresh_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -113,7 +150,6 @@ def _key_shard(folder: Path) -> Path:
     from meshgen.cache import digest
 
     key = schemas._cache_key(schemas.TELEMETRY, BAD_TELEMETRY)
-    assert key is not None
     return folder / f"{digest(key)[:2]}.json"
 
 

@@ -171,6 +171,58 @@ def test_a_removal_the_config_cannot_express_is_not_adopted(project, run_cli):
     assert (project / "meshgen.yaml").read_bytes() == before
 
 
+GRAFANA_VALUES = "deployment/helmfile/values/grafana-values.yaml"
+
+
+def test_a_type_change_inside_a_list_is_a_value_edit(project, run_cli):
+    # `isDefault` sits in a list item: `[{..., true}] == [{..., 1}]` in Python, not in YAML.
+    hand_edit(project, "isDefault: true", "isDefault: 1", GRAFANA_VALUES)
+    check = run_cli("check")
+    assert check.code == 1
+    assert "D102 hand edit: `datasources.datasources.yaml.datasources" in check.out
+    assert "comments or layout only" not in check.out
+    result = run_cli("adopt", "--dry-run")
+    assert "nothing to adopt" not in result.out + result.err
+
+
+def test_a_number_written_as_a_float_is_layout_only(project, run_cli):
+    hand_edit(project, "orgId: 1\n", "orgId: 1.0\n", GRAFANA_VALUES)  # one float64 to helm
+    check = run_cli("check")
+    assert "(comments or layout only: nothing to adopt)" in check.out, check
+
+
+ALIAS_BOMB = "bomb:\n  a0: &a0 [1,1,1,1,1,1,1,1,1,1]\n" + "".join(
+    f"  a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]\n" for i in range(1, 9)
+)
+
+
+@pytest.mark.parametrize(
+    ("added", "code"),
+    [
+        (ALIAS_BOMB, "C007"),
+        ('x: "unterminated\n', "C002"),
+        ("x:\n\tindented: by a tab\n", "C002"),
+        ("global: {}\n", "C003"),
+    ],
+    ids=["alias-bomb", "unterminated-quote", "tab", "duplicate-key"],
+)
+def test_a_hand_edit_that_breaks_the_yaml_gets_the_readers_diagnostic(
+    project, run_cli, added, code
+):
+    path = project / ISTIO_VALUES
+    path.write_text(path.read_text(encoding="utf-8") + added, encoding="utf-8")
+    check = run_cli("check")
+    assert check.code == 1, check
+    assert "X001" not in check.out + check.err
+    assert f"edited by hand, and no longer reads as YAML ({code})" in check.out, check
+    assert "comments or layout only" not in check.out
+    result = run_cli("adopt", "--dry-run")
+    assert result.code == 1
+    assert "internal error" not in result.err
+    assert "values/istio-values.yaml: not adopted: does not parse as YAML: values/" in result.err
+    assert f": {code} " in result.err, result
+
+
 def test_apply_dry_run_refuses_a_hand_edit_as_apply_does(project, run_cli):
     hand_edit(project, "  enableTracing: false\n", "  enableTracing: true\n")
     result = run_cli("apply", "--dry-run")

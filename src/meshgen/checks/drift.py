@@ -9,7 +9,7 @@ from typing import Any
 from meshgen.checks import hand_edits
 from meshgen.checks.context import CheckContext
 from meshgen.checks.framework import Finding, check
-from meshgen.diagnostics import Severity
+from meshgen.diagnostics import Diagnostic, Severity
 from meshgen.load.files import display_path
 from meshgen.source import Span
 
@@ -99,10 +99,11 @@ def hand_edited_rendered_file(ctx: CheckContext) -> Iterator[Finding]:
 
 def on_disk_edits(
     ctx: CheckContext, rendered: Any
-) -> tuple[list[hand_edits.ValueEdit], Any] | None:
+) -> tuple[list[hand_edits.ValueEdit], Any] | Diagnostic | None:
     """The values a hand edit changed in a rendered values file, and the file's source map.
 
-    None when the file is not a values file or its text on disk does not parse.
+    The C0xx diagnostic when its text on disk no longer parses; None when the file is not
+    a values file.
     """
     from meshgen.load.yaml_reader import build_source_map
 
@@ -111,16 +112,23 @@ def on_disk_edits(
     text = ctx.released_text(rendered.path)
     if text is None or len(rendered.documents) != 1:
         return None
-    found = hand_edits.disk_edits(rendered.documents[0], text)
-    if found is None:
-        return None
+    shown = _shown(ctx, rendered.path)
+    found = hand_edits.disk_edits(rendered.documents[0], text, shown)
+    if isinstance(found, Diagnostic):
+        return found
     edits, document = found
-    return edits, build_source_map(document, _shown(ctx, rendered.path))
+    return edits, build_source_map(document, shown)
 
 
 def _value_findings(ctx: CheckContext, rendered: Any) -> Iterator[Finding]:
     found = on_disk_edits(ctx, rendered)
     if found is None or ctx.config is None:
+        return
+    if isinstance(found, Diagnostic):
+        yield Finding(
+            f"edited by hand, and no longer reads as YAML ({found.code}): {found.message}",
+            span=found.span,
+        )
         return
     edits, smap = found
     for edit in edits:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from meshgen.diagnostics import Diagnostic
 from meshgen.models import MeshConfig
 from meshgen.records import record
 from meshgen.render import kube_prometheus_stack, naming
@@ -105,7 +106,20 @@ def value_edits(rendered: Any, on_disk: Any, keys: KeyPath = ()) -> list[ValueEd
 
 
 def _same(a: Any, b: Any) -> bool:
-    return (type(a) is type(b) and a == b) or (_number(a) and _number(b) and a == b)
+    """Equal as helm reads the two: numbers by value, everything else type-exact.
+
+    Helm reads every YAML number as a float64, so `1` and `1.0` are one value; `true` and
+    `1` are not, inside lists and mappings too (`[true] == [1]` in Python).
+    """
+    if _number(a) and _number(b):
+        return bool(a == b)
+    if type(a) is not type(b):
+        return False
+    if type(a) is list:
+        return len(a) == len(b) and all(map(_same, a, b))
+    if type(a) is dict:
+        return a.keys() == b.keys() and all(_same(value, b[key]) for key, value in a.items())
+    return bool(a == b)
 
 
 def _number(value: Any) -> bool:
@@ -204,15 +218,17 @@ def adoptable(rel: str) -> bool:
     return rel.startswith("values/") and rel.endswith("-values.yaml")
 
 
-def disk_edits(rendered_document: Any, text: str) -> tuple[list[ValueEdit], Any] | None:
+def disk_edits(
+    rendered_document: Any, text: str, shown: str
+) -> tuple[list[ValueEdit], Any] | Diagnostic:
     """The edits of the text on disk against the rendered document, and its round-trip tree.
 
-    None when the text does not parse as one YAML document.
+    The text is read as every YAML meshgen reads (`yaml_reader.parse_for_edit`: the same
+    refusals and limits): when it does not parse, the C0xx diagnostic why, in `shown`.
     """
-    from meshgen.load.yaml_reader import load_roundtrip, to_plain
+    from meshgen.load.yaml_reader import parse_for_edit, to_plain
 
-    try:
-        document = load_roundtrip(text)
-    except Exception:
-        return None
+    document = parse_for_edit(text, shown)
+    if isinstance(document, Diagnostic):
+        return document
     return value_edits(rendered_document, to_plain(document)), document

@@ -113,25 +113,26 @@ def errors(name: str, instance: Any, *, data_sha256: str = "") -> list[SchemaErr
     of a serialisation of it (a dashboard ConfigMap is tens of kB of JSON text).
     """
     key = f"{name}\ndata-sha256:{data_sha256}" if data_sha256 else _cache_key(name, instance)
-    if key is not None:
-        stored = _result_cache().get(key)
-        decoded = _decode(stored) if stored is not None else None
-        if decoded is not None:
-            return decoded
+    stored = _result_cache().get(key)
+    decoded = _decode(stored) if stored is not None else None
+    if decoded is not None:
+        return decoded
     found = {e for error in validator(name).iter_errors(instance) for e in _explain(error)}
     result = sorted(found, key=lambda e: (tuple(str(p) for p in e.path), e.message))
-    if key is not None:
-        _result_cache().put(key, [[list(e.path), e.message] for e in result])
+    _result_cache().put(key, [[list(e.path), e.message] for e in result])
     return result
 
 
-def _cache_key(name: str, instance: Any) -> str | None:
-    """The schema name plus the instance as canonical JSON; None when it is not JSON data."""
-    try:
-        text = json.dumps(instance, sort_keys=True, separators=(",", ":"), allow_nan=False)
-    except (TypeError, ValueError):
-        return None  # e.g. a date or a non-string key in a linted file: not cached
-    return f"{name}\n{text}"
+def _cache_key(name: str, instance: Any) -> str:
+    """The schema name plus a type-exact digest of the instance.
+
+    Type-exact (`data_digest`): `{1: x}` and `{"1": x}`, `true` and `"true"`, or two key
+    orders are different instances with possibly different verdicts, which canonical JSON
+    would have given one entry.
+    """
+    from meshgen.render.context import data_digest
+
+    return f"{name}\ninstance-sha256:{data_digest([instance])}"
 
 
 def _decode(stored: Any) -> list[SchemaError] | None:

@@ -18,6 +18,7 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap
 
 from meshgen.checks import hand_edits
+from meshgen.diagnostics import Diagnostic
 from meshgen.edit.roundtrip import edit_text
 from meshgen.errors import UsageError
 from meshgen.models import MeshConfig
@@ -70,9 +71,11 @@ def plan(
     wanted: dict[str, Any] = {}
     for item in edited:
         rel = item.rendered.path
-        found = hand_edits.disk_edits(item.rendered.documents[0], item.text)
-        if found is None:
-            adoption.left.append((rel, "does not parse as YAML"))
+        found = hand_edits.disk_edits(item.rendered.documents[0], item.text, rel)
+        if isinstance(found, Diagnostic):
+            adoption.left.append(
+                (rel, f"does not parse as YAML: {found.span}: {found.code} {found.message}")
+            )
             continue
         edits, document = found
         from meshgen.load.yaml_reader import to_plain
