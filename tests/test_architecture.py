@@ -46,10 +46,20 @@ def modules() -> dict[str, Path]:
 
 
 def imports_of(name: str, path: Path, known: set[str]) -> Iterator[tuple[str, int]]:
-    """(imported meshgen module, line) for every import in the file, at any depth."""
+    """(imported meshgen module, line) for every import in the file, at any depth.
+
+    `importlib.import_module("meshgen.x")` with a literal name counts as an import of it.
+    """
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
+        if isinstance(node, ast.Call):
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if called in ("import_module", "__import__") and node.args:
+                first = node.args[0]
+                if isinstance(first, ast.Constant) and str(first.value).startswith("meshgen"):
+                    yield str(first.value), node.lineno
+        elif isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.split(".")[0] == "meshgen":
                     yield alias.name, node.lineno
@@ -67,10 +77,16 @@ def imports_of(name: str, path: Path, known: set[str]) -> Iterator[tuple[str, in
 
 
 def floor_of(name: str) -> int:
+    """The floor of a module: that of the longest member naming it or a package above it.
+
+    The package itself (`meshgen`) names only its `__init__`: a new subpackage sits on no
+    floor until it is given one.
+    """
     best, floor = -1, -1
     for index, members in enumerate(FLOORS):
         for member in members:
-            if (name == member or name.startswith(member + ".")) and len(member) > best:
+            inside = name.startswith(member + ".") and member != "meshgen"
+            if (name == member or inside) and len(member) > best:
                 best, floor = len(member), index
     assert floor >= 0, f"{name} sits on no floor: add it to FLOORS"
     return floor
@@ -145,3 +161,28 @@ def test_every_module_says_what_it_does_first(name: str) -> None:
     tree = ast.parse(modules()[name].read_text(encoding="utf-8"))
     doc = ast.get_docstring(tree)
     assert doc and len(doc.splitlines()[0]) > 10, f"{name} has no opening docstring"
+
+
+def test_every_module_sits_on_a_floor() -> None:
+    unplaced = []
+    for name in modules():
+        try:
+            floor_of(name)
+        except AssertionError:
+            unplaced.append(name)
+    assert not unplaced, f"on no floor (add them to FLOORS): {unplaced}"
+
+
+def test_the_walk_sees_dynamic_imports_and_new_subpackages(tmp_path: Path) -> None:
+    module = tmp_path / "naming.py"
+    module.write_text(
+        "import importlib\n"
+        "def late():\n"
+        "    return importlib.import_module('meshgen.checks.framework')\n",
+        encoding="utf-8",
+    )
+    found = set(imports_of("meshgen.render.naming", module, set()))
+    assert ("meshgen.checks.framework", 3) in found
+    with pytest.raises(AssertionError, match="sits on no floor"):
+        floor_of("meshgen.misc.helpers")
+    assert floor_of("meshgen.diagnostics") == 0

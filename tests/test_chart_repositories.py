@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from meshgen import api
+from tests.yaml_data import typed
 
 BASE = """\
 istio:
@@ -105,4 +106,4 @@ def test_the_rendered_helmfile_yaml_parses_back(tmp_path: Path) -> None:
     config.write_text(BASE.format(**{**HTTPS, "istio": "./mirror"}), encoding="utf-8")
     project = api.load_project(config)
     (helmfile,) = [f for f in project.files if f.path == "helmfile.yaml"]
-    assert yaml.safe_load(helmfile.text) == helmfile.documents[0]
+    assert typed(yaml.safe_load(helmfile.text)) == typed(helmfile.documents[0])

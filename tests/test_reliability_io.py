@@ -19,6 +19,7 @@ from meshgen.diagnostics import Diagnostic, Severity
 from meshgen.load.config import load_text
 from meshgen.source import Span
 from tests.conftest import INFRA_CONFIG, REPO, CliResult
+from tests.yaml_data import typed
 
 Run = Callable[..., CliResult]
 
@@ -99,10 +100,7 @@ def test_standard_tags_in_values_render(
     value: str, expected: Any, run_cli: Run, tmp_path: Path, chdir: Path
 ) -> None:
     got = _values_of(run_cli, tmp_path, value)
-    assert got == expected
-    assert type(got) is type(expected)
-    if isinstance(expected, dict):
-        assert list(got) == list(expected)  # an omap keeps its order
+    assert typed(got) == typed(expected)  # type-exact at every level; an omap keeps its order
 
 
 def test_omap_with_a_repeated_key_is_c003_at_the_key() -> None:

@@ -1,8 +1,9 @@
 """The code catalogue: one entry per code, well formed, and nothing outside it.
 
-- every `@check(...)` in src/meshgen/checks/** is in the registry (found on the source with
-  `ast`, so a check the registry's module walk misses, e.g. one defined inside a function or
-  deleted with `del`, fails here);
+- every check declared anywhere in src/meshgen is in the registry (found on the source with
+  `ast`, under any name `check` is imported as, decorator or call, so a check the
+  registry's module walk misses, e.g. one defined inside a function, deleted with `del` or
+  outside `meshgen.checks`, fails here);
 - no two entries share a code, a name or an alias;
 - every entry has a one-line summary and Why / Example / Fix;
 - every code-like string literal in src/meshgen is a catalogued code;
@@ -34,44 +35,88 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "meshgen"
 CODE = re.compile(r"[CTKHGDX]\d{3}")
 
 
-def _is_check_decorator(node: ast.expr) -> bool:
-    if not isinstance(node, ast.Call):
-        return False
+FRAMEWORK = "meshgen.checks.framework"
+
+
+def _check_names(tree: ast.Module, module: str) -> tuple[set[str], set[str]]:
+    """The names `check` goes by in a module, and the names its framework module goes by.
+
+    `from meshgen.checks.framework import check as declare` makes `declare(...)` a check;
+    `from meshgen.checks import framework` (or `import ... as fw`) makes `fw.check(...)` one.
+    """
+    functions, modules = set(), set()
+    package = module.rpartition(".")[0]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: resolved against the module's own package
+                parts = package.split(".")
+                anchor = ".".join(parts[: len(parts) - node.level + 1])
+                base = f"{anchor}.{base}" if base else anchor
+            for alias in node.names:
+                if base == FRAMEWORK and alias.name == "check":
+                    functions.add(alias.asname or "check")
+                if f"{base}.{alias.name}" == FRAMEWORK:
+                    modules.add(alias.asname or alias.name)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name == FRAMEWORK and alias.asname:
+                    modules.add(alias.asname)
+    if module == FRAMEWORK:
+        functions.add("check")
+    return functions, modules
+
+
+def _declares(node: ast.Call, functions: set[str], modules: set[str]) -> bool:
     func = node.func
-    return (isinstance(func, ast.Name) and func.id == "check") or (
-        isinstance(func, ast.Attribute) and func.attr == "check"
+    if isinstance(func, ast.Name):
+        return func.id in functions
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr == "check"
+        and isinstance(func.value, ast.Name)
+        and func.value.id in modules
     )
 
 
 def decorated_checks(root: Path) -> list[tuple[str, str, str]]:
-    """(code, name, file:line) of every function decorated with `check(...)` under `root`."""
+    """(code, name, file:line) of every check declared under `root`, however it is written.
+
+    Any call of the framework's `check`, under any name it is imported as: as a decorator,
+    on a nested function, or called (`check(...)(function)`), in any module of the package
+    (the registry walks only `meshgen.checks`).
+    """
     found = []
     for path in sorted(root.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        parts = path.relative_to(root.parent).with_suffix("").parts
+        module = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        functions, modules = _check_names(tree, module)
         for node in ast.walk(tree):
-            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            if not isinstance(node, ast.Call) or not _declares(node, functions, modules):
                 continue
-            for deco in node.decorator_list:
-                if not _is_check_decorator(deco):
-                    continue
-                assert isinstance(deco, ast.Call)
-                where = f"{path.relative_to(root.parent.parent)}:{node.lineno}"
-                args = deco.args[:2]
-                assert len(args) == 2 and all(
-                    isinstance(a, ast.Constant) and isinstance(a.value, str) for a in args
-                ), f"{where}: @check needs a literal code and name"
-                code, name = (a.value for a in args if isinstance(a, ast.Constant))
-                found.append((code, name, where))
+            if module == FRAMEWORK and not node.args:
+                continue
+            where = f"{path.relative_to(root.parent.parent)}:{node.lineno}"
+            args = node.args[:2]
+            if module == FRAMEWORK and not all(isinstance(a, ast.Constant) for a in args):
+                continue  # the framework's own definitions
+            assert len(args) == 2 and all(
+                isinstance(a, ast.Constant) and isinstance(a.value, str) for a in args
+            ), f"{where}: check() needs a literal code and name"
+            code, name = (a.value for a in args if isinstance(a, ast.Constant))
+            found.append((code, name, where))
     return found
 
 
 def test_every_decorated_check_is_registered() -> None:
     from meshgen.checks import all_checks
 
-    in_source = decorated_checks(SRC / "checks")
+    in_source = decorated_checks(SRC)
     registered = {(c.code, c.name) for c in all_checks()}
     missed = [
-        f"{where}: @check({code!r}, {name!r}) is not in the registry (module-level, not deleted?)"
+        f"{where}: check({code!r}, {name!r}) is not in the registry (module-level, not deleted,"
+        " under meshgen.checks?)"
         for code, name, where in in_source
         if (code, name) not in registered
     ]
@@ -82,13 +127,13 @@ def test_every_decorated_check_is_registered() -> None:
 
 
 def test_the_source_walk_sees_checks_the_registry_would_miss(tmp_path: Path) -> None:
-    """The walk above finds a nested and a deleted check (the registry finds neither)."""
-    pkg = tmp_path / "src" / "meshgen" / "checks"
-    pkg.mkdir(parents=True)
-    (pkg / "hidden.py").write_text(
-        "from meshgen.checks.framework import check\n"
-        "from meshgen.diagnostics import Severity\n"
-        "def factory():\n"
+    """The walk above finds every way of declaring a check the registry would not see."""
+    root = tmp_path / "src" / "meshgen"
+    (root / "checks").mkdir(parents=True)
+    (root / "edit").mkdir()
+    head = "from meshgen.diagnostics import Severity\n"
+    (root / "checks" / "hidden.py").write_text(
+        "from meshgen.checks.framework import check\n" + head + "def factory():\n"
         "    @check('T998', 'nested-check', Severity.ERROR)\n"
         "    def nested(ctx):\n"
         "        yield from ()\n"
@@ -98,7 +143,30 @@ def test_the_source_walk_sees_checks_the_registry_would_miss(tmp_path: Path) -> 
         "    yield from ()\n"
         "del deleted\n"
     )
-    assert sorted((c, n) for c, n, _ in decorated_checks(pkg)) == [
+    (root / "checks" / "aliased.py").write_text(
+        "from .framework import check as declare\n" + head + "def factory():\n"
+        "    @declare('T101', 'aliased-nested', Severity.ERROR)\n"
+        "    def nested(ctx):\n"
+        "        yield from ()\n"
+        "    return nested\n"
+        "_LIST = [declare('T101', 'called-form', Severity.ERROR)(lambda ctx: iter(()))]\n"
+    )
+    (root / "edit" / "rogue.py").write_text(
+        "from meshgen.checks import framework\n"
+        "import meshgen.checks.framework as fw\n"
+        + head
+        + "@framework.check('T101', 'outside-checks', Severity.ERROR)\n"
+        "def rogue(ctx):\n"
+        "    yield from ()\n"
+        "@fw.check('T102', 'module-alias', Severity.ERROR)\n"
+        "def other(ctx):\n"
+        "    yield from ()\n"
+    )
+    assert sorted((c, n) for c, n, _ in decorated_checks(root)) == [
+        ("T101", "aliased-nested"),
+        ("T101", "called-form"),
+        ("T101", "outside-checks"),
+        ("T102", "module-alias"),
         ("T998", "nested-check"),
         ("T999", "deleted-check"),
     ]
