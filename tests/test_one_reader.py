@@ -28,6 +28,7 @@ CASES = {
     "nul-byte": "a: b\x00\n",
     "unclosed-flow": "a: [1, 2\n",
     "bad-indent": "a:\n  b: 1\n c: 2\n",
+    "control-character": "a: 1\nb: x\x07y\n",
     "alias-bomb": "a: &a [" + ",".join(["x"] * 50) + "]\n"
     + "".join(f"{chr(98 + i)}: &{chr(98 + i)} [" + ",".join([f"*{chr(97 + i)}"] * 50) + "]\n" for i in range(4)),
 }
@@ -47,6 +48,25 @@ def test_validate_and_lint_read_alike(name: str, tmp_path: Path) -> None:
     linted = [d for d in api.lint([path]).diagnostics if d.code != "C010"]
     assert _only(validated) == _only(linted)
     assert validated[0].code in {"C002", "C003", "C005", "C007"}
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "char"),
+    [
+        ("a: 1\nb: x\x07y\n", (2, 5), "U+0007"),
+        ("\ufeffa: 1\r\nb: x\x1by\r\n", (2, 5), "U+001B"),
+        ('a: "\x85"\nb: [1, \ufffe]\n', (2, 8), "U+FFFE"),
+    ],
+    ids=["bel", "escape-after-bom-crlf", "nonchar-after-nel"],
+)
+def test_a_character_yaml_forbids_is_named_where_it_is(
+    text: str, where: tuple[int, int], char: str
+) -> None:
+    found = yaml_reader.parse(text, "x.yaml")
+    assert isinstance(found, Diagnostic)
+    assert (found.code, found.span.line, found.span.col) == ("C002", *where)
+    assert found.message.startswith(f"character {char} is not allowed in YAML text")
+    assert "unicode string" not in found.message
 
 
 def test_the_flow_limit_points_at_the_bracket_past_it() -> None:

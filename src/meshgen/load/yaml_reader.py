@@ -114,6 +114,7 @@ def _roundtrip(text: str, shown: str, *, every: bool) -> tuple[Any, Diagnostic |
     # ruamel is imported only here and below: a well-formed config takes the libyaml path.
     from ruamel.yaml.constructor import DuplicateKeyError
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from ruamel.yaml.reader import ReaderError
 
     from meshgen.load.ruamel_roundtrip import RefusedYAMLError
 
@@ -137,10 +138,30 @@ def _roundtrip(text: str, shown: str, *, every: bool) -> tuple[Any, Diagnostic |
         if "\t" in problem or "'\\t'" in problem:
             problem = "a tab character cannot indent YAML; use spaces"
         return None, diagnostic("C002", f"YAML syntax error: {problem}", span)
+    except ReaderError as exc:
+        return None, _unreadable(text, exc, shown)
     except YAMLError as exc:
         return None, diagnostic("C002", f"YAML error: {exc}", Span(shown))
     except RecursionError:
         return None, diagnostic("C007", "the document nests too deep to parse", Span(shown))
+
+
+def _unreadable(text: str, exc: Any, shown: str) -> Diagnostic:
+    """A character YAML does not allow in a stream (a control character), where it is."""
+    position = exc.position if isinstance(exc.position, int) else 0
+    position = min(max(position, 0), len(text))
+    line = text.count("\n", 0, position) + 1
+    col = position - (text.rfind("\n", 0, position) + 1) + 1
+    char = exc.character
+    if not isinstance(char, int):
+        return diagnostic("C002", f"YAML error: {exc.reason}", Span(shown, line, col))
+    escape = f"\\u{char:04X}" if char <= 0xFFFF else f"\\U{char:08X}"
+    return diagnostic(
+        "C002",
+        f"character U+{char:04X} is not allowed in YAML text; write it as {escape} inside a "
+        "double-quoted string",
+        Span(shown, line, col),
+    )
 
 
 _BRACKETS = re.compile(r"[\[\]{}]")
