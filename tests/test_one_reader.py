@@ -80,3 +80,28 @@ def test_parse_all_keeps_every_document_with_its_positions() -> None:
     assert not isinstance(documents, Diagnostic)
     assert [d.data for d in documents] == [{"a": 1}, {"b": {"c": 2}}]
     assert str(documents[1].source.lookup(("b", "c"))) == "x.yaml:5:6"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "apiVersion: v2\nname: istiod\n\tversion: 1.30.3\n",
+            "is not valid YAML (C002 at 3:1: YAML syntax error: a tab character cannot indent "
+            "YAML; use spaces)",
+        ),
+        (
+            "a: " + "[" * 3000 + "]" * 3000 + "\n",
+            f"is not valid YAML (C007 at 1:{4 + FLOW_DEPTH_LIMIT}: brackets nest deeper than "
+            f"{FLOW_DEPTH_LIMIT} levels)",
+        ),
+    ],
+    ids=["tab", "deep-brackets"],
+)
+def test_a_mirrored_chart_yaml_is_read_by_the_one_reader(
+    text: str, expected: str, tmp_path: Path
+) -> None:
+    from meshgen.checks.helm.mirror import _chart_version
+
+    (tmp_path / "Chart.yaml").write_text(text, encoding="utf-8")
+    assert _chart_version(tmp_path) == (None, expected)

@@ -33,7 +33,7 @@ pytestmark = pytest.mark.skipif(
 
 
 def manifest() -> list[dict]:
-    return yaml_reader.load_all_safe((REPO / ".pre-commit-hooks.yaml").read_text())[0]
+    return yaml_reader.load_all_data((REPO / ".pre-commit-hooks.yaml").read_text(), "hooks")[0]
 
 
 def local_config() -> str:
@@ -112,7 +112,7 @@ def test_own_config_is_valid_and_uses_the_manifest_filters():
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    own = yaml_reader.load_all_safe((REPO / ".pre-commit-config.yaml").read_text())[0]
+    own = yaml_reader.load_all_data((REPO / ".pre-commit-config.yaml").read_text(), "config")[0]
     local = {h["id"]: h for r in own["repos"] if r["repo"] == "local" for h in r["hooks"]}
     for hook in manifest():
         for key in ("files", "always_run", "pass_filenames"):

@@ -144,7 +144,7 @@ def test_traffic_runs_the_rendered_job_and_prints_the_summary(standins, project_
         ["wait", "--for=condition=complete"],
         ["logs", f"job/{JOB}"],
     ]
-    applied = yaml_reader.load_all_safe(calls[1]["stdin"])
+    applied = yaml_reader.load_all_data(calls[1]["stdin"], "stdin")
     assert typed(applied) == typed([rendered_job(project_dir)])
 
 

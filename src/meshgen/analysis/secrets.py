@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from meshgen.diagnostics import Diagnostic
 from meshgen.load import yaml_reader
 from meshgen.models import MeshConfig
 from meshgen.source import KeyPath
@@ -153,10 +154,8 @@ def _embedded(text: str) -> Any:
     """A multi-line string that is itself YAML (`extraScrapeConfigs: |`), parsed; else None."""
     if "\n" not in text or ":" not in text:
         return None
-    try:
-        return yaml_reader.load_all_safe(text)
-    except Exception:  # not YAML: an ordinary multi-line string
-        return None
+    found = yaml_reader.load_all_data(text, "")
+    return None if isinstance(found, Diagnostic) else found  # not YAML: an ordinary string
 
 
 def _keyed_secrets(node: Any, root: KeyPath) -> Iterator[tuple[KeyPath, str, KeyPath]]:
@@ -264,4 +263,3 @@ def redact_secrets(config: MeshConfig) -> MeshConfig:
             parent = parent[part]
         parent[path[-1]] = REDACTED
     return MeshConfig.model_validate(data)
-

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, field
 from typing import Any
 
+from meshgen.diagnostics import Diagnostic
 from meshgen.handoff import runner
 from meshgen.load import yaml_reader
 from meshgen.models import MeshConfig, RevisionInjection, Service
@@ -150,9 +151,7 @@ def _conflicts(expected: dict[str, str], labels: dict[str, str]) -> list[str]:
     return [f"{k}={labels[k]}" for k in rivals if k in labels]
 
 
-def check_namespaces(
-    cluster: Cluster, project: Tree, config: MeshConfig
-) -> Iterator[CheckResult]:
+def check_namespaces(cluster: Cluster, project: Tree, config: MeshConfig) -> Iterator[CheckResult]:
     """Each configured namespace has its injection label and nothing conflicting."""
     tree = project.shown_output_dir
     fix = f"make enable-istio-injection (kubectl apply -f {tree}/{naming.NAMESPACES_DIR}/)"
@@ -288,9 +287,7 @@ def rendered_telemetries(project: Tree) -> list[tuple[str, str, Any]]:
     return sorted(found, key=lambda t: (t[0], t[1]))
 
 
-def check_telemetry(
-    cluster: Cluster, project: Tree, config: MeshConfig
-) -> Iterator[CheckResult]:
+def check_telemetry(cluster: Cluster, project: Tree, config: MeshConfig) -> Iterator[CheckResult]:
     """The Telemetry resources exist as rendered (name, namespace and spec)."""
     fix = "make deploy-services (meshgen apply --tier mesh)"
     for namespace, name, spec in rendered_telemetries(project):
@@ -338,9 +335,7 @@ def _grafana_release(project: Tree, config: MeshConfig) -> tuple[str, dict[str, 
     return (grafana.release if grafana else ""), _values(project, naming.GRAFANA_VALUES)
 
 
-def check_monitoring(
-    cluster: Cluster, project: Tree, config: MeshConfig
-) -> Iterator[CheckResult]:
+def check_monitoring(cluster: Cluster, project: Tree, config: MeshConfig) -> Iterator[CheckResult]:
     """Prometheus server and Grafana Deployments are available.
 
     With kube-prometheus-stack: the Prometheus Operator's Deployment (it runs Prometheus
@@ -409,9 +404,7 @@ def _dashboard_plan(
     return providers, downloads, inline
 
 
-def check_dashboards(
-    cluster: Cluster, project: Tree, config: MeshConfig
-) -> Iterator[CheckResult]:
+def check_dashboards(cluster: Cluster, project: Tree, config: MeshConfig) -> Iterator[CheckResult]:
     """The Istio dashboards are provisioned the way the grafana chart does it."""
     grafana = config.monitoring.grafana
     if grafana is None:
@@ -433,10 +426,8 @@ def check_dashboards(
     else:
         have: dict[str, str] = {}
         for key in values.get("dashboardProviders") or {}:
-            try:
-                doc = yaml_reader.load_all_safe(str(data.get(key, "")))
-            except Exception:  # a garbled ConfigMap is a finding, not a crash
-                doc = []
+            read = yaml_reader.load_all_data(str(data.get(key, "")), f"{fullname}/{key}")
+            doc = [] if isinstance(read, Diagnostic) else read  # garbled: a finding, no crash
             for prov in (doc[0] if doc and isinstance(doc[0], dict) else {}).get("providers") or ():
                 if isinstance(prov, dict):
                     have[str(prov.get("name"))] = str((prov.get("options") or {}).get("path", ""))

@@ -4,7 +4,8 @@
   well-formed config takes libyaml's C event stream (`libyaml_events`); anything it cannot
   read identically goes through ruamel's round trip, whose constructor refuses what a config
   may not use (unknown tags, complex keys, numbers helm cannot carry).
-- `parse_all` does the same for multi-document streams (`meshgen lint`).
+- `parse_all` does the same for multi-document streams (`meshgen lint`, a chart's
+  `Chart.yaml`, YAML inside a string); `load_all_data` gives only their data.
 - `new_roundtrip` is the ruamel instance the telemetry editor uses, with the same refusals.
 - `load_all_as_helm_reads` reads rendered files back as helm does (YAML 1.1).
 
@@ -303,11 +304,10 @@ def load_roundtrip(text: str) -> Any:
     return new_roundtrip().load(text)
 
 
-def load_all_safe(text: str) -> list[Any]:
-    """Parse a multi-document YAML stream into plain data (for re-reading rendered files)."""
-    from ruamel.yaml import YAML
-
-    return [to_plain(doc) for doc in YAML(typ="safe", pure=True).load_all(text)]
+def load_all_data(text: str, shown: str) -> list[Any] | Diagnostic:
+    """The plain data of every document of a stream (`parse_all`), or the C0xx diagnostic."""
+    found = parse_all(text, shown)
+    return found if isinstance(found, Diagnostic) else [document.data for document in found]
 
 
 def parse_for_edit(text: str, shown: str) -> Any:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from meshgen.checks.context import CheckContext
 from meshgen.checks.framework import Finding, check
-from meshgen.diagnostics import Severity
+from meshgen.diagnostics import Diagnostic, Severity
 from meshgen.load import yaml_reader
 from meshgen.models import MeshConfig
 from meshgen.models.base import is_local_repository
@@ -93,10 +93,10 @@ def _chart_version(folder: Path) -> tuple[str | None, str | None]:
         return None, "missing"
     except OSError as exc:
         return None, f"cannot be read: {exc.strerror or exc}"
-    try:
-        docs = yaml_reader.load_all_safe(text)
-    except Exception as exc:  # a broken Chart.yaml is a finding, not a crash
-        return None, f"is not valid YAML: {exc}"
+    docs = yaml_reader.load_all_data(text, str(folder / "Chart.yaml"))
+    if isinstance(docs, Diagnostic):  # a broken Chart.yaml is a finding, not a crash
+        where = docs.span
+        return None, f"is not valid YAML ({docs.code} at {where.line}:{where.col}: {docs.message})"
     data = docs[0] if docs and isinstance(docs[0], dict) else {}
     version = data.get("version")
     return (str(version), None) if version is not None else (None, "has no version")
