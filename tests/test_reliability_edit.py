@@ -52,6 +52,36 @@ def test_crlf_file_gets_crlf_on_added_lines(tmp_path: Path, run_cli: Run) -> Non
     assert config.read_bytes() == _crlf(expected)
 
 
+def test_cr_only_file_is_edited_with_cr_line_endings(tmp_path: Path, run_cli: Run) -> None:
+    config = tmp_path / "meshgen.yaml"
+    config.write_bytes(CONFIG.replace("\n", "\r").encode())
+    result = run_cli("telemetry", "buckets", "set", "1,2", "--service", "cart", "-c", str(config))
+    assert result.code == 0, result
+    expected = CONFIG + "    histogramBuckets:\n      istiocustom: [1, 2]\n"
+    assert config.read_bytes() == expected.replace("\n", "\r").encode()
+    assert run_cli("validate", "--no-charts", "-c", str(config)).code == 0
+
+
+def test_mixed_cr_only_and_lf_endings_are_refused(tmp_path: Path, run_cli: Run) -> None:
+    config = tmp_path / "meshgen.yaml"
+    before = (CONFIG.replace("\n", "\r", 1)).encode()
+    config.write_bytes(before)
+    result = run_cli("telemetry", "access-log", "on", "-c", str(config))
+    assert result.code == 2, result
+    assert "mixes CR-only line endings with LF or CRLF ones" in result.err
+    assert config.read_bytes() == before
+
+
+def test_a_sequence_added_to_a_config_without_one_is_valid(tmp_path: Path, run_cli: Run) -> None:
+    # No block sequence to guess the indentation from: ruamel guessed the mapping indent.
+    config = tmp_path / "meshgen.yaml"
+    config.write_text("output: out\nistio:\n  version: 1.30.3\n", encoding="utf-8")
+    result = run_cli("telemetry", "disable", "REQUEST_SIZE", "-c", str(config))
+    assert result.code == 0, result
+    assert "    - name: mesh-default\n      metrics:\n" in config.read_text(encoding="utf-8")
+    assert run_cli("validate", "--no-charts", "-c", str(config)).code == 0
+
+
 # --- 5. a symlinked config is written through, the link kept ---------------------------
 
 

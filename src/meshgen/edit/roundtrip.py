@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import io
 import itertools
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -21,15 +22,22 @@ from ruamel.yaml import YAML
 from ruamel.yaml.util import load_yaml_guess_indent
 
 from meshgen.diagnostics import Diagnostic
-from meshgen.errors import InputError
+from meshgen.errors import InputError, UsageError
 from meshgen.load import ruamel_roundtrip, yaml_reader
+
+#: A CR that does not start a CRLF.
+_LONE_CR = re.compile(r"\r(?!\n)")
 
 
 def _yaml_for(text: str) -> YAML:
     """The reader's round trip, dumping with the indentation `text` uses."""
     _, sequence_indent, offset = load_yaml_guess_indent(text)
+    if offset is None:
+        # No block sequence to learn from: ruamel's guess is then the mapping indent (2),
+        # and a dash at offset 2 of a 2-space sequence puts an item's keys under its dash.
+        sequence_indent, offset = 4, 2
     return ruamel_roundtrip.new_roundtrip(
-        mapping=_mapping_indent(text), sequence=sequence_indent or 4, offset=offset or 2
+        mapping=_mapping_indent(text), sequence=sequence_indent or 4, offset=offset
     )
 
 
@@ -70,6 +78,16 @@ def edit_text(text: str, change: Callable[[Any], None], *, shown: str = "meshgen
     """
     from meshgen.edit.aliases import refuse_writes_through_aliases
 
+    if "\r" in text and "\n" not in text:
+        # CR-only line endings (old Mac files): YAML breaks lines there, the line-based
+        # diff below only at LF. A CR is always a line break in YAML text (in a quoted or
+        # block scalar too), so editing with LF and turning every LF back is exact.
+        return edit_text(text.replace("\r", "\n"), change, shown=shown).replace("\n", "\r")
+    if _LONE_CR.search(text):
+        raise UsageError(
+            f"{shown} mixes CR-only line endings with LF or CRLF ones: convert it to one "
+            "line ending (LF or CRLF) before editing it"
+        )
     baseline_document = parse(text, shown)
     yaml = _yaml_for(text)
     baseline = _dump(yaml, baseline_document)
