@@ -29,8 +29,21 @@ CASES = {
     "unclosed-flow": "a: [1, 2\n",
     "bad-indent": "a:\n  b: 1\n c: 2\n",
     "control-character": "a: 1\nb: x\x07y\n",
-    "alias-bomb": "a: &a [" + ",".join(["x"] * 50) + "]\n"
-    + "".join(f"{chr(98 + i)}: &{chr(98 + i)} [" + ",".join([f"*{chr(97 + i)}"] * 50) + "]\n" for i in range(4)),
+    "alias-bomb-under-key": "top: 1\nnested:\n  a0: &a0 ["
+    + ",".join(["x"] * 10)
+    + "]\n"
+    + "".join(f"  a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 10) + "]\n" for i in range(1, 9)),
+    "deep-nesting": "a:\n"
+    + "".join("  " * (i + 1) + f"k{i}:\n" for i in range(70))
+    + "  " * 71
+    + "v: 1\n",
+    "alias-bomb": "a: &a ["
+    + ",".join(["x"] * 50)
+    + "]\n"
+    + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [" + ",".join([f"*{chr(97 + i)}"] * 50) + "]\n"
+        for i in range(4)
+    ),
 }
 
 
@@ -48,6 +61,9 @@ def test_validate_and_lint_read_alike(name: str, tmp_path: Path) -> None:
     linted = [d for d in api.lint([path]).diagnostics if d.code != "C010"]
     assert _only(validated) == _only(linted)
     assert validated[0].code in {"C002", "C003", "C005", "C007"}
+    if name in ("alias-bomb-under-key", "deep-nesting"):
+        # Where the limit was passed, not the document's start.
+        assert validated[0].span.line > 2, validated[0]
 
 
 @pytest.mark.parametrize(

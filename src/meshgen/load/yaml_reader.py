@@ -28,7 +28,15 @@ from meshgen.source import KeyPath, SourceMap, Span, pack
 
 
 class TooLargeError(ValueError):
-    """A document expands (through aliases or nesting) past what a config may hold."""
+    """A document expands (through aliases or nesting) past what a config may hold.
+
+    `path` is the key path of the value where the limit was passed (`to_plain` fills it in
+    as the error leaves each container), so the diagnostic points there, not at 1:1.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.path: KeyPath = ()
 
 
 def parse(text: str, shown: str) -> tuple[Any, SourceMap] | Diagnostic:
@@ -47,7 +55,7 @@ def parse(text: str, shown: str) -> tuple[Any, SourceMap] | Diagnostic:
     try:
         return to_plain(document), build_source_map(document, shown)
     except TooLargeError as exc:
-        return diagnostic("C007", str(exc), Span(shown))
+        return diagnostic("C007", str(exc), build_source_map(document, shown).lookup(exc.path))
     except RecursionError:
         return diagnostic("C007", "the document nests too deep", Span(shown))
 
@@ -77,7 +85,7 @@ def parse_all(text: str, shown: str) -> list[Document] | Diagnostic:
         try:
             data = to_plain(node)
         except TooLargeError as exc:
-            return diagnostic("C007", str(exc), smap.lookup(()))
+            return diagnostic("C007", str(exc), smap.lookup(exc.path))
         except RecursionError:
             return diagnostic("C007", "the document nests too deep", smap.lookup(()))
         documents.append(Document(data, smap, node))
@@ -261,12 +269,25 @@ def to_plain(node: Any, *, budget: list[int] | None = None, depth: int = 0) -> A
     if depth > MAX_DEPTH:
         raise TooLargeError(f"the document nests deeper than {MAX_DEPTH} levels")
     if isinstance(node, Mapping):
-        return {
-            to_plain(k, budget=budget, depth=depth + 1): to_plain(v, budget=budget, depth=depth + 1)
-            for k, v in node.items()
-        }
+        out = {}
+        for k, v in node.items():
+            try:
+                out[to_plain(k, budget=budget, depth=depth + 1)] = to_plain(
+                    v, budget=budget, depth=depth + 1
+                )
+            except TooLargeError as exc:
+                exc.path = (str(k), *exc.path)
+                raise
+        return out
     if isinstance(node, list | tuple):
-        return [to_plain(v, budget=budget, depth=depth + 1) for v in node]
+        items = []
+        for index, v in enumerate(node):
+            try:
+                items.append(to_plain(v, budget=budget, depth=depth + 1))
+            except TooLargeError as exc:
+                exc.path = (index, *exc.path)
+                raise
+        return items
     if isinstance(node, datetime.date | datetime.datetime):
         return node.isoformat()
     if isinstance(node, bool | int | float) or node is None:
@@ -322,7 +343,7 @@ def parse_for_edit(text: str, shown: str) -> Any:
     try:
         to_plain(document)
     except TooLargeError as exc:
-        return diagnostic("C007", str(exc), Span(shown))
+        return diagnostic("C007", str(exc), build_source_map(document, shown).lookup(exc.path))
     except RecursionError:
         return diagnostic("C007", "the document nests too deep", Span(shown))
     return document
