@@ -274,6 +274,23 @@ def test_symlinked_file_inside_the_tree_is_never_written_through(
     _outside_untouched(outside)
 
 
+def test_a_symlinked_file_is_named_as_the_link_not_its_target(
+    project: Path, outside: Path, run_cli: Callable[..., Any]
+) -> None:
+    config = project / "meshgen.yaml"
+    config.write_text(V1, encoding="utf-8")
+    assert run_cli("render", "-c", str(config)).code == 0
+    helmfile = project / "deployment" / "helmfile" / "helmfile.yaml"
+    helmfile.unlink()
+    helmfile.symlink_to(outside / "keep.yaml")
+    result = run_cli("check", "-c", str(config))
+    assert result.code == 1, result
+    assert "D102 deployment/helmfile/helmfile.yaml is or passes through a symbolic link" in (
+        result.out
+    ), result
+    assert str(outside) not in result.out
+
+
 def test_symlinked_staging_folder_is_refused(
     project: Path, outside: Path, run_cli: Callable[..., Any]
 ) -> None:

@@ -36,9 +36,13 @@ def discover_config(explicit: Path | None = None, *, cwd: Path | None = None) ->
 
 
 def display_path(path: Path) -> str:
-    """A path as shown in diagnostics: relative to the working directory when inside it."""
+    """A path as shown in diagnostics: relative to the working directory when inside it.
+
+    Only its folder is resolved: a file that is a symbolic link is named as the link, not
+    as its target (which may be anywhere).
+    """
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str((path.absolute().parent.resolve() / path.name).relative_to(Path.cwd().resolve()))
     except (ValueError, OSError):
         return str(path)
 
@@ -48,6 +52,7 @@ def read_text(
 ) -> tuple[str | None, Diagnostic | None]:
     """Read a UTF-8 file, or say precisely why it cannot be read (`what` names it)."""
     start = Span(shown, 1, 1)
+
     def directory() -> Diagnostic:
         return diagnostic("C001", f"{shown} is a directory, not a {what}", start)
 
