@@ -257,16 +257,24 @@ def test_symlinked_folder_inside_the_tree_is_never_written_through(
     _outside_untouched(outside)
 
 
-@pytest.mark.parametrize("force", [False, True])
-def test_symlinked_file_inside_the_tree_is_never_written_through(
-    force: bool, project: Path, outside: Path, run_cli: Callable[..., Any]
-) -> None:
+def _helmfile_linked_outside(
+    project: Path, outside: Path, run_cli: Callable[..., Any]
+) -> tuple[Path, Path]:
+    """Render V1, then make the rendered helmfile.yaml a link to a file outside the project."""
     config = project / "meshgen.yaml"
     config.write_text(V1, encoding="utf-8")
     assert run_cli("render", "-c", str(config)).code == 0
     helmfile = project / "deployment" / "helmfile" / "helmfile.yaml"
     helmfile.unlink()
     helmfile.symlink_to(outside / "keep.yaml")
+    return config, helmfile
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_symlinked_file_inside_the_tree_is_never_written_through(
+    force: bool, project: Path, outside: Path, run_cli: Callable[..., Any]
+) -> None:
+    config, helmfile = _helmfile_linked_outside(project, outside, run_cli)
     config.write_text(V2, encoding="utf-8")
     result = run_cli("render", *(["--force"] if force else []), "-c", str(config))
     assert result.code == (2 if force else 1), result
@@ -277,12 +285,7 @@ def test_symlinked_file_inside_the_tree_is_never_written_through(
 def test_a_symlinked_file_is_named_as_the_link_not_its_target(
     project: Path, outside: Path, run_cli: Callable[..., Any]
 ) -> None:
-    config = project / "meshgen.yaml"
-    config.write_text(V1, encoding="utf-8")
-    assert run_cli("render", "-c", str(config)).code == 0
-    helmfile = project / "deployment" / "helmfile" / "helmfile.yaml"
-    helmfile.unlink()
-    helmfile.symlink_to(outside / "keep.yaml")
+    config, _ = _helmfile_linked_outside(project, outside, run_cli)
     result = run_cli("check", "-c", str(config))
     assert result.code == 1, result
     assert "D102 deployment/helmfile/helmfile.yaml is or passes through a symbolic link" in (
