@@ -72,8 +72,9 @@ def test_validate_and_lint_read_alike(name: str, tmp_path: Path) -> None:
         ("a: 1\nb: x\x07y\n", (2, 5), "U+0007"),
         ("\ufeffa: 1\r\nb: x\x1by\r\n", (2, 5), "U+001B"),
         ('a: "\x85"\nb: [1, \ufffe]\n', (2, 8), "U+FFFE"),
+        ("a: 1\rb: x\x07y\r", (2, 5), "U+0007"),
     ],
-    ids=["bel", "escape-after-bom-crlf", "nonchar-after-nel"],
+    ids=["bel", "escape-after-bom-crlf", "nonchar-after-nel", "cr-only-lines"],
 )
 def test_a_character_yaml_forbids_is_named_where_it_is(
     text: str, where: tuple[int, int], char: str
@@ -121,3 +122,9 @@ def test_a_mirrored_chart_yaml_is_read_by_the_one_reader(
 
     (tmp_path / "Chart.yaml").write_text(text, encoding="utf-8")
     assert _chart_version(tmp_path) == (None, expected)
+
+
+def test_a_nul_byte_in_a_cr_only_file_is_placed_on_its_line() -> None:
+    found = yaml_reader.parse("a: 1\rb: x\x00\r", "x.yaml")
+    assert isinstance(found, Diagnostic)
+    assert (found.code, found.span.line, found.span.col) == ("C002", 2, 5)

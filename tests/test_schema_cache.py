@@ -239,3 +239,19 @@ def _count_validations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(schemas, "validator", counting)
     return calls
+
+
+def test_a_result_through_a_nan_key_is_not_stored(
+    fresh_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # JSON cannot hold a NaN key: storing the result would make its whole shard unwritable.
+    stored: list[Any] = []
+    cache = schemas._result_cache()
+    monkeypatch.setattr(cache, "put", lambda key, value: stored.append(value))
+    nan_keyed = _labelled("x")
+    nan_keyed["metadata"]["labels"] = {float("nan"): [1]}  # a finding at the NaN key itself
+    found = schemas.errors(schemas.TELEMETRY, nan_keyed)
+    assert any(isinstance(part, float) for e in found for part in e.path), found
+    assert stored == []
+    assert schemas.errors(schemas.TELEMETRY, BAD_TELEMETRY)
+    assert len(stored) == 1

@@ -196,6 +196,36 @@ ALIAS_BOMB = "bomb:\n  a0: &a0 [1,1,1,1,1,1,1,1,1,1]\n" + "".join(
 )
 
 
+def test_an_unquoted_yaml_1_1_boolean_is_a_value_edit(project, run_cli):
+    # helm reads YAML 1.1: `on` unquoted is true, so unquoting 'on' changes the value.
+    hand_edit(
+        project,
+        "version: v1\n",
+        "version: v1\nmode: on\n",
+        "deployment/helmfile/values/shop-values.yaml",
+    )
+    check = run_cli("check")
+    assert "D102 hand edit: `mode: true`" in check.out, check
+    result = run_cli("adopt")
+    assert result.code == 0, result
+    assert run_cli("check").code == 0
+
+
+def test_a_service_values_edit_is_adopted_into_its_list_item(project, run_cli):
+    hand_edit(
+        project,
+        "version: v1\n",
+        "version: v1\nreplicaCount: 3\n",
+        "deployment/helmfile/values/shop-values.yaml",
+    )
+    check = run_cli("check")
+    assert "`meshgen adopt` writes it to `services[0].values.replicaCount`" in check.out, check
+    result = run_cli("adopt")
+    assert result.code == 0, result
+    assert "replicaCount: 3" in (project / "meshgen.yaml").read_text(encoding="utf-8")
+    assert run_cli("check").code == 0
+
+
 @pytest.mark.parametrize(
     ("added", "code"),
     [
@@ -219,7 +249,7 @@ def test_a_hand_edit_that_breaks_the_yaml_gets_the_readers_diagnostic(
     result = run_cli("adopt", "--dry-run")
     assert result.code == 1
     assert "internal error" not in result.err
-    assert "values/istio-values.yaml: not adopted: does not parse as YAML: values/" in result.err
+    assert "values/istio-values.yaml: not adopted: does not parse as YAML (line " in result.err
     assert f": {code} " in result.err, result
 
 

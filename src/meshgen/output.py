@@ -326,10 +326,12 @@ def diff(
     file edited by hand gets one line instead of a diff: the diff would undo the edit, and
     the edit belongs in the config (`meshgen adopt`), not reverted.
     """
-    import difflib  # only a stale tree has a diff to show: not imported by a clean check
+    result = planned if planned is not None else plan(files, output_dir)
+    if not (result.create or result.update or result.remove):
+        return ""  # a fresh tree: nothing to show (and difflib not imported)
+    import difflib
 
     chunks: list[str] = []
-    result = planned if planned is not None else plan(files, output_dir)
     for rendered in [*result.create, *result.update]:
         target = output_dir / rendered.path
         old = target.read_text(encoding="utf-8", errors="replace") if target.is_file() else ""

@@ -11,7 +11,6 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from meshgen.diagnostics import Diagnostic
 from meshgen.load import yaml_reader
 from meshgen.models import MeshConfig
 from meshgen.source import KeyPath
@@ -154,8 +153,11 @@ def _embedded(text: str) -> Any:
     """A multi-line string that is itself YAML (`extraScrapeConfigs: |`), parsed; else None."""
     if "\n" not in text or ":" not in text:
         return None
-    found = yaml_reader.load_all_data(text, "")
-    return None if isinstance(found, Diagnostic) else found  # not YAML: an ordinary string
+    try:
+        # As the program the string is for reads it (Prometheus, Grafana: Go YAML 1.1).
+        return yaml_reader.helm_data(text)
+    except Exception:  # not YAML: an ordinary multi-line string
+        return None
 
 
 def _keyed_secrets(node: Any, root: KeyPath) -> Iterator[tuple[KeyPath, str, KeyPath]]:

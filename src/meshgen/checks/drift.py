@@ -116,7 +116,7 @@ def on_disk_edits(
     found = hand_edits.disk_edits(rendered.documents[0], text, shown)
     if isinstance(found, Diagnostic):
         return found
-    edits, document = found
+    edits, document, _ = found
     return edits, build_source_map(document, shown)
 
 

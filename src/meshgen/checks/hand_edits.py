@@ -220,15 +220,24 @@ def adoptable(rel: str) -> bool:
 
 def disk_edits(
     rendered_document: Any, text: str, shown: str
-) -> tuple[list[ValueEdit], Any] | Diagnostic:
-    """The edits of the text on disk against the rendered document, and its round-trip tree.
+) -> tuple[list[ValueEdit], Any, Any] | Diagnostic:
+    """The edits of the text on disk: (edits, round-trip tree, data as helm reads it).
+
+    The tree gives the edits' positions; the data is what `meshgen adopt` must reproduce.
 
     The text is read as every YAML meshgen reads (`yaml_reader.parse_for_edit`: the same
-    refusals and limits): when it does not parse, the C0xx diagnostic why, in `shown`.
+    refusals and limits): when it does not parse, the C0xx diagnostic why, in `shown`. Its
+    values are compared as helm reads them (YAML 1.1: an unquoted `on` is true, `1:20` is
+    80), since that is what the edit changes in the cluster.
     """
-    from meshgen.load.yaml_reader import parse_for_edit, to_plain
+    from meshgen.load.yaml_reader import helm_data, parse_for_edit, to_plain
 
     document = parse_for_edit(text, shown)
     if isinstance(document, Diagnostic):
         return document
-    return value_edits(rendered_document, to_plain(document)), document
+    try:
+        documents = helm_data(text)
+    except Exception:  # read by the reader, not by helm's rules: compare what it read
+        documents = []
+    data = documents[0] if len(documents) == 1 else to_plain(document)
+    return value_edits(rendered_document, data), document, data

@@ -119,7 +119,10 @@ def errors(name: str, instance: Any, *, data_sha256: str = "") -> list[SchemaErr
         return decoded
     found = {e for error in validator(name).iter_errors(instance) for e in _explain(error)}
     result = sorted(found, key=lambda e: (tuple(str(p) for p in e.path), e.message))
-    _result_cache().put(key, [[list(e.path), e.message] for e in result])
+    if all(type(part) in (str, int) for e in result for part in e.path):
+        # What `_decode` accepts: a path through a NaN or float key is not stored (JSON
+        # could not hold it, and would lose the whole shard).
+        _result_cache().put(key, [[list(e.path), e.message] for e in result])
     return result
 
 

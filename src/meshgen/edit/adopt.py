@@ -73,14 +73,12 @@ def plan(
         rel = item.rendered.path
         found = hand_edits.disk_edits(item.rendered.documents[0], item.text, rel)
         if isinstance(found, Diagnostic):
+            where = f"line {found.span.line}, column {found.span.col}"
             adoption.left.append(
-                (rel, f"does not parse as YAML: {found.span}: {found.code} {found.message}")
+                (rel, f"does not parse as YAML ({where}: {found.code} {found.message})")
             )
             continue
-        edits, document = found
-        from meshgen.load.yaml_reader import to_plain
-
-        wanted[rel] = to_plain(document)
+        edits, _, wanted[rel] = found
         if not edits:
             adoption.left.append((rel, "only comments or layout changed: nothing to adopt"))
             continue
@@ -158,15 +156,23 @@ def set_keys(doc: Any, sets: Sequence[tuple[KeyPath, Any]]) -> None:
     for keys, value in sets:
         node = doc
         for key in keys[:-1]:
-            if isinstance(key, int):
-                node = node[key]
-                continue
-            if key not in node or node[key] is None:
-                node[key] = CommentedMap()
-            node = node[key]
-            if not isinstance(node, dict):
-                raise UsageError(f"`{hand_edits.dotted(keys)}`: a parent key is not a mapping")
+            node = _child(node, key, keys)
+        if not isinstance(node, dict):
+            raise UsageError(f"`{hand_edits.dotted(keys)}`: a parent key is not a mapping")
         node[keys[-1]] = value
+
+
+def _child(node: Any, key: str | int, keys: KeyPath) -> Any:
+    """The node under `key` on the way to `keys` (a mapping made where none is yet)."""
+    if isinstance(key, int):
+        if not _indexable(node, key):
+            raise UsageError(f"`{hand_edits.dotted(keys)}`: item {key} does not exist")
+        return node[key]
+    if not isinstance(node, dict):
+        raise UsageError(f"`{hand_edits.dotted(keys)}`: a parent key is not a mapping")
+    if key not in node or node[key] is None:
+        node[key] = CommentedMap()
+    return node[key]
 
 
 def _indexable(node: Any, key: Any) -> bool:

@@ -79,10 +79,7 @@ def render_service(project: Tree, config_dir: Path, service: Service) -> ChartRe
         why = lines[-1] if lines else f"exit code {result.returncode}"
         return ChartRender(str(folder), unknown=f"helm template failed: {why}")
     try:
-        # As the cluster reads helm's output (YAML 1.1, libyaml), within the reader's limits.
-        objects = [
-            yaml_reader.to_plain(doc) for doc in yaml_reader.load_all_as_helm_reads(result.stdout)
-        ]
+        objects = yaml_reader.helm_data(result.stdout)  # as the cluster reads helm's output
     except Exception as exc:  # helm printed something that is not YAML: say so, not crash
         return ChartRender(str(folder), unknown=f"helm printed no valid YAML: {exc}")
     return summarize(str(folder), list(objects))

@@ -5,9 +5,10 @@
   read identically goes through ruamel's round trip, whose constructor refuses what a config
   may not use (unknown tags, complex keys, numbers helm cannot carry).
 - `parse_all` does the same for multi-document streams (`meshgen lint`, a chart's
-  `Chart.yaml`, YAML inside a string); `load_all_data` gives only their data.
+  `Chart.yaml`); `load_all_data` gives only their data.
 - `new_roundtrip` is the ruamel instance the telemetry editor uses, with the same refusals.
-- `load_all_as_helm_reads` reads rendered files back as helm does (YAML 1.1).
+- `load_all_as_helm_reads` reads rendered files back as helm does (YAML 1.1); `helm_data`
+  gives the same as plain data within the limits.
 
 One set of limits (`MAX_NODES`, `MAX_DEPTH`, `FLOW_DEPTH_LIMIT`) and one wording per problem.
 """
@@ -110,13 +111,11 @@ def _roundtrip(text: str, shown: str, *, every: bool) -> tuple[Any, Diagnostic |
     """Ruamel's round trip of one document (or, with `every`, a list of all of them)."""
     nul = text.find("\x00")
     if nul >= 0:
-        line = text.count("\n", 0, nul) + 1
-        col = nul - (text.rfind("\n", 0, nul) + 1) + 1
+        line, col = _line_col(text, nul)
         return None, diagnostic("C002", "NUL byte in the file", Span(shown, line, col))
     deep = _flow_nesting_past(text, FLOW_DEPTH_LIMIT)
     if deep >= 0:
-        line = text.count("\n", 0, deep) + 1
-        col = deep - (text.rfind("\n", 0, deep) + 1) + 1
+        line, col = _line_col(text, deep)
         return None, diagnostic(
             "C007", f"brackets nest deeper than {FLOW_DEPTH_LIMIT} levels", Span(shown, line, col)
         )
@@ -155,12 +154,17 @@ def _roundtrip(text: str, shown: str, *, every: bool) -> tuple[Any, Diagnostic |
         return None, diagnostic("C007", "the document nests too deep to parse", Span(shown))
 
 
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    """The 1-based line and column of `offset`, breaking lines as YAML does (LF, CRLF, CR)."""
+    before = text[: min(max(offset, 0), len(text))]
+    if "\r" in before:
+        before = before.replace("\r\n", "\n").replace("\r", "\n")
+    return before.count("\n") + 1, len(before) - before.rfind("\n")
+
+
 def _unreadable(text: str, exc: Any, shown: str) -> Diagnostic:
     """A character YAML does not allow in a stream (a control character), where it is."""
-    position = exc.position if isinstance(exc.position, int) else 0
-    position = min(max(position, 0), len(text))
-    line = text.count("\n", 0, position) + 1
-    col = position - (text.rfind("\n", 0, position) + 1) + 1
+    line, col = _line_col(text, exc.position if isinstance(exc.position, int) else 0)
     char = exc.character
     if not isinstance(char, int):
         return diagnostic("C002", f"YAML error: {exc.reason}", Span(shown, line, col))
@@ -252,6 +256,18 @@ def load_all_as_helm_reads(text: str) -> list[Any]:
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     return list(yaml.load_all(text, Loader=loader))
+
+
+def helm_data(text: str) -> list[Any]:
+    """Every document as helm reads it (`load_all_as_helm_reads`), as plain data in the limits.
+
+    For YAML meshgen only looks into (helm's output, YAML inside a values string), read as
+    the Go programs that consume it do. Raises ValueError (`TooLargeError` past a limit)
+    or PyYAML's `YAMLError`.
+    """
+    if "\x00" in text or _flow_nesting_past(text, FLOW_DEPTH_LIMIT) >= 0:
+        raise TooLargeError("a NUL byte, or brackets nested too deep")
+    return [to_plain(document) for document in load_all_as_helm_reads(text)]
 
 
 def to_plain(node: Any, *, budget: list[int] | None = None, depth: int = 0) -> Any:
