@@ -196,33 +196,26 @@ ALIAS_BOMB = "bomb:\n  a0: &a0 [1,1,1,1,1,1,1,1,1,1]\n" + "".join(
 )
 
 
-def test_an_unquoted_yaml_1_1_boolean_is_a_value_edit(project, run_cli):
-    # helm reads YAML 1.1: `on` unquoted is true, so unquoting 'on' changes the value.
-    hand_edit(
-        project,
-        "version: v1\n",
-        "version: v1\nmode: on\n",
-        "deployment/helmfile/values/shop-values.yaml",
-    )
+@pytest.mark.parametrize(
+    ("added", "reported", "adopted"),
+    [
+        # A service's values live in a list item: adopt steps through `services[0]`.
+        ("replicaCount: 3", "writes it to `services[0].values.replicaCount`", "replicaCount: 3"),
+        # helm reads YAML 1.1: `on` unquoted is true, a value edit.
+        ("mode: on", "D102 hand edit: `mode: true`", "mode: true"),
+    ],
+    ids=["service-values", "yaml-1.1-boolean"],
+)
+def test_a_service_values_edit_is_adopted_into_its_list_item(
+    project, run_cli, added, reported, adopted
+):
+    values = "deployment/helmfile/values/shop-values.yaml"
+    hand_edit(project, "version: v1\n", f"version: v1\n{added}\n", values)
     check = run_cli("check")
-    assert "D102 hand edit: `mode: true`" in check.out, check
+    assert reported in check.out, check
     result = run_cli("adopt")
     assert result.code == 0, result
-    assert run_cli("check").code == 0
-
-
-def test_a_service_values_edit_is_adopted_into_its_list_item(project, run_cli):
-    hand_edit(
-        project,
-        "version: v1\n",
-        "version: v1\nreplicaCount: 3\n",
-        "deployment/helmfile/values/shop-values.yaml",
-    )
-    check = run_cli("check")
-    assert "`meshgen adopt` writes it to `services[0].values.replicaCount`" in check.out, check
-    result = run_cli("adopt")
-    assert result.code == 0, result
-    assert "replicaCount: 3" in (project / "meshgen.yaml").read_text(encoding="utf-8")
+    assert adopted in (project / "meshgen.yaml").read_text(encoding="utf-8")
     assert run_cli("check").code == 0
 
 
