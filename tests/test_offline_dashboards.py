@@ -259,6 +259,25 @@ def test_release_secret_size_is_base64_of_best_gzip() -> None:
     assert helm_storage.release_secret_size(release) == expected
 
 
+@pytest.mark.parametrize("size", [1, 4096, 1 << 20])
+def test_a_release_measured_in_pieces_has_the_size_of_the_whole(size: int) -> None:
+    panels = [{"expr": f"sum(rate(x_{i}[5m])) > 0 & <b>", "id": i} for i in range(3000)]
+    parts = dict(
+        name="r",
+        namespace="n",
+        chart={"name": "c"},
+        config={"dashboards": {"json": json.dumps({"panels": panels}, indent=2)}},
+        manifest="\u2028".join(f"line {i}" for i in range(5000)),
+    )
+    whole = helm_storage.release_json(**parts)
+    chunks = list(helm_storage.go_json_chunks(json.loads(whole), size))
+    assert b"".join(chunks) == helm_storage.go_json(json.loads(whole))
+    expected = len(base64.b64encode(gzip.compress(whole, compresslevel=9, mtime=0)))
+    assert helm_storage.release_secret_size(whole) == expected
+    assert helm_storage.release_secret_size(iter(chunks)) == expected
+    assert helm_storage.release_secret_size(helm_storage.release_json_chunks(**parts)) == expected
+
+
 def test_the_generated_dashboards_configmap_points_at_their_switch(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -121,7 +121,7 @@ def _digest(data: Any) -> str:
 
 
 def _secret_size(
-    key: Any, release: Callable[[], bytes], *, keep: Callable[[], bool] = lambda: True
+    key: Any, release: Callable[[], Iterable[bytes]], *, keep: Callable[[], bool] = lambda: True
 ) -> int:
     """Helm's stored size of the release `release()` builds; `key`: what it is made of.
 
@@ -360,9 +360,9 @@ def _chartify_size(
 
     read: list[str] = []
 
-    def release() -> bytes:
+    def release() -> Iterator[bytes]:
         texts = read[:] = [_text(ctx, f) for f in files]
-        return helm_storage.release_json(
+        return helm_storage.release_json_chunks(
             name=name,
             namespace=namespace,
             chart={"name": chart, "version": "1.0.0", "apiVersion": "v2"},
@@ -384,9 +384,7 @@ def _chartify_size(
         # A released file's text comes from disk: a file changed or gone since the plan
         # proved it must not leave its size under the rendered text's digest.
         return all(
-            not f.released
-            or not f.text_digest
-            or text_digest(text) == f.text_digest
+            not f.released or not f.text_digest or text_digest(text) == f.text_digest
             for f, text in zip(files, read, strict=True)
         )
 
@@ -427,8 +425,8 @@ def _values_release_size(ctx: CheckContext) -> tuple[str, int] | None:
     chart = "kube-prometheus-stack" if stack else "grafana"
     given = release_values if isinstance(release_values, Mapping) else {}
 
-    def release() -> bytes:
-        return helm_storage.release_json(
+    def release() -> Iterator[bytes]:
+        return helm_storage.release_json_chunks(
             name=name,
             namespace=config.monitoring.namespace,
             chart={"name": chart},

@@ -26,11 +26,14 @@ not byte-identical, and differ in size by well under one percent on JSON text).
 from __future__ import annotations
 
 import base64
-import gzip
 import json
-from collections.abc import Iterable, Mapping
+import zlib
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+#: gzip's fixed header (no file name, as Go's writer and `gzip.compress` write it) and its
+#: trailer (CRC-32 and length) around the DEFLATE stream.
+_GZIP_HEADER, _GZIP_TRAILER = 10, 8
 #: `MaxSecretSize`, the limit of a ConfigMap's or a Secret's data (1 MiB).
 MAX_OBJECT_DATA = 1024 * 1024
 #: An RFC 3339 timestamp as Go writes `time.Time` (the length of a real one).
@@ -64,8 +67,32 @@ def configmap_data_size(
 def go_json(data: Any) -> bytes:
     """`data` as Go's `json.Marshal` writes it (compact, map keys sorted, HTML escapes)."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=False)
+    return _go_escaped(text)
+
+
+def go_json_chunks(data: Any, size: int = 1 << 20) -> Iterator[bytes]:
+    """`go_json(data)` in pieces of about `size` characters, never held whole.
+
+    A release holding a thousand dashboards is tens of MB of JSON; as one text, plus its
+    escaped copy and its bytes, it took a first (uncached) check 95 MB.
+    """
+    encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+    pending: list[str] = []
+    length = 0
+    for piece in encoder.iterencode(data):
+        pending.append(piece)
+        length += len(piece)
+        if length >= size:
+            yield _go_escaped("".join(pending))
+            pending, length = [], 0
+    if pending:
+        yield _go_escaped("".join(pending))
+
+
+def _go_escaped(text: str) -> bytes:
     for char, escaped in _GO_ESCAPES.items():
-        text = text.replace(char, escaped)
+        if char in text:
+            text = text.replace(char, escaped)
     return text.encode("utf-8", "surrogatepass")
 
 
@@ -94,6 +121,32 @@ def release_json(
     manifest: str = "",
 ) -> bytes:
     """Helm 4's JSON of the first revision of a release (field order of `release.Release`)."""
+    return b"".join(
+        release_json_chunks(
+            name=name,
+            namespace=namespace,
+            chart=chart,
+            templates=templates,
+            files=files,
+            chart_values=chart_values,
+            config=config,
+            manifest=manifest,
+        )
+    )
+
+
+def release_json_chunks(
+    *,
+    name: str,
+    namespace: str,
+    chart: Mapping[str, str],
+    templates: Iterable[tuple[str, bytes]] = (),
+    files: Iterable[tuple[str, bytes]] = (),
+    chart_values: Mapping[str, Any] | None = None,
+    config: Mapping[str, Any] | None = None,
+    manifest: str = "",
+) -> Iterator[bytes]:
+    """`release_json` in pieces (`go_json_chunks`): what `release_secret_size` measures."""
     release = {
         "name": name,
         "info": {
@@ -119,10 +172,18 @@ def release_json(
         "namespace": namespace,
         "apply_method": "ssa",
     }
-    return go_json(release)
+    return go_json_chunks(release)
 
 
-def release_secret_size(release: bytes) -> int:
-    """Bytes of the `release` key Helm stores: base64 of the gzip (best) of the JSON."""
-    compressed = gzip.compress(release, compresslevel=9, mtime=0)
-    return 4 * ((len(compressed) + 2) // 3)
+def release_secret_size(release: bytes | Iterable[bytes]) -> int:
+    """Bytes of the `release` key Helm stores: base64 of the gzip (best) of the JSON.
+
+    The JSON may come in pieces (`release_json_chunks`): DEFLATE's output does not depend
+    on how its input is cut, so only the compressed length is kept, not the text.
+    """
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    size = _GZIP_HEADER + _GZIP_TRAILER
+    for chunk in (release,) if isinstance(release, bytes) else release:
+        size += len(deflate.compress(chunk))
+    size += len(deflate.flush())
+    return 4 * ((size + 2) // 3)
