@@ -246,6 +246,19 @@ def test_a_hand_edit_that_breaks_the_yaml_gets_the_readers_diagnostic(
     assert f": {code} " in result.err, result
 
 
+def test_a_byte_order_mark_added_by_an_editor_is_a_layout_edit(project, run_cli):
+    path = project / ISTIO_VALUES
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    check = run_cli("check")
+    assert "edited by hand since meshgen wrote it (comments or layout only" in check.out, check
+    assert "not rendered by meshgen" not in check.out
+    result = run_cli("adopt", "--dry-run")
+    assert "only comments or layout changed: nothing to adopt" in result.err, result
+    assert run_cli("render", "--force").code == 0
+    assert not path.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert run_cli("check").code == 0
+
+
 def test_apply_dry_run_refuses_a_hand_edit_as_apply_does(project, run_cli):
     hand_edit(project, "  enableTracing: false\n", "  enableTracing: true\n")
     result = run_cli("apply", "--dry-run")
