@@ -119,9 +119,7 @@ def errors(name: str, instance: Any, *, data_sha256: str = "") -> list[SchemaErr
         return decoded
     found = {e for error in validator(name).iter_errors(instance) for e in _explain(error)}
     result = sorted(found, key=lambda e: (tuple(str(p) for p in e.path), e.message))
-    if all(type(part) in (str, int) for e in result for part in e.path):
-        # What `_decode` accepts: a path through a NaN or float key is not stored (JSON
-        # could not hold it, and would lose the whole shard).
+    if all(_storable(e.path) for e in result):
         _result_cache().put(key, [[list(e.path), e.message] for e in result])
     return result
 
@@ -138,6 +136,15 @@ def _cache_key(name: str, instance: Any) -> str:
     return f"{name}\ninstance-sha256:{data_digest([instance])}"
 
 
+def _storable(path: Any) -> bool:
+    """Whether an error path is one the cache holds: keys and indexes (str, int) only.
+
+    A path through a NaN or float key is not stored: JSON cannot hold it, and one such
+    entry would make its whole shard unwritable.
+    """
+    return all(type(part) in (str, int) for part in path)
+
+
 def _decode(stored: Any) -> list[SchemaError] | None:
     """Cached errors back into `SchemaError`s; None for anything not in the stored shape."""
     if not isinstance(stored, list):
@@ -147,7 +154,7 @@ def _decode(stored: Any) -> list[SchemaError] | None:
         if not (isinstance(item, list) and len(item) == 2 and isinstance(item[1], str)):
             return None
         path, message = item
-        if not isinstance(path, list) or not all(type(p) in (str, int) for p in path):
+        if not isinstance(path, list) or not _storable(path):
             return None
         out.append(SchemaError(tuple(path), message))
     return out

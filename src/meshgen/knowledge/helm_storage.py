@@ -91,8 +91,7 @@ def go_json_chunks(data: Any, size: int = 1 << 20) -> Iterator[bytes]:
 
 def _go_escaped(text: str) -> bytes:
     for char, escaped in _GO_ESCAPES.items():
-        if char in text:
-            text = text.replace(char, escaped)
+        text = text.replace(char, escaped)
     return text.encode("utf-8", "surrogatepass")
 
 
@@ -109,32 +108,6 @@ def _file(name: str, data: bytes) -> dict[str, str]:
     return {"name": name, "data": base64.b64encode(data).decode("ascii"), "modtime": _TIMESTAMP}
 
 
-def release_json(
-    *,
-    name: str,
-    namespace: str,
-    chart: Mapping[str, str],
-    templates: Iterable[tuple[str, bytes]] = (),
-    files: Iterable[tuple[str, bytes]] = (),
-    chart_values: Mapping[str, Any] | None = None,
-    config: Mapping[str, Any] | None = None,
-    manifest: str = "",
-) -> bytes:
-    """Helm 4's JSON of the first revision of a release (field order of `release.Release`)."""
-    return b"".join(
-        release_json_chunks(
-            name=name,
-            namespace=namespace,
-            chart=chart,
-            templates=templates,
-            files=files,
-            chart_values=chart_values,
-            config=config,
-            manifest=manifest,
-        )
-    )
-
-
 def release_json_chunks(
     *,
     name: str,
@@ -146,7 +119,11 @@ def release_json_chunks(
     config: Mapping[str, Any] | None = None,
     manifest: str = "",
 ) -> Iterator[bytes]:
-    """`release_json` in pieces (`go_json_chunks`): what `release_secret_size` measures."""
+    """Helm 4's JSON of the first revision of a release (field order of `release.Release`).
+
+    In pieces (`go_json_chunks`), as `release_secret_size` measures it: the JSON of a
+    release holding a thousand dashboards is tens of MB.
+    """
     release = {
         "name": name,
         "info": {

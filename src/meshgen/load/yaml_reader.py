@@ -53,12 +53,28 @@ def parse(text: str, shown: str) -> tuple[Any, SourceMap] | Diagnostic:
     document, problem = parse_yaml(text, shown)
     if problem is not None:
         return problem
+    data, problem = _plain_within_limits(document, shown)
+    if problem is not None:
+        return problem
+    return data, build_source_map(document, shown)
+
+
+def _plain_within_limits(
+    node: Any, shown: str, positions: SourceMap | None = None
+) -> tuple[Any, Diagnostic | None]:
+    """`to_plain(node)`, or the C007 diagnostic at the value where a limit was passed.
+
+    Positions come from `positions`, else from the node's source map, built only then.
+    """
     try:
-        return to_plain(document), build_source_map(document, shown)
+        return to_plain(node), None
     except TooLargeError as exc:
-        return diagnostic("C007", str(exc), build_source_map(document, shown).lookup(exc.path))
+        where = exc.path
+        message = str(exc)
     except RecursionError:
-        return diagnostic("C007", "the document nests too deep", Span(shown))
+        where, message = (), "the document nests too deep"
+    smap = positions if positions is not None else build_source_map(node, shown)
+    return None, diagnostic("C007", message, smap.lookup(where))
 
 
 @record(slots=True)
@@ -83,12 +99,9 @@ def parse_all(text: str, shown: str) -> list[Document] | Diagnostic:
         smap = build_source_map(node, shown)
         if hasattr(node, "lc"):
             smap.add((), value=Span(shown, node.lc.line + 1, node.lc.col + 1))
-        try:
-            data = to_plain(node)
-        except TooLargeError as exc:
-            return diagnostic("C007", str(exc), smap.lookup(exc.path))
-        except RecursionError:
-            return diagnostic("C007", "the document nests too deep", smap.lookup(()))
+        data, problem = _plain_within_limits(node, shown, smap)
+        if problem is not None:
+            return problem
         documents.append(Document(data, smap, node))
     return documents
 
@@ -356,10 +369,5 @@ def parse_for_edit(text: str, shown: str) -> Any:
     document, problem = parse_yaml(text, shown)
     if problem is not None:
         return problem
-    try:
-        to_plain(document)
-    except TooLargeError as exc:
-        return diagnostic("C007", str(exc), build_source_map(document, shown).lookup(exc.path))
-    except RecursionError:
-        return diagnostic("C007", "the document nests too deep", Span(shown))
-    return document
+    _, problem = _plain_within_limits(document, shown)
+    return document if problem is None else problem
