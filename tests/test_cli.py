@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -250,3 +251,31 @@ def test_the_collector_is_restored_in_process_and_left_off_before_exit() -> None
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize(("given", "seen"), [(None, "__all__"), ("", ""), ("logfire", "logfire")])
+def test_the_executable_turns_pydantic_plugins_off_unless_told(
+    monkeypatch: pytest.MonkeyPatch, given: str | None, seen: str
+) -> None:
+    """A plugin installed for another program would see every config value (secrets too)."""
+    import meshgen.cli as cli_module
+
+    if given is None:
+        monkeypatch.delenv("PYDANTIC_DISABLE_PLUGINS", raising=False)
+    else:
+        monkeypatch.setenv("PYDANTIC_DISABLE_PLUGINS", given)
+    during: list[str | None] = []
+
+    def run(argv: object, *, restore_gc: bool) -> int:
+        during.append(os.environ.get("PYDANTIC_DISABLE_PLUGINS"))
+        return 0
+
+    def exit_now(code: int) -> None:
+        raise SystemExit(code)
+
+    monkeypatch.setattr(cli_module, "_run", run)
+    monkeypatch.setattr(cli_module.os, "_exit", exit_now)
+    monkeypatch.setattr(cli_module.atexit, "_run_exitfuncs", lambda: None)
+    with pytest.raises(SystemExit):
+        cli_module.console()
+    assert during == [seen]

@@ -115,7 +115,7 @@ def load() -> Any:
 
 #: One escape or one character of a cooked CEL string (`celpy.evaluation.CEL_ESCAPES_PAT`;
 #: like it, `.` skips a line break inside a long string).
-_ESCAPE = re.compile(
+_ESCAPE = (  # compiled when first used (by `re`)
     r"\\[abfnrtv\"'\\]|\\\d{3}|\\x[0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|\\U[0-9a-fA-F]{8}|."
 )
 _SIMPLE_ESCAPES = {
@@ -132,7 +132,7 @@ def string_value(text: str) -> str:
     body = body[quote:-quote]
     if raw:
         return body
-    return "".join(_expand(match.group()) for match in _ESCAPE.finditer(body))
+    return "".join(_expand(match.group()) for match in re.finditer(_ESCAPE, body))
 
 
 def _expand(piece: str) -> str:

@@ -82,8 +82,10 @@ def literal_secret(ctx: CheckContext) -> Iterator[Finding]:
         )
 
 
-SECRET_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
+#: A Secret's name (a DNS-1123 subdomain) and a key of its data (Kubernetes' IsConfigMapKey);
+#: `re` compiles each when first used (most configs name no Secret).
+DNS1123_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+CONFIG_KEY = r"^[-._a-zA-Z0-9]+$"
 
 
 @check("C203", "invalid-secret-reference", Severity.ERROR)
@@ -105,10 +107,10 @@ def invalid_secret_reference(ctx: CheckContext) -> Iterator[Finding]:
         return
     ref = grafana.admin_secret
     base = ("monitoring", "grafana", "adminSecret")
-    if len(ref.name) > 253 or not SECRET_NAME.match(ref.name):
+    if len(ref.name) > 253 or not re.match(DNS1123_SUBDOMAIN, ref.name):
         yield Finding(f"Secret name {ref.name!r} is not a DNS-1123 subdomain", at=(*base, "name"))
     for field, key in (("userKey", ref.user_key), ("passwordKey", ref.password_key)):
-        if len(key) > 253 or not SECRET_KEY.match(key):
+        if len(key) > 253 or not re.match(CONFIG_KEY, key):
             yield Finding(
                 f"Secret key {key!r} may hold only letters, digits, '-', '_' and '.'",
                 at=(*base, field),

@@ -115,7 +115,14 @@ def console() -> NoReturn:
     A large check leaves millions of objects, and freeing them one by one at interpreter
     exit took 0.1-0.2 s. Exit handlers (the caches' writes) run and output is flushed
     first; then the process ends at once (as mypy does).
+
+    Pydantic plugins are off unless PYDANTIC_DISABLE_PLUGINS says otherwise (set it empty
+    to allow them): meshgen's models are its own, a plugin installed for another program
+    (an observability hook, say) would see every config value, secrets included, and
+    looking for plugins reads the metadata of every installed package on every run. The
+    programs meshgen starts (helmfile, helm, kubectl) inherit the setting.
     """
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     code = _run(None, restore_gc=False)
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):

@@ -50,7 +50,7 @@ _ASSIGN_COPY = re.compile(
     rf"\$({_IDENT})\s*:?=\s*\(?\s*(?:omit|pick|deepCopy|mustDeepCopy)\s+\(?\s*(\S+)"
 )
 _RANGE_VARS = re.compile(rf"^\s*(?:\${_IDENT}\s*,\s*)?\${_IDENT}\s*:=\s*")
-_RANGE_PAIR = re.compile(rf"^\s*\${_IDENT}\s*,\s*\$({_IDENT})\s*:=\s*(\S+)")
+_RANGE_PAIR = rf"^\s*\${_IDENT}\s*,\s*\$({_IDENT})\s*:=\s*(\S+)"  # compiled when first used
 #: `toYaml .Values.x`, also of a copy: `toYaml (omit .Values.pdb "enabled")` (kps 88.5.3).
 _SERIALISE = re.compile(
     r"\b(?:toYaml|toJson|toPrettyJson|toRawJson|fromYaml)\s+\(?\s*"
@@ -132,7 +132,7 @@ class _Scanner:
         elif keyword == "with":
             self.stack.append(self._first(rest))
         elif keyword == "range":
-            pair = _RANGE_PAIR.match(rest)
+            pair = re.match(_RANGE_PAIR, rest)
             target = self._first(_RANGE_VARS.sub("", rest))
             if target is not None and pair is not None:
                 self.reads.entries.add(target)

@@ -74,7 +74,7 @@ _INDICATOR_START = frozenset("#,[]{}&*!|>'\"%@`")
 
 
 #: Float texts known to be plain YAML floats (`1.5`, `1.0e-06`, `-.inf`, `.nan`).
-_FLOAT_TEXT = re.compile(r"-?[0-9]+\.[0-9]*(?:e[-+][0-9]+)?|-?\.inf|\.nan")
+_FLOAT_TEXT = r"-?[0-9]+\.[0-9]*(?:e[-+][0-9]+)?|-?\.inf|\.nan"
 
 
 #: How a container sits in its parent: under a simple `key:`, under a complex `? key`, or
@@ -287,7 +287,7 @@ def _float_text(value: float) -> str | None:
     mantissa, sep, exponent = text.partition("e")
     if sep and "." not in mantissa:
         text = f"{mantissa}.0e{exponent}"
-    if not _FLOAT_TEXT.fullmatch(text):
+    if not re.fullmatch(_FLOAT_TEXT, text):
         return None
     return text
 

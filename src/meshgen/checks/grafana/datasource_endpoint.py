@@ -18,7 +18,7 @@ from meshgen.analysis.secrets import secret_key_kind, secret_value_kind
 from meshgen.checks.context import CheckContext
 from meshgen.checks.framework import Finding, check
 from meshgen.checks.grafana.common import grafana_values, mapping
-from meshgen.checks.secrets import SECRET_KEY, SECRET_NAME
+from meshgen.checks.secrets import CONFIG_KEY, DNS1123_SUBDOMAIN
 from meshgen.diagnostics import Severity
 from meshgen.load.documents import ValuesDoc
 from meshgen.models import MeshConfig
@@ -391,11 +391,11 @@ def invalid_header_secret_reference(ctx: CheckContext) -> Iterator[Finding]:
         if ref is None:
             continue
         base = (*DATASOURCE, "headers", index, "secret")
-        if len(ref.name) > 253 or not SECRET_NAME.match(ref.name):
+        if len(ref.name) > 253 or not re.match(DNS1123_SUBDOMAIN, ref.name):
             yield Finding(
                 f"Secret name {ref.name!r} is not a DNS-1123 subdomain", at=(*base, "name")
             )
-        if len(ref.key) > 253 or not SECRET_KEY.match(ref.key):
+        if len(ref.key) > 253 or not re.match(CONFIG_KEY, ref.key):
             yield Finding(
                 f"Secret key {ref.key!r} may hold only letters, digits, '-', '_' and '.'",
                 at=(*base, "key"),

@@ -24,8 +24,8 @@ CREDENTIAL_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-auth-token"}
 )
 #: Words that make a custom header a credential (`x-vault-token`, `x-amz-security-token`).
-_CREDENTIAL_WORDS = re.compile(r"(^|-)(token|api-?key|secret|password|passwd)(-|$)")
-_HEADER_OPERATOR = re.compile(
+_CREDENTIAL_WORDS = r"(^|-)(token|api-?key|secret|password|passwd)(-|$)"
+_HEADER_OPERATOR = (
     r"%(?:REQ|RESP|TRAILER|REQUEST_HEADER|RESPONSE_HEADER|RESPONSE_TRAILER)\(([^)]*)\)(?::\d+)?%"
 )
 
@@ -33,13 +33,13 @@ _HEADER_OPERATOR = re.compile(
 def is_credential_header(name: str) -> bool:
     """A header whose value is a credential (case-insensitive)."""
     lowered = name.strip().lower()
-    return lowered in CREDENTIAL_HEADERS or bool(_CREDENTIAL_WORDS.search(lowered))
+    return lowered in CREDENTIAL_HEADERS or bool(re.search(_CREDENTIAL_WORDS, lowered))
 
 
 def logged_credentials(text: str) -> list[str]:
     """The credential headers a format string prints, as written, in order."""
     out: list[str] = []
-    for match in _HEADER_OPERATOR.finditer(text):
+    for match in re.finditer(_HEADER_OPERATOR, text):
         for name in match.group(1).split("?"):
             if is_credential_header(name) and name not in out:
                 out.append(name)

@@ -128,7 +128,7 @@ def metric_and_custom_metric(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
-_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+_DURATION_PART = r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)"
 _DURATION_UNITS = {
     "ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0,
 }  # fmt: skip
@@ -145,7 +145,7 @@ def parse_duration(text: str) -> float | None:
         return None
     total, pos = 0.0, 0
     while pos < len(rest):
-        part = _DURATION_PART.match(rest, pos)
+        part = re.compile(_DURATION_PART).match(rest, pos)
         if part is None:
             return None
         total += float(part[1]) * _DURATION_UNITS[part[2]]
