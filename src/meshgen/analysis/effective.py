@@ -575,6 +575,8 @@ def _label_views(tags: Mapping[str, _Tag]) -> _Views:
 
 @record(slots=True)
 class _Tag:
+    """One tag override of a metric as merged so far: removed, or set to `value`; and why."""
+
     remove: bool
     value: str
     cause: Cause
@@ -582,6 +584,8 @@ class _Tag:
 
 @record(frozen=False, slots=True)
 class _Metric:
+    """One metric's state while the layers merge: whether (and why) it is off, its tags."""
+
     disabled: bool = False
     disabled_by: Cause | None = None
     tags: dict[str, _Tag] = field(default_factory=dict)

@@ -24,6 +24,8 @@ BUILTIN_DATASOURCES = frozenset(
 
 @record(slots=True)
 class ProvisionedDatasource:
+    """A datasource the rendered Grafana values provision, as the checks read it."""
+
     name: str
     uid: str | None
     type: str | None

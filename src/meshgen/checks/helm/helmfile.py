@@ -24,6 +24,8 @@ from meshgen.source import KeyPath, Span
 
 @record
 class Release:
+    """A release of the rendered helmfile.yaml: its place, name, namespace and `needs`."""
+
     index: int
     name: str
     namespace: str
