@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from typing import Any, ClassVar
 
 import pytest
@@ -161,3 +162,23 @@ def test_a_classvar_is_not_a_field() -> None:
 
     assert [f.name for f in dataclasses.fields(WithConstant)] == ["a"]
     assert WithConstant.LIMIT == 3
+
+
+def test_records_of_one_shape_share_code_but_keep_their_own_names() -> None:
+    """One compiled `__init__` per shape, renamed per record: keywords and errors still fit."""
+    first = record(type("First", (), {"__annotations__": {"a": "int", "b": "str"}, "b": "x"}))
+    second = record(type("Second", (), {"__annotations__": {"k": "int", "v": "str"}, "v": "y"}))
+    assert first.__init__.__code__.co_code == second.__init__.__code__.co_code
+    assert repr(first(b="z", a=1)) == "First(a=1, b='z')"
+    assert repr(second(v="w", k=2)) == "Second(k=2, v='w')"
+    assert str(inspect.signature(second)) == "(k: 'int', v: 'str' = 'y') -> None"
+    with pytest.raises(TypeError, match="unexpected keyword argument 'a'"):
+        second(a=1)
+
+
+def test_a_field_without_default_after_one_with_is_refused_as_dataclasses_do() -> None:
+    body = {"__annotations__": {"a": "int", "b": "int"}, "a": 1}
+    with pytest.raises(TypeError, match="non-default argument 'b' follows default argument"):
+        dataclasses.dataclass(type("Real", (), dict(body)))
+    with pytest.raises(TypeError, match="non-default argument 'b' follows default argument"):
+        record(type("Ours", (), dict(body)))
