@@ -1,4 +1,4 @@
-"""`@record`: a dataclass that compiles one generated method at import, not six.
+"""`@record`: a dataclass that compiles at most one generated method at import, not six.
 
 `dataclasses.dataclass` writes every method it adds (`__init__`, `__repr__`, `__eq__`,
 `__hash__`, and for frozen classes `__setattr__` and `__delattr__`) as source text and
@@ -9,8 +9,9 @@ config before a single line of the config is read.
 A record is the same class, built with less work: `dataclasses` still lays out the fields
 (so `dataclasses.fields`, `replace` and `asdict` keep working, and field defaults,
 factories, `init=False`, `repr=False`, `compare=False` and `__post_init__` mean what they
-mean there), only `__init__` is compiled (instances are made in hot loops), and the other
-methods are one shared implementation each, reading the field values with
+mean there), only `__init__` is generated (instances are made in hot loops), compiled once
+for every record of its shape and renamed for each, and the other methods are one shared
+implementation each, reading the field values with
 `operator.attrgetter`. They return what the generated methods return, value for value
 (tests/test_records.py compares them with real dataclasses).
 """
