@@ -261,7 +261,8 @@ def test_the_executable_turns_pydantic_plugins_off_unless_told(
     import meshgen.cli as cli_module
 
     if given is None:
-        monkeypatch.delenv("PYDANTIC_DISABLE_PLUGINS", raising=False)
+        monkeypatch.setenv("PYDANTIC_DISABLE_PLUGINS", "")  # recorded, so undone after the test
+        monkeypatch.delenv("PYDANTIC_DISABLE_PLUGINS")
     else:
         monkeypatch.setenv("PYDANTIC_DISABLE_PLUGINS", given)
     during: list[str | None] = []

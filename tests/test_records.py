@@ -184,3 +184,12 @@ def test_a_field_without_default_after_one_with_is_refused_as_dataclasses_do() -
         dataclasses.dataclass(type("Real", (), dict(body)))
     with pytest.raises(TypeError, match="non-default argument 'b' follows default argument"):
         record(type("Ours", (), dict(body)))
+
+
+@pytest.mark.parametrize("name", ["class", "a-b", "1x", "None", "a b"])
+def test_a_field_name_that_is_no_identifier_is_refused(name: str) -> None:
+    body = {"__doc__": "A shape.", "__annotations__": {name: "int"}}
+    with pytest.raises(SyntaxError):
+        dataclasses.dataclass(type("Real", (), dict(body)))
+    with pytest.raises(TypeError, match="is not an identifier"):
+        record(type("Ours", (), dict(body)))

@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import keyword
 import reprlib
 from collections.abc import Callable
 from operator import attrgetter
@@ -115,6 +116,9 @@ def _refuse_unsupported(
             )
         if f.name == "self":
             raise TypeError(f"@record cannot have a field named 'self' ({cls.__qualname__})")
+        if not f.name.isidentifier() or keyword.iskeyword(f.name):
+            # dataclasses fails compiling such an `__init__`; a renamed code object would not.
+            raise TypeError(f"field name {f.name!r} is not an identifier ({cls.__qualname__})")
 
 
 def _slots_getstate(self: Any) -> list[Any]:
