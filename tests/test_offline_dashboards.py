@@ -258,7 +258,7 @@ def test_release_secret_size_is_base64_of_best_gzip() -> None:
     )
     assert b'"config":{"a":"\\u003c\\u0026\\u003e","b":1}' in release
     expected = len(base64.b64encode(gzip.compress(release, compresslevel=9, mtime=0)))
-    assert helm_storage.release_secret_size(release) == expected
+    assert helm_storage.release_secret_size([release]) == expected
 
 
 @pytest.mark.parametrize("size", [1, 4096, 1 << 20])
@@ -275,7 +275,7 @@ def test_a_release_measured_in_pieces_has_the_size_of_the_whole(size: int) -> No
     chunks = list(helm_storage.go_json_chunks(json.loads(whole), size))
     assert b"".join(chunks) == helm_storage.go_json(json.loads(whole))
     expected = len(base64.b64encode(gzip.compress(whole, compresslevel=9, mtime=0)))
-    assert helm_storage.release_secret_size(whole) == expected
+    assert helm_storage.release_secret_size([whole]) == expected
     assert helm_storage.release_secret_size(iter(chunks)) == expected
     assert helm_storage.release_secret_size(helm_storage.release_json_chunks(**parts)) == expected
 

@@ -152,15 +152,15 @@ def release_json_chunks(
     return go_json_chunks(release)
 
 
-def release_secret_size(release: bytes | Iterable[bytes]) -> int:
+def release_secret_size(release: Iterable[bytes]) -> int:
     """Bytes of the `release` key Helm stores: base64 of the gzip (best) of the JSON.
 
-    The JSON may come in pieces (`release_json_chunks`): DEFLATE's output does not depend
-    on how its input is cut, so only the compressed length is kept, not the text.
+    The JSON comes in pieces (`release_json_chunks`): DEFLATE's output does not depend on
+    how its input is cut, so only the compressed length is kept, not the text.
     """
     deflate = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
     size = _GZIP_HEADER + _GZIP_TRAILER
-    for chunk in (release,) if isinstance(release, bytes) else release:
+    for chunk in release:
         size += len(deflate.compress(chunk))
     size += len(deflate.flush())
     return 4 * ((size + 2) // 3)

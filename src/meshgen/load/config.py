@@ -7,7 +7,6 @@ keys, wrong types and missing keys all come back as diagnostics at `file:line:co
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import types
@@ -103,15 +102,10 @@ def load_text(text: str, shown: str, result: LoadResult | None = None) -> LoadRe
 #: Characters no config string may hold: those YAML calls non-printable (C0 controls but
 #: tab, newline and carriage return; DEL; C1 controls but U+0085; lone surrogates; U+FFFE,
 #: U+FFFF). Such a string only enters through a double-quoted escape (`"\\e"`), and would
-#: reach a rendered file or a terminal as written.
+#: reach a rendered file or a terminal as written. A pattern string, compiled (by `re`)
+#: when first used: its Unicode ranges take 0.6 ms, and an ASCII config without a `\`
+#: escape never needs it.
 _CONTROL = "[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x84\\x86-\\x9f\\ud800-\\udfff\\ufffe\\uffff]"
-
-
-@functools.cache
-def _control_pattern() -> re.Pattern[str]:
-    # Compiled on first use: its Unicode ranges take 0.6 ms, and an ASCII config without a
-    # `\` escape never needs it (`_has_control` reads such a text without it).
-    return re.compile(_CONTROL)
 
 
 #: The bytes of every ASCII character but those `_CONTROL` matches (C0 controls but tab,
@@ -127,11 +121,12 @@ def _has_control(text: str) -> bool:
     if text.isascii():
         # One C pass over the bytes instead of the regex engine's per-character class test.
         return bool(text.encode("ascii").translate(None, _NOT_CONTROL_ASCII))
-    return _control_pattern().search(text) is not None
+    return re.search(_CONTROL, text) is not None
 
 
 def control_characters(data: Any, source: SourceMap) -> list[Diagnostic]:
     """A C005 for every key or string in `data` holding a control character, at its line."""
+    control = re.compile(_CONTROL)
     found: list[Diagnostic] = []
     stack: list[tuple[KeyPath, Any]] = [((), data)]
     while stack:
@@ -139,13 +134,13 @@ def control_characters(data: Any, source: SourceMap) -> list[Diagnostic]:
         if isinstance(node, dict):
             for key, value in node.items():
                 child = (*path, key if isinstance(key, str | int) else str(key))
-                if isinstance(key, str) and (match := _control_pattern().search(key)):
+                if isinstance(key, str) and (match := control.search(key)):
                     at = source.lookup(child, key=True)
                     found.append(_control(child, match.group(), "key", at))
                 stack.append((child, value))
         elif isinstance(node, list):
             stack.extend(((*path, index), item) for index, item in enumerate(node))
-        elif isinstance(node, str) and (match := _control_pattern().search(node)):
+        elif isinstance(node, str) and (match := control.search(node)):
             found.append(_control(path, match.group(), "string", source.lookup(path)))
     return sorted(found, key=lambda d: d.sort_key())
 
