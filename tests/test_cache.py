@@ -165,13 +165,8 @@ def test_a_sharded_cache_reads_only_the_shards_of_its_keys(cache_dir: Path) -> N
 def test_the_salt_changes_with_meshgen_sources_and_libraries(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import importlib.metadata
-
     import meshgen
 
-    assert cache_module._installed_version(importlib.metadata.distribution("jinja2")) == (
-        importlib.metadata.version("jinja2")
-    )
     source = tmp_path / "module.py"
     source.write_text("x = 1\n")
     base = salt(sources=[source], distributions=["jinja2"])
@@ -187,12 +182,12 @@ def test_the_salt_changes_with_meshgen_sources_and_libraries(
         patch.setattr(meshgen, "__version__", "99.0")
         assert salt(sources=[source], distributions=["jinja2"]) != base
 
-    real = cache_module._installed_version
+    real = cache_module.installed_version
     with monkeypatch.context() as patch:  # an upgraded library
         patch.setattr(
             cache_module,
-            "_installed_version",
-            lambda dist: "0.0.1" if dist.name.lower() == "jinja2" else real(dist),
+            "installed_version",
+            lambda name: "0.0.1" if name.lower() == "jinja2" else real(name),
         )
         assert salt(sources=[source], distributions=["jinja2"]) != base
     assert salt(sources=[source], distributions=["jinja2"]) == base
@@ -200,6 +195,83 @@ def test_the_salt_changes_with_meshgen_sources_and_libraries(
     assert salt(sources=[source], distributions=["jinja2", "no-such-dist-xyz"]) != base
     assert salt(sources=[source], distributions=["jinja2"], extra=["libyaml=0.2.5"]) != base
     assert salt(sources=[tmp_path / "missing.py"], distributions=[]) is None
+
+
+def test_installed_version_agrees_with_importlib_metadata_on_every_installed_distribution(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The salt's own lookup gives `importlib.metadata.version` for every distribution here,
+    under any spelling of its name, without falling back to importlib.metadata."""
+    import importlib.metadata
+
+    asked: list[str] = []
+    monkeypatch.setattr(cache_module, "_version_from_importlib", asked.append)
+    names = sorted({d.metadata["Name"] for d in importlib.metadata.distributions()})
+    named = {"jinja2", "pyyaml", "cel-python", "lark", "jsonschema", "jsonschema-specifications"}
+    assert named <= {name.lower() for name in names}  # what the caches' salts name
+    for name in names:
+        expected = importlib.metadata.version(name)
+        for spelling in (name, name.upper(), name.replace("-", "_"), name.replace("-", ".")):
+            assert cache_module.installed_version(spelling) == expected, spelling
+    assert asked == []
+
+
+def _dist_info(folder: Path, child: str, metadata: str | None) -> None:
+    (folder / child).mkdir(parents=True)
+    if metadata is not None:
+        (folder / child / "METADATA").write_text(metadata)
+
+
+def test_installed_version_follows_sys_path_order_and_defers_what_it_cannot_settle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """First folder on sys.path wins, as importlib.metadata's path finder rules; eggs, zip
+    files, METADATA without a Version header and absent names are importlib.metadata's."""
+    import importlib.metadata
+    import zipfile
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    header = "Metadata-Version: 2.1\nName: {}\nVersion: {}\n\nVersion: 9.9 (the body)\n"
+    _dist_info(first, "Meshgen_Probe-2.0.dist-info", header.format("Meshgen_Probe", "2.0"))
+    _dist_info(second, "meshgen_probe-1.0.dist-info", header.format("meshgen-probe", "1.0"))
+    _dist_info(second, "probe_other-3.0.dist-info", header.format("probe-other", "3.0"))
+    _dist_info(first, "no_header-1.0.dist-info", "Name: no-header\nversion: 4.5\n")
+    _dist_info(first, "legacy_probe-1.5.egg-info", None)
+    (first / "legacy_probe-1.5.egg-info" / "PKG-INFO").write_text(
+        header.format("legacy-probe", "1.5")
+    )
+    archive = tmp_path / "bundle.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("zipped_probe-7.1.dist-info/METADATA", header.format("zipped-probe", "7.1"))
+    monkeypatch.setattr(sys, "path", [str(tmp_path / "missing"), str(first), str(second)])
+
+    def both(name: str) -> tuple[str, str]:
+        try:
+            expected = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            expected = "absent"
+        return cache_module.installed_version(name), expected
+
+    assert both("meshgen.probe") == ("2.0", "2.0")
+    assert both("PROBE_OTHER") == ("3.0", "3.0")
+    assert both("no-header") == ("4.5", "4.5")  # header names are case-insensitive there
+    assert both("legacy-probe") == ("1.5", "1.5")
+    assert both("not-installed-anywhere") == ("absent", "absent")
+    monkeypatch.setattr(sys, "path", [str(archive), str(second)])
+    assert both("zipped-probe") == ("7.1", "7.1")
+    assert both("meshgen-probe") == ("1.0", "1.0")
+
+    class OtherFinder:  # a finder that can hold distributions of its own
+        def find_spec(self, *args: object) -> None:
+            return None
+
+        def find_distributions(self, *args: object) -> list[object]:
+            return []
+
+    asked: list[str] = []
+    monkeypatch.setattr(cache_module, "_version_from_importlib", lambda n: asked.append(n) or "x")
+    monkeypatch.setattr(sys, "meta_path", [OtherFinder(), *sys.meta_path])
+    assert cache_module.installed_version("meshgen-probe") == "x" and asked == ["meshgen-probe"]
 
 
 def test_a_stale_salt_is_a_miss_and_is_rewritten(

@@ -68,6 +68,35 @@ def test_check_with_warm_caches_needs_neither_ruamel_nor_jsonschema(
     assert not loaded & heavy, sorted(loaded & heavy)
 
 
+def test_a_warm_check_by_the_executable_never_imports_importlib_metadata(tmp_path: Path) -> None:
+    """Neither the caches' salts nor pydantic's plugin loader import it while plugins are off
+    (email, socket, zipfile: about a twentieth of a warm check); with plugins on, it is
+    imported and the check still passes."""
+    import os
+
+    modules = tmp_path / "modules.txt"
+    code = (
+        "import atexit, sys\n"
+        f"atexit.register(lambda: open({str(modules)!r}, 'w').write('\\n'.join(sys.modules)))\n"
+        "from meshgen.cli import console\n"
+        f"sys.argv = ['meshgen', 'check', '-c', {str(INFRA_CONFIG)!r}]\n"
+        "console()\n"
+    )
+    env = {**os.environ, "MESHGEN_CACHE_DIR": str(tmp_path / "cache")}
+    for name in ("MESHGEN_NO_CACHE", "PYDANTIC_DISABLE_PLUGINS"):
+        env.pop(name, None)
+    for _ in range(2):  # the first run fills the caches
+        run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+        assert run.returncode == 0, run.stdout + run.stderr
+    loaded = set(modules.read_text().split())
+    assert "pydantic.main" in loaded  # the models were built
+    assert "importlib.metadata" not in loaded and "email" not in loaded
+    env["PYDANTIC_DISABLE_PLUGINS"] = ""  # plugins allowed: pydantic looks for them
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "importlib.metadata" in set(modules.read_text().split())
+
+
 def test_the_executable_exits_fast_but_flushes_output_and_caches(tmp_path: Path) -> None:
     """`console` skips heap teardown; output, exit code and cache writes must survive."""
     import os
