@@ -257,6 +257,29 @@ def test_installed_version_follows_sys_path_order_and_defers_what_it_cannot_sett
     assert both("no-header") == ("4.5", "4.5")  # header names are case-insensitive there
     assert both("legacy-probe") == ("1.5", "1.5")
     assert both("not-installed-anywhere") == ("absent", "absent")
+    odd = tmp_path / "odd"  # headers the email parser reads its own way: importlib.metadata's
+    for index, headers in enumerate(
+        [
+            "Name: odd\nVersion: 1.0 \n",  # trailing white space is kept there
+            "Name: odd\nVersion: 1.0\n  .post1\n",  # folded
+            "\ufeffName: odd\nVersion: 1.0\n",  # a BOM: no headers at all
+            "Name: odd\nnot a header\nVersion: 1.0\n",  # the headers end before Version
+            "Name: odd\nversion: 2.0\nVersion: 1.0\n",  # the first, in any case
+            "Name: odd\r\nVersion: 1.0\r\n",
+        ]
+    ):
+        shutil.rmtree(odd, ignore_errors=True)
+        _dist_info(odd, "odd-1.0.dist-info", headers + "\nVersion: 9.9 (the body)\n")
+        monkeypatch.setattr(sys, "path", [str(odd)])
+        mine, theirs = both("odd")
+        assert mine == (theirs if theirs is not None else "unknown"), (index, mine, theirs)
+    _dist_info(odd, "late-1.0.dist-info", None)
+    (odd / "late-1.0.dist-info" / "METADATA").write_bytes(
+        b"Name: late\nVersion: 1.0\n\n" + b"x" * 20_000 + b"caf\xe9\n"
+    )
+    with pytest.raises(UnicodeDecodeError):  # as importlib.metadata raises
+        cache_module.installed_version("late")
+
     monkeypatch.setattr(sys, "path", [str(archive), str(second)])
     assert both("zipped-probe") == ("7.1", "7.1")
     assert both("meshgen-probe") == ("1.0", "1.0")

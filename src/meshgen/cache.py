@@ -122,41 +122,65 @@ def installed_version(name: str) -> str:
     about a twentieth of its time, for a few version lookups. Its path finder's rule is
     simple where it matters: the first folder on `sys.path` that holds a `.dist-info` or
     `.egg-info` folder of that normalized name decides, in listing order. This follows that
-    rule for a `.dist-info` folder and reads only the `Version:` header of its METADATA.
-    Whatever it cannot settle so (an `.egg-info` or egg, a zip file, another finder that
-    can hold distributions, a METADATA without the header, a name installed nowhere) is
-    asked of `importlib.metadata`.
+    rule for a `.dist-info` folder and reads the `Version:` header of its METADATA when the
+    headers are plainly written. Whatever it cannot settle so is asked of
+    `importlib.metadata`, which then answers (or raises) as it always does: an `.egg-info`
+    or egg, a zip file, a finder other than the standard path finder, a METADATA that is
+    not UTF-8 or whose headers are unusual (folded, oddly spaced, not headers), a name
+    installed nowhere, an empty name.
     """
     from importlib.machinery import PathFinder
 
-    if any(
-        finder is not PathFinder and hasattr(finder, "find_distributions")
-        for finder in sys.meta_path
+    finders = sys.meta_path
+    if (
+        not name
+        or PathFinder not in finders
+        or any(
+            finder is not PathFinder and hasattr(finder, "find_distributions") for finder in finders
+        )
     ):
         return _version_from_importlib(name)
     wanted = _normalized(name)
     for entry in sys.path:
-        root = Path(entry or ".")
+        root = Path(entry)  # `Path("")` is ".", as importlib.metadata reads ""
         if root.name.lower().endswith(".egg"):  # an egg's EGG-INFO
             return _version_from_importlib(name)
         try:
-            children = [child.name for child in root.iterdir()]  # in os.listdir's order
-        except NotADirectoryError:  # a zip file may hold distributions
-            return _version_from_importlib(name)
+            info = root.stat()
+            if not stat.S_ISDIR(info.st_mode):
+                return _version_from_importlib(name)  # a zip file may hold distributions
+            infos = _infos(str(root), info.st_mtime_ns)
         except OSError:  # missing or unreadable: importlib.metadata skips it too
             continue
-        for child in children:
-            lower = child.lower()
-            if not lower.endswith((".dist-info", ".egg-info")):
+        for normalized, child in infos:
+            if normalized != wanted:
                 continue
-            if _normalized(lower.rpartition(".")[0].partition("-")[0]) != wanted:
-                continue
-            if lower.endswith(".dist-info"):
+            if child.lower().endswith(".dist-info"):
                 version = _version_header(root / child / "METADATA")
                 if version is not None:
                     return version
             return _version_from_importlib(name)
     return _version_from_importlib(name)  # absent here: let importlib.metadata say so
+
+
+_INFO_SUFFIXES = (".dist-info", ".egg-info")
+
+
+@functools.lru_cache(maxsize=64)
+def _infos(folder: str, mtime_ns: int) -> tuple[tuple[str, str], ...]:
+    """(normalized project name, entry) of a folder's `.dist-info` and `.egg-info` entries.
+
+    In listing order; the project is the part of the name before the first `-`.
+
+    Remembered by the folder's modification time, as importlib.metadata's path finder
+    remembers its listings: each salt looks up a few libraries, through the same folders.
+    """
+    children = os.listdir(folder)  # noqa: PTH208 (names only: `iterdir` makes a path of each)
+    return tuple(
+        (_normalized(child.lower().rpartition(".")[0].partition("-")[0]), child)
+        for child in children
+        if child.lower().endswith(_INFO_SUFFIXES)
+    )
 
 
 def _normalized(name: str) -> str:
@@ -165,17 +189,30 @@ def _normalized(name: str) -> str:
 
 
 def _version_header(metadata_file: Path) -> str | None:
-    """The `Version:` header of a METADATA file, or None (unreadable, or no such header)."""
+    """The first `Version:` header of a METADATA file, or None when that is not plain.
+
+    Plain: the file is UTF-8 (importlib.metadata reads it so, and raises otherwise), every
+    header line before it is `Name: value` with a printable ASCII name, and the header
+    itself is `Version: <value>` (any case) on one line, its value without surrounding
+    white space. Anything else is left to the email parser importlib.metadata uses.
+    """
     try:
-        with metadata_file.open(encoding="utf-8") as stream:
-            for line in stream:
-                line = line.rstrip("\r\n")
-                if not line:
-                    return None  # the end of the headers
-                if line.startswith("Version:"):
-                    return line.removeprefix("Version:").strip()
+        text = metadata_file.read_bytes().decode("utf-8")
     except (OSError, UnicodeError):
         return None
+    lines = re.split(r"\r\n|\r|\n", text)
+    for index, line in enumerate(lines):
+        if not line:
+            return None  # the end of the headers: no Version
+        if line[0] in " \t":
+            continue  # the folded rest of the header before
+        field, colon, value = line.partition(":")
+        if not colon or not field.isascii() or not field.isprintable() or " " in field:
+            return None  # no header: the email parser decides where the headers end
+        if field.lower() == "version":
+            folded = index + 1 < len(lines) and lines[index + 1][:1] in (" ", "\t")
+            value = value.removeprefix(" ")
+            return value if value and value == value.strip() and not folded else None
     return None
 
 
@@ -183,9 +220,10 @@ def _version_from_importlib(name: str) -> str:
     from importlib import metadata
 
     try:
-        return str(metadata.version(name) or "unknown")
+        version = metadata.version(name)
     except metadata.PackageNotFoundError:
         return "absent"
+    return "unknown" if version is None else str(version)
 
 
 def _trusted(info: os.stat_result) -> bool:

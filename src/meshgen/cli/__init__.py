@@ -17,7 +17,7 @@ from typing import NoReturn
 import click
 
 from meshgen import __version__
-from meshgen.cli import common
+from meshgen.cli import common, pydantic_plugins
 
 #: Each command and where it is defined (an attribute, or a tuple of commands holding it):
 #: a command's module is imported only when that command runs (or `--help` lists them
@@ -116,14 +116,10 @@ def console() -> NoReturn:
     exit took 0.1-0.2 s. Exit handlers (the caches' writes) run and output is flushed
     first; then the process ends at once (as mypy does).
 
-    Pydantic plugins are off unless PYDANTIC_DISABLE_PLUGINS says otherwise (set it empty
-    to allow them): meshgen's models are its own, a plugin installed for another program
-    (an observability hook, say) would see every config value, secrets included, and
-    looking for plugins reads the metadata of every installed package on every run. The
-    programs meshgen starts (helmfile, helm, kubectl) inherit the setting.
+    Pydantic plugins are off unless PYDANTIC_DISABLE_PLUGINS says otherwise, and are then
+    not looked for (`meshgen.cli.pydantic_plugins`).
     """
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    _defer_pydantic_plugin_loader()
+    pydantic_plugins.turn_off()
     code = _run(None, restore_gc=False)
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
@@ -131,47 +127,3 @@ def console() -> NoReturn:
         with contextlib.suppress(OSError, ValueError, AttributeError, common.OutputError):
             stream.flush()
     os._exit(code)
-
-
-_PLUGIN_LOADER = "pydantic.plugin._loader"
-#: The values of PYDANTIC_DISABLE_PLUGINS that turn every plugin off, as pydantic reads them.
-_ALL_PLUGINS_OFF = ("__all__", "1", "true")
-
-
-def _defer_pydantic_plugin_loader() -> None:
-    """Leave pydantic's plugin loader unimported while every plugin is off.
-
-    pydantic imports `pydantic.plugin._loader` as it builds its first validator, and that
-    module imports `importlib.metadata` (email, socket, zipfile, csv: about a twentieth of a
-    warm `meshgen check`) only to look for the plugins that PYDANTIC_DISABLE_PLUGINS then
-    says not to load. A stand-in takes its place in `sys.modules`: `get_plugins()` answers
-    "none" while the variable turns every plugin off; anything else (plugins turned on,
-    any other name pydantic may ask for) imports the real loader, which then replaces the
-    stand-in, and answers from it. So pydantic behaves exactly as with its own loader.
-    """
-    if os.environ.get("PYDANTIC_DISABLE_PLUGINS") not in _ALL_PLUGINS_OFF:
-        return
-    if _PLUGIN_LOADER in sys.modules:
-        return
-    import importlib
-    import types
-
-    stand_in = types.ModuleType(_PLUGIN_LOADER, _defer_pydantic_plugin_loader.__doc__)
-
-    def real_loader() -> types.ModuleType:
-        if sys.modules.get(_PLUGIN_LOADER) is stand_in:
-            del sys.modules[_PLUGIN_LOADER]
-        return importlib.import_module(_PLUGIN_LOADER)
-
-    def get_plugins() -> object:
-        if os.environ.get("PYDANTIC_DISABLE_PLUGINS") in _ALL_PLUGINS_OFF:
-            return ()
-        return real_loader().get_plugins()
-
-    def __getattr__(name: str) -> object:
-        if name.startswith("__"):  # the import system asking whether it is a package
-            raise AttributeError(name)
-        return getattr(real_loader(), name)
-
-    stand_in.__dict__.update(get_plugins=get_plugins, __getattr__=__getattr__)
-    sys.modules[_PLUGIN_LOADER] = stand_in
