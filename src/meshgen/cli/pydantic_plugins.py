@@ -19,13 +19,15 @@ Like any lazily loaded module, that first need imports modules (`importlib.metad
 
 from __future__ import annotations
 
-import importlib.machinery
 import os
 import sys
 import threading
 import types
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from importlib.machinery import ModuleSpec
 
 VARIABLE = "PYDANTIC_DISABLE_PLUGINS"
 LOADER = "pydantic.plugin._loader"
@@ -55,19 +57,21 @@ class _StandInFinder:
 
     def find_spec(
         self, name: str, path: Sequence[str] | None = None, target: object = None
-    ) -> importlib.machinery.ModuleSpec | None:
+    ) -> ModuleSpec | None:
         if name != LOADER:
             return None
+        from importlib.machinery import ModuleSpec  # not for `--help`: only at this import
+
         sys.meta_path[:] = [finder for finder in sys.meta_path if finder is not self]
         if not all_off():
             return None  # plugins were turned on meanwhile: the real loader
-        return importlib.machinery.ModuleSpec(name, cast(Any, _StandInLoader()))
+        return ModuleSpec(name, cast(Any, _StandInLoader()))
 
 
 class _StandInLoader:
     """Makes the stand-in module, whose code runs later (`_run_real_loader`)."""
 
-    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
+    def create_module(self, spec: ModuleSpec) -> types.ModuleType:
         return _LoaderStandIn(spec.name)
 
     def exec_module(self, module: types.ModuleType) -> None:
@@ -101,8 +105,11 @@ def _run_real_loader(module: types.ModuleType) -> types.ModuleType:
         if not isinstance(module.__spec__.loader, _StandInLoader):  # type: ignore[union-attr]
             cast(Any, module).__class__ = types.ModuleType  # reloaded: the real code ran in it
             return module
+        import importlib
+        from importlib.machinery import PathFinder
+
         package = importlib.import_module("pydantic.plugin")
-        spec = importlib.machinery.PathFinder.find_spec(LOADER, package.__path__)
+        spec = PathFinder.find_spec(LOADER, package.__path__)
         if spec is None or spec.loader is None:
             raise ImportError(f"cannot find {LOADER}", name=LOADER)
         written = {
