@@ -1,7 +1,7 @@
-"""The executable's stand-in for pydantic's plugin loader behaves as pydantic's own loader.
+"""The executable's deferral of `importlib.metadata` leaves pydantic's plugin loader its own.
 
-Each case runs in a fresh interpreter: the stand-in only ever replaces a loader that has
-not been imported, and the test process has imported pydantic long since.
+Each case runs in a fresh interpreter: the finder only takes part in a first import of the
+loader, and the test process imported pydantic long since.
 """
 
 from __future__ import annotations
@@ -9,115 +9,150 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
 PRELUDE = """
-import importlib, importlib.util, os, sys, threading, types
+import importlib, importlib.util, inspect, os, sys, types
 os.environ.pop("PYDANTIC_DISABLE_PLUGINS", None)
 from meshgen.cli import pydantic_plugins
-pydantic_plugins.turn_off()
 LOADER = pydantic_plugins.LOADER
-import pydantic
-
-class Recorder:  # a pydantic plugin that records the models it sees
-    seen = []
-    def new_schema_validator(self, schema, schema_type, *args, **kwargs):
-        self.seen.append(getattr(schema_type, "__name__", str(schema_type)))
-        return None, None, None
 """
 
 
-def _probe(body: str) -> None:
+def _probe(body: str, *, path: Path | None = None) -> None:
     code = PRELUDE + textwrap.dedent(body) + "\nprint('ok')\n"
+    env_path = [str(path)] if path else []
+    code = f"import sys\nsys.path[:0] = {env_path!r}\n" + code
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert run.returncode == 0 and run.stdout.endswith("ok\n"), run.stdout + run.stderr
 
 
-def test_while_plugins_are_off_nothing_is_looked_for_and_the_module_looks_imported() -> None:
-    _probe("""
+@pytest.fixture
+def plugin_dist(tmp_path: Path) -> Path:
+    """A folder holding an installed pydantic plugin (an entry point), as one on sys.path."""
+    info = tmp_path / "fake_plugin-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fake-plugin\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[pydantic]\nfake = fake_plugin_module:plugin\n")
+    (tmp_path / "fake_plugin_module.py").write_text(
+        "seen = []\n"
+        "class Plugin:\n"
+        "    def new_schema_validator(self, schema, schema_type, *args, **kwargs):\n"
+        "        seen.append(getattr(schema_type, '__name__', str(schema_type)))\n"
+        "        return None, None, None\n"
+        "plugin = Plugin()\n"
+    )
+    return tmp_path
+
+
+def test_while_plugins_are_off_the_loader_is_pydantic_s_and_metadata_is_not_imported(
+    plugin_dist: Path,
+) -> None:
+    _probe(
+        """
+        pydantic_plugins.turn_off()
+        import pydantic
         class M(pydantic.BaseModel):
             x: int
         assert M(x=1).x == 1 and pydantic.TypeAdapter(list[int]).validate_python([1]) == [1]
-        stand_in = sys.modules[LOADER]
-        assert type(stand_in) is not types.ModuleType  # still the stand-in
-        assert "importlib.metadata" not in sys.modules
+        assert "importlib.metadata" not in sys.modules and "email" not in sys.modules
+        loader = sys.modules[LOADER]
         import pydantic.plugin
-        assert pydantic.plugin._loader is stand_in  # set on its package, as by an import
-        assert importlib.util.find_spec(LOADER).name == LOADER
-        assert list(stand_in.get_plugins()) == []
-        assert not any(isinstance(f, pydantic_plugins._StandInFinder) for f in sys.meta_path)
-    """)
-
-
-def test_a_held_reference_becomes_the_real_loader_with_what_was_written_to_it() -> None:
-    """Writes made before the real code ran (a test injecting `_plugins`) stay in force."""
-    _probe("""
-        from pydantic.plugin import _loader as held
-        held._plugins = {"recorder": Recorder()}
-        os.environ["PYDANTIC_DISABLE_PLUGINS"] = ""  # plugins on
-        class Seen(pydantic.BaseModel):
-            x: int
-        assert Recorder.seen == ["Seen"], Recorder.seen
-        assert held is sys.modules[LOADER] and type(held) is types.ModuleType
-        assert held.__file__.endswith("_loader.py") and held.__spec__.origin == held.__file__
-        assert held.PYDANTIC_ENTRY_POINT_GROUP == "pydantic"
-        os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"  # and off again
-        class Unseen(pydantic.BaseModel):
-            x: int
-        assert Recorder.seen == ["Seen"]
-    """)
-
-
-def test_any_other_name_runs_the_real_loader_once_even_from_many_threads() -> None:
-    _probe("""
-        from pydantic.plugin import _loader as held
-        sys.setswitchinterval(1e-6)
-        errors, got = [], []
-        def read():
-            try:
-                got.append(held.PYDANTIC_ENTRY_POINT_GROUP)
-            except Exception as exc:
-                errors.append(exc)
-        threads = [threading.Thread(target=read) for _ in range(8)]
-        for t in threads: t.start()
-        for t in threads: t.join()
-        assert errors == [] and got == ["pydantic"] * 8
-        assert sys.modules[LOADER] is held and type(held) is types.ModuleType
-        try:
-            held.no_such_name
-        except AttributeError:
-            pass
-        else:
-            raise AssertionError("a missing name must raise")
-    """)
-
-
-def test_a_reload_before_first_use_runs_the_real_code() -> None:
-    _probe("""
-        import pydantic.plugin._loader as held
-        importlib.reload(held)
-        assert held.PYDANTIC_ENTRY_POINT_GROUP == "pydantic" and held._plugins is None
-        assert held.get_plugins is vars(held)["get_plugins"]  # pydantic's own function
-        assert sys.modules[LOADER] is held and held.__file__.endswith("_loader.py")
-        assert not hasattr(held, "no_such_name")
-        assert type(held) is types.ModuleType  # once asked for anything it lacks
-    """)
-
-
-def test_plugins_allowed_means_no_stand_in() -> None:
-    code = (
-        "import os, sys\n"
-        "os.environ['PYDANTIC_DISABLE_PLUGINS'] = 'logfire'\n"
-        "from meshgen.cli import pydantic_plugins\n"
-        "pydantic_plugins.turn_off()\n"
-        "assert os.environ['PYDANTIC_DISABLE_PLUGINS'] == 'logfire'\n"
-        "assert not any(isinstance(f, pydantic_plugins._StandInFinder) for f in sys.meta_path)\n"
-        "import pydantic.plugin._loader as loader, types\n"
-        "assert type(loader) is types.ModuleType and 'importlib.metadata' in sys.modules\n"
+        assert pydantic.plugin._loader is loader and type(loader) is types.ModuleType
+        assert loader.__file__.endswith("_loader.py")
+        assert importlib.util.find_spec(LOADER).origin == loader.__file__
+        assert "def get_plugins" in inspect.getsource(loader)
+        assert loader.get_plugins.__module__ == LOADER and list(loader.get_plugins()) == []
+        assert loader.entry_points is pydantic_plugins.entry_points
+        assert "fake_plugin_module" not in sys.modules  # installed, never looked for
+        """,
+        path=plugin_dist,
     )
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    assert run.returncode == 0, run.stderr
+
+
+def test_plugins_turned_on_later_are_found_and_called(plugin_dist: Path) -> None:
+    _probe(
+        """
+        pydantic_plugins.turn_off()
+        import pydantic
+        class Before(pydantic.BaseModel):
+            x: int
+        os.environ["PYDANTIC_DISABLE_PLUGINS"] = ""  # plugins on
+        class After(pydantic.BaseModel):
+            x: int
+        import fake_plugin_module
+        assert fake_plugin_module.seen == ["After"], fake_plugin_module.seen
+        assert "importlib.metadata" in sys.modules
+        """,
+        path=plugin_dist,
+    )
+
+
+def test_plugins_allowed_from_the_start_leave_the_import_alone(plugin_dist: Path) -> None:
+    _probe(
+        """
+        os.environ["PYDANTIC_DISABLE_PLUGINS"] = ""
+        pydantic_plugins.turn_off()
+        assert os.environ["PYDANTIC_DISABLE_PLUGINS"] == ""
+        assert not any(isinstance(f, pydantic_plugins._LoaderFinder) for f in sys.meta_path)
+        import pydantic
+        class M(pydantic.BaseModel):
+            x: int
+        import fake_plugin_module
+        assert fake_plugin_module.seen == ["M"]
+        from importlib.metadata import entry_points
+        assert sys.modules[LOADER].entry_points is entry_points
+        """,
+        path=plugin_dist,
+    )
+
+
+def test_another_import_hook_for_the_loader_still_serves_it() -> None:
+    """An instrumenting hook placed before (typeguard, beartype) runs the module its way."""
+    _probe("""
+        from importlib.machinery import PathFinder
+        class Marking:
+            def __init__(self, loader): self.loader = loader
+            def create_module(self, spec): return None
+            def exec_module(self, module):
+                module.instrumented = True
+                self.loader.exec_module(module)
+        class Hook:
+            def find_spec(self, name, path=None, target=None):
+                if name != LOADER:
+                    return None
+                spec = PathFinder.find_spec(name, path)
+                spec.loader = Marking(spec.loader)
+                return spec
+        sys.meta_path.insert(0, Hook())
+        pydantic_plugins.turn_off()
+        pydantic_plugins.turn_off()  # twice: one finder
+        assert sum(isinstance(f, pydantic_plugins._LoaderFinder) for f in sys.meta_path) == 1
+        import pydantic
+        class M(pydantic.BaseModel):
+            x: int
+        loader = sys.modules[LOADER]
+        assert loader.instrumented and "importlib.metadata" not in sys.modules
+        importlib.reload(loader)  # a reload is an ordinary import of the module
+        assert loader.entry_points is not pydantic_plugins.entry_points
+        assert "importlib.metadata" in sys.modules
+    """)
+
+
+def test_only_the_loader_s_own_statement_is_deferred() -> None:
+    _probe("""
+        pydantic_plugins.turn_off()
+        import pydantic
+        class M(pydantic.BaseModel):
+            x: int
+        assert "importlib.metadata" not in sys.modules
+        from importlib.metadata import entry_points, version  # anyone else: the real module
+        assert version("pydantic") == pydantic.VERSION
+        assert sys.modules["importlib.metadata"].entry_points is entry_points
+        assert __builtins__.__import__ is not pydantic_plugins._import
+    """)
 
 
 @pytest.mark.parametrize("value", ["__all__", "1", "true", "", "false", "0", "logfire"])

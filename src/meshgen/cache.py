@@ -166,7 +166,7 @@ def installed_version(name: str) -> str:
 _INFO_SUFFIXES = (".dist-info", ".egg-info")
 
 
-@functools.lru_cache(maxsize=64)
+@functools.cache  # one entry per sys.path folder and modification time
 def _infos(folder: str, mtime_ns: int) -> tuple[tuple[str, str], ...]:
     """(normalized project name, entry) of a folder's `.dist-info` and `.egg-info` entries.
 

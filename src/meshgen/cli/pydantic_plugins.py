@@ -5,28 +5,29 @@ empty to allow plugins): meshgen's models are its own, and a plugin installed fo
 program (an observability hook, say) would see every config value, secrets included. The
 programs meshgen starts (helmfile, helm, kubectl) inherit the setting.
 
-While every plugin is off, pydantic's plugin loader (`pydantic.plugin._loader`) is not
-run either: pydantic imports it as it builds its first validator, and the loader imports
-`importlib.metadata` (email, socket, zipfile, csv: about a twentieth of a warm `meshgen
-check`) only to look for the plugins the variable then says not to load. A finder gives
-the import system a stand-in for that module instead, with the module's real name, parent
-and place in `sys.modules`. It answers `get_plugins()` with no plugins while every plugin
-is off. On first need of anything else (plugins turned on, any other name, a reload), the
-loader's own code runs in that same module object, so references already taken stay
-right, and from then on the module is pydantic's, attributes written before included.
-Like any lazily loaded module, that first need imports modules (`importlib.metadata`).
+While every plugin is off, nothing looks for them either. pydantic imports its plugin
+loader (`pydantic.plugin._loader`) as it builds its first validator, and that module's
+`from importlib.metadata import entry_points` imports email, socket, zipfile and csv
+(about a twentieth of a warm `meshgen check`) for a function that is then never called.
+`turn_off()` puts a finder first on `sys.meta_path` that takes part in that one import
+only: the loader is found by the other finders and run by its own loader as usual, except
+that this one statement binds `entry_points` to a function that imports
+`importlib.metadata` on its first call and calls the real one. Everything else about the
+module is pydantic's: its file, spec, code, globals and errors. Visible differences:
+`_loader.entry_points` is meshgen's function, and `__loader__` (also `__spec__.loader`)
+is a wrapper that hands every other attribute to the real loader.
 """
 
 from __future__ import annotations
 
+import builtins
 import os
 import sys
-import threading
-import types
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import types
     from importlib.machinery import ModuleSpec
 
 VARIABLE = "PYDANTIC_DISABLE_PLUGINS"
@@ -34,96 +35,100 @@ LOADER = "pydantic.plugin._loader"
 #: The values of the variable that turn every plugin off, as pydantic reads them.
 ALL_OFF = ("__all__", "1", "true")
 
-_RUN_LOCK = threading.Lock()
-
 
 def turn_off() -> None:
-    """Turn plugins off unless the variable says otherwise; then defer the loader."""
+    """Turn plugins off unless the variable says otherwise; then defer the metadata import."""
     os.environ.setdefault(VARIABLE, "__all__")
     if (
         os.environ[VARIABLE] in ALL_OFF
         and LOADER not in sys.modules
-        and not any(isinstance(finder, _StandInFinder) for finder in sys.meta_path)
+        and "importlib.metadata" not in sys.modules
+        and not any(isinstance(finder, _LoaderFinder) for finder in sys.meta_path)
     ):
-        sys.meta_path.insert(0, _StandInFinder())
+        sys.meta_path.insert(0, _LoaderFinder())
 
 
-def all_off() -> bool:
-    return os.environ.get(VARIABLE) in ALL_OFF
+def entry_points(**params: Any) -> Any:
+    """`importlib.metadata.entry_points`, imported when first called (plugins turned on)."""
+    from importlib.metadata import entry_points as real
+
+    return real(**params)
 
 
-class _StandInFinder:
-    """Finds the stand-in for the loader's first import while every plugin is off, once."""
+class _LoaderFinder:
+    """Finds pydantic's plugin loader through the finders after it, the first time only.
+
+    It stays on `sys.meta_path` (removing a finder while the import system walks the list
+    would skip the next one) and declines everything after that first time.
+    """
+
+    done = False
 
     def find_spec(
-        self, name: str, path: Sequence[str] | None = None, target: object = None
+        self, name: str, path: Sequence[str] | None = None, target: types.ModuleType | None = None
     ) -> ModuleSpec | None:
-        if name != LOADER:
+        if name != LOADER or self.done:
             return None
-        from importlib.machinery import ModuleSpec  # not for `--help`: only at this import
+        self.done = True
+        if os.environ.get(VARIABLE) not in ALL_OFF:
+            return None  # plugins were turned on meanwhile: nothing to defer
+        for finder in list(sys.meta_path):
+            find = getattr(finder, "find_spec", None)
+            if finder is self or find is None:
+                continue
+            spec = find(name, path, target)
+            if spec is not None:
+                if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+                    spec.loader = _DeferringLoader(spec.loader)
+                return spec  # type: ignore[no-any-return]
+        return None
 
-        sys.meta_path[:] = [finder for finder in sys.meta_path if finder is not self]
-        if not all_off():
-            return None  # plugins were turned on meanwhile: the real loader
-        return ModuleSpec(name, cast(Any, _StandInLoader()))
 
+class _DeferringLoader:
+    """The loader's own loader, running the module with one import deferred."""
 
-class _StandInLoader:
-    """Makes the stand-in module, whose code runs later (`_run_real_loader`)."""
+    def __init__(self, loader: Any) -> None:
+        self.loader = loader
 
-    def create_module(self, spec: ModuleSpec) -> types.ModuleType:
-        return _LoaderStandIn(spec.name)
+    def __getattr__(self, name: str) -> Any:  # get_source, get_code, get_filename, ...
+        return getattr(self.loader, name)
+
+    def create_module(self, spec: ModuleSpec) -> types.ModuleType | None:
+        return self.loader.create_module(spec)  # type: ignore[no-any-return]
 
     def exec_module(self, module: types.ModuleType) -> None:
-        """Nothing to run at import (a reload finds the real loader: the finder is gone)."""
-
-
-class _LoaderStandIn(types.ModuleType):
-    """`pydantic.plugin._loader` before its code has run."""
-
-    def get_plugins(self) -> Any:
-        """No plugins while every plugin is off; else the real loader's answer."""
-        if all_off():
-            return ()
-        return _run_real_loader(self).get_plugins()
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)  # the import system probing (`__path__`, ...)
-        module = _run_real_loader(self)
+        # The module's code runs with its own `__builtins__`: only its import statements
+        # see `_import`, no other module does. Its functions keep that mapping.
+        module.__dict__["__builtins__"] = {**builtins.__dict__, "__import__": _import}
         try:
-            return module.__dict__[name]
-        except KeyError:
-            raise AttributeError(f"module {LOADER!r} has no attribute {name!r}") from None
+            self.loader.exec_module(module)
+        finally:
+            module.__dict__["__builtins__"] = builtins.__dict__
 
 
-def _run_real_loader(module: types.ModuleType) -> types.ModuleType:
-    """Run the loader's own code in `module`, once; it becomes an ordinary module."""
-    with _RUN_LOCK:
-        if type(module) is not _LoaderStandIn:
-            return module  # another thread ran it
-        if not isinstance(module.__spec__.loader, _StandInLoader):  # type: ignore[union-attr]
-            cast(Any, module).__class__ = types.ModuleType  # reloaded: the real code ran in it
-            return module
-        import importlib
-        from importlib.machinery import PathFinder
+def _import(
+    name: str,
+    globals: dict[str, Any] | None = None,
+    locals: dict[str, Any] | None = None,
+    fromlist: Sequence[str] | None = (),
+    level: int = 0,
+) -> Any:
+    """`__import__`, but `from importlib.metadata import entry_points` is deferred."""
+    if (
+        name == "importlib.metadata"
+        and level == 0
+        and fromlist
+        and set(fromlist) == {"entry_points"}
+        and "importlib.metadata" not in sys.modules
+    ):
+        return _DEFERRED_METADATA
+    return builtins.__import__(name, globals, locals, fromlist or (), level)
 
-        package = importlib.import_module("pydantic.plugin")
-        spec = PathFinder.find_spec(LOADER, package.__path__)
-        if spec is None or spec.loader is None:
-            raise ImportError(f"cannot find {LOADER}", name=LOADER)
-        written = {
-            key: value
-            for key, value in vars(module).items()
-            if not (key.startswith("__") and key.endswith("__"))
-        }
-        module.__spec__ = spec
-        module.__loader__ = spec.loader
-        module.__package__ = spec.parent
-        if spec.has_location:
-            module.__file__ = spec.origin
-            module.__cached__ = spec.cached  # type: ignore[attr-defined]
-        spec.loader.exec_module(module)
-        vars(module).update(written)  # what was set on it before stays set, as after an import
-        cast(Any, module).__class__ = types.ModuleType
-        return module
+
+class _DeferredMetadata:
+    """What the deferred import gives: `entry_points`, imported on first call."""
+
+    entry_points = staticmethod(entry_points)
+
+
+_DEFERRED_METADATA = _DeferredMetadata()
