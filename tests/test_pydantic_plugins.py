@@ -158,16 +158,11 @@ def test_only_the_loader_s_own_statement_is_deferred() -> None:
 @pytest.mark.parametrize("value", ["__all__", "1", "true", "", "false", "0", "logfire"])
 def test_the_values_that_turn_every_plugin_off_are_pydantic_s_own(value: str) -> None:
     """pydantic's real loader skips the entry-point scan for exactly `ALL_OFF`."""
-    code = f"""
-import os
-os.environ["PYDANTIC_DISABLE_PLUGINS"] = {value!r}
-import pydantic.plugin._loader as real
-from meshgen.cli import pydantic_plugins
-scanned = []
-real.entry_points = lambda **kw: scanned.append(kw) or []
-list(real.get_plugins())
-assert bool(scanned) == ({value!r} not in pydantic_plugins.ALL_OFF), scanned
-print("ok")
-"""
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    assert run.returncode == 0 and run.stdout == "ok\n", run.stderr
+    _probe(f"""
+        os.environ["PYDANTIC_DISABLE_PLUGINS"] = {value!r}
+        import pydantic.plugin._loader as real
+        scanned = []
+        real.entry_points = lambda **kw: scanned.append(kw) or []
+        list(real.get_plugins())
+        assert bool(scanned) == ({value!r} not in pydantic_plugins.ALL_OFF), scanned
+    """)

@@ -40,12 +40,16 @@ def turn_off() -> None:
     """Turn plugins off unless the variable says otherwise; then defer the metadata import."""
     os.environ.setdefault(VARIABLE, "__all__")
     if (
-        os.environ[VARIABLE] in ALL_OFF
+        _all_off()
         and LOADER not in sys.modules
         and "importlib.metadata" not in sys.modules
         and not any(isinstance(finder, _LoaderFinder) for finder in sys.meta_path)
     ):
         sys.meta_path.insert(0, _LoaderFinder())
+
+
+def _all_off() -> bool:
+    return os.environ.get(VARIABLE) in ALL_OFF
 
 
 def entry_points(**params: Any) -> Any:
@@ -70,7 +74,7 @@ class _LoaderFinder:
         if name != LOADER or self.done:
             return None
         self.done = True
-        if os.environ.get(VARIABLE) not in ALL_OFF:
+        if not _all_off():
             return None  # plugins were turned on meanwhile: nothing to defer
         for finder in list(sys.meta_path):
             find = getattr(finder, "find_spec", None)
