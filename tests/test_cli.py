@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 from collections.abc import Callable
@@ -190,13 +191,43 @@ def test_explain_and_checks(run_cli: Run) -> None:
     assert any(line.startswith("C101  error    invalid-kubernetes-name") for line in listing)
 
 
-@pytest.mark.parametrize(
-    "command", ["init", "render", "schema", "validate", "check", "checks", "explain"]
-)
-def test_every_command_has_help_with_an_example(command: str, run_cli: Run) -> None:
-    result = run_cli(command, "--help")
+def _command_paths() -> list[tuple[str, ...]]:
+    """Every command and group under `meshgen`, walked from the CLI itself (lazy ones too)."""
+    import click
+
+    from meshgen.cli import cli
+
+    paths: list[tuple[str, ...]] = []
+
+    def walk(group: click.Group, path: tuple[str, ...]) -> None:
+        context = click.Context(group)
+        for name in group.list_commands(context):
+            command = group.get_command(context, name)
+            assert command is not None, name
+            paths.append((*path, name))
+            if isinstance(command, click.Group):
+                walk(command, (*path, name))
+
+    walk(cli, ())
+    return paths
+
+
+@pytest.mark.parametrize("command", _command_paths(), ids=" ".join)
+def test_every_command_has_help_with_an_example(command: tuple[str, ...], run_cli: Run) -> None:
+    result = run_cli(*command, "--help")
     assert result.code == 0
-    assert "Example" in result.out
+    # An example is a line that runs meshgen, under an "Example(s):" heading.
+    heading = result.out.find("Example")
+    assert heading >= 0, result.out
+    assert re.search(r"^ +meshgen " + re.escape(" ".join(command)), result.out[heading:], re.M), (
+        result.out
+    )
+
+
+def test_the_command_walk_reaches_nested_commands() -> None:
+    paths = _command_paths()
+    assert ("telemetry", "tag", "set") in paths and ("dashboards", "add") in paths
+    assert len(paths) > 25
 
 
 def test_internal_errors_exit_3_without_traceback(

@@ -270,7 +270,13 @@ def _metric_edit(
 
 @telemetry.group("tag")
 def tag() -> None:
-    """Add, change or remove a label (tag) on Istio's metrics."""
+    """Add, change or remove a label (tag) on Istio's metrics.
+
+    \b
+    Examples:
+      meshgen telemetry tag set REQUEST_COUNT tier "'inference'" --namespace inference
+      meshgen telemetry tag remove ALL_METRICS grpc_response_status
+    """
 
 
 @tag.command("set")
@@ -325,7 +331,12 @@ def tag_remove_cmd(
 
 @telemetry.group("buckets")
 def buckets() -> None:
-    """Histogram bucket bounds of Istio's duration and size histograms."""
+    """Histogram bucket bounds of Istio's duration and size histograms.
+
+    \b
+    Example:
+      meshgen telemetry buckets set 5,10,25,50,100,250,500,1000 --service inference-balancer
+    """
 
 
 @buckets.command("set")
@@ -413,7 +424,12 @@ def access_log_cmd(
 
 @telemetry.group("tracing")
 def tracing() -> None:
-    """Distributed tracing settings."""
+    """Distributed tracing settings.
+
+    \b
+    Example:
+      meshgen telemetry tracing sample 10 --namespace inference
+    """
 
 
 @tracing.command("sample")

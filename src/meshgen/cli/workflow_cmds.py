@@ -75,7 +75,12 @@ def adopt_cmd(opts: common.Options, config: Path | None, dry_run: bool, force: b
 
 @click.group("dashboards")
 def dashboards() -> None:
-    """Istio's grafana.com dashboards in the config, pinned for the configured Istio."""
+    """Istio's grafana.com dashboards in the config, pinned for the configured Istio.
+
+    \b
+    Example:
+      meshgen dashboards add istio-performance --dry-run
+    """
 
 
 @dashboards.command("add")
