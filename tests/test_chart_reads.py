@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
 from meshgen.knowledge.chart_reads import FREE, chart_tree, template_reads
+from meshgen.load import files
 
 TEMPLATE = """
 {{- $sts := .Values.persistence }}
@@ -61,3 +71,64 @@ def test_values_handed_on_whole_accept_any_key() -> None:
         "b": None,
         "global": FREE,
     }
+
+
+def _chart(folder: Path) -> Path:
+    (folder / "templates").mkdir(parents=True)
+    (folder / "Chart.yaml").write_text("apiVersion: v2\nname: api\nversion: 0.1.0\n")
+    (folder / "values.yaml").write_text("replicaCount: 1\n")
+    (folder / "templates" / "deploy.yaml").write_text("replicas: {{ .Values.replicaCount }}\n")
+    return folder
+
+
+def _tree_in_a_child(folder: Path) -> object:
+    """`local_chart_tree(folder)` in a child process: a read that blocks fails, not hangs."""
+    code = (
+        "import json, sys; from pathlib import Path\n"
+        "from meshgen.knowledge.chart_reads import local_chart_tree\n"
+        "print(json.dumps(local_chart_tree(Path(sys.argv[1]))))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(folder)], capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_a_local_chart_is_read_as_read_text_would() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = _chart(Path(tmp) / "api")
+        assert _tree_in_a_child(folder) == {"replicaCount": None, "global": FREE}
+        (folder / "templates" / "deploy.yaml").write_bytes(
+            b"replicas: {{ .Values.replicaCount }}\r\nimage: {{ .Values.image.tag }}\r"
+        )
+        assert _tree_in_a_child(folder) == {
+            "replicaCount": None,
+            "image": {"tag": None},
+            "global": FREE,
+        }
+
+
+@pytest.mark.parametrize("which", ["Chart.yaml", "values.yaml", "templates/deploy.yaml"])
+def test_a_fifo_or_endless_file_in_a_local_chart_is_unreadable_not_waited_on(which: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = _chart(Path(tmp) / "api")
+        (folder / which).unlink()
+        os.mkfifo(folder / which)
+        assert _tree_in_a_child(folder) is None or which == "values.yaml"
+        (folder / which).unlink()
+        (folder / which).symlink_to("/dev/zero")
+        assert _tree_in_a_child(folder) is None or which == "values.yaml"
+
+
+def test_read_regular_refuses_what_is_not_a_small_regular_file(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(b"12345")
+    assert files.read_regular(path, 5) == b"12345"
+    with pytest.raises(files.FileTooLarge):
+        files.read_regular(path, 4)
+    os.mkfifo(tmp_path / "fifo")
+    with pytest.raises(OSError, match="not a regular file"):
+        files.read_regular(tmp_path / "fifo", 5)
+    with pytest.raises(FileNotFoundError):
+        files.read_regular(tmp_path / "missing", 5)

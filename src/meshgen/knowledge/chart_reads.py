@@ -26,7 +26,7 @@ from dataclasses import field
 from pathlib import Path
 from typing import Any
 
-from meshgen.load import yaml_reader
+from meshgen.load import files, yaml_reader
 from meshgen.records import record
 from meshgen.source import KeyPath
 
@@ -372,15 +372,22 @@ _UNREADABLE: Any = object()
 
 def _yaml_file(path: Path) -> Any:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read(path, _SCAN_LIMIT, "strict")
     except (OSError, UnicodeDecodeError):
-        return _UNREADABLE
-    if len(text) > _SCAN_LIMIT:
         return _UNREADABLE
     parsed = yaml_reader.parse(text, str(path))
     if not isinstance(parsed, tuple):
         return _UNREADABLE
     return parsed[0] if parsed[0] is not None else {}
+
+
+def _read(path: Path, limit: int, errors: str) -> str:
+    """A chart file's text as `read_text` gives it, but bounded and never from a FIFO.
+
+    Raises OSError (also for a file over `limit` bytes) or UnicodeDecodeError.
+    """
+    text = files.read_regular(path, limit).decode("utf-8", errors)
+    return text.replace("\r\n", "\n").replace("\r", "\n")  # universal newlines
 
 
 def _texts(folder: Path) -> list[str] | None:
@@ -390,11 +397,9 @@ def _texts(folder: Path) -> list[str] | None:
     size = 0
     try:
         for path in sorted(folder.rglob("*")):
-            if path.is_file() and path.suffix in _TEMPLATE_SUFFIXES:
-                text = path.read_text(encoding="utf-8", errors="replace")
+            if path.suffix in _TEMPLATE_SUFFIXES and path.is_file():
+                text = _read(path, _SCAN_LIMIT - size, "replace")
                 size += len(text)
-                if size > _SCAN_LIMIT:
-                    return None
                 texts.append(text)
     except OSError:
         return None

@@ -7,6 +7,7 @@ Every file meshgen reads as input (the config, a dashboard JSON, a linted file) 
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -92,6 +93,31 @@ def read_text(
     if text.startswith("\ufeff"):
         text = text[1:]
     return text, None
+
+
+def read_regular(path: Path, limit: int) -> bytes:
+    """The bytes of the regular file at `path`, if it holds at most `limit` of them.
+
+    What `read_text` does for the config, for the other files meshgen reads from the user's
+    folders (local charts): a FIFO or device is refused rather than waited on, and a file
+    is never read past the limit. Raises OSError (missing, unreadable, not a regular file)
+    or `FileTooLarge`.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        raw = _read_at_most(fd, limit + 1, info.st_size)
+    finally:
+        os.close(fd)
+    if len(raw) > limit:
+        raise FileTooLarge(errno.EFBIG, f"larger than {limit} bytes", str(path))
+    return raw
+
+
+class FileTooLarge(OSError):
+    """A file larger than its reader's limit (`read_regular`)."""
 
 
 def _read_at_most(fd: int, limit: int, size: int) -> bytes:

@@ -16,7 +16,7 @@ from pathlib import Path
 from meshgen.checks.context import CheckContext
 from meshgen.checks.framework import Finding, check
 from meshgen.diagnostics import Diagnostic, Severity
-from meshgen.load import yaml_reader
+from meshgen.load import files, yaml_reader
 from meshgen.models import MeshConfig
 from meshgen.models.base import is_local_repository
 from meshgen.records import record
@@ -87,12 +87,15 @@ def _base(ctx: CheckContext) -> Path:
 
 def _chart_version(folder: Path) -> tuple[str | None, str | None]:
     """(version of folder/Chart.yaml, why it could not be read)."""
-    try:
-        text = (folder / "Chart.yaml").read_text(encoding="utf-8")
+    try:  # bounded, and a FIFO is refused, never waited on
+        raw = files.read_regular(folder / "Chart.yaml", files.MAX_CONFIG_BYTES)
+        text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except FileNotFoundError:
         return None, "missing"
     except OSError as exc:
         return None, f"cannot be read: {exc.strerror or exc}"
+    except UnicodeDecodeError as exc:
+        return None, f"is not UTF-8 (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"
     docs = yaml_reader.load_all_data(text, str(folder / "Chart.yaml"))
     if isinstance(docs, Diagnostic):  # a broken Chart.yaml is a finding, not a crash
         where = docs.span
