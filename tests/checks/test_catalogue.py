@@ -126,6 +126,31 @@ def test_every_decorated_check_is_registered() -> None:
     assert len(in_source) == len(all_checks()), "the registry holds checks the source lacks"
 
 
+def test_every_check_a_meshgen_module_holds_is_registered() -> None:
+    """Whatever spelling made it (an alias of `check`, a list, a call): a `Check` object that
+    a meshgen module keeps alive after every module is imported is in the registry."""
+    import gc
+    import importlib
+    import pkgutil
+
+    import meshgen
+    from meshgen.checks import all_checks
+    from meshgen.checks.framework import Check
+
+    for info in pkgutil.walk_packages(meshgen.__path__, prefix="meshgen."):
+        if info.name != "meshgen.__main__":  # runs the CLI
+            importlib.import_module(info.name)
+    registered = {id(c) for c in all_checks()}
+    stray = [
+        f"{c.code} {c.name} ({c.function.__module__})"
+        for c in gc.get_objects()
+        if isinstance(c, Check)
+        and getattr(c.function, "__module__", "").startswith("meshgen.")
+        and id(c) not in registered
+    ]
+    assert not stray, f"checks made by meshgen modules but not registered: {stray}"
+
+
 def test_the_source_walk_sees_checks_the_registry_would_miss(tmp_path: Path) -> None:
     """The walk above finds every way of declaring a check the registry would not see."""
     root = tmp_path / "src" / "meshgen"
