@@ -182,7 +182,12 @@ def read_dashboard(
 
     if root is None:
         root = config_dir.resolve()
-    target = (config_dir / name).resolve()
+    try:
+        target = (config_dir / name).resolve()
+    except (RuntimeError, OSError):  # a symbolic-link loop (RuntimeError before 3.13)
+        return DashboardRead(
+            problem=diagnostic("C009", f"dashboard file {name!r} is a symbolic-link loop", at)
+        )
     if root not in target.parents:
         return DashboardRead(
             problem=diagnostic(

@@ -65,7 +65,10 @@ def confined_output_dir(config_dir: Path, output: str) -> Path:
             "which no file system accepts"
         )
     root = config_dir.resolve()
-    target = (config_dir / output).resolve()
+    try:
+        target = (config_dir / output).resolve()
+    except (RuntimeError, OSError) as exc:  # a symbolic-link loop (RuntimeError before 3.13)
+        raise UsageError(f"output folder {output!r} cannot be resolved: {exc}") from None
     if Path(output).is_absolute() or (target != root and root not in target.parents):
         raise UsageError(
             f"output folder {output!r} resolves to {target}, outside the config's folder {root}"
