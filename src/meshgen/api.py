@@ -176,9 +176,8 @@ def read_dashboard(
     `repeats` with the other dashboards read (`analysis.dashboards.shared_essentials`).
     `root` is `config_dir.resolve()` when the caller has it already.
     """
-    import json
-
     from meshgen.analysis.dashboards import shared_essentials
+    from meshgen.load import json_reader
 
     if root is None:
         root = config_dir.resolve()
@@ -199,7 +198,7 @@ def read_dashboard(
         message = problem.message if problem else "unreadable"
         return DashboardRead(problem=diagnostic("C009", message, at))
     try:
-        parsed = json.loads(text)
+        parsed = json_reader.loads(text)
         table = {} if repeats is None else repeats
         data = shared_essentials(parsed, table) if isinstance(parsed, dict) else None
     except RecursionError:
@@ -218,6 +217,15 @@ def read_dashboard(
                 "C009",
                 f"dashboard file {name} is not valid JSON: {message}",
                 Span(display_path(target), line, col),
+            )
+        )
+    if not isinstance(parsed, dict):
+        return DashboardRead(
+            problem=diagnostic(
+                "C009",
+                f"dashboard file {name} holds a JSON {type(parsed).__name__}, not the object "
+                "a Grafana dashboard is",
+                Span(display_path(target), 1, 1),
             )
         )
     return DashboardRead(text, data)

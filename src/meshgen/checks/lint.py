@@ -35,7 +35,7 @@ from meshgen.diagnostics import Diagnostic, close_matches, diagnostic, sort_diag
 from meshgen.knowledge import istio as istio_facts
 from meshgen.knowledge import istio_versions
 from meshgen.knowledge import kube_prometheus_stack as kps
-from meshgen.load import yaml_reader
+from meshgen.load import json_reader, yaml_reader
 from meshgen.load.config import validate_data
 from meshgen.load.documents import DashboardDoc, Locate, PodDoc, TelemetryDoc, ValuesDoc
 from meshgen.load.files import display_path, read_text
@@ -479,7 +479,7 @@ def _is_dashboard(data: Any) -> bool:
 
 def _lint_json(run: _Run, text: str, shown: str) -> bool | None:
     try:
-        data = json.loads(text)
+        data = json_reader.loads(text)
     except json.JSONDecodeError as exc:
         span = Span(shown, exc.lineno, exc.colno)
         run.diagnostics.append(diagnostic("C002", f"invalid JSON: {exc.msg}", span))
@@ -733,7 +733,7 @@ def _configmap_dashboards(
         raw_text = raw.get(key) if isinstance(raw, Mapping) else None
         offset = _block_offset(raw_text, smap, key, source)
         try:
-            board = json.loads(text)
+            board = json_reader.loads(text)
         except json.JSONDecodeError as exc:
             span = (
                 Span(declared.file, exc.lineno + offset[0], exc.colno + offset[1])
@@ -1052,9 +1052,7 @@ def _plausible(chart: str, data: Mapping[str, Any]) -> bool:
     if keys is None or not data:
         return True
     known = set(keys.tree) | ({charts.ISTIOD_ALIAS} if chart == "istiod" else set())
-    unknown = [
-        k for k in data if k not in known and not close_matches(str(k), known, cutoff=0.85)
-    ]
+    unknown = [k for k in data if k not in known and not close_matches(str(k), known, cutoff=0.85)]
     return len(unknown) * 2 <= len(data)
 
 
