@@ -320,3 +320,22 @@ def test_a_change_inside_lines_ruamel_respells_replaces_them_all() -> None:
     # an edit beside the group keeps its original spelling
     edited = "a: 1\nk: 'aaa\n  bbb'\nz: 3\n"
     assert apply_minimal(original, baseline, edited) == "a: 1  \nk: 'aaa bbb'\nz: 3\n"
+
+
+def test_an_edit_is_not_written_over_a_change_made_meanwhile(tmp_path: Path) -> None:
+    """Two edits at once: the second writer finds the file changed and writes nothing."""
+    from meshgen import api
+
+    config = tmp_path / "meshgen.yaml"
+    config.write_text(CONFIG)
+    first = api.edit_config(
+        config, api.set_disabled(api.scope(config, None, None), "REQUEST_SIZE", None, True)
+    )
+    second = api.edit_config(
+        config, api.set_disabled(api.scope(config, None, None), "RESPONSE_SIZE", None, True)
+    )
+    api.write_config(first)
+    assert config.read_text() == first.updated
+    with pytest.raises(api.UsageError, match="changed while it was being edited"):
+        api.write_config(second)
+    assert config.read_text() == first.updated  # the first change is kept

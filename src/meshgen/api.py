@@ -679,11 +679,22 @@ def _starts_with_bom(path: Path) -> bool:
 
 
 def write_config(edited: Edited) -> None:
-    """Write an edited config in place, atomically, keeping its file mode."""
+    """Write an edited config in place, atomically, keeping its file mode.
+
+    Refused (a UsageError, nothing written) when the file no longer holds the text that was
+    edited: another edit or an editor changed it meanwhile, and writing would undo that.
+    """
     from meshgen import output
 
     text = "\ufeff" + edited.updated if edited.bom else edited.updated
-    output.write_file(edited.path, text, keep_mode=True, through_symlink=True)
+    with output.config_lock(edited.path):
+        current, _, bom = _read_config(edited.path, edited.shown)
+        if current != edited.original or bom != edited.bom:
+            raise UsageError(
+                f"{edited.shown} changed while it was being edited (another meshgen edit or "
+                "an editor); nothing written: run the command again"
+            )
+        output.write_file(edited.path, text, keep_mode=True, through_symlink=True)
 
 
 def telemetry_view(project: Project, scope: Scope, *, fmt: str = "text") -> str:

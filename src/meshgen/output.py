@@ -445,6 +445,29 @@ def tree_lock(output_dir: Path) -> Iterator[None]:
         os.close(fd)
 
 
+@contextlib.contextmanager
+def config_lock(config: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the folder of the config's real file while it is rewritten.
+
+    Edits read the config, change it and write it back; two at once would lose one change.
+    The writer waits for the lock (the critical section is one read and one rename) and
+    then checks the file still holds what it edited (`api.write_config`).
+    """
+    holder = Path(os.path.realpath(config)).parent
+    try:
+        fd = os.open(holder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError as exc:
+        raise UsageError(f"cannot lock {holder}: {exc.strerror or exc}") from exc
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
 def staging_dir(output_dir: Path) -> Path:
     return output_dir.parent / f".{output_dir.name}.meshgen-staging"
 
