@@ -132,6 +132,22 @@ def test_github_escapes_properties_and_data() -> None:
     )
 
 
+def test_github_never_prints_a_terminal_control_raw() -> None:
+    hostile = Diagnostic(
+        "C004",
+        "unknown-key",
+        Severity.ERROR,
+        "unknown key 'te\x1b[2Jam\u202e'",
+        Span("we\x1bird/meshgen.yaml", 1, 1),
+    )
+    (line,) = report.format_github([hostile]).splitlines()
+    assert "\x1b" not in line and "\u202e" not in line
+    assert line == (
+        "::error file=we\\x1bird/meshgen.yaml,line=1,col=1,title=C004 unknown-key::"
+        "unknown key 'te\\x1b[2Jam\\u202e'"
+    )
+
+
 def test_json_shape() -> None:
     data = json.loads(report.format_json(DIAGS))
     assert data["summary"] == {"errors": 1, "warnings": 1, "infos": 0}

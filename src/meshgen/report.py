@@ -97,10 +97,11 @@ def format_json(diagnostics: Sequence[Diagnostic]) -> str:
 
 
 def _github_escape(text: str, *, prop: bool = False) -> str:
+    """A workflow command's value: GitHub's percent-encoding, other controls as escapes."""
     text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     if prop:
         text = text.replace(":", "%3A").replace(",", "%2C")
-    return text
+    return escape_text(text)  # an ESC or a bidi override must not reach the log raw
 
 
 def format_github(diagnostics: Sequence[Diagnostic]) -> str:
