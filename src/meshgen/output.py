@@ -427,22 +427,11 @@ def tree_lock(output_dir: Path) -> Iterator[None]:
     holder = output_dir.parent
     try:
         holder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(holder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except OSError as exc:
         raise UsageError(f"cannot lock {holder}: {exc.strerror or exc}") from exc
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise OutputLockedError(
-                f"another meshgen process is rendering {output_dir}; try again when it ends"
-            ) from exc
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+    busy = f"another meshgen process is rendering {output_dir}; try again when it ends"
+    with _folder_lock(holder, busy=busy):
+        yield
 
 
 @contextlib.contextmanager
@@ -453,13 +442,22 @@ def config_lock(config: Path) -> Iterator[None]:
     The writer waits for the lock (the critical section is one read and one rename) and
     then checks the file still holds what it edited (`api.write_config`).
     """
-    holder = Path(os.path.realpath(config)).parent
+    with _folder_lock(Path(os.path.realpath(config)).parent, busy=None):
+        yield
+
+
+@contextlib.contextmanager
+def _folder_lock(holder: Path, *, busy: str | None) -> Iterator[None]:
+    """An exclusive `flock` on a folder: refused with `busy` if held, or waited for if None."""
     try:
         fd = os.open(holder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except OSError as exc:
         raise UsageError(f"cannot lock {holder}: {exc.strerror or exc}") from exc
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (fcntl.LOCK_NB if busy is not None else 0))
+        except BlockingIOError as exc:
+            raise OutputLockedError(busy or "locked") from exc
         try:
             yield
         finally:
