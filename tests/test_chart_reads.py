@@ -114,11 +114,13 @@ def test_a_fifo_or_endless_file_in_a_local_chart_is_unreadable_not_waited_on(whi
     with tempfile.TemporaryDirectory() as tmp:
         folder = _chart(Path(tmp) / "api")
         (folder / which).unlink()
+        # No values.yaml to read means no defaults; no Chart.yaml or template, no tree.
+        expected = {"replicaCount": None, "global": FREE} if which == "values.yaml" else None
         os.mkfifo(folder / which)
-        assert _tree_in_a_child(folder) is None or which == "values.yaml"
+        assert _tree_in_a_child(folder) == expected
         (folder / which).unlink()
         (folder / which).symlink_to("/dev/zero")
-        assert _tree_in_a_child(folder) is None or which == "values.yaml"
+        assert _tree_in_a_child(folder) == expected
 
 
 def test_read_regular_refuses_what_is_not_a_small_regular_file(tmp_path: Path) -> None:
@@ -128,7 +130,11 @@ def test_read_regular_refuses_what_is_not_a_small_regular_file(tmp_path: Path) -
     with pytest.raises(files.FileTooLarge):
         files.read_regular(path, 4)
     os.mkfifo(tmp_path / "fifo")
-    with pytest.raises(OSError, match="not a regular file"):
+    with pytest.raises(files.NotARegularFile):
         files.read_regular(tmp_path / "fifo", 5)
+    with pytest.raises(IsADirectoryError):
+        files.read_regular(tmp_path, 5)
+    path.write_bytes(b"a\r\nb\rc\xff")
+    assert files.read_regular_text(path, 9, errors="replace") == "a\nb\nc\ufffd"
     with pytest.raises(FileNotFoundError):
         files.read_regular(tmp_path / "missing", 5)

@@ -199,8 +199,16 @@ def read_dashboard(
         return DashboardRead(problem=diagnostic("C009", message, at))
     try:
         parsed = json_reader.loads(text)
-        table = {} if repeats is None else repeats
-        data = shared_essentials(parsed, table) if isinstance(parsed, dict) else None
+        if not isinstance(parsed, dict):
+            return DashboardRead(
+                problem=diagnostic(
+                    "C009",
+                    f"dashboard file {name} holds a JSON {type(parsed).__name__}, not the "
+                    "object a Grafana dashboard is",
+                    Span(display_path(target), 1, 1),
+                )
+            )
+        data = shared_essentials(parsed, {} if repeats is None else repeats)
     except RecursionError:
         return DashboardRead(
             problem=diagnostic(
@@ -217,15 +225,6 @@ def read_dashboard(
                 "C009",
                 f"dashboard file {name} is not valid JSON: {message}",
                 Span(display_path(target), line, col),
-            )
-        )
-    if not isinstance(parsed, dict):
-        return DashboardRead(
-            problem=diagnostic(
-                "C009",
-                f"dashboard file {name} holds a JSON {type(parsed).__name__}, not the object "
-                "a Grafana dashboard is",
-                Span(display_path(target), 1, 1),
             )
         )
     return DashboardRead(text, data)

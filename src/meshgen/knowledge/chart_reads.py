@@ -372,22 +372,13 @@ _UNREADABLE: Any = object()
 
 def _yaml_file(path: Path) -> Any:
     try:
-        text = _read(path, _SCAN_LIMIT, "strict")
+        text = files.read_regular_text(path, _SCAN_LIMIT)
     except (OSError, UnicodeDecodeError):
         return _UNREADABLE
     parsed = yaml_reader.parse(text, str(path))
     if not isinstance(parsed, tuple):
         return _UNREADABLE
     return parsed[0] if parsed[0] is not None else {}
-
-
-def _read(path: Path, limit: int, errors: str) -> str:
-    """A chart file's text as `read_text` gives it, but bounded and never from a FIFO.
-
-    Raises OSError (also for a file over `limit` bytes) or UnicodeDecodeError.
-    """
-    text = files.read_regular(path, limit).decode("utf-8", errors)
-    return text.replace("\r\n", "\n").replace("\r", "\n")  # universal newlines
 
 
 def _texts(folder: Path) -> list[str] | None:
@@ -398,7 +389,7 @@ def _texts(folder: Path) -> list[str] | None:
     try:
         for path in sorted(folder.rglob("*")):
             if path.suffix in _TEMPLATE_SUFFIXES and path.is_file():
-                text = _read(path, _SCAN_LIMIT - size, "replace")
+                text = files.read_regular_text(path, _SCAN_LIMIT - size, errors="replace")
                 size += len(text)
                 texts.append(text)
     except OSError:

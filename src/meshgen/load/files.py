@@ -58,30 +58,21 @@ def read_text(
         return diagnostic("C001", f"{shown} is a directory, not a {what}", start)
 
     try:
-        # Non-blocking open and a bounded read: a FIFO would block forever and /dev/zero
-        # never ends; only a regular file is read.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        raw = read_regular(path, MAX_CONFIG_BYTES)
     except FileNotFoundError:
         return None, diagnostic("C001", f"{what} {shown} does not exist", start)
+    except IsADirectoryError:
+        return None, directory()
+    except NotARegularFile:
+        return None, diagnostic("C001", f"{shown} is not a regular file", start)
+    except FileTooLarge:
+        return None, diagnostic(
+            "C001", f"{shown} is larger than {MAX_CONFIG_BYTES} bytes, a config's limit", start
+        )
     except OSError as exc:
         if path.is_dir():
             return None, directory()
         return None, diagnostic("C001", f"cannot read {shown}: {exc.strerror or exc}", start)
-    try:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            return None, directory()
-        if not stat.S_ISREG(info.st_mode):
-            return None, diagnostic("C001", f"{shown} is not a regular file", start)
-        raw = _read_at_most(fd, MAX_CONFIG_BYTES + 1, info.st_size)
-    except OSError as exc:
-        return None, diagnostic("C001", f"cannot read {shown}: {exc.strerror or exc}", start)
-    finally:
-        os.close(fd)
-    if len(raw) > MAX_CONFIG_BYTES:
-        return None, diagnostic(
-            "C001", f"{shown} is larger than {MAX_CONFIG_BYTES} bytes, a config's limit", start
-        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -98,22 +89,37 @@ def read_text(
 def read_regular(path: Path, limit: int) -> bytes:
     """The bytes of the regular file at `path`, if it holds at most `limit` of them.
 
-    What `read_text` does for the config, for the other files meshgen reads from the user's
-    folders (local charts): a FIFO or device is refused rather than waited on, and a file
-    is never read past the limit. Raises OSError (missing, unreadable, not a regular file)
-    or `FileTooLarge`.
+    Every file meshgen reads from the user's folders is read so: a non-blocking open (a FIFO
+    would block forever), a regular file only (/dev/zero never ends), never past the limit.
+    Raises FileNotFoundError, IsADirectoryError, `NotARegularFile`, `FileTooLarge` or
+    another OSError.
     """
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     try:
         info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
         if not stat.S_ISREG(info.st_mode):
-            raise OSError(errno.EINVAL, "not a regular file", str(path))
+            raise NotARegularFile(errno.EINVAL, "not a regular file", str(path))
         raw = _read_at_most(fd, limit + 1, info.st_size)
     finally:
         os.close(fd)
     if len(raw) > limit:
         raise FileTooLarge(errno.EFBIG, f"larger than {limit} bytes", str(path))
     return raw
+
+
+def read_regular_text(path: Path, limit: int, *, errors: str = "strict") -> str:
+    """`read_regular` decoded as `Path.read_text` would (UTF-8, universal newlines).
+
+    Raises what `read_regular` raises, or UnicodeDecodeError (with `errors="strict"`).
+    """
+    text = read_regular(path, limit).decode("utf-8", errors)
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+class NotARegularFile(OSError):
+    """A FIFO, device or socket where a file is read (`read_regular`)."""
 
 
 class FileTooLarge(OSError):

@@ -88,8 +88,7 @@ def _base(ctx: CheckContext) -> Path:
 def _chart_version(folder: Path) -> tuple[str | None, str | None]:
     """(version of folder/Chart.yaml, why it could not be read)."""
     try:  # bounded, and a FIFO is refused, never waited on
-        raw = files.read_regular(folder / "Chart.yaml", files.MAX_CONFIG_BYTES)
-        text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+        text = files.read_regular_text(folder / "Chart.yaml", files.MAX_CONFIG_BYTES)
     except FileNotFoundError:
         return None, "missing"
     except OSError as exc:
